@@ -1,0 +1,16 @@
+/** One jest run for every package: unit tests beside the code, integration tests under test/. */
+/** @type {import('jest').Config} */
+module.exports = {
+  testEnvironment: 'node',
+  roots: ['<rootDir>/kernel-lib', '<rootDir>/server', '<rootDir>/notebooks', '<rootDir>/extension'],
+  testMatch: ['**/?(*.)test.ts'],
+  testPathIgnorePatterns: ['/node_modules/', '/dist/', '/lib/'],
+  transform: {
+    '^.+\\.ts$': ['ts-jest', { tsconfig: 'tsconfig.test.json', isolatedModules: true, diagnostics: false }]
+  },
+  moduleNameMapper: {
+    '^lomas-kernel$': '<rootDir>/kernel-lib/src/index.ts',
+    '^lomas-kernel/protocol$': '<rootDir>/kernel-lib/src/protocol/index.ts'
+  },
+  testTimeout: 20000
+};

@@ -1,0 +1,2 @@
+/** lomas-kernel: the notebook library. */
+export * from './protocol';

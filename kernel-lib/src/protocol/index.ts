@@ -1,0 +1,4 @@
+/** The wire protocol shared by the notebook library, the server and the extension. */
+export * from './errors';
+export * from './budget';
+export * from './result';

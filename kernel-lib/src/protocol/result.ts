@@ -1,0 +1,41 @@
+import type { Budget, BudgetStatus } from './budget';
+
+/** The MIME type of a Lomas result in a notebook output, drawn by the JupyterLab extension. */
+export const RESULT_MIME = 'application/vnd.lomas.result.v1+json';
+
+export type ColumnRole = 'key' | 'estimate' | 'lower' | 'upper' | 'value';
+
+export interface ResultColumn {
+  name: string;
+  role: ColumnRole;
+  type: 'string' | 'number' | 'integer' | 'boolean';
+}
+
+/** How one released statistic was noised, and how accurate it is. */
+export interface MechanismReport {
+  aggregation: string;
+  column?: string;
+  mechanism: string;
+  /** Noise scale as a decimal string (exact rational rendered to 6 significant digits, rounded up). */
+  scale: string;
+  /** Confidence-interval half-width at `confidence`, in the statistic's unit. */
+  halfWidth: number;
+  confidence: number;
+  cost: Budget;
+}
+
+/** The payload of RESULT_MIME: a table plus what it cost and how accurate it is. */
+export interface ResultBundle {
+  version: 1;
+  kind: 'release' | 'dummy' | 'estimate';
+  dataset: string;
+  queryId?: string;
+  title: string;
+  columns: ResultColumn[];
+  rows: Array<Record<string, string | number | boolean | null>>;
+  cost: Budget;
+  mechanisms: MechanismReport[];
+  budget?: BudgetStatus;
+  /** A Vega-Lite v5 spec of the rows, if the result has a natural chart. */
+  chart?: Record<string, unknown>;
+}
