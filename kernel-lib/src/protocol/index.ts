@@ -1,4 +1,5 @@
 /** The wire protocol shared by the notebook library, the server and the extension. */
 export * from './errors';
 export * from './budget';
+export * from './metadata';
 export * from './result';

@@ -39,3 +39,14 @@ export interface ResultBundle {
   /** A Vega-Lite v5 spec of the rows, if the result has a natural chart. */
   chart?: Record<string, unknown>;
 }
+
+/** Answer of POST /v1/queries/estimate: what a plan would cost and how accurate it would be. Free. */
+export interface EstimateResponse {
+  dataset: string;
+  cost: Budget;
+  mechanisms: MechanismReport[];
+  budget?: BudgetStatus;
+}
+
+/** Answer of POST /v1/queries (spends budget) and POST /v1/queries/dummy (free). */
+export type ReleaseResponse = Omit<ResultBundle, 'chart'>;

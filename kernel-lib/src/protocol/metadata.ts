@@ -1,0 +1,46 @@
+import { z } from 'zod';
+
+/**
+ * Public metadata of a dataset (SmartNoise style). Everything here is public by definition:
+ * bounds and categories must come from domain knowledge, never from the private data.
+ */
+const Name = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]{0,63}$/, 'letters, digits and _ (max 64)');
+
+const Common = {
+  nullable: z.boolean().default(false),
+  description: z.string().max(500).optional()
+};
+
+export const ColumnMetadata = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('int'), lower: z.number().int().optional(), upper: z.number().int().optional(), ...Common }).strict(),
+  z.object({ type: z.literal('float'), lower: z.number().finite().optional(), upper: z.number().finite().optional(), ...Common }).strict(),
+  z.object({ type: z.literal('string'), categories: z.array(z.string().max(200)).max(10000).optional(), ...Common }).strict(),
+  z.object({ type: z.literal('boolean'), ...Common }).strict(),
+  z.object({ type: z.literal('datetime'), lower: z.string().optional(), upper: z.string().optional(), ...Common }).strict()
+]);
+export type ColumnMetadata = z.infer<typeof ColumnMetadata>;
+
+export const DatasetMetadata = z
+  .object({
+    /** Each person contributes at most this many rows (1 = row-level privacy). */
+    max_ids: z.number().int().min(1).max(10000).default(1),
+    /** True when each row is one person (then max_ids must be 1). */
+    row_privacy: z.boolean().default(true),
+    /** Optional column identifying the person; rows beyond max_ids per id are truncated. */
+    privacy_id: Name.optional(),
+    /** Public number of rows, if the dataset's size is itself public. */
+    rows: z.number().int().nonnegative().optional(),
+    columns: z.record(Name, ColumnMetadata).refine(c => Object.keys(c).length > 0, 'at least one column')
+  })
+  .strict()
+  .superRefine((m, ctx) => {
+    for (const [name, c] of Object.entries(m.columns)) {
+      if ((c.type === 'int' || c.type === 'float') && c.lower !== undefined && c.upper !== undefined && c.lower > c.upper) {
+        ctx.addIssue({ code: 'custom', path: ['columns', name], message: `lower (${c.lower}) is above upper (${c.upper})` });
+      }
+    }
+    if (m.privacy_id !== undefined && !(m.privacy_id in m.columns)) {
+      ctx.addIssue({ code: 'custom', path: ['privacy_id'], message: `privacy_id "${m.privacy_id}" is not a column` });
+    }
+  });
+export type DatasetMetadata = z.infer<typeof DatasetMetadata>;

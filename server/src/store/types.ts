@@ -1,0 +1,132 @@
+import type { AccountingMode, Budget, DatasetMetadata } from 'lomas-kernel/protocol';
+
+/**
+ * The persistence seam. Two implementations (embedded SQLite, MongoDB) pass one contract suite.
+ * Every method is a single-document/row operation that both stores perform atomically; the
+ * privacy ledger's safety rests only on the unique index behind appendLedgerEntry.
+ */
+
+export type Role = 'analyst' | 'admin';
+
+export interface UserRecord {
+  name: string;
+  role: Role;
+  active: boolean;
+  createdAt: string;
+}
+
+/** An API key: `lomas_<id>_<secret>`; only a salted hash of the secret is stored. */
+export interface ApiKeyRecord {
+  id: string;
+  user: string;
+  salt: string;
+  hash: string;
+  label: string;
+  createdAt: string;
+  revokedAt: string | null;
+}
+
+/** Where a dataset's rows come from; the connector module interprets `kind`. */
+export interface ConnectorSettings {
+  kind: string;
+  [setting: string]: unknown;
+}
+
+export interface DatasetRecord {
+  name: string;
+  description?: string;
+  connector: ConnectorSettings;
+  metadata: DatasetMetadata;
+  accounting: AccountingMode;
+  /** For zcdp datasets: the δ at which ρ is shown as ε. Decimal string. */
+  delta?: string;
+  /** Dataset-wide cap across all analysts, or null for none. */
+  cap: Budget | null;
+  /** Bumped on every update; caches keyed on it are invalidated. */
+  version: number;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export interface GrantRecord {
+  user: string;
+  dataset: string;
+  /** Initial budget granted (exact decimal strings). */
+  budget: Budget;
+  createdAt: string;
+  updatedAt: string;
+}
+
+/**
+ * One append-only entry of the privacy ledger. Entries are numbered per dataset (seq = 1, 2, …);
+ * the unique index on (dataset, seq) is the atomic step: two writers cannot both append seq n.
+ * Totals after the entry are carried so that the latest entry answers "how much is spent".
+ * Amounts are exact fractions "num/den" (see dp/rational).
+ */
+export interface LedgerEntry {
+  dataset: string;
+  seq: number;
+  user: string;
+  kind: 'charge' | 'grant';
+  cost: Budget;
+  /** Sum of all charges on the dataset up to and including this entry. */
+  datasetSpent: Budget;
+  /** Sum of this user's charges on the dataset up to and including this entry. */
+  userSpent: Budget;
+  queryId: string;
+  idempotencyKey: string | null;
+  /** Hash of the request that produced the entry (detects idempotency-key reuse). */
+  requestHash: string;
+  at: string;
+  prevHash: string;
+  hash: string;
+}
+
+export interface ArchiveRecord {
+  queryId: string;
+  user: string;
+  dataset: string;
+  at: string;
+  kind: 'release';
+  plan: unknown;
+  release: unknown;
+  cost: Budget;
+}
+
+export type AppendResult = 'ok' | 'conflict';
+
+export interface Store {
+  readonly kind: 'embedded' | 'mongodb';
+  init(): Promise<void>;
+  close(): Promise<void>;
+
+  createUser(user: UserRecord): Promise<void>;
+  getUser(name: string): Promise<UserRecord | null>;
+  listUsers(): Promise<UserRecord[]>;
+  setUserActive(name: string, active: boolean): Promise<void>;
+
+  addKey(key: ApiKeyRecord): Promise<void>;
+  getKey(id: string): Promise<ApiKeyRecord | null>;
+  listKeys(user: string): Promise<ApiKeyRecord[]>;
+  revokeKey(id: string, at: string): Promise<void>;
+
+  putDataset(dataset: DatasetRecord): Promise<void>;
+  getDataset(name: string): Promise<DatasetRecord | null>;
+  listDatasets(): Promise<DatasetRecord[]>;
+  deleteDataset(name: string): Promise<void>;
+
+  putGrant(grant: GrantRecord): Promise<void>;
+  getGrant(user: string, dataset: string): Promise<GrantRecord | null>;
+  listGrants(filter: { user?: string; dataset?: string }): Promise<GrantRecord[]>;
+
+  lastLedgerEntry(dataset: string): Promise<LedgerEntry | null>;
+  lastLedgerEntryOfUser(dataset: string, user: string): Promise<LedgerEntry | null>;
+  /** 'conflict' when (dataset, seq) or (user, idempotencyKey) already exists. */
+  appendLedgerEntry(entry: LedgerEntry): Promise<AppendResult>;
+  findLedgerEntryByIdempotencyKey(user: string, key: string): Promise<LedgerEntry | null>;
+  ledgerEntries(filter: { dataset?: string; user?: string }): Promise<LedgerEntry[]>;
+
+  addArchive(record: ArchiveRecord): Promise<void>;
+  getArchive(queryId: string): Promise<ArchiveRecord | null>;
+  listArchive(filter: { user?: string; dataset?: string; limit?: number }): Promise<ArchiveRecord[]>;
+}
