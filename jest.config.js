@@ -9,6 +9,8 @@ module.exports = {
     '^.+\\.ts$': ['ts-jest', { tsconfig: 'tsconfig.test.json', isolatedModules: true, diagnostics: false }]
   },
   moduleNameMapper: {
+    // arquero 8 is ESM-only; jest (on Node 20) cannot require ESM, so tests use its UMD build.
+    '^arquero$': '<rootDir>/node_modules/arquero/dist/arquero.js',
     '^lomas-kernel$': '<rootDir>/kernel-lib/src/index.ts',
     '^lomas-kernel/protocol$': '<rootDir>/kernel-lib/src/protocol/index.ts'
   },

@@ -1,0 +1,52 @@
+import type { BudgetStatus } from '../protocol';
+import { budgetBundle } from './budget';
+import { resolveConfig, type ConnectOptions } from './config';
+import { Dataset } from './dataset';
+import { Display } from './display';
+import { HttpClient } from './http';
+import { Runner } from './runner';
+
+export interface DatasetInfo {
+  name: string;
+  description?: string;
+  accounting: string;
+}
+
+/** A connection to a Lomas server as one analyst. */
+export class Lomas {
+  private readonly runner: Runner;
+  constructor(private readonly http: HttpClient) {
+    this.runner = new Runner(http);
+  }
+
+  get url(): string {
+    return this.http.config.url;
+  }
+
+  async me(): Promise<{ user: string; role: string }> {
+    return this.http.get('/v1/me');
+  }
+
+  /** Datasets I may query. */
+  async datasets(): Promise<DatasetInfo[]> {
+    return this.http.get('/v1/datasets');
+  }
+
+  dataset(name: string): Dataset {
+    return new Dataset(name, this.http, this.runner);
+  }
+
+  /** My budgets on every dataset. */
+  async budgets(): Promise<BudgetStatus[]> {
+    const all = await this.http.get<BudgetStatus[]>('/v1/me/budgets');
+    if (this.http.config.display) for (const s of all) new Display().show(budgetBundle(s));
+    return all;
+  }
+}
+
+/** Connects and checks the key: a wrong URL or key fails here, with advice, not at the first query. */
+export async function connect(options: ConnectOptions = {}): Promise<Lomas> {
+  const lomas = new Lomas(new HttpClient(resolveConfig(options)));
+  await lomas.me();
+  return lomas;
+}

@@ -1,0 +1,56 @@
+import * as aq from 'arquero';
+import type { BudgetStatus, DatasetMetadata } from '../protocol';
+import { budgetBundle } from './budget';
+import { Display } from './display';
+import type { HttpClient } from './http';
+import type { Runner } from './runner';
+
+type Table = ReturnType<typeof aq.table>;
+
+export interface DummyRows {
+  columns: string[];
+  rows: Array<Record<string, unknown>>;
+}
+
+/** A handle on one dataset: public metadata, budget, dummy data and the query builder. */
+export class Dataset {
+  constructor(
+    readonly name: string,
+    private readonly http: HttpClient,
+    private readonly runner: Runner
+  ) {}
+
+  private path(suffix = ''): string {
+    return `/v1/datasets/${encodeURIComponent(this.name)}${suffix}`;
+  }
+
+  /** Public metadata: columns, types, bounds, categories. Free. */
+  async metadata(): Promise<{ name: string; metadata: DatasetMetadata } & Record<string, unknown>> {
+    return this.http.get(this.path());
+  }
+
+  /** Initial, spent and remaining budget on this dataset; shown as a bar in a notebook. */
+  async budget(): Promise<BudgetStatus> {
+    const status = await this.http.get<BudgetStatus>(this.path('/budget'));
+    if (this.http.config.display) new Display().show(budgetBundle(status));
+    return status;
+  }
+
+  /** Fake rows that respect the metadata (types, bounds, categories): free, for debugging code. */
+  async dummyTable(rows = 100, seed = 0): Promise<Table> {
+    const d = await this.http.get<DummyRows>(this.path('/dummy'), { rows, seed });
+    const cols: Record<string, unknown[]> = {};
+    for (const c of d.columns) cols[c] = d.rows.map(r => r[c]);
+    return aq.table(cols);
+  }
+
+  /** My previous queries on this dataset. */
+  async history(limit = 50): Promise<unknown[]> {
+    return this.http.get('/v1/queries', { dataset: this.name, limit });
+  }
+
+  /** The runner used by query builders of this dataset. */
+  get queries(): Runner {
+    return this.runner;
+  }
+}

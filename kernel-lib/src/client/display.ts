@@ -1,0 +1,48 @@
+import { randomUUID } from 'node:crypto';
+
+/** A multi-MIME display bundle, as Jupyter's display_data carries it. */
+export type MimeBundle = Record<string, unknown>;
+
+type WriteDisplayData = (
+  data: { data: MimeBundle; metadata: Record<string, unknown>; transient: { display_id?: string } },
+  update: boolean
+) => void;
+
+/**
+ * tslab exposes only one-MIME display publicly; a bundle (rich type + HTML + text fallbacks) needs
+ * the kernel's writer. We reach it through the same tslab module instance the kernel uses and fall
+ * back to plain text when we are not inside a tslab kernel.
+ */
+function kernelWriter(): WriteDisplayData | null {
+  try {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const jupyter = require('tslab/dist/jupyter') as { lastWriteDisplayData?: WriteDisplayData | null };
+    return typeof jupyter.lastWriteDisplayData === 'function' ? jupyter.lastWriteDisplayData : null;
+  } catch {
+    return null;
+  }
+}
+
+export function inKernel(): boolean {
+  return kernelWriter() !== null;
+}
+
+/** A display that can be replaced in place (progress, then the result). */
+export class Display {
+  private readonly id = randomUUID();
+  private shown = false;
+
+  show(bundle: MimeBundle): void {
+    const write = kernelWriter();
+    if (!write) {
+      if (typeof bundle['text/plain'] === 'string') console.log(bundle['text/plain']);
+      return;
+    }
+    write({ data: bundle, metadata: {}, transient: { display_id: this.id } }, this.shown);
+    this.shown = true;
+  }
+}
+
+export function escapeHtml(s: string): string {
+  return s.replace(/[&<>"']/g, c => `&#${c.charCodeAt(0)};`);
+}

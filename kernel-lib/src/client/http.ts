@@ -1,0 +1,50 @@
+import axios, { AxiosError, type AxiosInstance } from 'axios';
+import { errorMessage, isErrorCode, LomasError, type ErrorBody } from '../protocol';
+import type { ResolvedConfig } from './config';
+
+/** Turns an HTTP failure into the server's typed error, or a readable connection error. */
+export function toLomasError(err: unknown, url: string): Error {
+  if (err instanceof LomasError) return err;
+  if (err instanceof AxiosError) {
+    const body = err.response?.data as Partial<ErrorBody> | undefined;
+    if (body && isErrorCode(body.code)) {
+      const e = new LomasError(body.code, {}, body.details ?? {});
+      // Keep the server's own wording: it carries the facts of this request.
+      e.message = typeof body.message === 'string' ? body.message : errorMessage(body.code);
+      return e;
+    }
+    if (!err.response)
+      return new LomasError('UNAVAILABLE', {
+        problem: `no answer from ${url} (${err.code ?? err.message}); is the Lomas server running?`
+      });
+    return new LomasError('INTERNAL');
+  }
+  return err instanceof Error ? err : new Error(String(err));
+}
+
+export class HttpClient {
+  private readonly http: AxiosInstance;
+  constructor(readonly config: ResolvedConfig) {
+    this.http = axios.create({
+      baseURL: config.url,
+      timeout: config.timeoutMs,
+      headers: { Authorization: `Bearer ${config.token}` }
+    });
+  }
+
+  async get<T>(path: string, params?: Record<string, string | number>): Promise<T> {
+    try {
+      return (await this.http.get<T>(path, { params })).data;
+    } catch (err) {
+      throw toLomasError(err, this.config.url);
+    }
+  }
+
+  async post<T>(path: string, body: unknown, headers: Record<string, string> = {}): Promise<T> {
+    try {
+      return (await this.http.post<T>(path, body, { headers })).data;
+    } catch (err) {
+      throw toLomasError(err, this.config.url);
+    }
+  }
+}

@@ -1,0 +1,51 @@
+import express, { type Express, type Router } from 'express';
+import { randomUUID } from 'node:crypto';
+import { LomasError } from 'lomas-kernel/protocol';
+import type { Config } from './config';
+import type { AnalystService, QueryService } from './domain/types';
+import { authenticate } from './http/authenticate';
+import { errorHandler, notFound } from './http/errorHandler';
+import type { Logger } from './logger';
+import { analystRouter } from './routes/analyst';
+import type { Store } from './store/types';
+
+export interface AppDeps {
+  config: Config;
+  logger: Logger;
+  store: Store;
+  analyst: AnalystService;
+  queries: QueryService;
+  /** Mounted under /admin behind authentication and the admin role. */
+  admin?: Router;
+  /** Public probes and other routes mounted before authentication. */
+  publicRoutes?: Router;
+  /** Middleware run after authentication, before the routes (rate limits, metrics, timing). */
+  authenticated?: express.RequestHandler[];
+}
+
+/** Builds the HTTP application: routes → domain → data access, one error handler. */
+export function createApp(deps: AppDeps): Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('query parser', 'simple');
+  app.use((_req, res, next) => {
+    res.locals.reqId = randomUUID();
+    res.setHeader('X-Request-Id', res.locals.reqId as string);
+    next();
+  });
+  if (deps.publicRoutes) app.use(deps.publicRoutes);
+  app.use(authenticate(deps.store));
+  app.use((req, _res, next) => {
+    const hasBody = req.method === 'POST' || req.method === 'PUT' || req.method === 'PATCH';
+    if (hasBody && req.headers['content-length'] !== '0' && !req.is('application/json'))
+      throw new LomasError('UNSUPPORTED_MEDIA_TYPE');
+    next();
+  });
+  app.use(express.json({ limit: deps.config.bodyLimit, strict: true }));
+  for (const mw of deps.authenticated ?? []) app.use(mw);
+  app.use('/v1', analystRouter(deps.analyst, deps.queries));
+  if (deps.admin) app.use('/admin', deps.admin);
+  app.use(notFound);
+  app.use(errorHandler(deps.logger));
+  return app;
+}

@@ -1,0 +1,43 @@
+import type { NextFunction, Request, Response } from 'express';
+import { LomasError, type ErrorBody } from 'lomas-kernel/protocol';
+import type { Logger } from '../logger';
+
+/** Errors thrown by body parsing carry a `type` and a `status`. */
+interface ParserError {
+  type?: string;
+  status?: number;
+  limit?: number;
+}
+
+function toLomasError(err: unknown): LomasError | null {
+  if (err instanceof LomasError) return err;
+  const p = err as ParserError;
+  if (p && typeof p === 'object' && typeof p.type === 'string') {
+    if (p.type === 'entity.too.large') return new LomasError('PAYLOAD_TOO_LARGE', { limit: `${p.limit} bytes` });
+    if (p.type === 'entity.parse.failed') return new LomasError('INVALID_REQUEST', { problem: 'the body is not valid JSON' });
+    if (p.type === 'encoding.unsupported' || p.type === 'charset.unsupported')
+      return new LomasError('UNSUPPORTED_MEDIA_TYPE');
+    if (typeof p.status === 'number' && p.status >= 400 && p.status < 500)
+      return new LomasError('INVALID_REQUEST', { problem: 'the body could not be read' });
+  }
+  return null;
+}
+
+/** The one error handler: typed errors become {code, message}; anything else is logged and becomes INTERNAL. */
+export function errorHandler(logger: Logger) {
+  return (err: unknown, req: Request, res: Response, _next: NextFunction): void => {
+    let e = toLomasError(err);
+    if (!e) {
+      logger.error({ err, path: req.path, reqId: res.locals.reqId }, 'unhandled error');
+      e = new LomasError('INTERNAL');
+    }
+    const body: ErrorBody = { code: e.code, message: e.message };
+    if (Object.keys(e.details).length > 0) body.details = e.details;
+    if (res.headersSent) return;
+    res.status(e.status).json(body);
+  };
+}
+
+export function notFound(req: Request): never {
+  throw new LomasError('NOT_FOUND', { what: `Route ${req.method} ${req.path}` });
+}

@@ -1,0 +1,16 @@
+import type { Response } from 'express';
+import { LomasError } from 'lomas-kernel/protocol';
+import type { Role } from '../store/types';
+
+/** Who is calling, established by the auth middleware from the API key alone. */
+export interface Principal {
+  user: string;
+  role: Role;
+  keyId: string;
+}
+
+export function principalOf(res: Response): Principal {
+  const p = res.locals.principal as Principal | undefined;
+  if (!p) throw new LomasError('UNAUTHENTICATED');
+  return p;
+}
