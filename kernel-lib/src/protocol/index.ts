@@ -3,3 +3,4 @@ export * from './errors';
 export * from './budget';
 export * from './metadata';
 export * from './result';
+export * from './plan';

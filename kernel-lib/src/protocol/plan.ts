@@ -1,0 +1,645 @@
+/**
+ * The query plan: the versioned wire format of a differentially private query.
+ *
+ * A plan is data, never code. The notebook builder emits it; the server validates it again with
+ * `parsePlan` (or `QueryPlanSchema`), checks it against the dataset's public metadata, and
+ * interprets or compiles it itself. The TypeScript types are written by hand (plain interfaces, no
+ * zod in them) and the zod schemas are typed against them, so both can never drift apart.
+ *
+ * Semantics the schema cannot express (documented here so every side agrees):
+ * - Steps apply in order: `filter` keeps rows whose predicate is true (null counts as false),
+ *   `select` keeps only the listed columns, `derive` adds (or replaces) row-wise columns.
+ * - Equality (`==`, `!=`) is strict (no type coercion); comparisons with null are null (false in a
+ *   filter); use `isnull` to test for null.
+ * - Every aggregation needs a budget: its own `budget`, its own `accuracy` target (the server
+ *   derives the budget), or a share of the plan's `budget`, which is split equally across the
+ *   aggregations that have neither.
+ * - `bounds` override the column's public bounds from the metadata (or a derived column's
+ *   `lower`/`upper`); sum, mean, variance, stdev, quantile and median need bounds from one of them.
+ * - `confidence` (default 0.95) is the level of the intervals reported with each release.
+ * - Group keys are public: explicit `values`, or the categories from the metadata, or (with
+ *   `discover`) keys released privately with a delta-calibrated threshold.
+ */
+import { z } from 'zod';
+import { Amount } from './budget';
+import { LomasError } from './errors';
+
+export const PLAN_VERSION = 1;
+
+/** Limits enforced by the schema (and by the expression parser in the notebook). */
+export const PLAN_LIMITS = {
+  /** Depth of one expression tree (a column or literal has depth 1). */
+  exprDepth: 32,
+  /** Nodes in one expression tree. */
+  exprNodes: 500,
+  /** Characters in a string literal, category or key value. */
+  stringLength: 1000,
+  steps: 32,
+  /** Columns in one derive step, and columns in one select step. */
+  columnsPerStep: 64,
+  groupKeys: 8,
+  /** Explicit values listed for one group key. */
+  valuesPerKey: 1000,
+  /** Product of the explicit value-list sizes: the number of groups released. */
+  groups: 10000,
+  aggregations: 20,
+  histogramBins: 1001,
+  categories: 1000
+} as const;
+
+/** Column, alias and derived-column names. */
+export const NAME_PATTERN = /^[A-Za-z_][A-Za-z0-9_]{0,63}$/;
+/** Dataset names. */
+export const DATASET_NAME_PATTERN = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/;
+/** Names that would collide with Object.prototype members (or prototype pollution) on any side. */
+export const RESERVED_NAMES: readonly string[] = [
+  ...Object.getOwnPropertyNames(Object.prototype),
+  'prototype'
+];
+
+// ---------------------------------------------------------------------------------------------
+// Types (plain TypeScript)
+// ---------------------------------------------------------------------------------------------
+
+/** A privacy amount: an exact decimal string ("0.5") or a number read as its shortest decimal. */
+export type PlanAmount = string | number;
+export type Scalar = string | number | boolean | null;
+export type ColumnType = 'int' | 'float' | 'string' | 'boolean';
+
+export type UnaryOp = '-' | '!';
+export type BinaryOp = '+' | '-' | '*' | '/' | '%' | '==' | '!=' | '<' | '<=' | '>' | '>=';
+export type LogicalOp = '&&' | '||';
+
+/** The whitelisted functions, with their number of arguments ([min, max]). */
+export const EXPR_FUNCTIONS = {
+  abs: [1, 1],
+  round: [1, 1],
+  floor: [1, 1],
+  ceil: [1, 1],
+  log: [1, 1],
+  exp: [1, 1],
+  sqrt: [1, 1],
+  min: [2, 8],
+  max: [2, 8],
+  startsWith: [2, 2],
+  endsWith: [2, 2],
+  includes: [2, 2],
+  lower: [1, 1],
+  upper: [1, 1],
+  length: [1, 1],
+  year: [1, 1],
+  month: [1, 1],
+  day: [1, 1],
+  hour: [1, 1],
+  weekday: [1, 1]
+} as const;
+export type ExprFunction = keyof typeof EXPR_FUNCTIONS;
+export const EXPR_FUNCTION_NAMES = Object.keys(EXPR_FUNCTIONS) as ExprFunction[];
+
+export interface ColExpr {
+  kind: 'col';
+  name: string;
+}
+export interface LitExpr {
+  kind: 'lit';
+  value: Scalar;
+}
+export interface UnaryExpr {
+  kind: 'unary';
+  op: UnaryOp;
+  arg: Expr;
+}
+export interface BinaryExpr {
+  kind: 'binary';
+  op: BinaryOp;
+  left: Expr;
+  right: Expr;
+}
+export interface LogicalExpr {
+  kind: 'logical';
+  op: LogicalOp;
+  left: Expr;
+  right: Expr;
+}
+export interface CondExpr {
+  kind: 'cond';
+  test: Expr;
+  then: Expr;
+  else: Expr;
+}
+export interface IsNullExpr {
+  kind: 'isnull';
+  arg: Expr;
+}
+/** `startsWith`/`endsWith`/`includes` take (string, needle); min/max take 2 to 8 arguments. */
+export interface CallExpr {
+  kind: 'call';
+  fn: ExprFunction;
+  args: Expr[];
+}
+export type Expr =
+  ColExpr | LitExpr | UnaryExpr | BinaryExpr | LogicalExpr | CondExpr | IsNullExpr | CallExpr;
+
+export interface FilterStep {
+  op: 'filter';
+  predicate: Expr;
+}
+export interface SelectStep {
+  op: 'select';
+  columns: string[];
+}
+/** A derived column: its expression and, optionally, its public type, bounds or categories. */
+export interface DeriveColumn {
+  expr: Expr;
+  type?: ColumnType;
+  lower?: number;
+  upper?: number;
+  categories?: string[];
+}
+export interface DeriveStep {
+  op: 'derive';
+  columns: Record<string, DeriveColumn>;
+}
+export type Step = FilterStep | SelectStep | DeriveStep;
+
+export interface GroupBy {
+  keys: string[];
+  /** Explicit public key values, per key. Keys without a list use the metadata's categories. */
+  values?: Record<string, Scalar[]>;
+  /** Private key discovery: keys are released only above a threshold calibrated to delta. */
+  discover?: { delta: PlanAmount };
+}
+
+export interface PlanBudget {
+  epsilon?: PlanAmount;
+  delta?: PlanAmount;
+  rho?: PlanAmount;
+}
+
+export interface AccuracyTarget {
+  /** Target half-width of the confidence interval, in the statistic's unit. */
+  halfWidth: number;
+  /** Defaults to the plan's confidence. */
+  confidence?: number;
+}
+
+export type AggregationOp =
+  'count' | 'sum' | 'mean' | 'variance' | 'stdev' | 'quantile' | 'median' | 'histogram';
+
+export type Mechanism = 'laplace' | 'gaussian';
+
+export interface Aggregation {
+  op: AggregationOp;
+  /** Required except for count (count without a column counts rows). */
+  column?: string;
+  /** Output name; default: `aggregationName()`. */
+  as?: string;
+  /** [lower, upper] overriding the column's public bounds. */
+  bounds?: [number, number];
+  /** Quantile in (0, 1): required for quantile, forbidden otherwise. */
+  q?: number;
+  /** Histogram bin edges, strictly increasing (numeric columns); omit for categorical columns. */
+  bins?: number[];
+  budget?: PlanBudget;
+  accuracy?: AccuracyTarget;
+  mechanism?: Mechanism;
+}
+
+export interface QueryPlan {
+  version: 1;
+  dataset: string;
+  steps: Step[];
+  groupby?: GroupBy;
+  aggregations: Aggregation[];
+  /** Split equally across the aggregations that have no budget and no accuracy of their own. */
+  budget?: PlanBudget;
+  /** Confidence level of reported intervals, 0 < c < 1; default 0.95. */
+  confidence?: number;
+}
+
+export const DEFAULT_CONFIDENCE = 0.95;
+
+/** Aggregations that need bounds on their column. */
+export const BOUNDED_AGGREGATIONS: readonly AggregationOp[] = [
+  'sum',
+  'mean',
+  'variance',
+  'stdev',
+  'quantile',
+  'median'
+];
+
+/** The output column name of an aggregation: `as`, else `count`, `count_x`, `mean_x`, ... */
+export function aggregationName(a: Aggregation): string {
+  if (a.as !== undefined) return a.as;
+  return a.column === undefined ? a.op : `${a.op}_${a.column}`;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Schemas
+// ---------------------------------------------------------------------------------------------
+
+const reserved = new Set(RESERVED_NAMES);
+
+const NameSchema = z
+  .string()
+  .regex(NAME_PATTERN, 'a name is 1 to 64 letters, digits or _, not starting with a digit')
+  .refine(n => !reserved.has(n), { message: 'this name is reserved' });
+
+const DatasetNameSchema = z
+  .string()
+  .regex(DATASET_NAME_PATTERN, 'a dataset name is letters, digits, _ . or -');
+
+const Finite = z.number().finite();
+const Str = z.string().max(PLAN_LIMITS.stringLength);
+const ScalarSchema: z.ZodType<Scalar> = z.union([Str, Finite, z.boolean(), z.null()], {
+  error: () => 'a value is a string (at most 1,000 characters), a finite number, a boolean or null'
+});
+
+const ConfidenceSchema = Finite.gt(0).lt(1);
+
+function positiveAmount(a: PlanAmount): boolean {
+  return typeof a === 'number' ? a > 0 : /[1-9]/.test(a);
+}
+
+export const PlanBudgetSchema: z.ZodType<PlanBudget> = z
+  .object({ epsilon: Amount.optional(), delta: Amount.optional(), rho: Amount.optional() })
+  .strict()
+  .refine(
+    b =>
+      (b.epsilon !== undefined && positiveAmount(b.epsilon)) ||
+      (b.rho !== undefined && positiveAmount(b.rho)),
+    {
+      message: 'a budget needs a positive epsilon (or rho)'
+    }
+  )
+  .refine(b => b.delta === undefined || Number(b.delta) < 1, { message: 'delta must be below 1' });
+
+/** Measures an expression's depth and node count without recursion; stops at the limits. */
+export function measureExpr(value: unknown): { depth: number; nodes: number; tooBig: boolean } {
+  const stack: Array<[unknown, number]> = [[value, 1]];
+  let depth = 0;
+  let nodes = 0;
+  while (stack.length > 0) {
+    const [v, d] = stack.pop() as [unknown, number];
+    if (v === null || typeof v !== 'object' || Array.isArray(v)) continue;
+    nodes++;
+    if (d > depth) depth = d;
+    if (depth > PLAN_LIMITS.exprDepth || nodes > PLAN_LIMITS.exprNodes) {
+      return { depth, nodes, tooBig: true };
+    }
+    const o = v as Record<string, unknown>;
+    for (const k of ['arg', 'left', 'right', 'test', 'then', 'else']) {
+      if (Object.prototype.hasOwnProperty.call(o, k)) stack.push([o[k], d + 1]);
+    }
+    if (Array.isArray(o.args)) for (const a of o.args.slice(0, 16)) stack.push([a, d + 1]);
+  }
+  return { depth, nodes, tooBig: false };
+}
+
+const ExprNode: z.ZodType<Expr> = z.lazy(() =>
+  z.discriminatedUnion(
+    'kind',
+    [
+      z.object({ kind: z.literal('col'), name: NameSchema }).strict(),
+      z.object({ kind: z.literal('lit'), value: ScalarSchema }).strict(),
+      z.object({ kind: z.literal('unary'), op: z.enum(['-', '!']), arg: ExprNode }).strict(),
+      z
+        .object({
+          kind: z.literal('binary'),
+          op: z.enum(['+', '-', '*', '/', '%', '==', '!=', '<', '<=', '>', '>=']),
+          left: ExprNode,
+          right: ExprNode
+        })
+        .strict(),
+      z
+        .object({
+          kind: z.literal('logical'),
+          op: z.enum(['&&', '||']),
+          left: ExprNode,
+          right: ExprNode
+        })
+        .strict(),
+      z
+        .object({ kind: z.literal('cond'), test: ExprNode, then: ExprNode, else: ExprNode })
+        .strict(),
+      z.object({ kind: z.literal('isnull'), arg: ExprNode }).strict(),
+      z
+        .object({
+          kind: z.literal('call'),
+          fn: z.enum(EXPR_FUNCTION_NAMES as [ExprFunction, ...ExprFunction[]], {
+            error: () => `fn must be one of ${EXPR_FUNCTION_NAMES.join(', ')}`
+          }),
+          args: z.array(ExprNode).max(8)
+        })
+        .strict()
+        .superRefine((c, ctx) => {
+          const [min, max] = EXPR_FUNCTIONS[c.fn];
+          if (c.args.length < min || c.args.length > max) {
+            ctx.addIssue({
+              code: 'custom',
+              path: ['args'],
+              message: `${c.fn} takes ${min === max ? min : `${min} to ${max}`} argument(s), not ${c.args.length}`
+            });
+          }
+        })
+    ],
+    {
+      error: () => 'kind must be one of col, lit, unary, binary, logical, cond, isnull, call'
+    }
+  )
+);
+
+/** An expression tree, with its depth and size limits checked before it is parsed. */
+export const ExprSchema: z.ZodType<Expr> = z
+  .unknown()
+  .superRefine((v, ctx) => {
+    const m = measureExpr(v);
+    if (m.tooBig) {
+      ctx.addIssue({
+        code: 'custom',
+        message: `the expression is too large (limits: depth ${PLAN_LIMITS.exprDepth}, ${PLAN_LIMITS.exprNodes} nodes)`,
+        params: { fix: 'Split it into several filter or derive steps, or simplify it.' }
+      });
+    }
+  })
+  .pipe(ExprNode);
+
+const DeriveColumnSchema: z.ZodType<DeriveColumn> = z
+  .object({
+    expr: ExprSchema,
+    type: z.enum(['int', 'float', 'string', 'boolean']).optional(),
+    lower: Finite.optional(),
+    upper: Finite.optional(),
+    categories: z.array(Str).max(PLAN_LIMITS.categories).optional()
+  })
+  .strict()
+  .refine(c => c.lower === undefined || c.upper === undefined || c.lower <= c.upper, {
+    message: 'lower is above upper',
+    path: ['lower']
+  });
+
+function uniqueStrings(xs: readonly string[]): boolean {
+  return new Set(xs).size === xs.length;
+}
+
+export const StepSchema: z.ZodType<Step> = z.discriminatedUnion(
+  'op',
+  [
+    z.object({ op: z.literal('filter'), predicate: ExprSchema }).strict(),
+    z
+      .object({
+        op: z.literal('select'),
+        columns: z
+          .array(NameSchema)
+          .min(1)
+          .max(PLAN_LIMITS.columnsPerStep)
+          .refine(uniqueStrings, 'columns are listed twice')
+      })
+      .strict(),
+    z
+      .object({
+        op: z.literal('derive'),
+        columns: z
+          .record(NameSchema, DeriveColumnSchema)
+          .refine(c => Object.keys(c).length >= 1, 'derive needs at least one column')
+          .refine(
+            c => Object.keys(c).length <= PLAN_LIMITS.columnsPerStep,
+            `at most ${PLAN_LIMITS.columnsPerStep} columns per derive`
+          )
+      })
+      .strict()
+  ],
+  { error: () => 'op must be one of filter, select, derive' }
+);
+
+export const GroupBySchema: z.ZodType<GroupBy> = z
+  .object({
+    keys: z
+      .array(NameSchema)
+      .min(1)
+      .max(PLAN_LIMITS.groupKeys)
+      .refine(uniqueStrings, 'a group key is listed twice'),
+    values: z
+      .record(
+        NameSchema,
+        z
+          .array(ScalarSchema)
+          .min(1)
+          .max(PLAN_LIMITS.valuesPerKey, `at most ${PLAN_LIMITS.valuesPerKey} values per key`)
+      )
+      .optional(),
+    discover: z.object({ delta: Amount }).strict().optional()
+  })
+  .strict()
+  .superRefine((g, ctx) => {
+    if (!g.values) return;
+    let groups = 1;
+    for (const [k, vs] of Object.entries(g.values)) {
+      if (!g.keys.includes(k)) {
+        ctx.addIssue({ code: 'custom', path: ['values', k], message: `"${k}" is not a group key` });
+      }
+      if (new Set(vs.map(v => JSON.stringify(v))).size !== vs.length) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['values', k],
+          message: 'a key value is listed twice'
+        });
+      }
+      groups *= vs.length;
+    }
+    if (groups > PLAN_LIMITS.groups) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['values'],
+        message: `the key lists make ${groups} groups, above the limit of ${PLAN_LIMITS.groups}`,
+        params: { fix: 'Group by fewer keys or list fewer values; each group costs accuracy.' }
+      });
+    }
+    if (g.discover !== undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['discover'],
+        message: 'explicit key values and private key discovery cannot be combined',
+        params: { fix: 'Either list the key values or discover them, not both.' }
+      });
+    }
+  });
+
+export const AggregationSchema: z.ZodType<Aggregation> = z
+  .object({
+    op: z.enum(['count', 'sum', 'mean', 'variance', 'stdev', 'quantile', 'median', 'histogram'], {
+      error: () =>
+        'op must be one of count, sum, mean, variance, stdev, quantile, median, histogram'
+    }),
+    column: NameSchema.optional(),
+    as: NameSchema.optional(),
+    bounds: z.tuple([Finite, Finite]).optional(),
+    q: Finite.gt(0).lt(1).optional(),
+    bins: z.array(Finite).min(2).max(PLAN_LIMITS.histogramBins).optional(),
+    budget: PlanBudgetSchema.optional(),
+    accuracy: z
+      .object({ halfWidth: Finite.gt(0), confidence: ConfidenceSchema.optional() })
+      .strict()
+      .optional(),
+    mechanism: z.enum(['laplace', 'gaussian']).optional()
+  })
+  .strict()
+  .superRefine((a, ctx) => {
+    if (a.op !== 'count' && a.column === undefined) {
+      ctx.addIssue({ code: 'custom', path: ['column'], message: `${a.op} needs a column` });
+    }
+    if (a.bounds && a.bounds[0] > a.bounds[1]) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['bounds'],
+        message: 'the lower bound is above the upper bound'
+      });
+    }
+    if (a.op === 'quantile' && a.q === undefined) {
+      ctx.addIssue({ code: 'custom', path: ['q'], message: 'quantile needs q, between 0 and 1' });
+    }
+    if (a.op !== 'quantile' && a.q !== undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['q'],
+        message: `q only applies to quantile, not ${a.op}`
+      });
+    }
+    if (a.op !== 'histogram' && a.bins !== undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['bins'],
+        message: `bins only apply to histogram, not ${a.op}`
+      });
+    }
+    if (a.bins && a.bins.some((b, i) => i > 0 && !(b > a.bins![i - 1]))) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['bins'],
+        message: 'bin edges must be strictly increasing'
+      });
+    }
+    if (a.budget !== undefined && a.accuracy !== undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['accuracy'],
+        message: 'give a budget or an accuracy target, not both',
+        params: { fix: 'Remove epsilon/delta/rho to let the server derive them from the accuracy.' }
+      });
+    }
+  });
+
+export const QueryPlanSchema: z.ZodType<QueryPlan> = z
+  .object({
+    version: z.literal(PLAN_VERSION, { error: () => `version must be ${PLAN_VERSION}` }),
+    dataset: DatasetNameSchema,
+    steps: z.array(StepSchema).max(PLAN_LIMITS.steps),
+    groupby: GroupBySchema.optional(),
+    aggregations: z
+      .array(AggregationSchema)
+      .min(1, 'a query needs at least one aggregation')
+      .max(PLAN_LIMITS.aggregations),
+    budget: PlanBudgetSchema.optional(),
+    confidence: ConfidenceSchema.optional()
+  })
+  .strict()
+  .superRefine((p, ctx) => {
+    const names = new Set<string>(p.groupby?.keys ?? []);
+    p.aggregations.forEach((a, i) => {
+      const name = aggregationName(a);
+      if (names.has(name)) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['aggregations', i, 'as'],
+          message: `output column "${name}" is used twice`,
+          params: { fix: 'Name each aggregation with { as: "..." }.' }
+        });
+      }
+      names.add(name);
+      if (a.budget === undefined && a.accuracy === undefined && p.budget === undefined) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['aggregations', i, 'budget'],
+          message: `${name} has no budget`,
+          params: {
+            fix: 'Give it { epsilon: 0.5 } (or an accuracy target), or give the query a budget.'
+          }
+        });
+      }
+    });
+  });
+
+// ---------------------------------------------------------------------------------------------
+// parsePlan
+// ---------------------------------------------------------------------------------------------
+
+const MAX_JSON_DEPTH = 128;
+const MAX_JSON_VALUES = 200000;
+
+/**
+ * Rejects reserved keys (`__proto__`, `constructor`, ...) anywhere in a JSON value and bounds its
+ * depth, without recursion. Returns a problem, or null.
+ */
+function guardJson(value: unknown): { problem: string; path: string } | null {
+  const stack: Array<[unknown, number, string]> = [[value, 0, '']];
+  let count = 0;
+  while (stack.length > 0) {
+    const [v, depth, path] = stack.pop() as [unknown, number, string];
+    if (++count > MAX_JSON_VALUES) return { problem: 'the plan is too large', path };
+    if (v === null || typeof v !== 'object') continue;
+    if (depth > MAX_JSON_DEPTH) return { problem: 'the plan is nested too deeply', path };
+    if (Array.isArray(v)) {
+      v.forEach((x, i) => stack.push([x, depth + 1, `${path}.${i}`]));
+      continue;
+    }
+    for (const k of Object.keys(v)) {
+      if (reserved.has(k))
+        return { problem: `the key "${k}" is not allowed`, path: `${path}.${k}` };
+      stack.push([(v as Record<string, unknown>)[k], depth + 1, `${path}.${k}`]);
+    }
+  }
+  return null;
+}
+
+const GENERIC_FIX =
+  'Build plans with the lomas-kernel query builder, or follow the QueryPlan format (lomas-kernel/protocol).';
+
+function pathText(path: readonly PropertyKey[]): string {
+  return path.length === 0 ? '(plan)' : path.map(String).join('.');
+}
+
+/**
+ * Validates an untrusted value as a query plan. Throws LomasError('INVALID_PLAN') with the path of
+ * the first problem in `problem`, a `fix`, and every issue in `details.issues`.
+ */
+export function parsePlan(json: unknown): QueryPlan {
+  const guard = guardJson(json);
+  if (guard) {
+    throw new LomasError(
+      'INVALID_PLAN',
+      { problem: `${guard.path.slice(1) || '(plan)'}: ${guard.problem}`, fix: GENERIC_FIX },
+      { issues: [{ path: guard.path.slice(1), message: guard.problem }] }
+    );
+  }
+  const r = QueryPlanSchema.safeParse(json);
+  if (r.success) return r.data;
+  const issues = r.error.issues
+    .slice(0, 20)
+    .map(i => ({ path: pathText(i.path), message: i.message }));
+  const first = r.error.issues[0];
+  const params = (first as { params?: { fix?: unknown } }).params;
+  let fix = typeof params?.fix === 'string' ? params.fix : GENERIC_FIX;
+  if (first.code === 'unrecognized_keys')
+    fix = `Remove ${first.keys.map(k => `"${k}"`).join(', ')}.`;
+  throw new LomasError(
+    'INVALID_PLAN',
+    { problem: `${issues[0].path}: ${issues[0].message}`, fix },
+    { issues }
+  );
+}
+
+/** True when the value is a valid plan (no exception). */
+export function isPlan(json: unknown): json is QueryPlan {
+  return guardJson(json) === null && QueryPlanSchema.safeParse(json).success;
+}
