@@ -1,9 +1,16 @@
 import type { AccountingMode, Budget, DatasetMetadata } from 'lomas-kernel/protocol';
 
 /**
- * The persistence seam. Two implementations (embedded SQLite, MongoDB) pass one contract suite.
+ * The persistence seam. Two implementations (embedded SQLite, MongoDB) pass one contract suite
+ * (server/test/store/contract.ts); an in-memory one serves unit tests.
  * Every method is a single-document/row operation that both stores perform atomically; the
  * privacy ledger's safety rests only on the unique index behind appendLedgerEntry.
+ *
+ * Error conventions (LomasError from 'lomas-kernel/protocol'): creating something that exists
+ * (createUser, addKey, addArchive) throws CONFLICT; changing something missing (setUserActive,
+ * revokeKey, deleteDataset) throws NOT_FOUND; put* are upserts; get* return null when missing.
+ * Lists are ordered: users/datasets by name, keys by createdAt then id, grants by (dataset, user),
+ * ledger entries by (dataset, seq), archive newest first.
  */
 
 export type Role = 'analyst' | 'admin';
@@ -61,18 +68,31 @@ export interface GrantRecord {
  * One append-only entry of the privacy ledger. Entries are numbered per dataset (seq = 1, 2, …);
  * the unique index on (dataset, seq) is the atomic step: two writers cannot both append seq n.
  * Totals after the entry are carried so that the latest entry answers "how much is spent".
- * Amounts are exact fractions "num/den" (see dp/rational).
+ * Amounts are exact fractions "num/den" (reduced; rho always present), see ledger/amount.
+ *
+ * kind 'charge': a query's cost. kind 'grant': the user's grant was set to `userGrant` (cost 0).
+ * kind 'cap': the dataset-wide cap was set to `datasetCap` (cost 0). Grant and cap changes go
+ * through the same seq as charges, so they are serialised with them (see ledger/index.ts).
  */
 export interface LedgerEntry {
   dataset: string;
   seq: number;
   user: string;
-  kind: 'charge' | 'grant';
+  kind: 'charge' | 'grant' | 'cap';
   cost: Budget;
   /** Sum of all charges on the dataset up to and including this entry. */
   datasetSpent: Budget;
   /** Sum of this user's charges on the dataset up to and including this entry. */
   userSpent: Budget;
+  /**
+   * The user's grant as last set through the ledger (carried forward on every entry of the user),
+   * or null when grants of this user were never set through the ledger.
+   */
+  userGrant?: Budget | null;
+  /** The dataset cap as last set through the ledger (carried forward), or null when never set. */
+  datasetCap?: Budget | null;
+  /** Who made a grant/cap change (admin user name); absent on charges. */
+  actor?: string;
   queryId: string;
   idempotencyKey: string | null;
   /** Hash of the request that produced the entry (detects idempotency-key reuse). */
@@ -93,10 +113,17 @@ export interface ArchiveRecord {
   cost: Budget;
 }
 
+export interface LedgerFilter {
+  dataset?: string;
+  user?: string;
+  afterSeq?: number;
+  limit?: number;
+}
+
 export type AppendResult = 'ok' | 'conflict';
 
 export interface Store {
-  readonly kind: 'embedded' | 'mongodb';
+  readonly kind: 'embedded' | 'mongodb' | 'memory';
   init(): Promise<void>;
   close(): Promise<void>;
 
@@ -124,9 +151,14 @@ export interface Store {
   /** 'conflict' when (dataset, seq) or (user, idempotencyKey) already exists. */
   appendLedgerEntry(entry: LedgerEntry): Promise<AppendResult>;
   findLedgerEntryByIdempotencyKey(user: string, key: string): Promise<LedgerEntry | null>;
-  ledgerEntries(filter: { dataset?: string; user?: string }): Promise<LedgerEntry[]>;
+  /** Ordered by (dataset, seq); afterSeq keeps entries with seq > afterSeq; limit caps the count. */
+  ledgerEntries(filter: LedgerFilter): Promise<LedgerEntry[]>;
 
   addArchive(record: ArchiveRecord): Promise<void>;
   getArchive(queryId: string): Promise<ArchiveRecord | null>;
-  listArchive(filter: { user?: string; dataset?: string; limit?: number }): Promise<ArchiveRecord[]>;
+  listArchive(filter: {
+    user?: string;
+    dataset?: string;
+    limit?: number;
+  }): Promise<ArchiveRecord[]>;
 }

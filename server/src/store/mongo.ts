@@ -1,0 +1,335 @@
+import {
+  MongoClient,
+  MongoServerError,
+  type Collection,
+  type Db,
+  type Document,
+  type Filter
+} from 'mongodb';
+import type {
+  ApiKeyRecord,
+  AppendResult,
+  ArchiveRecord,
+  DatasetRecord,
+  GrantRecord,
+  LedgerEntry,
+  LedgerFilter,
+  Store,
+  UserRecord
+} from './types';
+import { checkLimit, conflict, notFound } from './common';
+
+export interface MongoStoreOptions {
+  /** Database name; defaults to the one in the URI, else "lomas". */
+  dbName?: string;
+  /** Passed to MongoClient (tests shorten timeouts). */
+  serverSelectionTimeoutMS?: number;
+}
+
+type WithId<T> = T & { _id: string };
+type LedgerDoc = LedgerEntry & { idem: string };
+
+const DUPLICATE_KEY = 11000;
+
+/**
+ * The MongoDB store (official driver). Works on MongoDB and on FerretDB 1.x: it only uses
+ * single-document inserts/replaces, finds with sort/limit, and unique indexes; never transactions
+ * nor a conditional findOneAndUpdate (not atomic on FerretDB). Natural keys are the `_id`s.
+ *
+ * Ledger uniqueness: a unique index on (dataset, seq) and a unique index on the derived field
+ * `idem` — "k" + [user, idempotencyKey] when a key is given, "s" + [dataset, seq] otherwise —
+ * which gives the partial unique (user, idempotencyKey) index that FerretDB lacks
+ * (no partialFilterExpression) with a plain unique index.
+ */
+export class MongoStore implements Store {
+  readonly kind = 'mongodb' as const;
+  private readonly client: MongoClient;
+  private db: Db | null = null;
+
+  constructor(
+    readonly uri: string,
+    private readonly options: MongoStoreOptions = {}
+  ) {
+    this.client = new MongoClient(uri, {
+      ignoreUndefined: true,
+      serverSelectionTimeoutMS: options.serverSelectionTimeoutMS ?? 10_000
+    });
+  }
+
+  async init(): Promise<void> {
+    if (this.db) return;
+    await this.client.connect();
+    const db = this.client.db(
+      this.options.dbName ?? (dbNameFromUri(this.uri) ? undefined : 'lomas')
+    );
+    this.db = db;
+    await Promise.all([
+      db.collection('apiKeys').createIndex({ user: 1, createdAt: 1 }),
+      db.collection('grants').createIndex({ dataset: 1, user: 1 }),
+      db
+        .collection('ledger')
+        .createIndex({ dataset: 1, seq: 1 }, { unique: true, name: 'dataset_seq_unique' }),
+      db.collection('ledger').createIndex({ idem: 1 }, { unique: true, name: 'idem_unique' }),
+      db.collection('ledger').createIndex({ dataset: 1, user: 1, seq: -1 }),
+      db.collection('archive').createIndex({ user: 1, at: -1 }),
+      db.collection('archive').createIndex({ dataset: 1, at: -1 })
+    ]);
+  }
+
+  async close(): Promise<void> {
+    await this.client.close();
+    this.db = null;
+  }
+
+  /** The raw database handle, for tests and admin tooling (e.g. tamper-evidence tests). */
+  get database(): Db {
+    if (!this.db) throw new Error('MongoStore is not initialised: call init() first');
+    return this.db;
+  }
+
+  private col<T extends Document>(name: string): Collection<T> {
+    return this.database.collection<T>(name);
+  }
+
+  async createUser(user: UserRecord): Promise<void> {
+    await insertOrConflict(
+      this.col<WithId<UserRecord>>('users'),
+      { _id: user.name, ...user },
+      `User "${user.name}"`
+    );
+  }
+  async getUser(name: string): Promise<UserRecord | null> {
+    return this.col<WithId<UserRecord>>('users').findOne({ _id: name }, { projection: { _id: 0 } });
+  }
+  async listUsers(): Promise<UserRecord[]> {
+    return this.col<WithId<UserRecord>>('users')
+      .find({}, { projection: { _id: 0 } })
+      .sort({ _id: 1 })
+      .toArray();
+  }
+  async setUserActive(name: string, active: boolean): Promise<void> {
+    const r = await this.col<WithId<UserRecord>>('users').updateOne(
+      { _id: name },
+      { $set: { active } }
+    );
+    if (r.matchedCount === 0) throw notFound(`User "${name}"`);
+  }
+
+  async addKey(key: ApiKeyRecord): Promise<void> {
+    await insertOrConflict(
+      this.col<WithId<ApiKeyRecord>>('apiKeys'),
+      { _id: key.id, ...key },
+      `API key "${key.id}"`
+    );
+  }
+  async getKey(id: string): Promise<ApiKeyRecord | null> {
+    return this.col<WithId<ApiKeyRecord>>('apiKeys').findOne(
+      { _id: id },
+      { projection: { _id: 0 } }
+    );
+  }
+  async listKeys(user: string): Promise<ApiKeyRecord[]> {
+    return this.col<WithId<ApiKeyRecord>>('apiKeys')
+      .find({ user }, { projection: { _id: 0 } })
+      .sort({ createdAt: 1, _id: 1 })
+      .toArray();
+  }
+  async revokeKey(id: string, at: string): Promise<void> {
+    const r = await this.col<WithId<ApiKeyRecord>>('apiKeys').updateOne(
+      { _id: id },
+      { $set: { revokedAt: at } }
+    );
+    if (r.matchedCount === 0) throw notFound(`API key "${id}"`);
+  }
+
+  async putDataset(dataset: DatasetRecord): Promise<void> {
+    await this.col<DatasetDoc>('datasets').replaceOne(
+      { _id: dataset.name },
+      datasetToDoc(dataset),
+      { upsert: true }
+    );
+  }
+  async getDataset(name: string): Promise<DatasetRecord | null> {
+    const d = await this.col<DatasetDoc>('datasets').findOne(
+      { _id: name },
+      { projection: { _id: 0 } }
+    );
+    return d ? datasetFromDoc(d) : null;
+  }
+  async listDatasets(): Promise<DatasetRecord[]> {
+    return (
+      await this.col<DatasetDoc>('datasets')
+        .find({}, { projection: { _id: 0 } })
+        .sort({ _id: 1 })
+        .toArray()
+    ).map(datasetFromDoc);
+  }
+  async deleteDataset(name: string): Promise<void> {
+    const r = await this.col<DatasetDoc>('datasets').deleteOne({ _id: name });
+    if (r.deletedCount === 0) throw notFound(`Dataset "${name}"`);
+  }
+
+  async putGrant(grant: GrantRecord): Promise<void> {
+    const _id = JSON.stringify([grant.user, grant.dataset]);
+    await this.col<WithId<GrantRecord>>('grants').replaceOne(
+      { _id },
+      { ...grant },
+      { upsert: true }
+    );
+  }
+  async getGrant(user: string, dataset: string): Promise<GrantRecord | null> {
+    return this.col<WithId<GrantRecord>>('grants').findOne(
+      { _id: JSON.stringify([user, dataset]) },
+      { projection: { _id: 0 } }
+    );
+  }
+  async listGrants(filter: { user?: string; dataset?: string }): Promise<GrantRecord[]> {
+    return this.col<WithId<GrantRecord>>('grants')
+      .find(eq(filter) as Filter<WithId<GrantRecord>>, { projection: { _id: 0 } })
+      .sort({ dataset: 1, user: 1 })
+      .toArray();
+  }
+
+  private ledger(): Collection<LedgerDoc> {
+    return this.col<LedgerDoc>('ledger');
+  }
+
+  async lastLedgerEntry(dataset: string): Promise<LedgerEntry | null> {
+    return this.ledger().findOne({ dataset }, { sort: { seq: -1 }, projection: LEDGER_PROJECTION });
+  }
+  async lastLedgerEntryOfUser(dataset: string, user: string): Promise<LedgerEntry | null> {
+    return this.ledger().findOne(
+      { dataset, user },
+      { sort: { seq: -1 }, projection: LEDGER_PROJECTION }
+    );
+  }
+  async appendLedgerEntry(entry: LedgerEntry): Promise<AppendResult> {
+    const idem =
+      entry.idempotencyKey === null
+        ? 's' + JSON.stringify([entry.dataset, entry.seq])
+        : 'k' + JSON.stringify([entry.user, entry.idempotencyKey]);
+    try {
+      // A copy: insertOne adds an _id to the document it is given.
+      await this.ledger().insertOne({ ...entry, idem });
+      return 'ok';
+    } catch (e) {
+      if (e instanceof MongoServerError && e.code === DUPLICATE_KEY) return 'conflict';
+      throw e;
+    }
+  }
+  async findLedgerEntryByIdempotencyKey(user: string, key: string): Promise<LedgerEntry | null> {
+    return this.ledger().findOne(
+      { idem: 'k' + JSON.stringify([user, key]) },
+      { projection: LEDGER_PROJECTION }
+    );
+  }
+  async ledgerEntries(filter: LedgerFilter): Promise<LedgerEntry[]> {
+    const q: Filter<LedgerDoc> = eq({
+      dataset: filter.dataset,
+      user: filter.user
+    }) as Filter<LedgerDoc>;
+    if (filter.afterSeq !== undefined) q.seq = { $gt: filter.afterSeq };
+    let cursor = this.ledger()
+      .find(q, { projection: LEDGER_PROJECTION })
+      .sort({ dataset: 1, seq: 1 });
+    const limit = checkLimit(filter.limit);
+    if (limit !== undefined) {
+      if (limit === 0) return [];
+      cursor = cursor.limit(limit);
+    }
+    return cursor.toArray();
+  }
+
+  async addArchive(record: ArchiveRecord): Promise<void> {
+    await insertOrConflict(
+      this.col<ArchiveDoc>('archive'),
+      { _id: record.queryId, ...archiveToDoc(record) },
+      `Query "${record.queryId}"`
+    );
+  }
+  async getArchive(queryId: string): Promise<ArchiveRecord | null> {
+    const d = await this.col<ArchiveDoc>('archive').findOne(
+      { _id: queryId },
+      { projection: { _id: 0 } }
+    );
+    return d ? archiveFromDoc(d) : null;
+  }
+  async listArchive(filter: {
+    user?: string;
+    dataset?: string;
+    limit?: number;
+  }): Promise<ArchiveRecord[]> {
+    let cursor = this.col<ArchiveDoc>('archive')
+      .find(eq(filter) as Filter<ArchiveDoc>, { projection: { _id: 0 } })
+      .sort({ at: -1, _id: -1 });
+    const limit = checkLimit(filter.limit);
+    if (limit !== undefined) {
+      if (limit === 0) return [];
+      cursor = cursor.limit(limit);
+    }
+    return (await cursor.toArray()).map(archiveFromDoc);
+  }
+}
+
+/*
+ * Free-form JSON (connector settings, dataset metadata, query plans and releases) is stored as a
+ * JSON string: FerretDB 1.x rejects nested arrays, and user-chosen keys could start with "$".
+ */
+type DatasetDoc = WithId<
+  Omit<DatasetRecord, 'connector' | 'metadata'> & { connector: string; metadata: string }
+>;
+type ArchiveDoc = WithId<
+  Omit<ArchiveRecord, 'plan' | 'release'> & { plan: string; release: string }
+>;
+
+function datasetToDoc(d: DatasetRecord): DatasetDoc {
+  return {
+    _id: d.name,
+    ...d,
+    connector: JSON.stringify(d.connector),
+    metadata: JSON.stringify(d.metadata)
+  };
+}
+function datasetFromDoc(d: Omit<DatasetDoc, '_id'>): DatasetRecord {
+  return {
+    ...d,
+    connector: JSON.parse(d.connector),
+    metadata: JSON.parse(d.metadata)
+  } as DatasetRecord;
+}
+function archiveToDoc(a: ArchiveRecord): Omit<ArchiveDoc, '_id'> {
+  return { ...a, plan: JSON.stringify(a.plan ?? null), release: JSON.stringify(a.release ?? null) };
+}
+function archiveFromDoc(d: Omit<ArchiveDoc, '_id'>): ArchiveRecord {
+  return { ...d, plan: JSON.parse(d.plan), release: JSON.parse(d.release) } as ArchiveRecord;
+}
+
+const LEDGER_PROJECTION = { _id: 0, idem: 0 } as const;
+
+/** Equality filter on the given string fields only (values are strings, never operators). */
+function eq(filter: { user?: string; dataset?: string }): Record<string, string> {
+  const q: Record<string, string> = {};
+  if (filter.user !== undefined) q.user = String(filter.user);
+  if (filter.dataset !== undefined) q.dataset = String(filter.dataset);
+  return q;
+}
+
+async function insertOrConflict<T extends Document>(
+  col: Collection<T>,
+  doc: T,
+  what: string
+): Promise<void> {
+  try {
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any
+    await col.insertOne(doc as any);
+  } catch (e) {
+    if (e instanceof MongoServerError && e.code === DUPLICATE_KEY) throw conflict(what);
+    throw e;
+  }
+}
+
+/** The database named in a mongodb:// URI path, if any. */
+export function dbNameFromUri(uri: string): string | undefined {
+  const m = /^mongodb(?:\+srv)?:\/\/[^/]*\/([^?]+)/.exec(uri);
+  return m ? decodeURIComponent(m[1]) : undefined;
+}

@@ -1,0 +1,434 @@
+import Database from 'better-sqlite3';
+import type { Budget } from 'lomas-kernel/protocol';
+import type {
+  ApiKeyRecord,
+  AppendResult,
+  ArchiveRecord,
+  DatasetRecord,
+  GrantRecord,
+  LedgerEntry,
+  LedgerFilter,
+  Store,
+  UserRecord
+} from './types';
+import { checkLimit, conflict, notFound } from './common';
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS users (
+  name TEXT PRIMARY KEY,
+  role TEXT NOT NULL,
+  active INTEGER NOT NULL,
+  created_at TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS api_keys (
+  id TEXT PRIMARY KEY,
+  user TEXT NOT NULL,
+  salt TEXT NOT NULL,
+  hash TEXT NOT NULL,
+  label TEXT NOT NULL,
+  created_at TEXT NOT NULL,
+  revoked_at TEXT
+);
+CREATE INDEX IF NOT EXISTS api_keys_user ON api_keys (user, created_at, id);
+CREATE TABLE IF NOT EXISTS datasets (
+  name TEXT PRIMARY KEY,
+  doc TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS grants (
+  user TEXT NOT NULL,
+  dataset TEXT NOT NULL,
+  budget TEXT NOT NULL,
+  created_at TEXT NOT NULL,
+  updated_at TEXT NOT NULL,
+  PRIMARY KEY (user, dataset)
+);
+CREATE TABLE IF NOT EXISTS ledger (
+  dataset TEXT NOT NULL,
+  seq INTEGER NOT NULL,
+  user TEXT NOT NULL,
+  kind TEXT NOT NULL,
+  cost TEXT NOT NULL,
+  dataset_spent TEXT NOT NULL,
+  user_spent TEXT NOT NULL,
+  user_grant TEXT,
+  dataset_cap TEXT,
+  actor TEXT,
+  query_id TEXT NOT NULL,
+  idempotency_key TEXT,
+  request_hash TEXT NOT NULL,
+  at TEXT NOT NULL,
+  prev_hash TEXT NOT NULL,
+  hash TEXT NOT NULL
+);
+CREATE UNIQUE INDEX IF NOT EXISTS ledger_dataset_seq ON ledger (dataset, seq);
+CREATE UNIQUE INDEX IF NOT EXISTS ledger_user_idempotency ON ledger (user, idempotency_key)
+  WHERE idempotency_key IS NOT NULL;
+CREATE INDEX IF NOT EXISTS ledger_dataset_user_seq ON ledger (dataset, user, seq);
+CREATE TABLE IF NOT EXISTS archive (
+  query_id TEXT PRIMARY KEY,
+  user TEXT NOT NULL,
+  dataset TEXT NOT NULL,
+  at TEXT NOT NULL,
+  doc TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS archive_user ON archive (user, at);
+CREATE INDEX IF NOT EXISTS archive_dataset ON archive (dataset, at);
+`;
+
+interface LedgerRow {
+  dataset: string;
+  seq: number;
+  user: string;
+  kind: LedgerEntry['kind'];
+  cost: string;
+  dataset_spent: string;
+  user_spent: string;
+  user_grant: string | null;
+  dataset_cap: string | null;
+  actor: string | null;
+  query_id: string;
+  idempotency_key: string | null;
+  request_hash: string;
+  at: string;
+  prev_hash: string;
+  hash: string;
+}
+
+export interface SqliteStoreOptions {
+  /** How long a writer waits for another process's write lock (ms). */
+  busyTimeoutMs?: number;
+}
+
+/**
+ * The embedded store: one SQLite file (better-sqlite3), WAL journal, synchronous=FULL so an
+ * acknowledged ledger entry survives a crash or power loss. Several processes may share the file.
+ */
+export class SqliteStore implements Store {
+  readonly kind = 'embedded' as const;
+  private db: Database.Database | null = null;
+  private st: Record<string, Database.Statement> = {};
+
+  constructor(
+    readonly file: string,
+    private readonly options: SqliteStoreOptions = {}
+  ) {}
+
+  async init(): Promise<void> {
+    if (this.db) return;
+    const db = new Database(this.file, { timeout: this.options.busyTimeoutMs ?? 10_000 });
+    db.pragma('journal_mode = WAL');
+    db.pragma('synchronous = FULL');
+    db.pragma('foreign_keys = ON');
+    db.exec(SCHEMA);
+    this.db = db;
+    const p = (sql: string) => db.prepare(sql);
+    this.st = {
+      createUser: p('INSERT INTO users (name, role, active, created_at) VALUES (?, ?, ?, ?)'),
+      getUser: p('SELECT * FROM users WHERE name = ?'),
+      listUsers: p('SELECT * FROM users ORDER BY name'),
+      setUserActive: p('UPDATE users SET active = ? WHERE name = ?'),
+      addKey: p(
+        'INSERT INTO api_keys (id, user, salt, hash, label, created_at, revoked_at) VALUES (?, ?, ?, ?, ?, ?, ?)'
+      ),
+      getKey: p('SELECT * FROM api_keys WHERE id = ?'),
+      listKeys: p('SELECT * FROM api_keys WHERE user = ? ORDER BY created_at, id'),
+      revokeKey: p('UPDATE api_keys SET revoked_at = ? WHERE id = ?'),
+      putDataset: p(
+        'INSERT INTO datasets (name, doc) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET doc = excluded.doc'
+      ),
+      getDataset: p('SELECT doc FROM datasets WHERE name = ?'),
+      listDatasets: p('SELECT doc FROM datasets ORDER BY name'),
+      deleteDataset: p('DELETE FROM datasets WHERE name = ?'),
+      putGrant: p(
+        `INSERT INTO grants (user, dataset, budget, created_at, updated_at) VALUES (?, ?, ?, ?, ?)
+         ON CONFLICT (user, dataset) DO UPDATE SET budget = excluded.budget, created_at = excluded.created_at, updated_at = excluded.updated_at`
+      ),
+      getGrant: p('SELECT * FROM grants WHERE user = ? AND dataset = ?'),
+      lastEntry: p('SELECT * FROM ledger WHERE dataset = ? ORDER BY seq DESC LIMIT 1'),
+      lastEntryOfUser: p(
+        'SELECT * FROM ledger WHERE dataset = ? AND user = ? ORDER BY seq DESC LIMIT 1'
+      ),
+      append: p(
+        `INSERT INTO ledger (dataset, seq, user, kind, cost, dataset_spent, user_spent, user_grant, dataset_cap, actor,
+           query_id, idempotency_key, request_hash, at, prev_hash, hash)
+         VALUES (@dataset, @seq, @user, @kind, @cost, @dataset_spent, @user_spent, @user_grant, @dataset_cap, @actor,
+           @query_id, @idempotency_key, @request_hash, @at, @prev_hash, @hash)`
+      ),
+      byIdem: p('SELECT * FROM ledger WHERE user = ? AND idempotency_key = ?'),
+      addArchive: p(
+        'INSERT INTO archive (query_id, user, dataset, at, doc) VALUES (?, ?, ?, ?, ?)'
+      ),
+      getArchive: p('SELECT doc FROM archive WHERE query_id = ?')
+    };
+  }
+
+  async close(): Promise<void> {
+    this.db?.close();
+    this.db = null;
+  }
+
+  /** The raw handle, for tests and admin tooling (e.g. tamper-evidence tests). */
+  get database(): Database.Database {
+    if (!this.db) throw new Error('SqliteStore is not initialised: call init() first');
+    return this.db;
+  }
+
+  private s(name: string): Database.Statement {
+    if (!this.db) throw new Error('SqliteStore is not initialised: call init() first');
+    return this.st[name];
+  }
+
+  async createUser(user: UserRecord): Promise<void> {
+    try {
+      this.s('createUser').run(user.name, user.role, user.active ? 1 : 0, user.createdAt);
+    } catch (e) {
+      if (isUnique(e)) throw conflict(`User "${user.name}"`);
+      throw e;
+    }
+  }
+  async getUser(name: string): Promise<UserRecord | null> {
+    const r = this.s('getUser').get(name) as UserRow | undefined;
+    return r ? userFromRow(r) : null;
+  }
+  async listUsers(): Promise<UserRecord[]> {
+    return (this.s('listUsers').all() as UserRow[]).map(userFromRow);
+  }
+  async setUserActive(name: string, active: boolean): Promise<void> {
+    if (this.s('setUserActive').run(active ? 1 : 0, name).changes === 0)
+      throw notFound(`User "${name}"`);
+  }
+
+  async addKey(k: ApiKeyRecord): Promise<void> {
+    try {
+      this.s('addKey').run(k.id, k.user, k.salt, k.hash, k.label, k.createdAt, k.revokedAt);
+    } catch (e) {
+      if (isUnique(e)) throw conflict(`API key "${k.id}"`);
+      throw e;
+    }
+  }
+  async getKey(id: string): Promise<ApiKeyRecord | null> {
+    const r = this.s('getKey').get(id) as KeyRow | undefined;
+    return r ? keyFromRow(r) : null;
+  }
+  async listKeys(user: string): Promise<ApiKeyRecord[]> {
+    return (this.s('listKeys').all(user) as KeyRow[]).map(keyFromRow);
+  }
+  async revokeKey(id: string, at: string): Promise<void> {
+    if (this.s('revokeKey').run(at, id).changes === 0) throw notFound(`API key "${id}"`);
+  }
+
+  async putDataset(dataset: DatasetRecord): Promise<void> {
+    this.s('putDataset').run(dataset.name, JSON.stringify(dataset));
+  }
+  async getDataset(name: string): Promise<DatasetRecord | null> {
+    const r = this.s('getDataset').get(name) as { doc: string } | undefined;
+    return r ? (JSON.parse(r.doc) as DatasetRecord) : null;
+  }
+  async listDatasets(): Promise<DatasetRecord[]> {
+    return (this.s('listDatasets').all() as { doc: string }[]).map(
+      r => JSON.parse(r.doc) as DatasetRecord
+    );
+  }
+  async deleteDataset(name: string): Promise<void> {
+    if (this.s('deleteDataset').run(name).changes === 0) throw notFound(`Dataset "${name}"`);
+  }
+
+  async putGrant(g: GrantRecord): Promise<void> {
+    this.s('putGrant').run(g.user, g.dataset, JSON.stringify(g.budget), g.createdAt, g.updatedAt);
+  }
+  async getGrant(user: string, dataset: string): Promise<GrantRecord | null> {
+    const r = this.s('getGrant').get(user, dataset) as GrantRow | undefined;
+    return r ? grantFromRow(r) : null;
+  }
+  async listGrants(filter: { user?: string; dataset?: string }): Promise<GrantRecord[]> {
+    const { where, params } = conditions({ user: filter.user, dataset: filter.dataset });
+    const rows = this.database
+      .prepare(`SELECT * FROM grants ${where} ORDER BY dataset, user`)
+      .all(...params) as GrantRow[];
+    return rows.map(grantFromRow);
+  }
+
+  async lastLedgerEntry(dataset: string): Promise<LedgerEntry | null> {
+    const r = this.s('lastEntry').get(dataset) as LedgerRow | undefined;
+    return r ? entryFromRow(r) : null;
+  }
+  async lastLedgerEntryOfUser(dataset: string, user: string): Promise<LedgerEntry | null> {
+    const r = this.s('lastEntryOfUser').get(dataset, user) as LedgerRow | undefined;
+    return r ? entryFromRow(r) : null;
+  }
+  async appendLedgerEntry(entry: LedgerEntry): Promise<AppendResult> {
+    try {
+      this.s('append').run(entryToRow(entry));
+      return 'ok';
+    } catch (e) {
+      if (isUnique(e)) return 'conflict';
+      throw e;
+    }
+  }
+  async findLedgerEntryByIdempotencyKey(user: string, key: string): Promise<LedgerEntry | null> {
+    const r = this.s('byIdem').get(user, key) as LedgerRow | undefined;
+    return r ? entryFromRow(r) : null;
+  }
+  async ledgerEntries(filter: LedgerFilter): Promise<LedgerEntry[]> {
+    const { where, params } = conditions(
+      { dataset: filter.dataset, user: filter.user },
+      filter.afterSeq
+    );
+    const limit = checkLimit(filter.limit);
+    const sql = `SELECT * FROM ledger ${where} ORDER BY dataset, seq${limit !== undefined ? ' LIMIT ?' : ''}`;
+    const rows = this.database
+      .prepare(sql)
+      .all(...params, ...(limit !== undefined ? [limit] : [])) as LedgerRow[];
+    return rows.map(entryFromRow);
+  }
+
+  async addArchive(record: ArchiveRecord): Promise<void> {
+    try {
+      this.s('addArchive').run(
+        record.queryId,
+        record.user,
+        record.dataset,
+        record.at,
+        JSON.stringify(record)
+      );
+    } catch (e) {
+      if (isUnique(e)) throw conflict(`Query "${record.queryId}"`);
+      throw e;
+    }
+  }
+  async getArchive(queryId: string): Promise<ArchiveRecord | null> {
+    const r = this.s('getArchive').get(queryId) as { doc: string } | undefined;
+    return r ? (JSON.parse(r.doc) as ArchiveRecord) : null;
+  }
+  async listArchive(filter: {
+    user?: string;
+    dataset?: string;
+    limit?: number;
+  }): Promise<ArchiveRecord[]> {
+    const { where, params } = conditions({ user: filter.user, dataset: filter.dataset });
+    const limit = checkLimit(filter.limit);
+    const sql = `SELECT doc FROM archive ${where} ORDER BY at DESC, query_id DESC${limit !== undefined ? ' LIMIT ?' : ''}`;
+    const rows = this.database
+      .prepare(sql)
+      .all(...params, ...(limit !== undefined ? [limit] : [])) as { doc: string }[];
+    return rows.map(r => JSON.parse(r.doc) as ArchiveRecord);
+  }
+}
+
+/** WHERE clause from fixed column names (never from input) with bound values. */
+function conditions(eq: Partial<Record<'user' | 'dataset', string>>, afterSeq?: number) {
+  const parts: string[] = [];
+  const params: (string | number)[] = [];
+  for (const [col, v] of Object.entries(eq)) {
+    if (v !== undefined) {
+      parts.push(`${col} = ?`);
+      params.push(v);
+    }
+  }
+  if (afterSeq !== undefined) {
+    parts.push('seq > ?');
+    params.push(afterSeq);
+  }
+  return { where: parts.length ? `WHERE ${parts.join(' AND ')}` : '', params };
+}
+
+function isUnique(e: unknown): boolean {
+  const code = (e as { code?: unknown })?.code;
+  return code === 'SQLITE_CONSTRAINT_UNIQUE' || code === 'SQLITE_CONSTRAINT_PRIMARYKEY';
+}
+
+interface UserRow {
+  name: string;
+  role: UserRecord['role'];
+  active: number;
+  created_at: string;
+}
+function userFromRow(r: UserRow): UserRecord {
+  return { name: r.name, role: r.role, active: r.active === 1, createdAt: r.created_at };
+}
+
+interface KeyRow {
+  id: string;
+  user: string;
+  salt: string;
+  hash: string;
+  label: string;
+  created_at: string;
+  revoked_at: string | null;
+}
+function keyFromRow(r: KeyRow): ApiKeyRecord {
+  return {
+    id: r.id,
+    user: r.user,
+    salt: r.salt,
+    hash: r.hash,
+    label: r.label,
+    createdAt: r.created_at,
+    revokedAt: r.revoked_at
+  };
+}
+
+interface GrantRow {
+  user: string;
+  dataset: string;
+  budget: string;
+  created_at: string;
+  updated_at: string;
+}
+function grantFromRow(r: GrantRow): GrantRecord {
+  return {
+    user: r.user,
+    dataset: r.dataset,
+    budget: JSON.parse(r.budget) as Budget,
+    createdAt: r.created_at,
+    updatedAt: r.updated_at
+  };
+}
+
+/** SQL NULL = field absent; JSON "null" = explicit null. */
+function optJson(v: Budget | null | undefined): string | null {
+  return v === undefined ? null : JSON.stringify(v);
+}
+
+function entryToRow(e: LedgerEntry): LedgerRow {
+  return {
+    dataset: e.dataset,
+    seq: e.seq,
+    user: e.user,
+    kind: e.kind,
+    cost: JSON.stringify(e.cost),
+    dataset_spent: JSON.stringify(e.datasetSpent),
+    user_spent: JSON.stringify(e.userSpent),
+    user_grant: optJson(e.userGrant),
+    dataset_cap: optJson(e.datasetCap),
+    actor: e.actor ?? null,
+    query_id: e.queryId,
+    idempotency_key: e.idempotencyKey,
+    request_hash: e.requestHash,
+    at: e.at,
+    prev_hash: e.prevHash,
+    hash: e.hash
+  };
+}
+
+function entryFromRow(r: LedgerRow): LedgerEntry {
+  const e: LedgerEntry = {
+    dataset: r.dataset,
+    seq: r.seq,
+    user: r.user,
+    kind: r.kind,
+    cost: JSON.parse(r.cost) as Budget,
+    datasetSpent: JSON.parse(r.dataset_spent) as Budget,
+    userSpent: JSON.parse(r.user_spent) as Budget,
+    queryId: r.query_id,
+    idempotencyKey: r.idempotency_key,
+    requestHash: r.request_hash,
+    at: r.at,
+    prevHash: r.prev_hash,
+    hash: r.hash
+  };
+  if (r.user_grant !== null) e.userGrant = JSON.parse(r.user_grant) as Budget | null;
+  if (r.dataset_cap !== null) e.datasetCap = JSON.parse(r.dataset_cap) as Budget | null;
+  if (r.actor !== null) e.actor = r.actor;
+  return e;
+}
