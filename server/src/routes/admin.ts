@@ -1,17 +1,20 @@
 import { Router, type Request } from 'express';
 import { createAdminService, type AdminDeps, type AdminService } from '../admin/service';
+import { requireAdmin } from '../http/authenticate';
 import { principalOf } from '../http/principal';
 import * as S from '../http/schemas';
 import { parseBody, parseParams } from '../http/validate';
 
 /**
- * The admin route, mounted at /admin behind `authenticate` + `requireAdmin` (app.ts). Every body,
+ * The admin route, mounted at /admin after `authenticate` (app.ts); it checks the admin role
+ * itself (requireAdmin first), whatever the mounting does. Every body,
  * path parameter and query string is checked against the strict zod schemas of http/schemas.ts,
  * the same ones the OpenAPI document is generated from (http/openapi.ts).
  */
 export function adminRouter(deps: AdminDeps | { service: AdminService }): Router {
   const admin = 'service' in deps ? deps.service : createAdminService(deps);
   const r = Router();
+  r.use(requireAdmin);
   const noQuery = (req: Request) => parseParams(S.EmptyQuery, req.query);
 
   // ----- users and keys -----
