@@ -5,6 +5,7 @@ import type { Config } from './config';
 import type { AnalystService, QueryService } from './domain/types';
 import { authenticate } from './http/authenticate';
 import { errorHandler, notFound } from './http/errorHandler';
+import { rejectInvalidUtf8 } from './http/validate';
 import type { Logger } from './logger';
 import { analystRouter } from './routes/analyst';
 import type { Store } from './store/types';
@@ -41,7 +42,7 @@ export function createApp(deps: AppDeps): Express {
       throw new LomasError('UNSUPPORTED_MEDIA_TYPE');
     next();
   });
-  app.use(express.json({ limit: deps.config.bodyLimit, strict: true }));
+  app.use(express.json({ limit: deps.config.bodyLimit, strict: true, verify: rejectInvalidUtf8 }));
   for (const mw of deps.authenticated ?? []) app.use(mw);
   app.use('/v1', analystRouter(deps.analyst, deps.queries));
   if (deps.admin) app.use('/admin', deps.admin);

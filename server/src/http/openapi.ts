@@ -1,4 +1,5 @@
 import { OpenAPIRegistry, OpenApiGeneratorV31 } from '@asteasolutions/zod-to-openapi';
+import { QueryPlanSchema } from 'lomas-kernel/protocol';
 import { z } from 'zod';
 import * as S from './schemas';
 
@@ -71,18 +72,11 @@ const ReleaseResponse = z
   })
   .meta({ id: 'ReleaseResponse' });
 
-/**
- * The query request body. Replaced by the protocol's plan schema (kernel-lib/src/protocol/plan.ts)
- * once it is exported; until then the query service validates the plan itself.
- */
-let QueryRequest: z.ZodType = z
-  .record(z.string(), z.unknown())
-  .meta({ id: 'QueryRequest', description: 'A query plan (lomas-kernel/protocol).' });
-
-/** Lets the assembly plug in the plan schema that validates POST /v1/queries bodies. */
-export function useQuerySchema(schema: z.ZodType): void {
-  QueryRequest = schema;
-}
+/** The query request body: the protocol's plan schema, the one parsePlan validates with. */
+const QueryRequest: z.ZodType = (QueryPlanSchema as unknown as z.ZodType).meta({
+  id: 'QueryPlan',
+  description: 'A query plan (lomas-kernel/protocol plan.ts), validated by parsePlan.'
+});
 
 const name = z.object({ name: S.DatasetName });
 const userName = z.object({ name: S.UserName });
