@@ -1,0 +1,145 @@
+/**
+ * The authorization matrix: every route of the route table × {no key, wrong key, revoked key,
+ * analyst of another dataset, analyst, admin} → the expected status, against the assembled app.
+ */
+import { recordFor } from '../../src/auth/keys';
+import { apiRoutes, type RouteSpec } from '../../src/http/openapi';
+import { call, countPlan, GRANT, KEYS, PENGUINS_METADATA, startHarness, type Harness } from './harness';
+
+type Who = 'none' | 'wrong' | 'revoked' | 'other' | 'analyst' | 'admin';
+const WHO: Who[] = ['none', 'wrong', 'revoked', 'other', 'analyst', 'admin'];
+const KEY_OF: Record<Who, string | undefined> = {
+  none: undefined,
+  wrong: KEYS.wrong,
+  revoked: KEYS.carolRevoked,
+  other: KEYS.bob,
+  analyst: KEYS.alice,
+  admin: KEYS.admin
+};
+
+let h: Harness;
+let n = 0;
+beforeAll(async () => {
+  h = await startHarness();
+});
+afterAll(() => h.close());
+
+interface Req {
+  path: string;
+  body?: unknown;
+}
+
+/** A valid request for each route (fixtures made on the fly so mutating routes can run 6 times). */
+async function requestFor(r: RouteSpec): Promise<Req> {
+  const i = ++n;
+  const at = new Date().toISOString();
+  switch (`${r.method} ${r.path}`) {
+    case 'post /admin/users':
+      return { path: r.path, body: { name: `user${i}`, role: 'analyst' } };
+    case 'patch /admin/users/{name}':
+      return { path: '/admin/users/alice', body: { active: true } };
+    case 'post /admin/users/{name}/keys':
+      return { path: '/admin/users/bob/keys', body: { label: `k${i}` } };
+    case 'delete /admin/keys/{id}': {
+      const id = i.toString(16).padStart(16, '0');
+      await h.store.addKey(recordFor(`lomas_${id}_throwawaythrowawaythrowaway`, 'bob', 'throwaway', at));
+      return { path: `/admin/keys/${id}` };
+    }
+    case 'put /admin/grants/{dataset}/{user}':
+      return { path: '/admin/grants/penguins/alice', body: GRANT };
+    case 'post /admin/grants/{dataset}/{user}/raise':
+    case 'post /admin/grants/{dataset}/{user}/lower':
+      return { path: r.path.replace('{dataset}', 'penguins').replace('{user}', 'alice'), body: { epsilon: '0', delta: '0' } };
+    case 'post /admin/datasets':
+      return {
+        path: r.path,
+        body: { name: `ds${i}`, connector: { kind: 'vega-datasets', name: 'penguins' }, metadata: PENGUINS_METADATA, accounting: 'approx' }
+      };
+    case 'patch /admin/datasets/{name}':
+      return { path: '/admin/datasets/penguins', body: { description: `d${i}` } };
+    case 'delete /admin/datasets/{name}': {
+      await h.store.putDataset({
+        name: `gone${i}`,
+        connector: { kind: 'vega-datasets', name: 'penguins' },
+        metadata: PENGUINS_METADATA,
+        accounting: 'approx',
+        cap: null,
+        version: 1,
+        createdAt: at,
+        updatedAt: at
+      });
+      return { path: `/admin/datasets/gone${i}` };
+    }
+    case 'get /admin/archive/{queryId}': {
+      const queryId = `q${i}`;
+      await h.store.addArchive({ queryId, user: 'alice', dataset: 'penguins', at, kind: 'release', plan: {}, release: {}, cost: GRANT });
+      return { path: `/admin/archive/${queryId}` };
+    }
+    case 'post /v1/queries':
+      return { path: r.path, body: countPlan('penguins', '0.001') };
+    case 'post /v1/queries/estimate':
+    case 'post /v1/queries/dummy':
+      return { path: r.path, body: countPlan('penguins') };
+  }
+  if (r.method !== 'get') throw new Error(`no request for ${r.method} ${r.path}`);
+  return {
+    path: r.path
+      .replace('{name}', r.path.startsWith('/admin/users') ? 'alice' : 'penguins')
+      .replace('{dataset}', 'penguins')
+      .replace('{user}', 'alice')
+  };
+}
+
+/** Expected status; an array means any of them (the lead's domain may say NO_GRANT 403 or DATASET_NOT_FOUND 404). */
+function expected(r: RouteSpec, who: Who): number | number[] {
+  const ok = r.ok.status;
+  if (r.access === 'public') return ok;
+  if (who === 'none' || who === 'wrong' || who === 'revoked') return 401;
+  if (r.access === 'admin') return who === 'admin' ? ok : 403;
+  // Analyst routes: only the analyst with a grant on "penguins" may touch it.
+  const scoped = r.path.includes('{name}') || (r.body !== undefined);
+  if (who === 'analyst' || !scoped) return ok;
+  return [403, 404];
+}
+
+const rows = apiRoutes().flatMap(r => WHO.map(who => [`${r.method.toUpperCase()} ${r.path}`, who, r] as const));
+
+describe('authorization matrix', () => {
+  test.each(rows)('%s as %s', async (_name, who, route) => {
+    const req = await requestFor(route);
+    const res = await call(h, route.method.toUpperCase(), req.path, { key: KEY_OF[who], body: req.body });
+    const want = expected(route, who);
+    if (Array.isArray(want)) expect(want).toContain(res.status);
+    else expect(res.status).toBe(want);
+    if (res.status >= 400) {
+      expect(typeof res.body.code).toBe('string');
+      expect(typeof res.body.message).toBe('string');
+      if (res.status === 401) expect(res.body.code).toBe('UNAUTHENTICATED');
+      if (res.status === 403 && route.access === 'admin') expect(res.body.code).toBe('FORBIDDEN');
+      if (Array.isArray(want)) expect(['DATASET_NOT_FOUND', 'NO_GRANT']).toContain(res.body.code);
+    }
+  });
+
+  test('every route and principal was exercised; only the analyst spent budget', async () => {
+    expect(rows.length).toBe(apiRoutes().length * WHO.length);
+    const entries = await h.store.ledgerEntries({ dataset: 'penguins' });
+    const charges = entries.filter(e => e.kind === 'charge');
+    expect(charges.map(e => e.user)).toEqual(['alice']);
+    expect(await h.store.ledgerEntries({ dataset: 'other' })).toHaveLength(1); // bob's grant only
+  });
+
+  test('a dataset the analyst may not see looks exactly like one that does not exist', async () => {
+    const hidden = await call(h, 'GET', '/v1/datasets/penguins', { key: KEYS.bob });
+    const missing = await call(h, 'GET', '/v1/datasets/nosuchdataset', { key: KEYS.bob });
+    expect(hidden.status).toBe(missing.status);
+    expect(hidden.body.code).toBe(missing.body.code);
+    const list = await call(h, 'GET', '/v1/datasets', { key: KEYS.bob });
+    expect(list.body.map((d: { name: string }) => d.name)).toEqual(['other']);
+  });
+
+  test('no identity from plain headers', async () => {
+    for (const headers of [{ 'x-user': 'admin' }, { 'x-forwarded-user': 'admin' }, { 'x-remote-user': 'admin' }, { authorization: 'Basic YWRtaW46YWRtaW4=' }, { authorization: `bearer ${KEYS.admin}x` }]) {
+      expect((await call(h, 'GET', '/admin/users', { headers })).status).toBe(401);
+    }
+  });
+});
