@@ -5,6 +5,7 @@ import type { Config } from './config';
 import type { AnalystService, QueryService } from './domain/types';
 import { authenticate } from './http/authenticate';
 import { errorHandler, notFound } from './http/errorHandler';
+import { clientErrors } from './http/httpErrors';
 import { rejectInvalidUtf8 } from './http/validate';
 import type { Logger } from './logger';
 import { analystRouter } from './routes/analyst';
@@ -47,6 +48,7 @@ export function createApp(deps: AppDeps): Express {
   app.use('/v1', analystRouter(deps.analyst, deps.queries));
   if (deps.admin) app.use('/admin', deps.admin);
   app.use(notFound);
+  app.use(clientErrors);
   app.use(errorHandler(deps.logger));
   return app;
 }

@@ -76,11 +76,26 @@ export const ConnectorSettings = ConnectorSpec.meta({ id: 'ConnectorSettings' })
 
 const reserved = new Set(RESERVED_NAMES);
 
-/** The protocol's metadata schema, plus: no column may be named like an Object.prototype member. */
+// eslint-disable-next-line no-control-regex
+const CONTROL = /[\u0000-\u0008\u000a-\u001f\u007f]/;
+
+/**
+ * The protocol's metadata schema, plus two admin-side rules: no column may be named like an
+ * Object.prototype member, and category values and descriptions carry no control characters
+ * (they are shown in notebooks and terminals).
+ */
 export const DatasetMetadata = ProtocolMetadata.refine(
   m => Object.keys(m.columns).every(c => !reserved.has(c)),
   { message: `a column name is reserved (${['__proto__', 'constructor', 'prototype', '...'].join(', ')})`, path: ['columns'] }
-).meta({ id: 'DatasetMetadata' });
+)
+  .refine(
+    m =>
+      Object.values(m.columns).every(
+        c => !(c.description && CONTROL.test(c.description)) && !(c.type === 'string' && c.categories?.some(v => CONTROL.test(v)))
+      ),
+    { message: 'categories and descriptions may not contain control characters', path: ['columns'] }
+  )
+  .meta({ id: 'DatasetMetadata' });
 
 // ---------- admin request bodies ----------
 
