@@ -1,0 +1,60 @@
+import type { Budget, MechanismReport } from 'lomas-kernel/protocol';
+
+/** Pure formatting helpers for the renderer and the side panel (DOM-free, unit-tested). */
+
+const LOCALE = 'en-US';
+
+/**
+ * Formats a number for display. Integers keep every digit; other values get two significant
+ * digits of their uncertainty (`halfWidth`) when it is known, else up to 3 decimals.
+ */
+export function formatNumber(x: number, halfWidth?: number): string {
+  if (!Number.isFinite(x)) return String(x);
+  if (Number.isInteger(x)) return x.toLocaleString(LOCALE);
+  let decimals = 3;
+  if (halfWidth !== undefined && Number.isFinite(halfWidth) && halfWidth > 0) {
+    decimals = Math.min(6, Math.max(0, 1 - Math.floor(Math.log10(halfWidth))));
+  }
+  return x.toLocaleString(LOCALE, { minimumFractionDigits: 0, maximumFractionDigits: decimals });
+}
+
+export function formatValue(v: unknown, halfWidth?: number): string {
+  if (v === null || v === undefined) return '—';
+  if (typeof v === 'number') return formatNumber(v, halfWidth);
+  return String(v);
+}
+
+/** 0.95 → "95%", 0.999 → "99.9%". */
+export function formatPercent(p: number): string {
+  return `${Number((p * 100).toPrecision(4))}%`;
+}
+
+/** "ε = 0.5 · δ = 0" (plus ρ under zCDP). */
+export function formatCost(b: Budget): string {
+  const parts = [`ε = ${b.epsilon}`, `δ = ${b.delta}`];
+  if (b.rho !== undefined) parts.push(`ρ = ${b.rho}`);
+  return parts.join(' · ');
+}
+
+/** "±4.6 at 95%". */
+export function formatAccuracy(m: Pick<MechanismReport, 'halfWidth' | 'confidence'>): string {
+  const hw = m.halfWidth;
+  const shown =
+    hw >= 100 ? Math.round(hw).toLocaleString(LOCALE) : Number(hw.toPrecision(2)).toString();
+  return `±${shown} at ${formatPercent(m.confidence)}`;
+}
+
+/** "count: discrete Laplace (scale 2), ±4.6 at 95%". */
+export function describeMechanism(m: MechanismReport): string {
+  const what = m.column ? `${m.aggregation}(${m.column})` : m.aggregation;
+  const scale = m.scale ? ` (scale ${m.scale})` : '';
+  return `${what}: ${m.mechanism}${scale}, ${formatAccuracy(m)}`;
+}
+
+/** Share of a budget that remains, in [0, 1], for a progress bar (display only, not accounting). */
+export function remainingShare(remaining: string, initial: string): number {
+  const r = Number(remaining);
+  const i = Number(initial);
+  if (!Number.isFinite(r) || !Number.isFinite(i) || i <= 0) return 0;
+  return Math.min(1, Math.max(0, r / i));
+}

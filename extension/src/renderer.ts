@@ -1,0 +1,208 @@
+import type { IRenderMime } from '@jupyterlab/rendermime-interfaces';
+import { Widget } from '@lumino/widgets';
+import type { ResultBundle, ResultColumn } from 'lomas-kernel/protocol';
+import {
+  describeMechanism,
+  formatAccuracy,
+  formatCost,
+  formatPercent,
+  formatValue
+} from './format';
+import { RESULT_MIME } from './tokens';
+import { parseResultBundle } from './validate';
+
+/**
+ * Draws a Lomas result (application/vnd.lomas.result.v1+json): title, table with its confidence
+ * interval, cost and accuracy. Every text goes through textContent (never innerHTML), and a bad
+ * payload becomes a readable error box instead of an exception.
+ */
+
+const CLASS = 'jp-LomasResult';
+
+function el<K extends keyof HTMLElementTagNameMap>(
+  tag: K,
+  className?: string,
+  text?: string
+): HTMLElementTagNameMap[K] {
+  const node = document.createElement(tag);
+  if (className) node.className = className;
+  if (text !== undefined) node.textContent = text;
+  return node;
+}
+
+const KIND_NOTES: Record<ResultBundle['kind'], string> = {
+  release: 'Differentially private release',
+  dummy: 'Dummy data: synthetic rows, says nothing about the private data; nothing spent',
+  estimate: 'Estimate only: nothing was spent'
+};
+
+function isNumeric(c: ResultColumn): boolean {
+  return c.type === 'number' || c.type === 'integer';
+}
+
+function headerText(
+  c: ResultColumn,
+  confidence: string | undefined
+): { label: string; hint?: string } {
+  const ci = confidence ? `${confidence} CI` : 'CI';
+  switch (c.role) {
+    case 'lower':
+      return { label: c.name, hint: `${ci} lower` };
+    case 'upper':
+      return { label: c.name, hint: `${ci} upper` };
+    case 'estimate':
+      return { label: c.name, hint: 'DP estimate' };
+    default:
+      return { label: c.name };
+  }
+}
+
+export function renderBundle(bundle: ResultBundle): HTMLElement {
+  const root = el('div', `${CLASS}-body`);
+  root.dataset.kind = bundle.kind;
+
+  const header = el('div', `${CLASS}-header`);
+  header.appendChild(el('span', `${CLASS}-title`, bundle.title));
+  const badge = el('span', `${CLASS}-badge ${CLASS}-badge-${bundle.kind}`, bundle.kind);
+  badge.title = KIND_NOTES[bundle.kind];
+  header.appendChild(badge);
+  root.appendChild(header);
+
+  const sub = el('div', `${CLASS}-subtitle`);
+  sub.textContent = `Dataset ${bundle.dataset} · ${KIND_NOTES[bundle.kind]}`;
+  root.appendChild(sub);
+
+  // One confidence level and half-width per table when there is a single mechanism.
+  const confidences = new Set(bundle.mechanisms.map(m => m.confidence));
+  const confidence = confidences.size === 1 ? formatPercent([...confidences][0]) : undefined;
+  const hw = bundle.mechanisms.length === 1 ? bundle.mechanisms[0].halfWidth : undefined;
+
+  const table = el('table', `${CLASS}-table`);
+  const thead = el('thead');
+  const hr = el('tr');
+  for (const c of bundle.columns) {
+    const th = el('th');
+    th.dataset.role = c.role;
+    if (isNumeric(c)) th.classList.add(`${CLASS}-num`);
+    const { label, hint } = headerText(c, confidence);
+    th.appendChild(el('span', `${CLASS}-colname`, label));
+    if (hint) th.appendChild(el('span', `${CLASS}-colhint`, hint));
+    hr.appendChild(th);
+  }
+  thead.appendChild(hr);
+  table.appendChild(thead);
+  const tbody = el('tbody');
+  for (const row of bundle.rows) {
+    const tr = el('tr');
+    for (const c of bundle.columns) {
+      const td = el('td', isNumeric(c) ? `${CLASS}-num` : undefined);
+      td.dataset.role = c.role;
+      td.dataset.column = c.name;
+      td.textContent = formatValue(row[c.name], c.role === 'key' ? undefined : hw);
+      tr.appendChild(td);
+    }
+    tbody.appendChild(tr);
+  }
+  if (bundle.rows.length === 0) {
+    const tr = el('tr');
+    const td = el('td', `${CLASS}-empty`, 'No rows.');
+    td.colSpan = Math.max(1, bundle.columns.length);
+    tr.appendChild(td);
+    tbody.appendChild(tr);
+  }
+  table.appendChild(tbody);
+  const wrap = el('div', `${CLASS}-tableWrap`);
+  wrap.appendChild(table);
+  root.appendChild(wrap);
+
+  const facts = el('dl', `${CLASS}-facts`);
+  const fact = (name: string, value: string, cls: string): void => {
+    facts.appendChild(el('dt', undefined, name));
+    facts.appendChild(el('dd', `${CLASS}-${cls}`, value));
+  };
+  fact('Cost', formatCost(bundle.cost), 'cost');
+  if (bundle.mechanisms.length === 1) {
+    fact('Accuracy', formatAccuracy(bundle.mechanisms[0]), 'accuracy');
+  }
+  for (const m of bundle.mechanisms) fact('Mechanism', describeMechanism(m), 'mechanism');
+  if (bundle.budget) {
+    const b = bundle.budget;
+    fact(
+      'Budget left',
+      `ε ${b.remaining.epsilon} of ${b.initial.epsilon} · δ ${b.remaining.delta} of ${b.initial.delta}`,
+      'budget'
+    );
+  }
+  root.appendChild(facts);
+
+  if (bundle.chart) {
+    // Charts arrive in a later issue: keep the spec's place visible without bundling vega.
+    const ph = el('div', `${CLASS}-chartPlaceholder`);
+    ph.dataset.lomasChart = 'pending';
+    const mark = typeof bundle.chart.mark === 'string' ? ` (${bundle.chart.mark})` : '';
+    ph.textContent = `Chart placeholder: a Vega-Lite v5 spec${mark} is attached; chart rendering comes in a later version.`;
+    root.appendChild(ph);
+  }
+  return root;
+}
+
+export function renderError(problems: string[]): HTMLElement {
+  const box = el('div', `${CLASS}-error`);
+  box.setAttribute('role', 'alert');
+  box.appendChild(el('div', `${CLASS}-errorTitle`, 'This Lomas result cannot be displayed'));
+  const ul = el('ul');
+  for (const p of problems.slice(0, 10)) ul.appendChild(el('li', undefined, p));
+  if (problems.length > 10)
+    ul.appendChild(el('li', undefined, `…and ${problems.length - 10} more`));
+  box.appendChild(ul);
+  box.appendChild(
+    el(
+      'div',
+      `${CLASS}-errorHint`,
+      'Update lomas-kernel and the JupyterLab extension to matching versions.'
+    )
+  );
+  return box;
+}
+
+export class ResultRenderer extends Widget implements IRenderMime.IRenderer {
+  constructor(
+    private readonly mimeType: string,
+    private readonly onRelease?: (bundle: ResultBundle) => void
+  ) {
+    super();
+    this.addClass(CLASS);
+  }
+
+  renderModel(model: IRenderMime.IMimeModel): Promise<void> {
+    this.node.textContent = '';
+    let parsed;
+    try {
+      parsed = parseResultBundle(model.data[this.mimeType]);
+      this.node.appendChild(parsed.ok ? renderBundle(parsed.bundle) : renderError(parsed.problems));
+    } catch (err) {
+      this.node.textContent = '';
+      this.node.appendChild(renderError([`unexpected error while drawing: ${String(err)}`]));
+      return Promise.resolve();
+    }
+    if (parsed.ok && parsed.bundle.kind === 'release' && this.onRelease) {
+      try {
+        this.onRelease(parsed.bundle);
+      } catch {
+        // A listener failure must not break the output.
+      }
+    }
+    return Promise.resolve();
+  }
+}
+
+export function createRendererFactory(
+  onRelease?: (bundle: ResultBundle) => void
+): IRenderMime.IRendererFactory {
+  return {
+    safe: true,
+    mimeTypes: [RESULT_MIME],
+    defaultRank: 50,
+    createRenderer: options => new ResultRenderer(options.mimeType, onRelease)
+  };
+}

@@ -1,0 +1,95 @@
+import { normalizeBudgets, budgetsUrl } from '../src/budgets';
+import {
+  describeMechanism,
+  formatAccuracy,
+  formatCost,
+  formatNumber,
+  formatPercent,
+  remainingShare
+} from '../src/format';
+import { readSettings, RESULT_MIME as EXT_MIME } from '../src/tokens';
+import { parseResultBundle } from '../src/validate';
+import { RESULT_MIME } from 'lomas-kernel/protocol';
+import { SAMPLE_BUNDLE } from '../ui-tests/fixtures/bundle';
+
+describe('result payload validation', () => {
+  it('accepts a valid bundle and uses the protocol MIME type', () => {
+    expect(EXT_MIME).toBe(RESULT_MIME);
+    const parsed = parseResultBundle(SAMPLE_BUNDLE);
+    expect(parsed.ok).toBe(true);
+  });
+
+  it.each<[string, unknown, string]>([
+    ['null', null, 'not a JSON object'],
+    ['a string', 'text', 'not a JSON object'],
+    ['version 2', { ...SAMPLE_BUNDLE, version: 2 }, 'unsupported version 2'],
+    ['rows not an array', { ...SAMPLE_BUNDLE, rows: 'x' }, 'rows must be an array'],
+    ['a nested cell', { ...SAMPLE_BUNDLE, rows: [{ a: { nested: 1 } }] }, 'rows[0].a'],
+    ['a cost without delta', { ...SAMPLE_BUNDLE, cost: { epsilon: '0.5' } }, 'cost.delta'],
+    [
+      'an unknown column role',
+      { ...SAMPLE_BUNDLE, columns: [{ name: 'x', role: 'secret', type: 'string' }] },
+      'role'
+    ],
+    [
+      'an incomplete mechanism',
+      { ...SAMPLE_BUNDLE, mechanisms: [{ aggregation: 'count' }] },
+      'mechanisms[0].mechanism'
+    ],
+    ['a chart that is not a spec', { ...SAMPLE_BUNDLE, chart: 'bar' }, 'chart']
+  ])('rejects %s with a readable problem', (_name, payload, expected) => {
+    const parsed = parseResultBundle(payload);
+    expect(parsed.ok).toBe(false);
+    if (!parsed.ok) expect(parsed.problems.join('\n')).toContain(expected);
+  });
+});
+
+describe('formatting', () => {
+  it('keeps integers whole and rounds others to the uncertainty', () => {
+    expect(formatNumber(1247)).toBe('1,247');
+    expect(formatNumber(4523.4567, 46)).toBe('4,523');
+    expect(formatNumber(4523.4567, 4.6)).toBe('4,523.5');
+    expect(formatNumber(0.123456, 0.046)).toBe('0.123');
+    expect(formatNumber(0.123456)).toBe('0.123');
+  });
+
+  it('says cost and accuracy the way analysts read them', () => {
+    expect(formatCost({ epsilon: '0.5', delta: '0' })).toBe('ε = 0.5 · δ = 0');
+    expect(formatCost({ epsilon: '1', delta: '1e-6', rho: '0.02' })).toContain('ρ = 0.02');
+    expect(formatAccuracy({ halfWidth: 5.99, confidence: 0.95 })).toBe('±6 at 95%');
+    expect(formatAccuracy({ halfWidth: 1234.5, confidence: 0.99 })).toBe('±1,235 at 99%');
+    expect(formatPercent(0.999)).toBe('99.9%');
+    expect(describeMechanism(SAMPLE_BUNDLE.mechanisms[0])).toBe(
+      'count: discrete Laplace (scale 2), ±6 at 95%'
+    );
+  });
+
+  it('computes a bounded remaining share', () => {
+    expect(remainingShare('9.5', '10')).toBeCloseTo(0.95);
+    expect(remainingShare('1', '0')).toBe(0);
+    expect(remainingShare('12', '10')).toBe(1);
+  });
+});
+
+describe('settings and budgets', () => {
+  it('reads settings defensively', () => {
+    expect(readSettings({})).toEqual({
+      serverUrl: 'http://127.0.0.1:8765',
+      apiKey: '',
+      confidence: 0.95
+    });
+    expect(readSettings({ serverUrl: ' http://x/ ', apiKey: 7, confidence: 2 })).toEqual({
+      serverUrl: 'http://x/',
+      apiKey: '',
+      confidence: 0.95
+    });
+  });
+
+  it('accepts both budget list shapes and builds the URL', () => {
+    expect(budgetsUrl('http://h:1//')).toBe('http://h:1/v1/me/budgets');
+    const b = SAMPLE_BUNDLE.budget!;
+    expect(normalizeBudgets([b])).toEqual([b]);
+    expect(normalizeBudgets({ budgets: [b, { nope: 1 }] })).toEqual([b]);
+    expect(() => normalizeBudgets('<html>')).toThrow('not with a list of budgets');
+  });
+});
