@@ -1,0 +1,327 @@
+/**
+ * A small harness for UI tests against a real JupyterLab in real Chromium.
+ *
+ *   await withJupyterLab({ rootDir, env }, lab =>
+ *     withBrowser(async page => {
+ *       await openAndRunNotebook(page, lab, 'demo.ipynb');
+ *       ...
+ *     }));
+ *
+ * `withJupyterLab` starts `jupyter lab` on a free loopback port with a random token, isolated from
+ * the user's own Jupyter state (temporary config, runtime, settings and workspace directories), with
+ * a `tslab` kernelspec pointing at this repository's tslab, autosave off (notebooks under test are
+ * never rewritten) and the app exposed as `window.jupyterapp`. It always stops the server (kernels
+ * first, then the whole process group), also when the callback throws. `env` reaches the kernels
+ * (e.g. LOMAS_URL, LOMAS_API_KEY). The extension under test is the one installed with pip
+ * (`npm run build:extension && npm run install:extension`).
+ */
+import { ChildProcess, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { chromium, type Browser, type Page } from 'playwright-core';
+
+export const REPO_ROOT = resolve(__dirname, '..', '..');
+export const ARTIFACTS_DIR = join(REPO_ROOT, 'test-artifacts', 'ui');
+export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+
+export interface LabOptions {
+  /** Directory served as the JupyterLab root; notebook paths are relative to it. */
+  rootDir: string;
+  /** Extra environment for the server and therefore for the kernels. */
+  env?: Record<string, string>;
+  /** User settings to pre-seed: `{ 'jupyterlab-lomas:plugin': { serverUrl, apiKey } }`. */
+  settings?: Record<string, Record<string, unknown>>;
+  /** Milliseconds to wait for the server to answer (default 60 s). */
+  startTimeoutMs?: number;
+}
+
+export interface Lab {
+  baseUrl: string;
+  token: string;
+  rootDir: string;
+  /** A full URL of a lab page, token included: lab.url('lab/tree/x.ipynb'). */
+  url(path?: string): string;
+  /** The server's recent output, for error messages. */
+  log(): string;
+}
+
+/** Settings that keep a test run quiet and side-effect free. */
+const BASE_SETTINGS: Record<string, Record<string, unknown>> = {
+  '@jupyterlab/docmanager-extension:plugin': { autosave: false },
+  '@jupyterlab/apputils-extension:notification': { fetchNews: 'false', checkForUpdates: false }
+};
+
+export function freePort(): Promise<number> {
+  return new Promise((ok, fail) => {
+    const srv = createServer();
+    srv.once('error', fail);
+    srv.listen(0, '127.0.0.1', () => {
+      const addr = srv.address();
+      const port = typeof addr === 'object' && addr ? addr.port : 0;
+      srv.close(() => ok(port));
+    });
+  });
+}
+
+/** A delay that does not keep the process alive (used in races with process exits). */
+const sleep = (ms: number): Promise<void> => new Promise(r => setTimeout(r, ms).unref());
+
+function writeJson(path: string, value: unknown): void {
+  mkdirSync(dirname(path), { recursive: true });
+  writeFileSync(path, JSON.stringify(value, null, 2));
+}
+
+/** `<data>/kernels/tslab/kernel.json` for this repository's tslab (TOOLCHAIN.md). */
+export function writeTslabKernelspec(dataDir: string): void {
+  writeJson(join(dataDir, 'kernels', 'tslab', 'kernel.json'), {
+    argv: [
+      join(REPO_ROOT, 'node_modules', '.bin', 'tslab'),
+      'kernel',
+      '--config-path',
+      '{connection_file}'
+    ],
+    display_name: 'TypeScript',
+    language: 'typescript'
+  });
+}
+
+function writeSettings(dir: string, settings: Record<string, Record<string, unknown>>): void {
+  for (const [id, value] of Object.entries(settings)) {
+    const [pkg, plugin] = id.split(':');
+    writeJson(join(dir, pkg, `${plugin}.jupyterlab-settings`), value);
+  }
+}
+
+async function waitForServer(lab: Lab, proc: ChildProcess, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (proc.exitCode !== null || proc.signalCode !== null) {
+      throw new Error(`jupyter lab exited early (code ${proc.exitCode}).\n${lab.log()}`);
+    }
+    try {
+      const res = await fetch(`${lab.baseUrl}/api/status`, {
+        headers: { Authorization: `token ${lab.token}` }
+      });
+      if (res.ok) return;
+    } catch {
+      // not listening yet
+    }
+    await sleep(200);
+  }
+  throw new Error(`jupyter lab did not answer within ${timeoutMs} ms.\n${lab.log()}`);
+}
+
+async function stopServer(lab: Lab, proc: ChildProcess): Promise<void> {
+  if (proc.exitCode !== null || proc.signalCode !== null || proc.pid === undefined) return;
+  // Kernels run in their own sessions: shut them down through the API before the server goes.
+  try {
+    const headers = { Authorization: `token ${lab.token}` };
+    const kernels = (await (await fetch(`${lab.baseUrl}/api/kernels`, { headers })).json()) as {
+      id: string;
+    }[];
+    await Promise.all(
+      kernels.map(k =>
+        fetch(`${lab.baseUrl}/api/kernels/${k.id}`, { method: 'DELETE', headers }).catch(
+          () => undefined
+        )
+      )
+    );
+  } catch {
+    // server already unhealthy: the signals below still apply
+  }
+  const exited = new Promise<void>(ok => proc.once('exit', () => ok()));
+  const signal = (sig: NodeJS.Signals): void => {
+    try {
+      process.kill(-proc.pid!, sig); // the whole process group (spawned detached)
+    } catch {
+      // already gone
+    }
+  };
+  signal('SIGTERM');
+  if (await Promise.race([exited.then(() => true), sleep(8000).then(() => false)])) return;
+  signal('SIGKILL');
+  await Promise.race([exited, sleep(2000)]);
+}
+
+export async function withJupyterLab<T>(
+  opts: LabOptions,
+  fn: (lab: Lab) => Promise<T>
+): Promise<T> {
+  const scratch = mkdtempSync(join(tmpdir(), 'lomas-ui-'));
+  const dataDir = join(scratch, 'data');
+  const settingsDir = join(scratch, 'settings');
+  writeTslabKernelspec(dataDir);
+  writeSettings(settingsDir, { ...BASE_SETTINGS, ...(opts.settings ?? {}) });
+
+  const port = await freePort();
+  const token = randomBytes(16).toString('hex');
+  const baseUrl = `http://127.0.0.1:${port}`;
+  const args = [
+    'lab',
+    '--no-browser',
+    '--ServerApp.ip=127.0.0.1',
+    `--ServerApp.port=${port}`,
+    '--ServerApp.port_retries=0',
+    `--IdentityProvider.token=${token}`,
+    `--ServerApp.root_dir=${resolve(opts.rootDir)}`,
+    `--LabApp.user_settings_dir=${settingsDir}`,
+    `--LabApp.workspaces_dir=${join(scratch, 'workspaces')}`,
+    '--LabApp.expose_app_in_browser=True'
+  ];
+  if (process.getuid?.() === 0) args.push('--allow-root'); // CI containers run as root
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    ...opts.env,
+    JUPYTER_PATH: [dataDir, process.env.JUPYTER_PATH].filter(Boolean).join(':'),
+    JUPYTER_DATA_DIR: dataDir,
+    JUPYTER_CONFIG_DIR: join(scratch, 'config'),
+    JUPYTER_RUNTIME_DIR: join(scratch, 'runtime')
+  };
+  const proc = spawn('jupyter', args, {
+    cwd: resolve(opts.rootDir),
+    env,
+    detached: true,
+    stdio: ['ignore', 'pipe', 'pipe']
+  });
+  let output = '';
+  const keep = (chunk: Buffer): void => {
+    output = (output + chunk.toString()).slice(-20000);
+  };
+  proc.stdout?.on('data', keep);
+  proc.stderr?.on('data', keep);
+  const spawnError = new Promise<never>((_, fail) => proc.once('error', fail));
+  // Last resort if the test process dies without running `finally`.
+  const onExit = (): void => {
+    try {
+      if (proc.pid) process.kill(-proc.pid, 'SIGKILL');
+    } catch {
+      // already gone
+    }
+  };
+  process.once('exit', onExit);
+
+  const lab: Lab = {
+    baseUrl,
+    token,
+    rootDir: resolve(opts.rootDir),
+    url: (path = 'lab') => `${baseUrl}/${path.replace(/^\/+/, '')}?token=${token}`,
+    log: () => output.split('\n').slice(-40).join('\n')
+  };
+  try {
+    await Promise.race([waitForServer(lab, proc, opts.startTimeoutMs ?? 60000), spawnError]);
+    return await fn(lab);
+  } finally {
+    await stopServer(lab, proc);
+    process.removeListener('exit', onExit);
+    rmSync(scratch, { recursive: true, force: true });
+  }
+}
+
+export const CHROMIUM_ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync'
+];
+
+/** Debian's Chromium through playwright-core, with a fresh temporary profile (never a download). */
+export async function withBrowser<T>(
+  fn: (page: Page, browser: Browser) => Promise<T>,
+  viewport = { width: 1400, height: 900 }
+): Promise<T> {
+  const browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    headless: true,
+    args: CHROMIUM_ARGS
+  });
+  try {
+    const context = await browser.newContext({ viewport, deviceScaleFactor: 1 });
+    const page = await context.newPage();
+    return await fn(page, browser);
+  } finally {
+    await browser.close();
+  }
+}
+
+interface CellError {
+  index: number;
+  ename: string;
+  evalue: string;
+}
+
+/**
+ * Opens a notebook (path relative to the lab root), waits for its kernel, runs all cells and waits
+ * until they have finished. Throws with the cells' error outputs if any cell failed.
+ */
+export async function openAndRunNotebook(
+  page: Page,
+  lab: Lab,
+  path: string,
+  { timeoutMs = 60000, allowErrors = false } = {}
+): Promise<void> {
+  await page.goto(lab.url(`lab/tree/${path.split('/').map(encodeURIComponent).join('/')}`));
+  await page.waitForFunction(
+    p => {
+      // eslint-disable-next-line @typescript-eslint/no-explicit-any
+      const app = (window as any).jupyterapp;
+      if (!app?.shell) return false;
+      for (const w of app.shell.widgets('main')) if (w.context?.path === p) return true;
+      return false;
+    },
+    path,
+    { timeout: timeoutMs, polling: 200 }
+  );
+  const errors = await page.evaluate(
+    async ({ timeout, path }) => {
+      // eslint-disable-next-line @typescript-eslint/no-explicit-any
+      const app = (window as any).jupyterapp;
+      // eslint-disable-next-line @typescript-eslint/no-explicit-any
+      const panel = [...app.shell.widgets('main')].find((w: any) => w.context?.path === path);
+      if (!panel) throw new Error(`notebook ${path} is not open`);
+      const within = <T>(p: Promise<T>, what: string): Promise<T> =>
+        Promise.race([
+          p,
+          new Promise<T>((_, fail) =>
+            setTimeout(() => fail(new Error(`timed out: ${what}`)), timeout)
+          )
+        ]);
+      await within(panel.context.ready, 'notebook load');
+      await within(panel.sessionContext.ready, 'kernel session');
+      const kernel = panel.sessionContext.session?.kernel;
+      if (!kernel) throw new Error('the notebook has no kernel (is the kernelspec installed?)');
+      await within(kernel.info, 'kernel start');
+      await within(app.commands.execute('notebook:run-all-cells'), 'running all cells');
+      const found: { index: number; ename: string; evalue: string }[] = [];
+      const cells = panel.content.model.cells;
+      for (let i = 0; i < cells.length; i++) {
+        const cell = cells.get(i);
+        if (cell.type !== 'code') continue;
+        for (const out of cell.toJSON().outputs ?? []) {
+          if (out.output_type === 'error')
+            found.push({ index: i, ename: out.ename, evalue: out.evalue });
+        }
+      }
+      return found;
+    },
+    { timeout: timeoutMs, path }
+  );
+  if (errors.length > 0 && !allowErrors) {
+    const lines = (errors as CellError[]).map(e => `cell ${e.index}: ${e.ename}: ${e.evalue}`);
+    throw new Error(`notebook ${path} failed:\n${lines.join('\n')}`);
+  }
+}
+
+/** Saves a full-page screenshot under test-artifacts/ui/ and returns its path. */
+export async function screenshot(page: Page, name: string): Promise<string> {
+  mkdirSync(ARTIFACTS_DIR, { recursive: true });
+  const path = join(ARTIFACTS_DIR, `${name}.png`);
+  await page.screenshot({ path });
+  return path;
+}

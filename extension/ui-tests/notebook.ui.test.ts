@@ -1,0 +1,171 @@
+/**
+ * The extension in a real JupyterLab (pip-installed prebuilt extension) in Debian's Chromium: a
+ * notebook on the tslab kernel displays a Lomas result, the renderer draws it, the budget panel
+ * fetches budgets with the configured API key. Needs `npm run build:extension &&
+ * npm run install:extension` first. Screenshots go to test-artifacts/ui/.
+ */
+import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
+import { join } from 'node:path';
+import type { Page } from 'playwright-core';
+import { SAMPLE_BUNDLE } from './fixtures/bundle';
+import { openAndRunNotebook, screenshot, withBrowser, withJupyterLab } from './harness';
+
+const FIXTURES = join(__dirname, 'fixtures');
+const API_KEY = 'ui-test-key';
+
+/**
+ * A stand-in for GET /v1/me/budgets (the real server route comes with the server's issue): it
+ * answers only with the right bearer key, with CORS headers as a browser requires.
+ */
+async function startBudgetStub(): Promise<{
+  url: string;
+  seen: IncomingHttpHeaders[];
+  server: Server;
+}> {
+  const seen: IncomingHttpHeaders[] = [];
+  const server = createServer((req, res) => {
+    res.setHeader('Access-Control-Allow-Origin', '*');
+    res.setHeader('Access-Control-Allow-Headers', 'Authorization, Accept');
+    if (req.method === 'OPTIONS') return void res.writeHead(204).end();
+    seen.push(req.headers);
+    res.setHeader('Content-Type', 'application/json');
+    if (req.url !== '/v1/me/budgets')
+      return void res.writeHead(404).end('{"code":"NOT_FOUND","message":"no route"}');
+    if (req.headers.authorization !== `Bearer ${API_KEY}`) {
+      return void res.writeHead(401).end('{"code":"UNAUTHENTICATED","message":"bad key"}');
+    }
+    res.writeHead(200).end(JSON.stringify({ budgets: [SAMPLE_BUNDLE.budget] }));
+  });
+  await new Promise<void>(ok => server.listen(0, '127.0.0.1', ok));
+  const addr = server.address();
+  const port = typeof addr === 'object' && addr ? addr.port : 0;
+  return { url: `http://127.0.0.1:${port}`, seen, server };
+}
+
+async function texts(page: Page, selector: string): Promise<string[]> {
+  return page.locator(selector).allInnerTexts();
+}
+
+test('the Lomas result renders in a real JupyterLab, and the budget panel works', async () => {
+  const stub = await startBudgetStub();
+  try {
+    await withJupyterLab(
+      {
+        rootDir: FIXTURES,
+        settings: { 'jupyterlab-lomas:plugin': { serverUrl: stub.url, apiKey: API_KEY } }
+      },
+      lab =>
+        withBrowser(async page => {
+          const pageErrors: string[] = [];
+          // JupyterLab's own noise (e.g. "No active debugger session") is not ours to judge.
+          page.on('pageerror', e => {
+            if (/lomas/i.test(`${e.message}\n${e.stack ?? ''}`)) pageErrors.push(String(e));
+          });
+          page.on('console', m => {
+            if (m.type() === 'error' && /lomas/i.test(m.text())) pageErrors.push(m.text());
+          });
+          try {
+            await openAndRunNotebook(page, lab, 'lomas-result.ipynb');
+
+            // The extension is loaded: its command is registered with the expected label.
+            const label = await page.evaluate(() => {
+              // eslint-disable-next-line @typescript-eslint/no-explicit-any
+              const app = (window as any).jupyterapp;
+              return app.commands.hasCommand('lomas:open-budget-panel')
+                ? app.commands.label('lomas:open-budget-panel')
+                : null;
+            });
+            expect(label).toBe('Lomas: Open budget panel');
+
+            // The valid result: title, the numbers with their interval, cost, accuracy, chart slot.
+            const result = page.locator('.jp-LomasResult-body').first();
+            await result.waitFor({ state: 'visible', timeout: 30000 });
+            expect(await result.locator('.jp-LomasResult-title').innerText()).toBe(
+              SAMPLE_BUNDLE.title
+            );
+            const row = (species: string) =>
+              result.locator('tbody tr', {
+                has: page.locator(`td[data-column="species"]`, { hasText: species })
+              });
+            for (const [species, count, lower, upper] of [
+              ['Adelie', '153', '147', '159'],
+              ['Chinstrap', '66', '60', '72'],
+              ['Gentoo', '1,247', '1,241', '1,253']
+            ]) {
+              const cells = await row(species).locator('td').allInnerTexts();
+              expect(cells).toEqual([species, count, lower, upper]);
+              expect(await row(species).locator('td[data-role="estimate"]').isVisible()).toBe(true);
+            }
+            expect(await texts(page, '.jp-LomasResult-colhint')).toEqual([
+              'DP estimate',
+              '95% CI lower',
+              '95% CI upper'
+            ]);
+            expect(await result.locator('.jp-LomasResult-cost').innerText()).toBe(
+              'ε = 0.5 · δ = 0'
+            );
+            expect(await result.locator('.jp-LomasResult-accuracy').innerText()).toBe('±6 at 95%');
+            expect(await result.locator('.jp-LomasResult-budget').innerText()).toContain(
+              'ε 9.5 of 10'
+            );
+            expect(await result.locator('[data-lomas-chart="pending"]').isVisible()).toBe(true);
+
+            // The malformed payload: a readable error box, and the page keeps working.
+            const error = page.locator('.jp-LomasResult-error');
+            await error.waitFor({ state: 'visible' });
+            expect(await error.innerText()).toContain('unsupported version 2');
+
+            // The side panel: server URL from the settings, budgets fetched with the bearer key.
+            await page.evaluate(() =>
+              // eslint-disable-next-line @typescript-eslint/no-explicit-any
+              (window as any).jupyterapp.commands.execute('lomas:open-budget-panel')
+            );
+            const panel = page.locator('#jp-lomas-budget-panel');
+            await panel.waitFor({ state: 'visible' });
+            expect(await panel.locator('.jp-LomasPanel-title').innerText()).toBe('Lomas');
+            expect(await panel.locator('.jp-LomasPanel-url').innerText()).toBe(stub.url);
+            const item = panel.locator('.jp-LomasPanel-item[data-dataset="penguins"]');
+            await item.waitFor({ state: 'visible', timeout: 15000 });
+            expect(await item.innerText()).toContain('ε 9.5 of 10 left');
+            expect(stub.seen.some(h => h.authorization === `Bearer ${API_KEY}`)).toBe(true);
+
+            const bg = () => result.evaluate(n => getComputedStyle(n).backgroundColor);
+            const lightBg = await bg();
+            await result.evaluate(n => n.scrollIntoView({ block: 'start' }));
+            await screenshot(page, 'notebook-light');
+
+            // Dark theme: the same output follows the theme variables.
+            await page.evaluate(() =>
+              // eslint-disable-next-line @typescript-eslint/no-explicit-any
+              (window as any).jupyterapp.commands.execute('apputils:change-theme', {
+                theme: 'JupyterLab Dark'
+              })
+            );
+            await page.waitForSelector('body[data-jp-theme-light="false"]', {
+              state: 'attached',
+              timeout: 15000
+            });
+            await page.waitForFunction(
+              ([sel, before]) => {
+                const n = document.querySelector(sel as string);
+                return !!n && getComputedStyle(n).backgroundColor !== before;
+              },
+              ['.jp-LomasResult-body', lightBg]
+            );
+            // Switching themes shows JupyterLab's splash screen until the new CSS is applied.
+            await page.waitForSelector('#jupyterlab-splash', { state: 'detached', timeout: 15000 });
+            await screenshot(page, 'notebook-dark');
+            expect(pageErrors).toEqual([]);
+          } catch (err) {
+            await screenshot(page, 'failure').catch(() => undefined);
+            throw new Error(
+              `${err instanceof Error ? err.message : err}\n--- jupyter lab log ---\n${lab.log()}`
+            );
+          }
+        })
+    );
+  } finally {
+    stub.server.closeAllConnections();
+    await new Promise(ok => stub.server.close(ok));
+  }
+}, 120000);
