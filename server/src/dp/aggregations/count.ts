@@ -1,0 +1,31 @@
+/**
+ * Convenience wrappers for the most common release: a (grouped) count with discrete Laplace noise
+ * (pure ε) or discrete Gaussian noise (ρ).
+ */
+import { Rng } from '../rng';
+import { PrivacyUnit } from '../units';
+import { AccuracySpec, AggregationPlan, BudgetSpec, GroupsSpec, planAggregation } from './plan';
+import { Release, releaseAggregation } from './release';
+
+export interface CountSpec {
+  groups?: GroupsSpec;
+  unit?: PrivacyUnit;
+  budget?: BudgetSpec;
+  accuracy?: AccuracySpec;
+  confidence?: number;
+  mechanism?: 'laplace' | 'gaussian';
+}
+
+/** Plans a (grouped) count: sensitivity, scale, cost, expected half-width. No data, no randomness. */
+export function planCount(spec: CountSpec): AggregationPlan {
+  return planAggregation({ ...spec, kind: 'count' });
+}
+
+/** Releases a planned count from exact per-group row counts. */
+export function releaseCount(
+  plan: AggregationPlan,
+  counts: ReadonlyArray<{ key?: string; count: bigint }> | { count: bigint },
+  rng: Rng
+): Release {
+  return releaseAggregation(plan, counts, rng);
+}

@@ -1,0 +1,88 @@
+/**
+ * Selection: report-noisy-min/max by permute-and-flip (McKenna & Sheldon 2020) for pure DP, and
+ * the exponential mechanism (exact, by rejection) for zCDP. Scores are integers; the better
+ * candidate has the LOWER score (use goal 'max' for the other way). See PROOF.md.
+ */
+import { invalidParameter } from '../../errors';
+import { nonNegative, positive, Rational, RationalLike } from '../../rational';
+import { entropy, Rng, prepareBound } from '../../rng';
+import { bernoulliExpRaw } from '../../samplers';
+
+export const PERMUTE_AND_FLIP = 'permute_and_flip';
+export const EXPONENTIAL = 'exponential';
+
+function gaps(scores: readonly bigint[], goal: 'min' | 'max'): bigint[] {
+  if (scores === undefined || scores === null || scores.length === 0)
+    throw invalidParameter('scores', 'must be a non-empty list of candidates');
+  for (const s of scores)
+    if (typeof s !== 'bigint') throw invalidParameter('scores', 'must be bigints');
+  let best = scores[0];
+  for (const s of scores) if (goal === 'min' ? s < best : s > best) best = s;
+  return scores.map((s: bigint): bigint => (goal === 'min' ? s - best : best - s));
+}
+
+/**
+ * Permute-and-flip: visit the candidates in a uniformly random order and accept candidate i with
+ * probability exp(−gap_i/scale), gap_i = |score_i − best|. The best is always accepted.
+ * Pure DP: ε = 2Δ/scale for scores of L∞ sensitivity Δ (selectionEpsilon).
+ */
+export function permuteAndFlip(
+  scores: readonly bigint[],
+  scale: RationalLike,
+  rng: Rng,
+  goal: 'min' | 'max' = 'min'
+): number {
+  const s = positive(scale, 'scale');
+  const g = gaps(scores, goal);
+  const e = entropy(rng);
+  const order = g.map((_, i) => i);
+  for (let i = order.length - 1; i > 0; i--) {
+    const j = Number(e.uniformBelow(prepareBound(BigInt(i + 1))));
+    [order[i], order[j]] = [order[j], order[i]];
+  }
+  for (;;) {
+    for (const i of order) {
+      if (bernoulliExpRaw(e, g[i] * s.den, s.num)) return i;
+    }
+  }
+}
+
+/**
+ * Exponential mechanism, exact: P(i) ∝ exp(−gap_i/scale). Sampled by rejection (uniform proposal,
+ * accept with probability exp(−gap_i/scale)), which has exactly this distribution; expected
+ * proposals <= number of candidates. zCDP: ρ = (2Δ/scale)²/8 (selectionRho).
+ */
+export function exponentialMechanism(
+  scores: readonly bigint[],
+  scale: RationalLike,
+  rng: Rng,
+  goal: 'min' | 'max' = 'min'
+): number {
+  const s = positive(scale, 'scale');
+  const g = gaps(scores, goal);
+  const e = entropy(rng);
+  const bound = prepareBound(BigInt(g.length));
+  for (;;) {
+    const i = Number(e.uniformBelow(bound));
+    if (bernoulliExpRaw(e, g[i] * s.den, s.num)) return i;
+  }
+}
+
+/** Pure-DP loss of either selection mechanism: ε = 2Δ/scale (Δ = L∞ sensitivity of the scores). */
+export function selectionEpsilon(sensitivity: RationalLike, scale: RationalLike): Rational {
+  return nonNegative(sensitivity, 'sensitivity').mulInt(2n).div(positive(scale, 'scale'));
+}
+
+/** zCDP loss of the exponential mechanism: ρ = ε²/8 with ε = 2Δ/scale (Cesar & Rogers 2021). */
+export function selectionRho(sensitivity: RationalLike, scale: RationalLike): Rational {
+  const eps = selectionEpsilon(sensitivity, scale);
+  return eps.mul(eps).divInt(8n);
+}
+
+/**
+ * Utility: with probability >= 1 − α the selected candidate's gap is at most scale·ln(m/α)
+ * (union bound over the m candidates; holds for both mechanisms). Float, rounded up.
+ */
+export function selectionGapBound(scale: number, candidates: number, alpha: number): number {
+  return scale * Math.log(candidates / alpha) * (1 + 1e-9);
+}
