@@ -1,0 +1,36 @@
+import { fileSource } from './file';
+import { httpSource } from './http';
+import { s3Source } from './s3';
+import { ConnectorError, ConnectorSpec, type ConnectorOptions, type LocalSource } from './types';
+import { vegaSource } from './vega';
+
+export * from './types';
+export { vegaDataDir, vegaFile } from './vega';
+
+/** Checks connector settings (as stored in a DatasetRecord) against the known kinds. */
+export function parseConnector(settings: unknown): ConnectorSpec {
+  const r = ConnectorSpec.safeParse(settings);
+  if (!r.success) {
+    const kind = (settings as { kind?: unknown } | null)?.kind;
+    throw new ConnectorError(
+      `invalid connector settings: ${r.error.issues.map(i => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ')}`,
+      typeof kind === 'string' ? kind : 'unknown'
+    );
+  }
+  return r.data;
+}
+
+/** Produces a local file for the connector settings (downloading if needed). */
+export async function openSource(settings: unknown, opts: ConnectorOptions = {}): Promise<LocalSource> {
+  const s = parseConnector(settings);
+  switch (s.kind) {
+    case 'file':
+      return fileSource(s);
+    case 'http':
+      return httpSource(s, opts);
+    case 's3':
+      return s3Source(s, opts);
+    case 'vega-datasets':
+      return vegaSource(s);
+  }
+}

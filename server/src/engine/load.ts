@@ -1,0 +1,207 @@
+import { promises as fs } from 'node:fs';
+import { LIST, VARCHAR, listValue, type DuckDBConnection, type DuckDBInstance } from '@duckdb/node-api';
+import type { DatasetMetadata } from 'lomas-kernel/protocol';
+import { ConnectorError, type Format, type LocalSource } from '../datasets/connectors/types';
+import { appendRows, createInstance, lockDown, quoteIdent, type InstanceOptions, type RawType } from './duck';
+
+/** Name of the loaded table in every dataset instance. */
+export const DATA_TABLE = 'data';
+
+/** How each metadata column is stored in the loaded table. */
+export interface StoredColumn {
+  name: string;
+  type: DatasetMetadata['columns'][string]['type'];
+  /** True when the column is a DuckDB ENUM over its public categories. */
+  isEnum: boolean;
+}
+
+/** A dataset version loaded into its own locked-down DuckDB instance. */
+export interface LoadedDataset {
+  instance: DuckDBInstance;
+  metadata: DatasetMetadata;
+  columns: Record<string, StoredColumn>;
+  /** Rows loaded (after truncation). Admin/log information only: never released. */
+  rowCount: bigint;
+  /** At most this many rows per privacy unit remain (metadata.max_ids). */
+  maxRowsPerUnit: number;
+  loadMs: number;
+  close(): void;
+}
+
+/** Rows held in memory (dummy data, tests): loaded without any file access. */
+export interface RowSource {
+  kind: 'rows';
+  rows: Record<string, unknown>[];
+}
+
+function isRows(s: LocalSource | RowSource): s is RowSource {
+  return (s as RowSource).kind === 'rows';
+}
+
+const READERS: Record<Exclude<Format, 'arrow'>, string> = {
+  csv: 'read_csv',
+  json: 'read_json_auto',
+  parquet: 'read_parquet'
+};
+
+function rawTypeOf(t: StoredColumn['type']): RawType {
+  return ({ int: 'BIGINT', float: 'DOUBLE', string: 'VARCHAR', boolean: 'BOOLEAN', datetime: 'TIMESTAMP' } as const)[t];
+}
+
+/**
+ * Loads a source into a fresh instance:
+ *  1. read the file (CSV/JSON/Parquet through DuckDB readers, Arrow through flechette + appender)
+ *     or append in-memory rows;
+ *  2. project onto the metadata: only metadata columns are kept (renamed from their source names),
+ *     each TRY_CAST to its declared type (BIGINT, DOUBLE, VARCHAR, BOOLEAN, TIMESTAMP); NaN and
+ *     ±Infinity become NULL; string columns with public categories become an ENUM over exactly
+ *     those categories, so a value outside the public list becomes NULL;
+ *  3. privacy unit: with metadata.privacy_id, keep at most max_ids rows per id, deterministically
+ *     (the first max_ids rows of each id in source order; all NULL ids count as ONE unit).
+ *     The choice depends only on the unit's own rows, so it is a stable transformation. A random
+ *     reservoir would need per-row keys drawn from node:crypto (or an HMAC of the row under a
+ *     secret key) stored in a column: DuckDB's random() is not a CSPRNG;
+ *  4. lock the instance down (external access off, configuration locked).
+ */
+export async function loadDataset(
+  source: LocalSource | RowSource,
+  metadata: DatasetMetadata,
+  opts: InstanceOptions = {}
+): Promise<LoadedDataset> {
+  const t0 = performance.now();
+  const instance = await createInstance(opts);
+  const conn = await instance.connect();
+  try {
+    const srcCols = await stage(conn, source, metadata);
+    const columns = await project(conn, metadata, srcCols, isRows(source) ? {} : source.columns);
+    await lockDown(conn);
+    const count = await conn.runAndReadAll(`SELECT count(*) FROM ${quoteIdent(DATA_TABLE)}`);
+    const rowCount = count.getRows()[0][0] as bigint;
+    const loadMs = performance.now() - t0;
+    return {
+      instance,
+      metadata,
+      columns,
+      rowCount,
+      maxRowsPerUnit: metadata.max_ids,
+      loadMs,
+      close: () => instance.closeSync()
+    };
+  } catch (e) {
+    conn.closeSync();
+    instance.closeSync();
+    throw e;
+  } finally {
+    try {
+      conn.closeSync();
+    } catch {
+      /* already closed */
+    }
+  }
+}
+
+const STAGE = '__lomas_src';
+
+/** Reads the source into the staging table; returns its column names. */
+async function stage(conn: DuckDBConnection, source: LocalSource | RowSource, metadata: DatasetMetadata): Promise<Set<string>> {
+  if (isRows(source)) {
+    const names = Object.keys(metadata.columns);
+    const cols = names.map(n => ({ name: n, type: rawTypeOf(metadata.columns[n].type) }));
+    await appendRows(conn, STAGE, cols, source.rows.length, (r, c) => source.rows[r][names[c]]);
+    return new Set(names);
+  }
+  const src = source as LocalSource;
+  try {
+    if (src.format === 'arrow') {
+      await stageArrow(conn, src.path);
+    } else {
+      // The path is bound as a parameter, never spliced into the SQL text.
+      await conn.run(`CREATE TABLE ${quoteIdent(STAGE)} AS SELECT * FROM ${READERS[src.format]}($1)`, [src.path]);
+    }
+  } catch (e) {
+    if (e instanceof ConnectorError) throw e;
+    throw new ConnectorError(`cannot read ${src.format} file: ${(e as Error).message.split('\n')[0]}`, 'load', { cause: e });
+  }
+  const d = await conn.runAndReadAll(`DESCRIBE ${quoteIdent(STAGE)}`);
+  return new Set(d.getRowObjectsJson().map(r => String(r.column_name)));
+}
+
+async function stageArrow(conn: DuckDBConnection, path: string): Promise<void> {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const fl = require('@uwdata/flechette') as typeof import('@uwdata/flechette');
+  const table = fl.tableFromIPC(await fs.readFile(path));
+  const fields = table.schema.fields;
+  const cols = fields.map(f => ({ name: f.name, type: arrowRawType(f.type as { typeId: number }) }));
+  const data = fields.map(f => table.getChild(f.name)!.toArray() as ArrayLike<unknown>);
+  await appendRows(conn, STAGE, cols, table.numRows, (r, c) => data[c][r]);
+}
+
+function arrowRawType(t: { typeId: number }): RawType {
+  switch (t.typeId) {
+    case 2:
+      return 'BIGINT';
+    case 3:
+    case 7:
+      return 'DOUBLE';
+    case 6:
+      return 'BOOLEAN';
+    case 8:
+    case 10:
+      return 'TIMESTAMP';
+    default:
+      return 'VARCHAR';
+  }
+}
+
+async function project(
+  conn: DuckDBConnection,
+  metadata: DatasetMetadata,
+  srcCols: Set<string>,
+  rename: Record<string, string>
+): Promise<Record<string, StoredColumn>> {
+  const out: Record<string, StoredColumn> = {};
+  const selects: string[] = [];
+  let enumIndex = 0;
+  for (const [name, col] of Object.entries(metadata.columns)) {
+    const srcName = rename[name] ?? name;
+    if (!srcCols.has(srcName))
+      throw new ConnectorError(`column "${srcName}" (for metadata column "${name}") is not in the source; it has: ${[...srcCols].join(', ')}`, 'load');
+    const s = quoteIdent(srcName);
+    let expr: string;
+    let isEnum = false;
+    switch (col.type) {
+      case 'int':
+        expr = `TRY_CAST(${s} AS BIGINT)`;
+        break;
+      case 'float':
+        expr = `(CASE WHEN isfinite(TRY_CAST(${s} AS DOUBLE)) THEN TRY_CAST(${s} AS DOUBLE) END)`;
+        break;
+      case 'boolean':
+        expr = `TRY_CAST(${s} AS BOOLEAN)`;
+        break;
+      case 'datetime':
+        expr = `TRY_CAST(${s} AS TIMESTAMP)`;
+        break;
+      case 'string':
+        if (col.categories && col.categories.length > 0) {
+          const typeName = quoteIdent(`__lomas_enum_${enumIndex++}`);
+          const cats = [...new Set(col.categories)];
+          await conn.run(`CREATE TYPE ${typeName} AS ENUM (SELECT unnest($1))`, [listValue(cats)], [LIST(VARCHAR)]);
+          expr = `TRY_CAST(TRY_CAST(${s} AS VARCHAR) AS ${typeName})`;
+          isEnum = true;
+        } else expr = `TRY_CAST(${s} AS VARCHAR)`;
+        break;
+    }
+    selects.push(`${expr} AS ${quoteIdent(name)}`);
+    out[name] = { name, type: col.type, isEnum };
+  }
+  let sql = `CREATE TABLE ${quoteIdent(DATA_TABLE)} AS SELECT ${selects.join(', ')} FROM ${quoteIdent(STAGE)}`;
+  if (metadata.privacy_id !== undefined) {
+    const pid = quoteIdent(rename[metadata.privacy_id] ?? metadata.privacy_id);
+    sql += ` QUALIFY row_number() OVER (PARTITION BY ${pid} ORDER BY rowid) <= ${Number(metadata.max_ids)}`;
+    sql += ` ORDER BY rowid`;
+  }
+  await conn.run(sql);
+  await conn.run(`DROP TABLE ${quoteIdent(STAGE)}`);
+  return out;
+}
