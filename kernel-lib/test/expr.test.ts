@@ -408,6 +408,8 @@ describe('expressions: rejected (issue 5 hostile list and more)', () => {
     );
     expect(rejection(() => toExpr(42 as unknown as Expr)).code).toBe('UNSUPPORTED_EXPRESSION');
     expect(rejection(() => toExpr(Math.abs)).details.problem).toMatch(/built-in/);
-    expect(rejection(() => toExpr((d => d.x).bind(null))).details.problem).toMatch(/built-in/);
+    expect(rejection(() => toExpr(((d: { x: number }) => d.x).bind(null))).details.problem).toMatch(
+      /built-in/
+    );
   });
 });

@@ -372,8 +372,9 @@ function balancedOr(parts: Expr[]): Expr {
   };
 }
 
-function identifierProblem(ctx: Context, id: acorn.Identifier): never {
-  const name = id.name;
+function identifierProblem(ctx: Context, ident: acorn.Identifier, around?: Node): never {
+  const name = ident.name;
+  const id = around ?? ident;
   if (name === ctx.row) {
     unsupported(
       ctx,
@@ -609,7 +610,7 @@ function convert(ctx: Context, node: Node, depth: number): Expr {
         nodeCount(ctx, node);
         return { kind: 'call', fn: 'length', args: [convert(ctx, obj, depth + 1)] };
       }
-      if (obj.type === 'Identifier' && obj.name !== ctx.row) identifierProblem(ctx, obj);
+      if (obj.type === 'Identifier' && obj.name !== ctx.row) identifierProblem(ctx, obj, node);
       return unsupported(
         ctx,
         node,

@@ -365,7 +365,7 @@ export const ExprSchema: z.ZodType<Expr> = z
   })
   .pipe(ExprNode);
 
-const DeriveColumnSchema: z.ZodType<DeriveColumn> = z
+export const DeriveColumnSchema: z.ZodType<DeriveColumn> = z
   .object({
     expr: ExprSchema,
     type: z.enum(['int', 'float', 'string', 'boolean']).optional(),
