@@ -1,0 +1,86 @@
+import express from 'express';
+import type { AddressInfo } from 'node:net';
+import pino from 'pino';
+import { healthRoutes } from '../../src/http/health';
+import { accessLog } from '../../src/http/service';
+import { MemoryStore } from '../../src/store/memory';
+import { call, countPlan, KEYS, startHarness, type Harness } from './harness';
+
+let h: Harness;
+beforeAll(async () => {
+  h = await startHarness();
+});
+afterAll(() => h.close());
+
+test('/health and /ready are public and say only {status}', async () => {
+  expect(await call(h, 'GET', '/health')).toMatchObject({ status: 200, body: { status: 'ok' } });
+  expect(await call(h, 'GET', '/ready')).toMatchObject({ status: 200, body: { status: 'ok' } });
+});
+
+test('/ready is 503 when the store does not answer or the server is stopping', async () => {
+  const store = new MemoryStore();
+  let ready = true;
+  const broken = { ...store, getUser: () => new Promise(() => undefined) } as unknown as MemoryStore;
+  const app = express();
+  app.use('/a', healthRoutes({ store, isReady: () => ready }));
+  app.use('/b', healthRoutes({ store: broken, timeoutMs: 50 }));
+  const s = app.listen(0, '127.0.0.1');
+  await new Promise(r => s.once('listening', r));
+  const base = { url: `http://127.0.0.1:${(s.address() as AddressInfo).port}` };
+  try {
+    expect((await call(base, 'GET', '/a/ready')).status).toBe(200);
+    ready = false;
+    expect(await call(base, 'GET', '/a/ready')).toMatchObject({ status: 503, body: { status: 'unavailable' } });
+    expect(await call(base, 'GET', '/b/ready')).toMatchObject({ status: 503, body: { status: 'unavailable' } });
+    expect((await call(base, 'GET', '/b/health')).status).toBe(200);
+  } finally {
+    await new Promise(r => s.close(r));
+  }
+});
+
+test('/metrics needs the admin key and counts requests, charges and budget rejections', async () => {
+  expect((await call(h, 'GET', '/metrics')).status).toBe(401);
+  expect((await call(h, 'GET', '/metrics', { key: KEYS.alice })).status).toBe(403);
+  expect((await call(h, 'POST', '/v1/queries', { key: KEYS.alice, body: countPlan('penguins', '0.5') })).status).toBe(200);
+  expect((await call(h, 'POST', '/v1/queries', { key: KEYS.alice, body: countPlan('penguins', '0.9') })).body.code).toBe('BUDGET_EXHAUSTED');
+  await call(h, 'GET', '/admin/users/alice', { key: KEYS.admin });
+  const m = await call(h, 'GET', '/metrics', { key: KEYS.admin });
+  expect(m.status).toBe(200);
+  expect(m.headers.get('content-type')).toMatch(/text\/plain/);
+  expect(m.text).toMatch(/lomas_privacy_charges_total\{dataset="penguins"\} 1/);
+  expect(m.text).toMatch(/lomas_budget_rejections_total\{dataset="penguins",code="BUDGET_EXHAUSTED"\} 1/);
+  expect(m.text).toMatch(/lomas_http_requests_total\{method="GET",route="\/admin\/users\/\{name\}",status="200"\} 1/);
+  expect(m.text).toMatch(/lomas_http_requests_total\{method="GET",route="\/metrics",status="401"\} 1/);
+  expect(m.text).toMatch(/lomas_http_request_duration_seconds_bucket\{le="0.005",method="POST",route="\/v1\/queries",status="200"\}/);
+  // Unknown paths share one label.
+  await call(h, 'GET', '/no/such/path/12345', { key: KEYS.admin });
+  const m2 = await call(h, 'GET', '/metrics', { key: KEYS.admin });
+  expect(m2.text).not.toMatch(/12345/);
+  expect(m2.text).toMatch(/route="unmatched",status="404"/);
+});
+
+test('access log: one JSON line per request, with route template and user, never the key', async () => {
+  const lines: string[] = [];
+  const logger = pino({ level: 'info' }, { write: (s: string) => lines.push(s) });
+  const app = express();
+  app.use(accessLog(logger));
+  app.use((req, res, next) => {
+    res.locals.principal = { user: 'alice', role: 'analyst', keyId: 'k' };
+    next();
+  });
+  app.get('/admin/users/:name', (_req, res) => {
+    res.json({});
+  });
+  const s = app.listen(0, '127.0.0.1');
+  await new Promise(r => s.once('listening', r));
+  try {
+    await call({ url: `http://127.0.0.1:${(s.address() as AddressInfo).port}` }, 'GET', '/admin/users/bob?x=secretquery', { key: KEYS.admin });
+  } finally {
+    await new Promise(r => s.close(r));
+  }
+  expect(lines).toHaveLength(1);
+  const line = JSON.parse(lines[0]);
+  expect(line).toMatchObject({ msg: 'request', method: 'GET', route: '/admin/users/{name}', status: 200, user: 'alice' });
+  expect(lines[0]).not.toContain(KEYS.admin);
+  expect(lines[0]).not.toContain('secretquery');
+});
