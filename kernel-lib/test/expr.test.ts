@@ -352,6 +352,13 @@ describe('expressions: rejected (issue 5 hostile list and more)', () => {
     expect(err.message).toContain('(in `min`)');
   });
 
+  it('recognises a notebook variable that tslab compiled to exports.name', () => {
+    const err = rejection(() => toExpr('d => d.x > exports.minBill'));
+    expect(err.details.snippet).toBe('exports.minBill');
+    expect(err.details.problem).toMatch(/"minBill" is a variable from outside/);
+    expect(err.details.fix).toContain('{ minBill }');
+  });
+
   it('rejects missing, unknown or unusable params', () => {
     expect(rejection(() => toExpr((d, $) => d.x > $.min)).details.problem).toMatch(
       /none were given/

@@ -373,8 +373,17 @@ function balancedOr(parts: Expr[]): Expr {
 }
 
 function identifierProblem(ctx: Context, ident: acorn.Identifier, around?: Node): never {
-  const name = ident.name;
+  let name = ident.name;
   const id = around ?? ident;
+  // tslab (CommonJS) turns a cell's top-level `const min = 3` into `exports.min`.
+  if (
+    name === 'exports' &&
+    around?.type === 'MemberExpression' &&
+    !around.computed &&
+    around.property.type === 'Identifier'
+  ) {
+    name = around.property.name;
+  }
   if (name === ctx.row) {
     unsupported(
       ctx,
