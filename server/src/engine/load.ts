@@ -197,9 +197,13 @@ async function project(
   }
   let sql = `CREATE TABLE ${quoteIdent(DATA_TABLE)} AS SELECT ${selects.join(', ')} FROM ${quoteIdent(STAGE)}`;
   if (metadata.privacy_id !== undefined) {
+    // (QUALIFY … ORDER BY rowid directly on the table drops rows in DuckDB 1.5: number in a subquery.)
     const pid = quoteIdent(rename[metadata.privacy_id] ?? metadata.privacy_id);
-    sql += ` QUALIFY row_number() OVER (PARTITION BY ${pid} ORDER BY rowid) <= ${Number(metadata.max_ids)}`;
-    sql += ` ORDER BY rowid`;
+    sql =
+      `CREATE TABLE ${quoteIdent(DATA_TABLE)} AS SELECT ${selects.join(', ')} FROM ` +
+      `(SELECT *, row_number() OVER (PARTITION BY ${pid} ORDER BY "__lomas_rowid") AS "__lomas_k" FROM ` +
+      `(SELECT *, rowid AS "__lomas_rowid" FROM ${quoteIdent(STAGE)}) AS s) AS s ` +
+      `WHERE "__lomas_k" <= ${Number(metadata.max_ids)} ORDER BY "__lomas_rowid"`;
   }
   await conn.run(sql);
   await conn.run(`DROP TABLE ${quoteIdent(STAGE)}`);

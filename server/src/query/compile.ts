@@ -113,6 +113,8 @@ function aggregation(a: RAggregation, i: number, p: Params, inner: string[], out
   const v = `"__a${i}"`;
   const col = (name: string) => quoteIdent(name);
   const finiteDouble = (name: string) => `(CASE WHEN isfinite(CAST(${col(name)} AS DOUBLE)) THEN CAST(${col(name)} AS DOUBLE) END)`;
+  // DuckDB's least/greatest SKIP NULLs (greatest(NULL, 1) = 1): keep NULL as NULL explicitly.
+  const clamp = (x: string, lo: string, hi: string) => `(CASE WHEN ${x} IS NOT NULL THEN least(greatest(${x}, ${lo}), ${hi}) END)`;
   switch (a.op) {
     case 'count':
       if (a.column === undefined) return { op: 'count', cols: [] };
@@ -125,11 +127,11 @@ function aggregation(a: RAggregation, i: number, p: Params, inner: string[], out
     case 'stdev': {
       const [L, U] = a.bounds;
       if (a.grid.exponent === 0 && a.type === 'int') {
-        inner.push(`least(greatest(${col(a.column)}, ${p.add(BigInt(L), BIGINT)}), ${p.add(BigInt(U), BIGINT)}) AS ${v}`);
+        inner.push(`${clamp(col(a.column), p.add(BigInt(L), BIGINT), p.add(BigInt(U), BIGINT))} AS ${v}`);
       } else {
         const scale = p.add(2 ** -a.grid.exponent, DOUBLE);
         inner.push(
-          `CAST(round(least(greatest(${finiteDouble(a.column)}, ${p.add(L, DOUBLE)}), ${p.add(U, DOUBLE)}) * ${scale}) AS BIGINT) AS ${v}`
+          `CAST(round(${clamp(finiteDouble(a.column), p.add(L, DOUBLE), p.add(U, DOUBLE))} * ${scale}) AS BIGINT) AS ${v}`
         );
       }
       outer.push(`count(${v}) AS "__n${i}"`, `sum(${v}) AS "__s${i}"`, `sum(${v} * ${v}) AS "__q${i}"`);
@@ -138,7 +140,7 @@ function aggregation(a: RAggregation, i: number, p: Params, inner: string[], out
     case 'quantile':
     case 'median': {
       const [L, U] = a.bounds;
-      inner.push(`least(greatest(${finiteDouble(a.column)}, ${p.add(L, DOUBLE)}), ${p.add(U, DOUBLE)}) AS ${v}`);
+      inner.push(`${clamp(finiteDouble(a.column), p.add(L, DOUBLE), p.add(U, DOUBLE))} AS ${v}`);
       const cands = p.add(listValue(a.candidates), LIST(DOUBLE));
       outer.push(`count(${v}) AS "__n${i}"`, `histogram(${v}, ${cands}) AS "__h${i}"`, `histogram_exact(${v}, ${cands}) AS "__e${i}"`);
       return { op: 'quantile', cols: [`__n${i}`, `__h${i}`, `__e${i}`] };
@@ -146,9 +148,7 @@ function aggregation(a: RAggregation, i: number, p: Params, inner: string[], out
     case 'histogram': {
       if (a.edges) {
         const e = a.edges;
-        inner.push(
-          `least(greatest(${finiteDouble(a.column)}, ${p.add(e[0], DOUBLE)}), ${p.add(e[e.length - 1], DOUBLE)}) AS ${v}`
-        );
+        inner.push(`${clamp(finiteDouble(a.column), p.add(e[0], DOUBLE), p.add(e[e.length - 1], DOUBLE))} AS ${v}`);
         const boundaries = e.slice(1);
         outer.push(`histogram(${v}, ${p.add(listValue(boundaries), LIST(DOUBLE))}) AS "__h${i}"`);
         return { op: 'histogram-edges', cols: [`__h${i}`], boundaries };
