@@ -1,5 +1,13 @@
 import { z } from 'zod';
-import { BudgetInput, ConnectorSettings, DatasetMetadata, DatasetName, Role, UserName, AccountingMode } from '../http/schemas';
+import {
+  BudgetInput,
+  ConnectorSettings,
+  DatasetMetadata,
+  DatasetName,
+  Role,
+  UserName,
+  AccountingMode
+} from '../http/schemas';
 import { Amount } from 'lomas-kernel/protocol';
 
 /**
@@ -7,7 +15,14 @@ import { Amount } from 'lomas-kernel/protocol';
  * and grants. Strict, except that what `dump` adds for information (key ids, timestamps) is
  * accepted and ignored, so a dump can be loaded back.
  */
-const DumpedKey = z.object({ id: z.string(), label: z.string(), createdAt: z.string(), revokedAt: z.string().nullable() }).strict();
+const DumpedKey = z
+  .object({
+    id: z.string(),
+    label: z.string(),
+    createdAt: z.string(),
+    revokedAt: z.string().nullable()
+  })
+  .strict();
 
 export const ConfigUser = z
   .object({
@@ -33,7 +48,9 @@ export const ConfigDataset = z
   })
   .strict();
 
-export const ConfigGrant = z.object({ user: UserName, dataset: DatasetName, budget: BudgetInput }).strict();
+export const ConfigGrant = z
+  .object({ user: UserName, dataset: DatasetName, budget: BudgetInput })
+  .strict();
 
 export const ConfigFile = z
   .object({
@@ -46,13 +63,23 @@ export const ConfigFile = z
     const dup = (xs: string[], path: string) => {
       const seen = new Set<string>();
       xs.forEach((x, i) => {
-        if (seen.has(x)) ctx.addIssue({ code: 'custom', path: [path, i], message: `"${x}" appears twice` });
+        if (seen.has(x))
+          ctx.addIssue({ code: 'custom', path: [path, i], message: `"${x}" appears twice` });
         seen.add(x);
       });
     };
-    dup(f.users.map(u => u.name), 'users');
-    dup(f.datasets.map(d => d.name), 'datasets');
-    dup(f.grants.map(g => `${g.dataset}/${g.user}`), 'grants');
+    dup(
+      f.users.map(u => u.name),
+      'users'
+    );
+    dup(
+      f.datasets.map(d => d.name),
+      'datasets'
+    );
+    dup(
+      f.grants.map(g => `${g.dataset}/${g.user}`),
+      'grants'
+    );
   });
 
 export type ConfigFile = z.output<typeof ConfigFile>;

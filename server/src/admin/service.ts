@@ -3,7 +3,16 @@ import type { z } from 'zod';
 import { newKey } from '../auth/keys';
 import type { BudgetInput, CreateDatasetBody, UpdateDatasetBody } from '../http/schemas';
 import { amount, type ChainReport, type Ledger } from '../ledger';
-import type { ApiKeyRecord, ArchiveRecord, DatasetRecord, GrantRecord, LedgerEntry, Role, Store, UserRecord } from '../store/types';
+import type {
+  ApiKeyRecord,
+  ArchiveRecord,
+  DatasetRecord,
+  GrantRecord,
+  LedgerEntry,
+  Role,
+  Store,
+  UserRecord
+} from '../store/types';
 
 /**
  * The admin domain: users and keys, grants, datasets, the ledger, the archive and the audit.
@@ -33,7 +42,10 @@ export function exactDecimal(x: string | number): string {
   try {
     f = amount.parseAmount(x);
   } catch {
-    throw new LomasError('INVALID_PARAMETER', { parameter: 'budget', rule: 'an exact non-negative decimal amount' });
+    throw new LomasError('INVALID_PARAMETER', {
+      parameter: 'budget',
+      rule: 'an exact non-negative decimal amount'
+    });
   }
   return fracToDecimal(f);
 }
@@ -43,16 +55,25 @@ export function normalizeBudget(b: BudgetIn, accounting: AccountingMode, what = 
   const out: Budget = { epsilon: exactDecimal(b.epsilon), delta: exactDecimal(b.delta) };
   if (b.rho !== undefined) out.rho = exactDecimal(b.rho);
   if (accounting === 'zcdp' && out.rho === undefined)
-    throw new LomasError('INVALID_PARAMETER', { parameter: `${what}.rho`, rule: 'a zcdp dataset is budgeted in rho' });
+    throw new LomasError('INVALID_PARAMETER', {
+      parameter: `${what}.rho`,
+      rule: 'a zcdp dataset is budgeted in rho'
+    });
   if (amount.cmp(amount.parseAmount(out.delta), { n: 1n, d: 1n }) >= 0)
-    throw new LomasError('INVALID_PARAMETER', { parameter: `${what}.delta`, rule: 'delta must be below 1' });
+    throw new LomasError('INVALID_PARAMETER', {
+      parameter: `${what}.delta`,
+      rule: 'delta must be below 1'
+    });
   return out;
 }
 
 /** Spent amounts ("num/den" from the ledger) as decimals rounded up, for display. */
 function showSpent(b: Budget): Budget {
   const e = amount.parseBudget(b);
-  const out: Budget = { epsilon: amount.toDecimal(e.epsilon, DIGITS, 'up'), delta: amount.toDecimal(e.delta, DIGITS, 'up') };
+  const out: Budget = {
+    epsilon: amount.toDecimal(e.epsilon, DIGITS, 'up'),
+    delta: amount.toDecimal(e.delta, DIGITS, 'up')
+  };
   if (e.rho.n !== 0n) out.rho = amount.toDecimal(e.rho, DIGITS, 'up');
   return out;
 }
@@ -138,7 +159,13 @@ export function createAdminService(deps: AdminDeps) {
     return grantView(g);
   }
 
-  async function writeGrant(actor: string, dataset: string, user: string, budget: Budget, accounting: AccountingMode) {
+  async function writeGrant(
+    actor: string,
+    dataset: string,
+    user: string,
+    budget: Budget,
+    accounting: AccountingMode
+  ) {
     await ledger.setGrant({ user, dataset, budget, accounting, actor });
     return getGrant(dataset, user);
   }
@@ -148,7 +175,12 @@ export function createAdminService(deps: AdminDeps) {
     listUsers: () => store.listUsers(),
 
     async createUser(input: { name: string; role: Role; active: boolean }): Promise<UserRecord> {
-      const user: UserRecord = { name: input.name, role: input.role, active: input.active, createdAt: now() };
+      const user: UserRecord = {
+        name: input.name,
+        role: input.role,
+        active: input.active,
+        createdAt: now()
+      };
       await store.createUser(user);
       return user;
     },
@@ -161,7 +193,10 @@ export function createAdminService(deps: AdminDeps) {
     async setActive(actor: string, name: string, active: boolean): Promise<UserRecord> {
       await mustUser(name);
       if (!active && name === actor)
-        throw new LomasError('CONFLICT', { what: `User "${name}"`, problem: 'an administrator cannot deactivate themselves' });
+        throw new LomasError('CONFLICT', {
+          what: `User "${name}"`,
+          problem: 'an administrator cannot deactivate themselves'
+        });
       await store.setUserActive(name, active);
       return mustUser(name);
     },
@@ -193,14 +228,27 @@ export function createAdminService(deps: AdminDeps) {
 
     getGrant,
 
-    async setGrant(actor: string, dataset: string, user: string, input: BudgetIn): Promise<GrantView> {
+    async setGrant(
+      actor: string,
+      dataset: string,
+      user: string,
+      input: BudgetIn
+    ): Promise<GrantView> {
       const ds = await mustDataset(dataset);
       await mustUser(user);
       const budget = normalizeBudget(input, ds.accounting);
-      return serial(`${dataset}\0${user}`, () => writeGrant(actor, dataset, user, budget, ds.accounting));
+      return serial(`${dataset}\0${user}`, () =>
+        writeGrant(actor, dataset, user, budget, ds.accounting)
+      );
     },
 
-    async adjustGrant(actor: string, dataset: string, user: string, by: BudgetIn, direction: 'raise' | 'lower'): Promise<GrantView> {
+    async adjustGrant(
+      actor: string,
+      dataset: string,
+      user: string,
+      by: BudgetIn,
+      direction: 'raise' | 'lower'
+    ): Promise<GrantView> {
       const ds = await mustDataset(dataset);
       await mustUser(user);
       const delta = amount.parseBudget(normalizeBudget(by, ds.accounting, 'amount'));
@@ -221,8 +269,12 @@ export function createAdminService(deps: AdminDeps) {
           }
           next = amount.subBudgetClamp(base, delta);
         }
-        const budget: Budget = { epsilon: fracToDecimal(next.epsilon), delta: fracToDecimal(next.delta) };
-        if (ds.accounting === 'zcdp' || next.rho.n !== 0n || current?.budget.rho !== undefined) budget.rho = fracToDecimal(next.rho);
+        const budget: Budget = {
+          epsilon: fracToDecimal(next.epsilon),
+          delta: fracToDecimal(next.delta)
+        };
+        if (ds.accounting === 'zcdp' || next.rho.n !== 0n || current?.budget.rho !== undefined)
+          budget.rho = fracToDecimal(next.rho);
         return writeGrant(actor, dataset, user, budget, ds.accounting);
       });
     },
@@ -233,7 +285,10 @@ export function createAdminService(deps: AdminDeps) {
 
     async createDataset(actor: string, input: CreateDataset): Promise<DatasetRecord> {
       if (await store.getDataset(input.name))
-        throw new LomasError('CONFLICT', { what: `Dataset "${input.name}"`, problem: 'it already exists' });
+        throw new LomasError('CONFLICT', {
+          what: `Dataset "${input.name}"`,
+          problem: 'it already exists'
+        });
       const cap = input.cap === null ? null : normalizeBudget(input.cap, input.accounting, 'cap');
       const at = now();
       const record: DatasetRecord = {
@@ -250,17 +305,23 @@ export function createAdminService(deps: AdminDeps) {
       };
       await store.putDataset(record);
       // The cap goes through the ledger (a 'cap' entry in the hash chain); it bumps the version.
-      if (cap) await ledger.setCap({ dataset: input.name, cap, accounting: input.accounting, actor });
+      if (cap)
+        await ledger.setCap({ dataset: input.name, cap, accounting: input.accounting, actor });
       return mustDataset(input.name);
     },
 
     async updateDataset(actor: string, name: string, patch: UpdateDataset): Promise<DatasetRecord> {
       const current = await mustDataset(name);
       const accounting = patch.accounting ?? current.accounting;
-      if (patch.accounting !== undefined && patch.accounting !== current.accounting && (await store.lastLedgerEntry(name)))
+      if (
+        patch.accounting !== undefined &&
+        patch.accounting !== current.accounting &&
+        (await store.lastLedgerEntry(name))
+      )
         throw new LomasError('CONFLICT', {
           what: `Dataset "${name}"`,
-          problem: 'its accounting mode cannot change once it has ledger entries (spent budgets would be read in another unit)'
+          problem:
+            'its accounting mode cannot change once it has ledger entries (spent budgets would be read in another unit)'
         });
       if (patch.cap !== undefined) {
         const cap = patch.cap === null ? null : normalizeBudget(patch.cap, accounting, 'cap');
@@ -288,11 +349,18 @@ export function createAdminService(deps: AdminDeps) {
     },
 
     // ----- ledger, archive, audit -----
-    ledgerEntries: (filter: { dataset?: string; user?: string; afterSeq?: number; limit?: number }): Promise<LedgerEntry[]> =>
-      ledger.entries({ ...filter, limit: filter.limit ?? 1000 }),
+    ledgerEntries: (filter: {
+      dataset?: string;
+      user?: string;
+      afterSeq?: number;
+      limit?: number;
+    }): Promise<LedgerEntry[]> => ledger.entries({ ...filter, limit: filter.limit ?? 1000 }),
 
-    archive: (filter: { dataset?: string; user?: string; limit?: number }): Promise<ArchiveRecord[]> =>
-      store.listArchive({ ...filter, limit: filter.limit ?? 100 }),
+    archive: (filter: {
+      dataset?: string;
+      user?: string;
+      limit?: number;
+    }): Promise<ArchiveRecord[]> => store.listArchive({ ...filter, limit: filter.limit ?? 100 }),
 
     async archiveRecord(queryId: string): Promise<ArchiveRecord> {
       const a = await store.getArchive(queryId);
@@ -311,7 +379,12 @@ export function createAdminService(deps: AdminDeps) {
         users: await Promise.all(
           users.map(async u => ({
             ...u,
-            keys: (await store.listKeys(u.name)).map(k => ({ id: k.id, label: k.label, createdAt: k.createdAt, revokedAt: k.revokedAt }))
+            keys: (await store.listKeys(u.name)).map(k => ({
+              id: k.id,
+              label: k.label,
+              createdAt: k.createdAt,
+              revokedAt: k.revokedAt
+            }))
           }))
         ),
         datasets: datasets.map(d => ({
@@ -334,7 +407,10 @@ function fracToDecimal(f: amount.Frac): string {
   for (let k = 0; k <= 120; k++) {
     if ((f.n * 10n ** BigInt(k)) % f.d === 0n) return amount.toDecimal(f, k, 'down');
   }
-  throw new LomasError('INVALID_PARAMETER', { parameter: 'budget', rule: 'an exact decimal amount' });
+  throw new LomasError('INVALID_PARAMETER', {
+    parameter: 'budget',
+    rule: 'an exact decimal amount'
+  });
 }
 
 export type AdminService = ReturnType<typeof createAdminService>;

@@ -57,6 +57,43 @@ Configuration
   dump [--format yaml|json]                  the configuration without secrets
 `;
 
+/** What the admin API answers (only the fields the CLI reads are typed). */
+type Json = Record<string, unknown> & {
+  key?: string;
+  id?: string;
+  ok?: boolean;
+  entries?: number;
+  heads?: Record<string, unknown>;
+  dataset?: string;
+  firstBadSeq?: number;
+  problem?: string;
+};
+type AmountLike = string | number;
+interface BudgetLike {
+  epsilon: AmountLike;
+  delta: AmountLike;
+  rho?: AmountLike;
+}
+interface ServerUser {
+  name: string;
+  role: string;
+  active: boolean;
+}
+interface ServerDataset {
+  name: string;
+  description?: string;
+  connector: unknown;
+  metadata: unknown;
+  accounting: string;
+  delta?: string;
+  cap: BudgetLike | null;
+}
+interface ServerGrant {
+  user: string;
+  dataset: string;
+  budget: BudgetLike;
+}
+
 class UsageError extends Error {}
 class ApiError extends Error {
   constructor(
@@ -124,7 +161,9 @@ function readDataFile(path: string): unknown {
   try {
     return extname(path).toLowerCase() === '.json' ? JSON.parse(text) : YAML.parse(text);
   } catch (e) {
-    throw new UsageError(`${path} is not valid ${extname(path).toLowerCase() === '.json' ? 'JSON' : 'YAML'}: ${(e as Error).message}`);
+    throw new UsageError(
+      `${path} is not valid ${extname(path).toLowerCase() === '.json' ? 'JSON' : 'YAML'}: ${(e as Error).message}`
+    );
   }
 }
 
@@ -134,7 +173,8 @@ function budgetFlags(args: Args): Record<string, string> {
     const v = flag(args, k);
     if (v !== undefined) out[k] = v;
   }
-  if (out.epsilon === undefined || out.delta === undefined) throw new UsageError('give --epsilon and --delta');
+  if (out.epsilon === undefined || out.delta === undefined)
+    throw new UsageError('give --epsilon and --delta');
   return out;
 }
 
@@ -162,39 +202,49 @@ export async function runCli(argv: string[], io: CliIO): Promise<number> {
     (args.flags.get('help') ? io.stdout : io.stderr)(USAGE);
     return args.flags.get('help') ? EXIT.OK : EXIT.USAGE;
   }
-  const url = (flag(args, 'url') ?? io.env.LOMAS_URL ?? 'http://127.0.0.1:8765').replace(/\/+$/, '');
+  const url = (flag(args, 'url') ?? io.env.LOMAS_URL ?? 'http://127.0.0.1:8765').replace(
+    /\/+$/,
+    ''
+  );
   const key = flag(args, 'key') ?? io.env.LOMAS_ADMIN_KEY;
   const doFetch = io.fetch ?? fetch;
   const asJson = args.flags.get('json') === true;
 
-  async function api(method: string, path: string, body?: unknown): Promise<any> {
+  async function api<T = Json>(method: string, path: string, body?: unknown): Promise<T> {
     if (!key) throw new UsageError('no admin key: pass --key or set LOMAS_ADMIN_KEY');
     let res: Response;
     try {
       res = await doFetch(url + path, {
         method,
-        headers: { authorization: `Bearer ${key}`, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
+        headers: {
+          authorization: `Bearer ${key}`,
+          ...(body !== undefined ? { 'content-type': 'application/json' } : {})
+        },
         body: body !== undefined ? JSON.stringify(body) : undefined
       });
     } catch (e) {
       const cause = (e as { cause?: { code?: string; message?: string } }).cause;
-      throw new Unreachable(`cannot reach ${url}: ${cause?.code ?? cause?.message ?? (e as Error).message}`);
+      throw new Unreachable(
+        `cannot reach ${url}: ${cause?.code ?? cause?.message ?? (e as Error).message}`
+      );
     }
     const text = await res.text();
-    let parsed: any;
+    let parsed: { code?: unknown; message?: string } | undefined;
     try {
       parsed = text ? JSON.parse(text) : undefined;
     } catch {
       parsed = undefined;
     }
     if (!res.ok) {
-      if (parsed && typeof parsed.code === 'string') throw new ApiError(res.status, parsed.code, parsed.message);
+      if (parsed && typeof parsed.code === 'string')
+        throw new ApiError(res.status, parsed.code, String(parsed.message ?? ''));
       throw new ApiError(res.status, 'HTTP', `${res.status} ${res.statusText}`);
     }
-    return parsed;
+    return parsed as T;
   }
 
-  const print = (value: unknown) => io.stdout(asJson ? JSON.stringify(value, null, 2) + '\n' : YAML.stringify(value));
+  const print = (value: unknown) =>
+    io.stdout(asJson ? JSON.stringify(value, null, 2) + '\n' : YAML.stringify(value));
 
   try {
     const [group, sub] = args.positional;
@@ -216,7 +266,9 @@ export async function runCli(argv: string[], io: CliIO): Promise<number> {
             });
             const out: Record<string, unknown> = { user };
             if (args.flags.get('no-key') !== true) {
-              const k = await api('POST', `/admin/users/${enc(name)}/keys`, { label: flag(args, 'label') ?? '' });
+              const k = await api('POST', `/admin/users/${enc(name)}/keys`, {
+                label: flag(args, 'label') ?? ''
+              });
               out.key = k.key;
               out.keyId = k.id;
               io.stderr('The key is shown once: store it now.\n');
@@ -226,7 +278,11 @@ export async function runCli(argv: string[], io: CliIO): Promise<number> {
           }
           case 'deactivate':
           case 'reactivate':
-            print(await api('PATCH', `/admin/users/${enc(need(args, 2, 'user name'))}`, { active: sub === 'reactivate' }));
+            print(
+              await api('PATCH', `/admin/users/${enc(need(args, 2, 'user name'))}`, {
+                active: sub === 'reactivate'
+              })
+            );
             return EXIT.OK;
         }
         break;
@@ -237,7 +293,9 @@ export async function runCli(argv: string[], io: CliIO): Promise<number> {
             print(await api('GET', `/admin/users/${enc(need(args, 2, 'user name'))}/keys`));
             return EXIT.OK;
           case 'issue': {
-            const k = await api('POST', `/admin/users/${enc(need(args, 2, 'user name'))}/keys`, { label: flag(args, 'label') ?? '' });
+            const k = await api('POST', `/admin/users/${enc(need(args, 2, 'user name'))}/keys`, {
+              label: flag(args, 'label') ?? ''
+            });
             io.stderr('The key is shown once: store it now.\n');
             print(k);
             return EXIT.OK;
@@ -250,7 +308,9 @@ export async function runCli(argv: string[], io: CliIO): Promise<number> {
       }
       case 'grants': {
         if (sub === 'list') {
-          print(await api('GET', `/admin/grants${query(args, { dataset: 'dataset', user: 'user' })}`));
+          print(
+            await api('GET', `/admin/grants${query(args, { dataset: 'dataset', user: 'user' })}`)
+          );
           return EXIT.OK;
         }
         if (sub === 'show' || sub === 'set' || sub === 'raise' || sub === 'lower') {
@@ -271,10 +331,18 @@ export async function runCli(argv: string[], io: CliIO): Promise<number> {
             print(await api('GET', `/admin/datasets/${enc(need(args, 2, 'dataset name'))}`));
             return EXIT.OK;
           case 'create':
-            print(await api('POST', '/admin/datasets', readDataFile(need(args, 2, 'dataset file'))));
+            print(
+              await api('POST', '/admin/datasets', readDataFile(need(args, 2, 'dataset file')))
+            );
             return EXIT.OK;
           case 'update':
-            print(await api('PATCH', `/admin/datasets/${enc(need(args, 2, 'dataset name'))}`, readDataFile(need(args, 3, 'file of changes'))));
+            print(
+              await api(
+                'PATCH',
+                `/admin/datasets/${enc(need(args, 2, 'dataset name'))}`,
+                readDataFile(need(args, 3, 'file of changes'))
+              )
+            );
             return EXIT.OK;
           case 'remove':
             print(await api('DELETE', `/admin/datasets/${enc(need(args, 2, 'dataset name'))}`));
@@ -283,7 +351,12 @@ export async function runCli(argv: string[], io: CliIO): Promise<number> {
         break;
       }
       case 'ledger':
-        print(await api('GET', `/admin/ledger${query(args, { dataset: 'dataset', user: 'user', 'after-seq': 'afterSeq', limit: 'limit' })}`));
+        print(
+          await api(
+            'GET',
+            `/admin/ledger${query(args, { dataset: 'dataset', user: 'user', 'after-seq': 'afterSeq', limit: 'limit' })}`
+          )
+        );
         return EXIT.OK;
       case 'archive':
         if (sub === 'show') {
@@ -291,20 +364,34 @@ export async function runCli(argv: string[], io: CliIO): Promise<number> {
           return EXIT.OK;
         }
         if (sub !== undefined) break;
-        print(await api('GET', `/admin/archive${query(args, { dataset: 'dataset', user: 'user', limit: 'limit' })}`));
+        print(
+          await api(
+            'GET',
+            `/admin/archive${query(args, { dataset: 'dataset', user: 'user', limit: 'limit' })}`
+          )
+        );
         return EXIT.OK;
       case 'audit': {
         const report = await api('GET', `/admin/audit${query(args, { dataset: 'dataset' })}`);
         if (asJson) print(report);
-        else if (report.ok) io.stdout(`OK: the hash chain verifies (${report.entries} entries, ${Object.keys(report.heads ?? {}).length} datasets).\n`);
-        else io.stdout(`BROKEN: dataset "${report.dataset}", entry ${report.firstBadSeq}: ${report.problem}\n`);
+        else if (report.ok)
+          io.stdout(
+            `OK: the hash chain verifies (${report.entries} entries, ${Object.keys(report.heads ?? {}).length} datasets).\n`
+          );
+        else
+          io.stdout(
+            `BROKEN: dataset "${report.dataset}", entry ${report.firstBadSeq}: ${report.problem}\n`
+          );
         return report.ok ? EXIT.OK : EXIT.AUDIT_FAILED;
       }
       case 'dump': {
         const format = flag(args, 'format') ?? (asJson ? 'json' : 'yaml');
-        if (format !== 'yaml' && format !== 'json') throw new UsageError('--format is yaml or json');
+        if (format !== 'yaml' && format !== 'json')
+          throw new UsageError('--format is yaml or json');
         const config = await api('GET', '/admin/config');
-        io.stdout(format === 'json' ? JSON.stringify(config, null, 2) + '\n' : YAML.stringify(config));
+        io.stdout(
+          format === 'json' ? JSON.stringify(config, null, 2) + '\n' : YAML.stringify(config)
+        );
         return EXIT.OK;
       }
       case 'load':
@@ -332,7 +419,9 @@ export async function runCli(argv: string[], io: CliIO): Promise<number> {
   async function load(path: string, dryRun: boolean): Promise<number> {
     const parsed = ConfigFile.safeParse(readDataFile(path));
     if (!parsed.success) {
-      const lines = parsed.error.issues.slice(0, 20).map(i => `  ${i.path.join('.') || '(file)'}: ${i.message}`);
+      const lines = parsed.error.issues
+        .slice(0, 20)
+        .map(i => `  ${i.path.join('.') || '(file)'}: ${i.message}`);
       throw new UsageError(`${path} is not a valid configuration:\n${lines.join('\n')}`);
     }
     const file = parsed.data;
@@ -343,27 +432,49 @@ export async function runCli(argv: string[], io: CliIO): Promise<number> {
       if (!dryRun) await fn();
     };
 
-    const users = new Map<string, any>((await api('GET', '/admin/users')).map((u: any) => [u.name, u]));
+    const users = new Map((await api<ServerUser[]>('GET', '/admin/users')).map(u => [u.name, u]));
     for (const u of file.users) {
       const have = users.get(u.name);
       if (!have) {
-        await act(`create user ${u.name} (${u.role})`, () => api('POST', '/admin/users', { name: u.name, role: u.role, active: u.active }));
+        await act(`create user ${u.name} (${u.role})`, () =>
+          api('POST', '/admin/users', { name: u.name, role: u.role, active: u.active })
+        );
         if (u.issueKey && !dryRun) {
-          const k = await api('POST', `/admin/users/${enc(u.name)}/keys`, { label: 'lomas-admin load' });
-          keys.push({ user: u.name, key: k.key });
+          const k = await api('POST', `/admin/users/${enc(u.name)}/keys`, {
+            label: 'lomas-admin load'
+          });
+          keys.push({ user: u.name, key: String(k.key) });
         }
         continue;
       }
-      if (have.role !== u.role) log.push(`warning: user ${u.name} is ${have.role} on the server, ${u.role} in the file (roles are not changed by load)`);
+      if (have.role !== u.role)
+        log.push(
+          `warning: user ${u.name} is ${have.role} on the server, ${u.role} in the file (roles are not changed by load)`
+        );
       if (have.active !== u.active)
-        await act(`${u.active ? 'reactivate' : 'deactivate'} user ${u.name}`, () => api('PATCH', `/admin/users/${enc(u.name)}`, { active: u.active }));
+        await act(`${u.active ? 'reactivate' : 'deactivate'} user ${u.name}`, () =>
+          api('PATCH', `/admin/users/${enc(u.name)}`, { active: u.active })
+        );
     }
 
-    const budget = (b: { epsilon: string | number; delta: string | number; rho?: string | number } | null | undefined) =>
-      b ? { epsilon: exactDecimal(b.epsilon), delta: exactDecimal(b.delta), rho: exactDecimal(b.rho ?? '0') } : null;
+    const budget = (
+      b:
+        | { epsilon: string | number; delta: string | number; rho?: string | number }
+        | null
+        | undefined
+    ) =>
+      b
+        ? {
+            epsilon: exactDecimal(b.epsilon),
+            delta: exactDecimal(b.delta),
+            rho: exactDecimal(b.rho ?? '0')
+          }
+        : null;
     const same = (a: unknown, b: unknown) => canonicalJson(a) === canonicalJson(b);
 
-    const datasets = new Map<string, any>((await api('GET', '/admin/datasets')).map((d: any) => [d.name, d]));
+    const datasets = new Map(
+      (await api<ServerDataset[]>('GET', '/admin/datasets')).map(d => [d.name, d])
+    );
     for (const d of file.datasets) {
       const body: Record<string, unknown> = {
         name: d.name,
@@ -380,18 +491,28 @@ export async function runCli(argv: string[], io: CliIO): Promise<number> {
         continue;
       }
       const patch: Record<string, unknown> = {};
-      if (d.description !== undefined && d.description !== have.description) patch.description = d.description;
+      if (d.description !== undefined && d.description !== have.description)
+        patch.description = d.description;
       const redacted = JSON.stringify(d.connector).includes('redacted');
-      if (!redacted && !same(ConnectorSettings.parse(d.connector), have.connector)) patch.connector = d.connector;
+      if (!redacted && !same(ConnectorSettings.parse(d.connector), have.connector))
+        patch.connector = d.connector;
       if (!same(DatasetMetadata.parse(d.metadata), have.metadata)) patch.metadata = d.metadata;
       if (d.accounting !== have.accounting) patch.accounting = d.accounting;
-      if (d.delta !== undefined && (have.delta === undefined || exactDecimal(d.delta) !== exactDecimal(have.delta))) patch.delta = d.delta;
+      if (
+        d.delta !== undefined &&
+        (have.delta === undefined || exactDecimal(d.delta) !== exactDecimal(have.delta))
+      )
+        patch.delta = d.delta;
       if (!same(budget(d.cap), budget(have.cap))) patch.cap = d.cap;
       if (Object.keys(patch).length > 0)
-        await act(`update dataset ${d.name} (${Object.keys(patch).join(', ')})`, () => api('PATCH', `/admin/datasets/${enc(d.name)}`, patch));
+        await act(`update dataset ${d.name} (${Object.keys(patch).join(', ')})`, () =>
+          api('PATCH', `/admin/datasets/${enc(d.name)}`, patch)
+        );
     }
 
-    const grants = new Map<string, any>((await api('GET', '/admin/grants')).map((g: any) => [`${g.dataset}\0${g.user}`, g]));
+    const grants = new Map(
+      (await api<ServerGrant[]>('GET', '/admin/grants')).map(g => [`${g.dataset}\0${g.user}`, g])
+    );
     for (const g of file.grants) {
       const have = grants.get(`${g.dataset}\0${g.user}`);
       if (have && same(budget(g.budget), budget(have.budget))) continue;
@@ -402,7 +523,11 @@ export async function runCli(argv: string[], io: CliIO): Promise<number> {
 
     if (asJson) print({ dryRun, changes: log, keys });
     else {
-      io.stdout(log.length ? log.map(l => `${l}\n`).join('') : 'Nothing to change: the server already matches the file.\n');
+      io.stdout(
+        log.length
+          ? log.map(l => `${l}\n`).join('')
+          : 'Nothing to change: the server already matches the file.\n'
+      );
       for (const k of keys) io.stdout(`key for ${k.user} (shown once): ${k.key}\n`);
     }
     return EXIT.OK;

@@ -61,12 +61,26 @@ export function createMetrics(opts: { defaultMetrics?: boolean; prefix?: string 
     const json = res.json.bind(res);
     res.json = (body: unknown) => {
       try {
-        const b = body as { code?: unknown; details?: { dataset?: unknown }; dataset?: unknown; kind?: unknown };
+        const b = body as {
+          code?: unknown;
+          details?: { dataset?: unknown };
+          dataset?: unknown;
+          kind?: unknown;
+        };
         if (res.statusCode >= 400 && typeof b?.code === 'string' && BUDGET_CODES.has(b.code)) {
-          const ds = typeof b.details?.dataset === 'string' && DATASET_LABEL.test(b.details.dataset) ? b.details.dataset : 'unknown';
+          const ds =
+            typeof b.details?.dataset === 'string' && DATASET_LABEL.test(b.details.dataset)
+              ? b.details.dataset
+              : 'unknown';
           budgetRejections.inc({ dataset: ds, code: b.code });
-        } else if (res.statusCode < 300 && method === 'POST' && route === '/v1/queries' && b?.kind === 'release') {
-          const ds = typeof b.dataset === 'string' && DATASET_LABEL.test(b.dataset) ? b.dataset : 'unknown';
+        } else if (
+          res.statusCode < 300 &&
+          method === 'POST' &&
+          route === '/v1/queries' &&
+          b?.kind === 'release'
+        ) {
+          const ds =
+            typeof b.dataset === 'string' && DATASET_LABEL.test(b.dataset) ? b.dataset : 'unknown';
           charges.inc({ dataset: ds });
         }
       } catch {

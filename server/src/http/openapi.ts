@@ -55,7 +55,12 @@ const Mechanism = z
   })
   .meta({ id: 'MechanismReport' });
 const EstimateResponse = z
-  .object({ dataset: z.string(), cost: S.Budget, mechanisms: z.array(Mechanism), budget: BudgetStatus.optional() })
+  .object({
+    dataset: z.string(),
+    cost: S.Budget,
+    mechanisms: z.array(Mechanism),
+    budget: BudgetStatus.optional()
+  })
   .meta({ id: 'EstimateResponse' });
 const ReleaseResponse = z
   .object({
@@ -84,47 +89,299 @@ const userName = z.object({ name: S.UserName });
 export function apiRoutes(): RouteSpec[] {
   return [
     // ----- public -----
-    { method: 'get', path: '/health', access: 'public', summary: 'Liveness probe', ok: { status: 200, schema: S.StatusBody } },
-    { method: 'get', path: '/ready', access: 'public', summary: 'Readiness probe: the store is reachable', ok: { status: 200, schema: S.StatusBody } },
-    { method: 'get', path: '/openapi.json', access: 'public', summary: 'This OpenAPI 3.1 document', ok: { status: 200, schema: z.record(z.string(), z.unknown()) } },
-    { method: 'get', path: '/metrics', access: 'admin', summary: 'Prometheus metrics (admin key required)', ok: { status: 200, contentType: 'text/plain' } },
+    {
+      method: 'get',
+      path: '/health',
+      access: 'public',
+      summary: 'Liveness probe',
+      ok: { status: 200, schema: S.StatusBody }
+    },
+    {
+      method: 'get',
+      path: '/ready',
+      access: 'public',
+      summary: 'Readiness probe: the store is reachable',
+      ok: { status: 200, schema: S.StatusBody }
+    },
+    {
+      method: 'get',
+      path: '/openapi.json',
+      access: 'public',
+      summary: 'This OpenAPI 3.1 document',
+      ok: { status: 200, schema: z.record(z.string(), z.unknown()) }
+    },
+    {
+      method: 'get',
+      path: '/metrics',
+      access: 'admin',
+      summary: 'Prometheus metrics (admin key required)',
+      ok: { status: 200, contentType: 'text/plain' }
+    },
     // ----- analyst -----
-    { method: 'get', path: '/v1/me', access: 'analyst', summary: 'Who am I', ok: { status: 200, schema: z.object({ user: z.string(), role: S.Role }) } },
-    { method: 'get', path: '/v1/me/budgets', access: 'analyst', summary: 'My budgets on every dataset I may query', ok: { status: 200, schema: z.array(BudgetStatus) } },
-    { method: 'get', path: '/v1/datasets', access: 'analyst', summary: 'Datasets I may query', ok: { status: 200, schema: z.array(DatasetSummary) } },
-    { method: 'get', path: '/v1/datasets/{name}', access: 'analyst', summary: "A dataset's public metadata", params: name, ok: { status: 200, schema: z.record(z.string(), z.unknown()) } },
-    { method: 'get', path: '/v1/datasets/{name}/budget', access: 'analyst', summary: 'My budget on a dataset', params: name, ok: { status: 200, schema: BudgetStatus } },
-    { method: 'get', path: '/v1/datasets/{name}/dummy', access: 'analyst', summary: 'Synthetic rows respecting the metadata (free)', params: name, query: S.DummyRowsQuery, ok: { status: 200, schema: z.unknown() } },
-    { method: 'get', path: '/v1/queries', access: 'analyst', summary: 'My previous queries', query: S.HistoryQuery, ok: { status: 200, schema: z.array(z.unknown()) } },
-    { method: 'post', path: '/v1/queries/estimate', access: 'analyst', summary: 'Cost and accuracy of a query (free)', body: QueryRequest, ok: { status: 200, schema: EstimateResponse } },
-    { method: 'post', path: '/v1/queries/dummy', access: 'analyst', summary: 'Run a query on dummy data (free)', body: QueryRequest, ok: { status: 200, schema: ReleaseResponse }, private: true },
-    { method: 'post', path: '/v1/queries', access: 'analyst', summary: 'Run a query (spends budget)', body: QueryRequest, headers: S.IdempotencyHeader, ok: { status: 200, schema: ReleaseResponse }, private: true },
+    {
+      method: 'get',
+      path: '/v1/me',
+      access: 'analyst',
+      summary: 'Who am I',
+      ok: { status: 200, schema: z.object({ user: z.string(), role: S.Role }) }
+    },
+    {
+      method: 'get',
+      path: '/v1/me/budgets',
+      access: 'analyst',
+      summary: 'My budgets on every dataset I may query',
+      ok: { status: 200, schema: z.array(BudgetStatus) }
+    },
+    {
+      method: 'get',
+      path: '/v1/datasets',
+      access: 'analyst',
+      summary: 'Datasets I may query',
+      ok: { status: 200, schema: z.array(DatasetSummary) }
+    },
+    {
+      method: 'get',
+      path: '/v1/datasets/{name}',
+      access: 'analyst',
+      summary: "A dataset's public metadata",
+      params: name,
+      ok: { status: 200, schema: z.record(z.string(), z.unknown()) }
+    },
+    {
+      method: 'get',
+      path: '/v1/datasets/{name}/budget',
+      access: 'analyst',
+      summary: 'My budget on a dataset',
+      params: name,
+      ok: { status: 200, schema: BudgetStatus }
+    },
+    {
+      method: 'get',
+      path: '/v1/datasets/{name}/dummy',
+      access: 'analyst',
+      summary: 'Synthetic rows respecting the metadata (free)',
+      params: name,
+      query: S.DummyRowsQuery,
+      ok: { status: 200, schema: z.unknown() }
+    },
+    {
+      method: 'get',
+      path: '/v1/queries',
+      access: 'analyst',
+      summary: 'My previous queries',
+      query: S.HistoryQuery,
+      ok: { status: 200, schema: z.array(z.unknown()) }
+    },
+    {
+      method: 'post',
+      path: '/v1/queries/estimate',
+      access: 'analyst',
+      summary: 'Cost and accuracy of a query (free)',
+      body: QueryRequest,
+      ok: { status: 200, schema: EstimateResponse }
+    },
+    {
+      method: 'post',
+      path: '/v1/queries/dummy',
+      access: 'analyst',
+      summary: 'Run a query on dummy data (free)',
+      body: QueryRequest,
+      ok: { status: 200, schema: ReleaseResponse },
+      private: true
+    },
+    {
+      method: 'post',
+      path: '/v1/queries',
+      access: 'analyst',
+      summary: 'Run a query (spends budget)',
+      body: QueryRequest,
+      headers: S.IdempotencyHeader,
+      ok: { status: 200, schema: ReleaseResponse },
+      private: true
+    },
     // ----- admin: users and keys -----
-    { method: 'get', path: '/admin/users', access: 'admin', summary: 'List users', ok: { status: 200, schema: z.array(S.UserView) } },
-    { method: 'post', path: '/admin/users', access: 'admin', summary: 'Create a user', body: S.CreateUserBody, ok: { status: 201, schema: S.UserView } },
-    { method: 'get', path: '/admin/users/{name}', access: 'admin', summary: 'A user and their keys (without secrets)', params: userName, ok: { status: 200, schema: S.UserDetail } },
-    { method: 'patch', path: '/admin/users/{name}', access: 'admin', summary: 'Deactivate or reactivate a user', params: userName, body: S.PatchUserBody, ok: { status: 200, schema: S.UserView } },
-    { method: 'get', path: '/admin/users/{name}/keys', access: 'admin', summary: "A user's keys (without secrets)", params: userName, ok: { status: 200, schema: z.array(S.KeyView) } },
-    { method: 'post', path: '/admin/users/{name}/keys', access: 'admin', summary: 'Issue a key (the plaintext is shown once)', params: userName, body: S.IssueKeyBody, ok: { status: 201, schema: S.IssuedKey } },
-    { method: 'delete', path: '/admin/keys/{id}', access: 'admin', summary: 'Revoke a key', params: S.KeyParams, ok: { status: 200, schema: S.KeyView } },
+    {
+      method: 'get',
+      path: '/admin/users',
+      access: 'admin',
+      summary: 'List users',
+      ok: { status: 200, schema: z.array(S.UserView) }
+    },
+    {
+      method: 'post',
+      path: '/admin/users',
+      access: 'admin',
+      summary: 'Create a user',
+      body: S.CreateUserBody,
+      ok: { status: 201, schema: S.UserView }
+    },
+    {
+      method: 'get',
+      path: '/admin/users/{name}',
+      access: 'admin',
+      summary: 'A user and their keys (without secrets)',
+      params: userName,
+      ok: { status: 200, schema: S.UserDetail }
+    },
+    {
+      method: 'patch',
+      path: '/admin/users/{name}',
+      access: 'admin',
+      summary: 'Deactivate or reactivate a user',
+      params: userName,
+      body: S.PatchUserBody,
+      ok: { status: 200, schema: S.UserView }
+    },
+    {
+      method: 'get',
+      path: '/admin/users/{name}/keys',
+      access: 'admin',
+      summary: "A user's keys (without secrets)",
+      params: userName,
+      ok: { status: 200, schema: z.array(S.KeyView) }
+    },
+    {
+      method: 'post',
+      path: '/admin/users/{name}/keys',
+      access: 'admin',
+      summary: 'Issue a key (the plaintext is shown once)',
+      params: userName,
+      body: S.IssueKeyBody,
+      ok: { status: 201, schema: S.IssuedKey }
+    },
+    {
+      method: 'delete',
+      path: '/admin/keys/{id}',
+      access: 'admin',
+      summary: 'Revoke a key',
+      params: S.KeyParams,
+      ok: { status: 200, schema: S.KeyView }
+    },
     // ----- admin: grants -----
-    { method: 'get', path: '/admin/grants', access: 'admin', summary: 'List grants with what is spent', query: S.GrantsQuery, ok: { status: 200, schema: z.array(S.GrantView) } },
-    { method: 'get', path: '/admin/grants/{dataset}/{user}', access: 'admin', summary: 'One grant with what is spent', params: S.GrantParams, ok: { status: 200, schema: S.GrantView } },
-    { method: 'put', path: '/admin/grants/{dataset}/{user}', access: 'admin', summary: 'Set a grant (never below what is spent)', params: S.GrantParams, body: S.BudgetInput, ok: { status: 200, schema: S.GrantView } },
-    { method: 'post', path: '/admin/grants/{dataset}/{user}/raise', access: 'admin', summary: 'Raise a grant by an amount', params: S.GrantParams, body: S.GrantAdjustBody, ok: { status: 200, schema: S.GrantView } },
-    { method: 'post', path: '/admin/grants/{dataset}/{user}/lower', access: 'admin', summary: 'Lower a grant by an amount (never below what is spent)', params: S.GrantParams, body: S.GrantAdjustBody, ok: { status: 200, schema: S.GrantView } },
+    {
+      method: 'get',
+      path: '/admin/grants',
+      access: 'admin',
+      summary: 'List grants with what is spent',
+      query: S.GrantsQuery,
+      ok: { status: 200, schema: z.array(S.GrantView) }
+    },
+    {
+      method: 'get',
+      path: '/admin/grants/{dataset}/{user}',
+      access: 'admin',
+      summary: 'One grant with what is spent',
+      params: S.GrantParams,
+      ok: { status: 200, schema: S.GrantView }
+    },
+    {
+      method: 'put',
+      path: '/admin/grants/{dataset}/{user}',
+      access: 'admin',
+      summary: 'Set a grant (never below what is spent)',
+      params: S.GrantParams,
+      body: S.BudgetInput,
+      ok: { status: 200, schema: S.GrantView }
+    },
+    {
+      method: 'post',
+      path: '/admin/grants/{dataset}/{user}/raise',
+      access: 'admin',
+      summary: 'Raise a grant by an amount',
+      params: S.GrantParams,
+      body: S.GrantAdjustBody,
+      ok: { status: 200, schema: S.GrantView }
+    },
+    {
+      method: 'post',
+      path: '/admin/grants/{dataset}/{user}/lower',
+      access: 'admin',
+      summary: 'Lower a grant by an amount (never below what is spent)',
+      params: S.GrantParams,
+      body: S.GrantAdjustBody,
+      ok: { status: 200, schema: S.GrantView }
+    },
     // ----- admin: datasets -----
-    { method: 'get', path: '/admin/datasets', access: 'admin', summary: 'List datasets', ok: { status: 200, schema: z.array(S.DatasetView) } },
-    { method: 'post', path: '/admin/datasets', access: 'admin', summary: 'Register a dataset', body: S.CreateDatasetBody, ok: { status: 201, schema: S.DatasetView } },
-    { method: 'get', path: '/admin/datasets/{name}', access: 'admin', summary: 'A dataset', params: name, ok: { status: 200, schema: S.DatasetView } },
-    { method: 'patch', path: '/admin/datasets/{name}', access: 'admin', summary: 'Update a dataset (bumps its version)', params: name, body: S.UpdateDatasetBody, ok: { status: 200, schema: S.DatasetView } },
-    { method: 'delete', path: '/admin/datasets/{name}', access: 'admin', summary: 'Remove a dataset (its ledger stays)', params: name, ok: { status: 200, schema: z.object({ name: z.string(), removed: z.literal(true) }) } },
+    {
+      method: 'get',
+      path: '/admin/datasets',
+      access: 'admin',
+      summary: 'List datasets',
+      ok: { status: 200, schema: z.array(S.DatasetView) }
+    },
+    {
+      method: 'post',
+      path: '/admin/datasets',
+      access: 'admin',
+      summary: 'Register a dataset',
+      body: S.CreateDatasetBody,
+      ok: { status: 201, schema: S.DatasetView }
+    },
+    {
+      method: 'get',
+      path: '/admin/datasets/{name}',
+      access: 'admin',
+      summary: 'A dataset',
+      params: name,
+      ok: { status: 200, schema: S.DatasetView }
+    },
+    {
+      method: 'patch',
+      path: '/admin/datasets/{name}',
+      access: 'admin',
+      summary: 'Update a dataset (bumps its version)',
+      params: name,
+      body: S.UpdateDatasetBody,
+      ok: { status: 200, schema: S.DatasetView }
+    },
+    {
+      method: 'delete',
+      path: '/admin/datasets/{name}',
+      access: 'admin',
+      summary: 'Remove a dataset (its ledger stays)',
+      params: name,
+      ok: { status: 200, schema: z.object({ name: z.string(), removed: z.literal(true) }) }
+    },
     // ----- admin: ledger, archive, audit, configuration -----
-    { method: 'get', path: '/admin/ledger', access: 'admin', summary: 'Ledger entries, filtered by dataset and user', query: S.LedgerQuery, ok: { status: 200, schema: z.array(S.LedgerEntryView) } },
-    { method: 'get', path: '/admin/archive', access: 'admin', summary: 'The query archive, newest first', query: S.ArchiveQuery, ok: { status: 200, schema: z.array(S.ArchiveView) } },
-    { method: 'get', path: '/admin/archive/{queryId}', access: 'admin', summary: 'One archived query', params: S.ArchiveParams, ok: { status: 200, schema: S.ArchiveView } },
-    { method: 'get', path: '/admin/audit', access: 'admin', summary: "Verify the ledger's hash chain", query: S.VerifyQuery, ok: { status: 200, schema: S.ChainReport } },
-    { method: 'get', path: '/admin/config', access: 'admin', summary: 'The configuration without secrets', ok: { status: 200, schema: S.ConfigDump } }
+    {
+      method: 'get',
+      path: '/admin/ledger',
+      access: 'admin',
+      summary: 'Ledger entries, filtered by dataset and user',
+      query: S.LedgerQuery,
+      ok: { status: 200, schema: z.array(S.LedgerEntryView) }
+    },
+    {
+      method: 'get',
+      path: '/admin/archive',
+      access: 'admin',
+      summary: 'The query archive, newest first',
+      query: S.ArchiveQuery,
+      ok: { status: 200, schema: z.array(S.ArchiveView) }
+    },
+    {
+      method: 'get',
+      path: '/admin/archive/{queryId}',
+      access: 'admin',
+      summary: 'One archived query',
+      params: S.ArchiveParams,
+      ok: { status: 200, schema: S.ArchiveView }
+    },
+    {
+      method: 'get',
+      path: '/admin/audit',
+      access: 'admin',
+      summary: "Verify the ledger's hash chain",
+      query: S.VerifyQuery,
+      ok: { status: 200, schema: S.ChainReport }
+    },
+    {
+      method: 'get',
+      path: '/admin/config',
+      access: 'admin',
+      summary: 'The configuration without secrets',
+      ok: { status: 200, schema: S.ConfigDump }
+    }
   ];
 }
 
@@ -135,7 +392,9 @@ const ERRORS_BY_ACCESS: Record<Access, number[]> = {
 };
 
 /** Builds the OpenAPI 3.1 document from the route table and its zod schemas. */
-export function openApiDocument(opts: { version?: string; serverUrl?: string } = {}): Record<string, unknown> {
+export function openApiDocument(
+  opts: { version?: string; serverUrl?: string } = {}
+): Record<string, unknown> {
   const registry = new OpenAPIRegistry();
   const bearer = registry.registerComponent('securitySchemes', 'apiKey', {
     type: 'http',
@@ -143,21 +402,36 @@ export function openApiDocument(opts: { version?: string; serverUrl?: string } =
     description: 'An API key "lomas_<id>_<secret>" issued by an administrator.'
   });
   for (const r of apiRoutes()) {
-    const responses: Record<string, { description: string; content?: Record<string, { schema: z.ZodType }> }> = {
+    const responses: Record<
+      string,
+      { description: string; content?: Record<string, { schema: z.ZodType }> }
+    > = {
       [r.ok.status]: {
         description: r.ok.description ?? 'Success',
-        content: r.ok.schema ? { [r.ok.contentType ?? 'application/json']: { schema: r.ok.schema } } : undefined
+        content: r.ok.schema
+          ? { [r.ok.contentType ?? 'application/json']: { schema: r.ok.schema } }
+          : undefined
       }
     };
-    if (r.ok.contentType && !r.ok.schema) responses[r.ok.status].content = { [r.ok.contentType]: { schema: z.string() } };
-    const errors = r.path === '/metrics' ? [401, 403, 429] : r.path === '/ready' ? [503] : ERRORS_BY_ACCESS[r.access];
+    if (r.ok.contentType && !r.ok.schema)
+      responses[r.ok.status].content = { [r.ok.contentType]: { schema: z.string() } };
+    const errors =
+      r.path === '/metrics'
+        ? [401, 403, 429]
+        : r.path === '/ready'
+          ? [503]
+          : ERRORS_BY_ACCESS[r.access];
     for (const status of errors) {
       responses[status] =
         status === 503 && r.path === '/ready'
           ? { description: 'Not ready', content: { 'application/json': { schema: S.StatusBody } } }
           : { description: 'Error', content: { 'application/json': { schema: S.ErrorBody } } };
     }
-    if (r.private) responses[500] = { description: 'Error', content: { 'application/json': { schema: S.ErrorBody } } };
+    if (r.private)
+      responses[500] = {
+        description: 'Error',
+        content: { 'application/json': { schema: S.ErrorBody } }
+      };
     registry.registerPath({
       method: r.method,
       path: r.path,
@@ -168,7 +442,9 @@ export function openApiDocument(opts: { version?: string; serverUrl?: string } =
         params: r.params,
         query: r.query,
         headers: r.headers,
-        body: r.body ? { required: true, content: { 'application/json': { schema: r.body } } } : undefined
+        body: r.body
+          ? { required: true, content: { 'application/json': { schema: r.body } } }
+          : undefined
       },
       responses
     });
@@ -187,7 +463,9 @@ export function openApiDocument(opts: { version?: string; serverUrl?: string } =
 }
 
 /** Compiles the route table into a matcher giving each request a bounded route label. */
-export function routeLabeler(routes: RouteSpec[] = apiRoutes()): (method: string, path: string) => string {
+export function routeLabeler(
+  routes: RouteSpec[] = apiRoutes()
+): (method: string, path: string) => string {
   const compiled = routes.map(r => ({
     method: r.method.toUpperCase(),
     label: r.path,

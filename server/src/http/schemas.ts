@@ -18,7 +18,10 @@ import { ConnectorSpec } from '../datasets/connectors/types';
 
 export const UserName = z
   .string()
-  .regex(/^[A-Za-z0-9][A-Za-z0-9_.@-]{0,63}$/, 'letters, digits and _.@- (1 to 64, starting with a letter or digit)')
+  .regex(
+    /^[A-Za-z0-9][A-Za-z0-9_.@-]{0,63}$/,
+    'letters, digits and _.@- (1 to 64, starting with a letter or digit)'
+  )
   .meta({ description: 'A user name.', example: 'alice' });
 
 export const DatasetName = z
@@ -38,7 +41,6 @@ const Text = (max: number) =>
   z
     .string()
     .max(max)
-    // eslint-disable-next-line no-control-regex
     .regex(/^[^\u0000-\u001f\u007f]*$/, 'no control characters');
 
 export const Role = z.enum(['analyst', 'admin']);
@@ -52,7 +54,10 @@ export const BudgetInput = z
     rho: Amount.optional()
   })
   .strict()
-  .meta({ id: 'BudgetInput', description: 'Exact amounts; numbers are read as their shortest decimal.' });
+  .meta({
+    id: 'BudgetInput',
+    description: 'Exact amounts; numbers are read as their shortest decimal.'
+  });
 
 export const Budget = z
   .object({ epsilon: z.string(), delta: z.string(), rho: z.string().optional() })
@@ -76,7 +81,6 @@ export const ConnectorSettings = ConnectorSpec.meta({ id: 'ConnectorSettings' })
 
 const reserved = new Set(RESERVED_NAMES);
 
-// eslint-disable-next-line no-control-regex
 const CONTROL = /[\u0000-\u0008\u000a-\u001f\u007f]/;
 
 /**
@@ -86,12 +90,17 @@ const CONTROL = /[\u0000-\u0008\u000a-\u001f\u007f]/;
  */
 export const DatasetMetadata = ProtocolMetadata.refine(
   m => Object.keys(m.columns).every(c => !reserved.has(c)),
-  { message: `a column name is reserved (${['__proto__', 'constructor', 'prototype', '...'].join(', ')})`, path: ['columns'] }
+  {
+    message: `a column name is reserved (${['__proto__', 'constructor', 'prototype', '...'].join(', ')})`,
+    path: ['columns']
+  }
 )
   .refine(
     m =>
       Object.values(m.columns).every(
-        c => !(c.description && CONTROL.test(c.description)) && !(c.type === 'string' && c.categories?.some(v => CONTROL.test(v)))
+        c =>
+          !(c.description && CONTROL.test(c.description)) &&
+          !(c.type === 'string' && c.categories?.some(v => CONTROL.test(v)))
       ),
     { message: 'categories and descriptions may not contain control characters', path: ['columns'] }
   )
@@ -127,7 +136,9 @@ export const CreateDatasetBody = z
     connector: ConnectorSettings,
     metadata: DatasetMetadata,
     accounting: AccountingMode.default('approx'),
-    delta: Amount.optional().meta({ description: 'For zcdp datasets: the δ at which ρ is shown as ε.' }),
+    delta: Amount.optional().meta({
+      description: 'For zcdp datasets: the δ at which ρ is shown as ε.'
+    }),
     cap: BudgetInput.nullable().default(null)
   })
   .strict()
@@ -154,7 +165,9 @@ export const KeyParams = z.object({ id: KeyId }).strict();
 export const GrantParams = z.object({ dataset: DatasetName, user: UserName }).strict();
 export const ArchiveParams = z.object({ queryId: QueryId }).strict();
 
-export const GrantsQuery = z.object({ dataset: DatasetName.optional(), user: UserName.optional() }).strict();
+export const GrantsQuery = z
+  .object({ dataset: DatasetName.optional(), user: UserName.optional() })
+  .strict();
 export const LedgerQuery = z
   .object({
     dataset: DatasetName.optional(),
@@ -164,7 +177,11 @@ export const LedgerQuery = z
   })
   .strict();
 export const ArchiveQuery = z
-  .object({ dataset: DatasetName.optional(), user: UserName.optional(), limit: IntParam(1, 1000).optional() })
+  .object({
+    dataset: DatasetName.optional(),
+    user: UserName.optional(),
+    limit: IntParam(1, 1000).optional()
+  })
   .strict();
 export const VerifyQuery = z.object({ dataset: DatasetName.optional() }).strict();
 export const EmptyQuery = z.object({}).strict();
@@ -172,27 +189,42 @@ export const EmptyQuery = z.object({}).strict();
 // ---------- analyst parameters (mirrors routes/analyst.ts) ----------
 
 export const AnalystDatasetParams = z.object({ name: z.string() });
-export const DummyRowsQuery = z.object({ rows: IntParam(1, 100_000).optional(), seed: IntParam(0, 2 ** 31 - 1).optional() });
-export const HistoryQuery = z.object({ dataset: z.string().optional(), limit: IntParam(1, 1000).optional() });
+export const DummyRowsQuery = z.object({
+  rows: IntParam(1, 100_000).optional(),
+  seed: IntParam(0, 2 ** 31 - 1).optional()
+});
+export const HistoryQuery = z.object({
+  dataset: z.string().optional(),
+  limit: IntParam(1, 1000).optional()
+});
 export const IdempotencyHeader = z.object({
   'idempotency-key': z
     .string()
     .regex(/^[A-Za-z0-9_.:-]{8,128}$/)
     .optional()
-    .meta({ description: 'Retrying with the same key returns the same answer without a second charge.' })
+    .meta({
+      description: 'Retrying with the same key returns the same answer without a second charge.'
+    })
 });
 
 // ---------- responses ----------
 
 export const ErrorBody = z
   .object({
-    code: z.enum(Object.keys(ERROR_CODES) as [keyof typeof ERROR_CODES, ...Array<keyof typeof ERROR_CODES>]),
+    code: z.enum(
+      Object.keys(ERROR_CODES) as [keyof typeof ERROR_CODES, ...Array<keyof typeof ERROR_CODES>]
+    ),
     message: z.string(),
     details: z.record(z.string(), z.unknown()).optional()
   })
-  .meta({ id: 'Error', description: 'Every error: a code from a closed set and a message saying how to fix it.' });
+  .meta({
+    id: 'Error',
+    description: 'Every error: a code from a closed set and a message saying how to fix it.'
+  });
 
-export const StatusBody = z.object({ status: z.enum(['ok', 'unavailable']) }).meta({ id: 'Status' });
+export const StatusBody = z
+  .object({ status: z.enum(['ok', 'unavailable']) })
+  .meta({ id: 'Status' });
 
 export const UserView = z
   .object({ name: z.string(), role: Role, active: z.boolean(), createdAt: z.string() })
@@ -281,16 +313,23 @@ export const ChainReport = z
     dataset: z.string().optional(),
     firstBadSeq: z.number().int().optional(),
     problem: z.string().optional(),
-    heads: z
-      .record(z.string(), z.object({ seq: z.number().int(), hash: z.string() }))
-      .meta({ description: 'Last (seq, hash) per dataset: keep them elsewhere to detect a truncated tail.' })
+    heads: z.record(z.string(), z.object({ seq: z.number().int(), hash: z.string() })).meta({
+      description: 'Last (seq, hash) per dataset: keep them elsewhere to detect a truncated tail.'
+    })
   })
   .meta({ id: 'ChainReport' });
 
 export const ConfigDump = z
   .object({
-    users: z.array(UserView.extend({ keys: z.array(KeyView.pick({ id: true, label: true, createdAt: true, revokedAt: true })) })),
+    users: z.array(
+      UserView.extend({
+        keys: z.array(KeyView.pick({ id: true, label: true, createdAt: true, revokedAt: true }))
+      })
+    ),
     datasets: z.array(DatasetView.omit({ version: true, createdAt: true, updatedAt: true })),
     grants: z.array(z.object({ user: z.string(), dataset: z.string(), budget: Budget }))
   })
-  .meta({ id: 'ConfigDump', description: 'The configuration without secrets (no keys, connector secrets redacted).' });
+  .meta({
+    id: 'ConfigDump',
+    description: 'The configuration without secrets (no keys, connector secrets redacted).'
+  });

@@ -17,7 +17,12 @@ export interface TimingOptions {
   jitter?: (max: number) => number;
 }
 
-const PROTECTED = new Set(['/v1/queries', '/v1/queries/', '/v1/queries/dummy', '/v1/queries/dummy/']);
+const PROTECTED = new Set([
+  '/v1/queries',
+  '/v1/queries/',
+  '/v1/queries/dummy',
+  '/v1/queries/dummy/'
+]);
 
 export function touchesPrivateData(req: Request): boolean {
   return req.method === 'POST' && PROTECTED.has(req.path);
@@ -29,7 +34,9 @@ export function cryptoJitter(max: number): number {
 }
 
 /** The delay target for one request: minimum plus jitter. */
-export function latencyTarget(opts: Pick<TimingOptions, 'minLatencyMs' | 'jitterMs' | 'jitter'>): number {
+export function latencyTarget(
+  opts: Pick<TimingOptions, 'minLatencyMs' | 'jitterMs' | 'jitter'>
+): number {
   return opts.minLatencyMs + (opts.jitterMs > 0 ? (opts.jitter ?? cryptoJitter)(opts.jitterMs) : 0);
 }
 

@@ -23,7 +23,8 @@ export function parseBody<S extends z.ZodType>(schema: S, body: unknown): z.outp
   if (r.success) return r.data;
   const list = issues(r.error);
   const first = list[0] ?? { path: '(body)', message: 'invalid' };
-  const problem = body === undefined ? 'a JSON body is required' : `${first.path}: ${first.message}`;
+  const problem =
+    body === undefined ? 'a JSON body is required' : `${first.path}: ${first.message}`;
   throw new LomasError('INVALID_REQUEST', { problem }, { issues: list });
 }
 
@@ -34,9 +35,17 @@ export function parseParams<S extends z.ZodType>(schema: S, params: unknown): z.
   const list = issues(r.error);
   const first = r.error.issues[0];
   const unknownKeys = first && first.code === 'unrecognized_keys' ? first.keys : undefined;
-  const parameter = unknownKeys ? unknownKeys.join(', ') : first ? issuePath(first.path) : '(parameters)';
+  const parameter = unknownKeys
+    ? unknownKeys.join(', ')
+    : first
+      ? issuePath(first.path)
+      : '(parameters)';
   const rule = unknownKeys ? 'unknown parameter' : (first?.message ?? 'invalid');
-  throw new LomasError('INVALID_PARAMETER', { parameter: parameter.slice(0, 200), rule: rule.slice(0, 300) }, { issues: list });
+  throw new LomasError(
+    'INVALID_PARAMETER',
+    { parameter: parameter.slice(0, 200), rule: rule.slice(0, 300) },
+    { issues: list }
+  );
 }
 
 const FORBIDDEN_KEYS = new Set(['__proto__']);

@@ -1,4 +1,12 @@
-import { call, countPlan, KEYS, PENGUINS_METADATA, startHarness, type Harness } from '../http/harness';
+/* eslint-disable @typescript-eslint/no-explicit-any -- JSON bodies of HTTP responses are read loosely in tests */
+import {
+  call,
+  countPlan,
+  KEYS,
+  PENGUINS_METADATA,
+  startHarness,
+  type Harness
+} from '../http/harness';
 
 let h: Harness;
 beforeAll(async () => {
@@ -8,7 +16,8 @@ afterAll(async () => {
   await h.close();
 });
 
-const admin = (method: string, path: string, body?: unknown) => call(h, method, path, { key: KEYS.admin, body });
+const admin = (method: string, path: string, body?: unknown) =>
+  call(h, method, path, { key: KEYS.admin, body });
 
 describe('admin: users and keys', () => {
   test('create a user, issue a key shown once, the key works, revoke it, it stops working', async () => {
@@ -37,7 +46,9 @@ describe('admin: users and keys', () => {
     expect(revoked.body.revokedAt).toEqual(expect.any(String));
     expect((await call(h, 'GET', '/v1/me', { key: issued.body.key })).status).toBe(401);
     // Revoking again keeps the first revocation time.
-    expect((await admin('DELETE', `/admin/keys/${issued.body.id}`)).body.revokedAt).toBe(revoked.body.revokedAt);
+    expect((await admin('DELETE', `/admin/keys/${issued.body.id}`)).body.revokedAt).toBe(
+      revoked.body.revokedAt
+    );
     expect((await admin('DELETE', '/admin/keys/0123456789abcdef')).body.code).toBe('NOT_FOUND');
   });
 
@@ -67,42 +78,79 @@ describe('admin: grants', () => {
     const key = (await admin('POST', '/admin/users/gina/keys', {})).body.key;
     const set = await admin('PUT', '/admin/grants/penguins/gina', { epsilon: '0.5', delta: 0 });
     expect(set.status).toBe(200);
-    expect(set.body).toMatchObject({ user: 'gina', dataset: 'penguins', budget: { epsilon: '0.5', delta: '0' }, spent: { epsilon: '0', delta: '0' } });
+    expect(set.body).toMatchObject({
+      user: 'gina',
+      dataset: 'penguins',
+      budget: { epsilon: '0.5', delta: '0' },
+      spent: { epsilon: '0', delta: '0' }
+    });
 
-    expect((await call(h, 'POST', '/v1/queries', { key, body: countPlan('penguins', '0.3') })).status).toBe(200);
+    expect(
+      (await call(h, 'POST', '/v1/queries', { key, body: countPlan('penguins', '0.3') })).status
+    ).toBe(200);
     const after = await admin('GET', '/admin/grants/penguins/gina');
     expect(after.body.spent.epsilon).toBe('0.3');
 
-    const raised = await admin('POST', '/admin/grants/penguins/gina/raise', { epsilon: 0.25, delta: '0' });
+    const raised = await admin('POST', '/admin/grants/penguins/gina/raise', {
+      epsilon: 0.25,
+      delta: '0'
+    });
     expect(raised.body.budget.epsilon).toBe('0.75');
-    const lowered = await admin('POST', '/admin/grants/penguins/gina/lower', { epsilon: '0.45', delta: '0' });
+    const lowered = await admin('POST', '/admin/grants/penguins/gina/lower', {
+      epsilon: '0.45',
+      delta: '0'
+    });
     expect(lowered.body.budget.epsilon).toBe('0.3');
-    const tooLow = await admin('POST', '/admin/grants/penguins/gina/lower', { epsilon: '0.01', delta: '0' });
+    const tooLow = await admin('POST', '/admin/grants/penguins/gina/lower', {
+      epsilon: '0.01',
+      delta: '0'
+    });
     expect(tooLow.status).toBe(409);
     expect(tooLow.body.code).toBe('CONFLICT');
     expect(tooLow.body.message).toMatch(/below what is already spent/);
-    const setLow = await admin('PUT', '/admin/grants/penguins/gina', { epsilon: '0.2', delta: '0' });
+    const setLow = await admin('PUT', '/admin/grants/penguins/gina', {
+      epsilon: '0.2',
+      delta: '0'
+    });
     expect(setLow.status).toBe(409);
-    const belowZero = await admin('POST', '/admin/grants/penguins/gina/lower', { epsilon: '5', delta: '0' });
+    const belowZero = await admin('POST', '/admin/grants/penguins/gina/lower', {
+      epsilon: '5',
+      delta: '0'
+    });
     expect(belowZero.body.code).toBe('INVALID_PARAMETER');
     expect((await admin('GET', '/admin/grants/penguins/gina')).body.budget.epsilon).toBe('0.3');
 
     // The analyst's remaining budget is now zero: a run is refused, nothing charged.
-    const refused = await call(h, 'POST', '/v1/queries', { key, body: countPlan('penguins', '0.01') });
+    const refused = await call(h, 'POST', '/v1/queries', {
+      key,
+      body: countPlan('penguins', '0.01')
+    });
     expect(refused.body.code).toBe('BUDGET_EXHAUSTED');
 
     const list = await admin('GET', '/admin/grants?user=gina');
     expect(list.body).toHaveLength(1);
-    expect((await admin('PUT', '/admin/grants/nope/gina', { epsilon: 1, delta: 0 })).body.code).toBe('DATASET_NOT_FOUND');
-    expect((await admin('PUT', '/admin/grants/penguins/nobody', { epsilon: 1, delta: 0 })).body.code).toBe('NOT_FOUND');
-    expect((await admin('PUT', '/admin/grants/penguins/gina', { epsilon: -1, delta: 0 })).status).toBe(400);
-    expect((await admin('PUT', '/admin/grants/penguins/gina', { epsilon: 1, delta: 1 })).body.code).toBe('INVALID_PARAMETER');
+    expect(
+      (await admin('PUT', '/admin/grants/nope/gina', { epsilon: 1, delta: 0 })).body.code
+    ).toBe('DATASET_NOT_FOUND');
+    expect(
+      (await admin('PUT', '/admin/grants/penguins/nobody', { epsilon: 1, delta: 0 })).body.code
+    ).toBe('NOT_FOUND');
+    expect(
+      (await admin('PUT', '/admin/grants/penguins/gina', { epsilon: -1, delta: 0 })).status
+    ).toBe(400);
+    expect(
+      (await admin('PUT', '/admin/grants/penguins/gina', { epsilon: 1, delta: 1 })).body.code
+    ).toBe('INVALID_PARAMETER');
   });
 
   test('concurrent raises are not lost', async () => {
     await admin('POST', '/admin/users', { name: 'hank' });
     await admin('PUT', '/admin/grants/penguins/hank', { epsilon: '0', delta: '0' });
-    await Promise.all(Array.from({ length: 20 }, () => admin('POST', '/admin/grants/penguins/hank/raise', { epsilon: '0.05', delta: '0' })));
+    await Promise.all(
+      Array.from({ length: 20 }, () =>
+        admin('POST', '/admin/grants/penguins/hank/raise', { epsilon: '0.05', delta: '0' })
+      )
+    );
     expect((await admin('GET', '/admin/grants/penguins/hank')).body.budget.epsilon).toBe('1');
   });
 });
@@ -126,28 +174,49 @@ describe('admin: datasets', () => {
     const upd = await admin('PATCH', '/admin/datasets/birds', { description: 'new text' });
     expect(upd.body.version).toBe(v + 1);
     expect(upd.body.description).toBe('new text');
-    const capped = await admin('PATCH', '/admin/datasets/birds', { cap: { epsilon: '2', delta: '0.001' } });
+    const capped = await admin('PATCH', '/admin/datasets/birds', {
+      cap: { epsilon: '2', delta: '0.001' }
+    });
     expect(capped.body.cap.epsilon).toBe('2');
     expect(capped.body.version).toBeGreaterThan(v + 1);
-    const caps = (await admin('GET', '/admin/ledger?dataset=birds')).body.filter((e: any) => e.kind === 'cap');
+    const caps = (await admin('GET', '/admin/ledger?dataset=birds')).body.filter(
+      (e: any) => e.kind === 'cap'
+    );
     expect(caps).toHaveLength(2);
     expect((await admin('GET', '/admin/datasets/birds')).body.name).toBe('birds');
     expect((await admin('GET', '/admin/datasets')).body.map((d: any) => d.name)).toContain('birds');
     // The accounting mode is frozen once the ledger has entries.
-    expect((await admin('PATCH', '/admin/datasets/birds', { accounting: 'zcdp' })).status).toBe(409);
-    expect((await admin('DELETE', '/admin/datasets/birds')).body).toEqual({ name: 'birds', removed: true });
+    expect((await admin('PATCH', '/admin/datasets/birds', { accounting: 'zcdp' })).status).toBe(
+      409
+    );
+    expect((await admin('DELETE', '/admin/datasets/birds')).body).toEqual({
+      name: 'birds',
+      removed: true
+    });
     expect((await admin('GET', '/admin/datasets/birds')).body.code).toBe('DATASET_NOT_FOUND');
   });
 
   test('metadata and connector are validated', async () => {
-    const badMeta = await admin('POST', '/admin/datasets', { ...body('x1'), metadata: { columns: { a: { type: 'int', lower: 5, upper: 1 } } } });
+    const badMeta = await admin('POST', '/admin/datasets', {
+      ...body('x1'),
+      metadata: { columns: { a: { type: 'int', lower: 5, upper: 1 } } }
+    });
     expect(badMeta.body.code).toBe('INVALID_REQUEST');
     expect(badMeta.body.message).toMatch(/lower/);
-    const reserved = await admin('POST', '/admin/datasets', { ...body('x2'), metadata: { columns: { constructor: { type: 'int' } } } });
+    const reserved = await admin('POST', '/admin/datasets', {
+      ...body('x2'),
+      metadata: { columns: { constructor: { type: 'int' } } }
+    });
     expect(reserved.status).toBe(400);
-    const badConn = await admin('POST', '/admin/datasets', { ...body('x3'), connector: { kind: 'ftp', host: 'x' } });
+    const badConn = await admin('POST', '/admin/datasets', {
+      ...body('x3'),
+      connector: { kind: 'ftp', host: 'x' }
+    });
     expect(badConn.status).toBe(400);
-    const noCols = await admin('POST', '/admin/datasets', { ...body('x4'), metadata: { columns: {} } });
+    const noCols = await admin('POST', '/admin/datasets', {
+      ...body('x4'),
+      metadata: { columns: {} }
+    });
     expect(noCols.status).toBe(400);
     expect((await admin('PATCH', '/admin/datasets/penguins', {})).status).toBe(400);
   });
@@ -155,16 +224,23 @@ describe('admin: datasets', () => {
 
 describe('admin: ledger, archive, audit, config', () => {
   test('read the ledger and the archive, verify the chain, dump without secrets', async () => {
-    const run = await call(h, 'POST', '/v1/queries', { key: KEYS.alice, body: countPlan('penguins', '0.01') });
+    const run = await call(h, 'POST', '/v1/queries', {
+      key: KEYS.alice,
+      body: countPlan('penguins', '0.01')
+    });
     expect(run.status).toBe(200);
     const ledger = await admin('GET', '/admin/ledger?dataset=penguins&user=alice');
     expect(ledger.body.some((e: any) => e.kind === 'charge')).toBe(true);
-    expect(ledger.body.every((e: any) => e.user === 'alice' && e.dataset === 'penguins')).toBe(true);
+    expect(ledger.body.every((e: any) => e.user === 'alice' && e.dataset === 'penguins')).toBe(
+      true
+    );
     expect((await admin('GET', '/admin/ledger?limit=1')).body).toHaveLength(1);
     expect((await admin('GET', '/admin/ledger?limit=0')).body.code).toBe('INVALID_PARAMETER');
     const archive = await admin('GET', '/admin/archive?user=alice');
     expect(archive.body[0]).toMatchObject({ user: 'alice', dataset: 'penguins', kind: 'release' });
-    expect((await admin('GET', `/admin/archive/${archive.body[0].queryId}`)).body.queryId).toBe(archive.body[0].queryId);
+    expect((await admin('GET', `/admin/archive/${archive.body[0].queryId}`)).body.queryId).toBe(
+      archive.body[0].queryId
+    );
     expect((await admin('GET', '/admin/archive/nope')).status).toBe(404);
     const audit = await admin('GET', '/admin/audit');
     expect(audit.body.ok).toBe(true);
@@ -172,7 +248,11 @@ describe('admin: ledger, archive, audit, config', () => {
     const dump = await admin('GET', '/admin/config');
     expect(dump.body.users.map((u: any) => u.name)).toContain('alice');
     expect(JSON.stringify(dump.body)).not.toMatch(/secret|salt|"hash"/);
-    expect(dump.body.grants).toContainEqual({ user: 'alice', dataset: 'penguins', budget: { epsilon: '1', delta: '0.00001' } });
+    expect(dump.body.grants).toContainEqual({
+      user: 'alice',
+      dataset: 'penguins',
+      budget: { epsilon: '1', delta: '0.00001' }
+    });
   });
 
   test('tampering is detected by the audit', async () => {
@@ -182,7 +262,11 @@ describe('admin: ledger, archive, audit, config', () => {
     const { createLedger } = await import('../../src/ledger');
     const { MemoryStore } = await import('../../src/store/memory');
     const mem = new MemoryStore();
-    for (const e of entries) await mem.appendLedgerEntry({ ...e, userSpent: e.seq === 1 ? { epsilon: '5/1', delta: '0/1', rho: '0/1' } : e.userSpent });
+    for (const e of entries)
+      await mem.appendLedgerEntry({
+        ...e,
+        userSpent: e.seq === 1 ? { epsilon: '5/1', delta: '0/1', rho: '0/1' } : e.userSpent
+      });
     const report = await createLedger(mem).verifyChain();
     expect(report.ok).toBe(false);
   });

@@ -33,7 +33,11 @@ function file(name: string, content: unknown): string {
 test('argument parsing', () => {
   expect(parseArgs(['grants', 'set', 'd', 'u', '--epsilon', '1', '--delta=0', '--json'])).toEqual({
     positional: ['grants', 'set', 'd', 'u'],
-    flags: new Map<string, string | true>([['epsilon', '1'], ['delta', '0'], ['json', true]])
+    flags: new Map<string, string | true>([
+      ['epsilon', '1'],
+      ['delta', '0'],
+      ['json', true]
+    ])
   });
   expect(() => parseArgs(['--epsilon'])).toThrow(/needs a value/);
 });
@@ -48,19 +52,46 @@ test('users, keys, grants, datasets, ledger, archive and audit through the CLI',
   expect((await cli(['users', 'list'])).out).toMatch(/name: ivy/);
   expect((await cli(['keys', 'list', 'ivy', '--json'])).out).toContain(keyId);
 
-  const ds = file('ds.yaml', { name: 'cli-ds', connector: { kind: 'vega-datasets', name: 'penguins' }, metadata: PENGUINS_METADATA, cap: { epsilon: 5, delta: '0.001' } });
+  const ds = file('ds.yaml', {
+    name: 'cli-ds',
+    connector: { kind: 'vega-datasets', name: 'penguins' },
+    metadata: PENGUINS_METADATA,
+    cap: { epsilon: 5, delta: '0.001' }
+  });
   expect((await cli(['datasets', 'create', ds])).code).toBe(EXIT.OK);
   const upd = file('upd.json', { description: 'from the CLI' });
-  expect(JSON.parse((await cli(['datasets', 'update', 'cli-ds', upd, '--json'])).out).description).toBe('from the CLI');
+  expect(
+    JSON.parse((await cli(['datasets', 'update', 'cli-ds', upd, '--json'])).out).description
+  ).toBe('from the CLI');
 
-  expect((await cli(['grants', 'set', 'cli-ds', 'ivy', '--epsilon', '1', '--delta', '0'])).code).toBe(EXIT.OK);
-  expect(JSON.parse((await cli(['grants', 'raise', 'cli-ds', 'ivy', '--epsilon', '0.5', '--delta', '0', '--json'])).out).budget.epsilon).toBe('1.5');
+  expect(
+    (await cli(['grants', 'set', 'cli-ds', 'ivy', '--epsilon', '1', '--delta', '0'])).code
+  ).toBe(EXIT.OK);
+  expect(
+    JSON.parse(
+      (
+        await cli([
+          'grants',
+          'raise',
+          'cli-ds',
+          'ivy',
+          '--epsilon',
+          '0.5',
+          '--delta',
+          '0',
+          '--json'
+        ])
+      ).out
+    ).budget.epsilon
+  ).toBe('1.5');
   const lowered = await cli(['grants', 'lower', 'cli-ds', 'ivy', '--epsilon', '9', '--delta', '0']);
   expect(lowered.code).toBe(EXIT.ERROR);
   expect(lowered.err).toMatch(/INVALID_PARAMETER \(400\)/);
   expect((await cli(['grants', 'list', '--user', 'ivy', '--json'])).out).toContain('cli-ds');
 
-  expect((await cli(['ledger', '--dataset', 'cli-ds', '--limit', '10', '--json'])).out).toContain('"kind": "grant"');
+  expect((await cli(['ledger', '--dataset', 'cli-ds', '--limit', '10', '--json'])).out).toContain(
+    '"kind": "grant"'
+  );
   expect((await cli(['archive', '--limit', '5'])).code).toBe(EXIT.OK);
   const audit = await cli(['audit']);
   expect(audit.code).toBe(EXIT.OK);
@@ -79,7 +110,14 @@ test('load is idempotent, prints issued keys once, and dump gives it back withou
   const config = {
     users: [{ name: 'jack', role: 'analyst' }, { name: 'kim' }, { name: 'alice', active: true }],
     datasets: [
-      { name: 'seeded', description: 'seeded by load', connector: { kind: 'vega-datasets', name: 'penguins' }, metadata: PENGUINS_METADATA, accounting: 'approx', cap: { epsilon: 10, delta: 0.001 } }
+      {
+        name: 'seeded',
+        description: 'seeded by load',
+        connector: { kind: 'vega-datasets', name: 'penguins' },
+        metadata: PENGUINS_METADATA,
+        accounting: 'approx',
+        cap: { epsilon: 10, delta: 0.001 }
+      }
     ],
     grants: [
       { user: 'jack', dataset: 'seeded', budget: { epsilon: 1, delta: 1e-5 } },
@@ -116,7 +154,11 @@ test('load is idempotent, prints issued keys once, and dump gives it back withou
   expect(dump.code).toBe(EXIT.OK);
   expect(dump.out).not.toMatch(/secret|salt|hash|lomas_[0-9a-f]{16}_/);
   const dumped = YAML.parse(dump.out);
-  expect(dumped.grants).toContainEqual({ user: 'kim', dataset: 'seeded', budget: { epsilon: '0.75', delta: '0' } });
+  expect(dumped.grants).toContainEqual({
+    user: 'kim',
+    dataset: 'seeded',
+    budget: { epsilon: '0.75', delta: '0' }
+  });
   // The dump loads back with no change.
   const back = await cli(['load', file('dump.yaml', dumped)]);
   expect(back.code).toBe(EXIT.OK);
@@ -129,7 +171,9 @@ test('readable errors and exit codes', async () => {
   const unknown = await cli(['frobnicate']);
   expect(unknown.code).toBe(EXIT.USAGE);
   expect(unknown.err).toMatch(/unknown command: frobnicate/);
-  expect((await cli(['grants', 'set', 'a', 'b', '--epsilon', '1'])).err).toMatch(/--epsilon and --delta/);
+  expect((await cli(['grants', 'set', 'a', 'b', '--epsilon', '1'])).err).toMatch(
+    /--epsilon and --delta/
+  );
   const noKey = await cli(['users', 'list'], { LOMAS_ADMIN_KEY: '' });
   expect(noKey.code).toBe(EXIT.USAGE);
   expect(noKey.err).toMatch(/no admin key/);
@@ -147,7 +191,10 @@ test('readable errors and exit codes', async () => {
   const down = await cli(['users', 'list', '--url', `http://127.0.0.1:${port}`]);
   expect(down.code).toBe(EXIT.UNREACHABLE);
   expect(down.err).toMatch(/cannot reach http:\/\/127\.0\.0\.1:\d+: ECONNREFUSED/);
-  const bad = await cli(['load', file('bad.yaml', { users: [{ name: 'x', role: 'root' }], extra: 1 })]);
+  const bad = await cli([
+    'load',
+    file('bad.yaml', { users: [{ name: 'x', role: 'root' }], extra: 1 })
+  ]);
   expect(bad.code).toBe(EXIT.USAGE);
   expect(bad.err).toMatch(/not a valid configuration/);
   const missing = await cli(['load', join(dir, 'nope.yaml')]);
@@ -157,11 +204,26 @@ test('readable errors and exit codes', async () => {
 test('audit exits 3 when the chain is broken', async () => {
   let out = '';
   const fakeFetch = (async () =>
-    new Response(JSON.stringify({ ok: false, entries: 3, dataset: 'd', firstBadSeq: 2, problem: 'hash does not match the entry (it was altered)', heads: {} }), {
-      status: 200,
-      headers: { 'content-type': 'application/json' }
-    })) as typeof fetch;
-  const code = await runCli(['audit'], { stdout: s => (out += s), stderr: () => undefined, env: { LOMAS_ADMIN_KEY: KEYS.admin }, fetch: fakeFetch });
+    new Response(
+      JSON.stringify({
+        ok: false,
+        entries: 3,
+        dataset: 'd',
+        firstBadSeq: 2,
+        problem: 'hash does not match the entry (it was altered)',
+        heads: {}
+      }),
+      {
+        status: 200,
+        headers: { 'content-type': 'application/json' }
+      }
+    )) as typeof fetch;
+  const code = await runCli(['audit'], {
+    stdout: s => (out += s),
+    stderr: () => undefined,
+    env: { LOMAS_ADMIN_KEY: KEYS.admin },
+    fetch: fakeFetch
+  });
   expect(code).toBe(EXIT.AUDIT_FAILED);
   expect(out).toMatch(/BROKEN: dataset "d", entry 2: hash does not match/);
 });

@@ -4,7 +4,15 @@
  */
 import { recordFor } from '../../src/auth/keys';
 import { apiRoutes, type RouteSpec } from '../../src/http/openapi';
-import { call, countPlan, GRANT, KEYS, PENGUINS_METADATA, startHarness, type Harness } from './harness';
+import {
+  call,
+  countPlan,
+  GRANT,
+  KEYS,
+  PENGUINS_METADATA,
+  startHarness,
+  type Harness
+} from './harness';
 
 type Who = 'none' | 'wrong' | 'revoked' | 'other' | 'analyst' | 'admin';
 const WHO: Who[] = ['none', 'wrong', 'revoked', 'other', 'analyst', 'admin'];
@@ -42,18 +50,28 @@ async function requestFor(r: RouteSpec): Promise<Req> {
       return { path: '/admin/users/bob/keys', body: { label: `k${i}` } };
     case 'delete /admin/keys/{id}': {
       const id = i.toString(16).padStart(16, '0');
-      await h.store.addKey(recordFor(`lomas_${id}_throwawaythrowawaythrowaway`, 'bob', 'throwaway', at));
+      await h.store.addKey(
+        recordFor(`lomas_${id}_throwawaythrowawaythrowaway`, 'bob', 'throwaway', at)
+      );
       return { path: `/admin/keys/${id}` };
     }
     case 'put /admin/grants/{dataset}/{user}':
       return { path: '/admin/grants/penguins/alice', body: GRANT };
     case 'post /admin/grants/{dataset}/{user}/raise':
     case 'post /admin/grants/{dataset}/{user}/lower':
-      return { path: r.path.replace('{dataset}', 'penguins').replace('{user}', 'alice'), body: { epsilon: '0', delta: '0' } };
+      return {
+        path: r.path.replace('{dataset}', 'penguins').replace('{user}', 'alice'),
+        body: { epsilon: '0', delta: '0' }
+      };
     case 'post /admin/datasets':
       return {
         path: r.path,
-        body: { name: `ds${i}`, connector: { kind: 'vega-datasets', name: 'penguins' }, metadata: PENGUINS_METADATA, accounting: 'approx' }
+        body: {
+          name: `ds${i}`,
+          connector: { kind: 'vega-datasets', name: 'penguins' },
+          metadata: PENGUINS_METADATA,
+          accounting: 'approx'
+        }
       };
     case 'patch /admin/datasets/{name}':
       return { path: '/admin/datasets/penguins', body: { description: `d${i}` } };
@@ -72,7 +90,16 @@ async function requestFor(r: RouteSpec): Promise<Req> {
     }
     case 'get /admin/archive/{queryId}': {
       const queryId = `q${i}`;
-      await h.store.addArchive({ queryId, user: 'alice', dataset: 'penguins', at, kind: 'release', plan: {}, release: {}, cost: GRANT });
+      await h.store.addArchive({
+        queryId,
+        user: 'alice',
+        dataset: 'penguins',
+        at,
+        kind: 'release',
+        plan: {},
+        release: {},
+        cost: GRANT
+      });
       return { path: `/admin/archive/${queryId}` };
     }
     case 'post /v1/queries':
@@ -97,17 +124,22 @@ function expected(r: RouteSpec, who: Who): number | number[] {
   if (who === 'none' || who === 'wrong' || who === 'revoked') return 401;
   if (r.access === 'admin') return who === 'admin' ? ok : 403;
   // Analyst routes: only the analyst with a grant on "penguins" may touch it.
-  const scoped = r.path.includes('{name}') || (r.body !== undefined);
+  const scoped = r.path.includes('{name}') || r.body !== undefined;
   if (who === 'analyst' || !scoped) return ok;
   return [403, 404];
 }
 
-const rows = apiRoutes().flatMap(r => WHO.map(who => [`${r.method.toUpperCase()} ${r.path}`, who, r] as const));
+const rows = apiRoutes().flatMap(r =>
+  WHO.map(who => [`${r.method.toUpperCase()} ${r.path}`, who, r] as const)
+);
 
 describe('authorization matrix', () => {
   test.each(rows)('%s as %s', async (_name, who, route) => {
     const req = await requestFor(route);
-    const res = await call(h, route.method.toUpperCase(), req.path, { key: KEY_OF[who], body: req.body });
+    const res = await call(h, route.method.toUpperCase(), req.path, {
+      key: KEY_OF[who],
+      body: req.body
+    });
     const want = expected(route, who);
     if (Array.isArray(want)) expect(want).toContain(res.status);
     else expect(res.status).toBe(want);
@@ -138,7 +170,13 @@ describe('authorization matrix', () => {
   });
 
   test('no identity from plain headers', async () => {
-    for (const headers of [{ 'x-user': 'admin' }, { 'x-forwarded-user': 'admin' }, { 'x-remote-user': 'admin' }, { authorization: 'Basic YWRtaW46YWRtaW4=' }, { authorization: `bearer ${KEYS.admin}x` }]) {
+    for (const headers of [
+      { 'x-user': 'admin' },
+      { 'x-forwarded-user': 'admin' },
+      { 'x-remote-user': 'admin' },
+      { authorization: 'Basic YWRtaW46YWRtaW4=' },
+      { authorization: `bearer ${KEYS.admin}x` }
+    ]) {
       expect((await call(h, 'GET', '/admin/users', { headers })).status).toBe(401);
     }
   });

@@ -1,3 +1,4 @@
+/* eslint-disable @typescript-eslint/no-explicit-any -- JSON bodies of HTTP responses are read loosely in tests */
 /**
  * A real HTTP server for the HTTP/admin/CLI tests: createApp (app.ts) + the embedded SQLite store
  * in a temp dir + the privacy ledger + the admin router + the service routes (metrics, health,
@@ -51,7 +52,10 @@ export const PENGUINS_METADATA: DatasetMetadata = {
 
 export const GRANT: Budget = { epsilon: '1', delta: '0.00001' };
 
-export function countPlan(dataset: string, epsilon: string | number = '0.1'): Record<string, unknown> {
+export function countPlan(
+  dataset: string,
+  epsilon: string | number = '0.1'
+): Record<string, unknown> {
   return { version: 1, dataset, steps: [], aggregations: [{ op: 'count' }], budget: { epsilon } };
 }
 
@@ -77,7 +81,10 @@ export interface HarnessOptions {
 const hashOf = (x: unknown) => createHash('sha256').update(JSON.stringify(x)).digest('hex');
 
 /** Stand-in analyst domain (see file comment). */
-function standInDomain(store: Store, ledger: Ledger): { analyst: AnalystService; queries: QueryService } {
+function standInDomain(
+  store: Store,
+  ledger: Ledger
+): { analyst: AnalystService; queries: QueryService } {
   async function visible(who: Principal, name: string) {
     const ds = await store.getDataset(name);
     const grant = ds ? await store.getGrant(who.user, name) : null;
@@ -86,8 +93,20 @@ function standInDomain(store: Store, ledger: Ledger): { analyst: AnalystService;
   }
   async function status(who: Principal, name: string) {
     const { ds, grant } = await visible(who, name);
-    const f = await ledger.figures({ dataset: name, user: who.user, grant: grant.budget, cap: ds.cap, accounting: ds.accounting });
-    return { dataset: name, accounting: ds.accounting, initial: f.initial, spent: f.spent, remaining: f.remaining };
+    const f = await ledger.figures({
+      dataset: name,
+      user: who.user,
+      grant: grant.budget,
+      cap: ds.cap,
+      accounting: ds.accounting
+    });
+    return {
+      dataset: name,
+      accounting: ds.accounting,
+      initial: f.initial,
+      spent: f.spent,
+      remaining: f.remaining
+    };
   }
   const analyst: AnalystService = {
     async datasets(who) {
@@ -116,9 +135,16 @@ function standInDomain(store: Store, ledger: Ledger): { analyst: AnalystService;
     }
   };
   function cost(plan: ReturnType<typeof parsePlan>): Budget {
-    return { epsilon: String(plan.budget?.epsilon ?? '0.1'), delta: String(plan.budget?.delta ?? '0') };
+    return {
+      epsilon: String(plan.budget?.epsilon ?? '0.1'),
+      delta: String(plan.budget?.delta ?? '0')
+    };
   }
-  function release(plan: ReturnType<typeof parsePlan>, kind: 'release' | 'dummy', queryId?: string) {
+  function release(
+    plan: ReturnType<typeof parsePlan>,
+    kind: 'release' | 'dummy',
+    queryId?: string
+  ) {
     return {
       version: 1 as const,
       kind,
@@ -159,7 +185,16 @@ function standInDomain(store: Store, ledger: Ledger): { analyst: AnalystService;
       });
       const out = release(plan, 'release', entry.queryId);
       if (entry.queryId === queryId)
-        await store.addArchive({ queryId, user: who.user, dataset: plan.dataset, at: entry.at, kind: 'release', plan, release: out, cost: out.cost });
+        await store.addArchive({
+          queryId,
+          user: who.user,
+          dataset: plan.dataset,
+          at: entry.at,
+          kind: 'release',
+          plan,
+          release: out,
+          cost: out.cost
+        });
       return out;
     }
   };
@@ -168,7 +203,12 @@ function standInDomain(store: Store, ledger: Ledger): { analyst: AnalystService;
 
 export async function seed(store: Store, ledger: Ledger): Promise<void> {
   const at = new Date().toISOString();
-  for (const [name, role] of [['admin', 'admin'], ['alice', 'analyst'], ['bob', 'analyst'], ['carol', 'analyst']] as const)
+  for (const [name, role] of [
+    ['admin', 'admin'],
+    ['alice', 'analyst'],
+    ['bob', 'analyst'],
+    ['carol', 'analyst']
+  ] as const)
     await store.createUser({ name, role, active: true, createdAt: at });
   await store.addKey(recordFor(KEYS.admin, 'admin', 'test', at));
   await store.addKey(recordFor(KEYS.alice, 'alice', 'test', at));
@@ -187,9 +227,27 @@ export async function seed(store: Store, ledger: Ledger): Promise<void> {
       createdAt: at,
       updatedAt: at
     });
-  await ledger.setGrant({ user: 'alice', dataset: 'penguins', budget: GRANT, accounting: 'approx', actor: 'admin' });
-  await ledger.setGrant({ user: 'carol', dataset: 'penguins', budget: GRANT, accounting: 'approx', actor: 'admin' });
-  await ledger.setGrant({ user: 'bob', dataset: 'other', budget: GRANT, accounting: 'approx', actor: 'admin' });
+  await ledger.setGrant({
+    user: 'alice',
+    dataset: 'penguins',
+    budget: GRANT,
+    accounting: 'approx',
+    actor: 'admin'
+  });
+  await ledger.setGrant({
+    user: 'carol',
+    dataset: 'penguins',
+    budget: GRANT,
+    accounting: 'approx',
+    actor: 'admin'
+  });
+  await ledger.setGrant({
+    user: 'bob',
+    dataset: 'other',
+    budget: GRANT,
+    accounting: 'approx',
+    actor: 'admin'
+  });
 }
 
 export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> {
@@ -255,7 +313,13 @@ export async function call(
   h: { url: string },
   method: string,
   path: string,
-  opts: { key?: string; body?: unknown; raw?: string | Buffer; contentType?: string; headers?: Record<string, string> } = {}
+  opts: {
+    key?: string;
+    body?: unknown;
+    raw?: string | Buffer;
+    contentType?: string;
+    headers?: Record<string, string>;
+  } = {}
 ): Promise<{ status: number; body: any; headers: Headers; text: string }> {
   const headers: Record<string, string> = { ...(opts.headers ?? {}) };
   if (opts.key) headers.authorization = `Bearer ${opts.key}`;

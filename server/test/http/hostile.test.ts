@@ -1,10 +1,19 @@
+/* eslint-disable @typescript-eslint/no-explicit-any -- JSON bodies of HTTP responses are read loosely in tests */
 /**
  * Hostile input: well over 1,000 generated bad requests across the analyst and admin routes.
  * Every one must get a 4xx with a typed {code, message} body; the server stays up; no budget
  * moves (the ledger and the grants are byte-for-byte the same before and after).
  */
 import { ERROR_CODES } from 'lomas-kernel/protocol';
-import { call, countPlan, GRANT, KEYS, PENGUINS_METADATA, startHarness, type Harness } from './harness';
+import {
+  call,
+  countPlan,
+  GRANT,
+  KEYS,
+  PENGUINS_METADATA,
+  startHarness,
+  type Harness
+} from './harness';
 
 interface Target {
   method: string;
@@ -17,9 +26,46 @@ interface Target {
   emptyOk?: boolean;
 }
 
-const BAD_AMOUNTS: unknown[] = [-1, -0.0001, '-0.5', 'NaN', 'Infinity', '1e5', '', ' 1', '0x10', '1/3', null, true, {}, [], '1'.repeat(40), 'ε'];
-const RAW_BAD_AMOUNTS = ['NaN', 'Infinity', '-Infinity', '1e999', '-1e999', '--1', '+1', '.5', '01'];
-const WRONG_TYPES: unknown[] = [42, -3.5, true, null, 'text', [], [1, 2], {}, { nested: { deep: true } }];
+const BAD_AMOUNTS: unknown[] = [
+  -1,
+  -0.0001,
+  '-0.5',
+  'NaN',
+  'Infinity',
+  '1e5',
+  '',
+  ' 1',
+  '0x10',
+  '1/3',
+  null,
+  true,
+  {},
+  [],
+  '1'.repeat(40),
+  'ε'
+];
+const RAW_BAD_AMOUNTS = [
+  'NaN',
+  'Infinity',
+  '-Infinity',
+  '1e999',
+  '-1e999',
+  '--1',
+  '+1',
+  '.5',
+  '01'
+];
+const WRONG_TYPES: unknown[] = [
+  42,
+  -3.5,
+  true,
+  null,
+  'text',
+  [],
+  [1, 2],
+  {},
+  { nested: { deep: true } }
+];
 const LONG = 'x'.repeat(20_000);
 
 function targets(): Target[] {
@@ -32,14 +78,56 @@ function targets(): Target[] {
     cap: { epsilon: '3', delta: '0.001' }
   };
   return [
-    { method: 'POST', path: '/admin/users', key: KEYS.admin, base: { name: 'mallory', role: 'analyst', active: true }, optional: ['role', 'active'] },
+    {
+      method: 'POST',
+      path: '/admin/users',
+      key: KEYS.admin,
+      base: { name: 'mallory', role: 'analyst', active: true },
+      optional: ['role', 'active']
+    },
     { method: 'PATCH', path: '/admin/users/alice', key: KEYS.admin, base: { active: true } },
-    { method: 'POST', path: '/admin/users/alice/keys', key: KEYS.admin, base: { label: 'x' }, optional: ['label'], emptyOk: true },
-    { method: 'PUT', path: '/admin/grants/penguins/alice', key: KEYS.admin, base: { ...GRANT, rho: '0' }, optional: ['rho'] },
-    { method: 'POST', path: '/admin/grants/penguins/alice/raise', key: KEYS.admin, base: { epsilon: '0.5', delta: '0', rho: '0' }, optional: ['rho'] },
-    { method: 'POST', path: '/admin/grants/penguins/alice/lower', key: KEYS.admin, base: { epsilon: '0.5', delta: '0', rho: '0' }, optional: ['rho'] },
-    { method: 'POST', path: '/admin/datasets', key: KEYS.admin, base: dataset, optional: ['accounting', 'cap'] },
-    { method: 'PATCH', path: '/admin/datasets/penguins', key: KEYS.admin, base: { cap: { epsilon: '10', delta: '0.01' } } },
+    {
+      method: 'POST',
+      path: '/admin/users/alice/keys',
+      key: KEYS.admin,
+      base: { label: 'x' },
+      optional: ['label'],
+      emptyOk: true
+    },
+    {
+      method: 'PUT',
+      path: '/admin/grants/penguins/alice',
+      key: KEYS.admin,
+      base: { ...GRANT, rho: '0' },
+      optional: ['rho']
+    },
+    {
+      method: 'POST',
+      path: '/admin/grants/penguins/alice/raise',
+      key: KEYS.admin,
+      base: { epsilon: '0.5', delta: '0', rho: '0' },
+      optional: ['rho']
+    },
+    {
+      method: 'POST',
+      path: '/admin/grants/penguins/alice/lower',
+      key: KEYS.admin,
+      base: { epsilon: '0.5', delta: '0', rho: '0' },
+      optional: ['rho']
+    },
+    {
+      method: 'POST',
+      path: '/admin/datasets',
+      key: KEYS.admin,
+      base: dataset,
+      optional: ['accounting', 'cap']
+    },
+    {
+      method: 'PATCH',
+      path: '/admin/datasets/penguins',
+      key: KEYS.admin,
+      base: { cap: { epsilon: '10', delta: '0.01' } }
+    },
     { method: 'POST', path: '/v1/queries', key: KEYS.alice, base: plan },
     { method: 'POST', path: '/v1/queries/estimate', key: KEYS.alice, base: plan },
     { method: 'POST', path: '/v1/queries/dummy', key: KEYS.alice, base: plan }
@@ -77,7 +165,13 @@ function generate(): BadRequest[] {
   const out: BadRequest[] = [];
   for (const t of targets()) {
     const at = (label: string, extra: Partial<BadRequest>): void => {
-      out.push({ label: `${t.method} ${t.path}: ${label}`, method: t.method, path: t.path, key: t.key, ...extra });
+      out.push({
+        label: `${t.method} ${t.path}: ${label}`,
+        method: t.method,
+        path: t.path,
+        key: t.key,
+        ...extra
+      });
     };
     // Wrong types at every position (top-level fields and nested ones).
     for (const p of paths(t.base)) {
@@ -91,12 +185,29 @@ function generate(): BadRequest[] {
         const last = p[p.length - 1];
         const isAmount = ['epsilon', 'delta', 'rho'].includes(last);
         if (isAmount && typeof w === 'number' && w >= 0) continue;
-        if (t.path.startsWith('/v1') && p[0] === 'steps' && Array.isArray(w) && w.length === 0) continue;
+        if (t.path.startsWith('/v1') && p[0] === 'steps' && Array.isArray(w) && w.length === 0)
+          continue;
         if (w === null && p[p.length - 1] === 'cap') continue; // cap: null means "no cap"
         at(`${p.join('.')} = ${JSON.stringify(w)}`, { body: setPath(t.base, p, w) });
       }
       // Missing fields.
-      if (!isOptionalTop && !(p.length > 1 && ['rho', 'delta', 'nullable', 'rows', 'lower', 'upper', 'categories', 'max_ids', 'row_privacy'].includes(p[p.length - 1]))) {
+      if (
+        !isOptionalTop &&
+        !(
+          p.length > 1 &&
+          [
+            'rho',
+            'delta',
+            'nullable',
+            'rows',
+            'lower',
+            'upper',
+            'categories',
+            'max_ids',
+            'row_privacy'
+          ].includes(p[p.length - 1])
+        )
+      ) {
         const copy = JSON.parse(JSON.stringify(t.base));
         let o = copy;
         for (const k of p.slice(0, -1)) o = o[k];
@@ -108,8 +219,11 @@ function generate(): BadRequest[] {
       }
     }
     // Bad budgets wherever an amount lives.
-    for (const p of paths(t.base).filter(p => ['epsilon', 'delta', 'rho'].includes(p[p.length - 1]))) {
-      for (const a of BAD_AMOUNTS) at(`${p.join('.')} = ${JSON.stringify(a)}`, { body: setPath(t.base, p, a) });
+    for (const p of paths(t.base).filter(p =>
+      ['epsilon', 'delta', 'rho'].includes(p[p.length - 1])
+    )) {
+      for (const a of BAD_AMOUNTS)
+        at(`${p.join('.')} = ${JSON.stringify(a)}`, { body: setPath(t.base, p, a) });
       for (const raw of RAW_BAD_AMOUNTS) {
         const marker = '"__AMOUNT__"';
         const text = JSON.stringify(setPath(t.base, p, '__AMOUNT__')).replace(marker, raw);
@@ -117,19 +231,43 @@ function generate(): BadRequest[] {
       }
     }
     // Unknown fields, prototype keys.
-    for (const extra of ['admin', 'role_override', 'isAdmin', 'constructor', 'prototype', 'toString', 'hasOwnProperty'])
-      at(`unknown field ${extra}`, { body: { ...t.base, [extra]: { prototype: { polluted: true } } } });
+    for (const extra of [
+      'admin',
+      'role_override',
+      'isAdmin',
+      'constructor',
+      'prototype',
+      'toString',
+      'hasOwnProperty'
+    ])
+      at(`unknown field ${extra}`, {
+        body: { ...t.base, [extra]: { prototype: { polluted: true } } }
+      });
     for (const p of paths(t.base).filter(p => {
       const v = p.reduce<any>((o, k) => o[k], t.base);
       return v !== null && typeof v === 'object' && !Array.isArray(v);
     })) {
-      const body = JSON.stringify(setPath(t.base, p, '__X__')).replace('"__X__"', JSON.stringify(p.reduce<any>((o, k) => o[k], t.base)).replace(/^\{/, '{"__proto__":{"polluted":true},'));
+      const body = JSON.stringify(setPath(t.base, p, '__X__')).replace(
+        '"__X__"',
+        JSON.stringify(p.reduce<any>((o, k) => o[k], t.base)).replace(
+          /^\{/,
+          '{"__proto__":{"polluted":true},'
+        )
+      );
       at(`__proto__ inside ${p.join('.')}`, { raw: body, contentType: 'application/json' });
     }
-    at('__proto__ at top level', { raw: JSON.stringify(t.base).replace(/^\{/, '{"__proto__":{"isAdmin":true},'), contentType: 'application/json' });
-    at('constructor.prototype at top level', { raw: JSON.stringify(t.base).replace(/^\{/, '{"constructor":{"prototype":{"isAdmin":true}},'), contentType: 'application/json' });
+    at('__proto__ at top level', {
+      raw: JSON.stringify(t.base).replace(/^\{/, '{"__proto__":{"isAdmin":true},'),
+      contentType: 'application/json'
+    });
+    at('constructor.prototype at top level', {
+      raw: JSON.stringify(t.base).replace(/^\{/, '{"constructor":{"prototype":{"isAdmin":true}},'),
+      contentType: 'application/json'
+    });
     // Very long strings in every string position.
-    for (const p of paths(t.base).filter(p => typeof p.reduce<any>((o, k) => o[k], t.base) === 'string')) {
+    for (const p of paths(t.base).filter(
+      p => typeof p.reduce<any>((o, k) => o[k], t.base) === 'string'
+    )) {
       if (t.path.endsWith('/keys') && p[0] === 'label') {
         at(`very long ${p.join('.')}`, { body: setPath(t.base, p, 'x'.repeat(101)) });
         continue;
@@ -143,34 +281,157 @@ function generate(): BadRequest[] {
     at('huge array', { raw: '[' + '1,'.repeat(60_000) + '1]', contentType: 'application/json' });
     // Invalid UTF-8, malformed JSON, wrong JSON shapes.
     const json = JSON.stringify(t.base);
-    at('invalid UTF-8 (0xff 0xfe)', { raw: Buffer.concat([Buffer.from(json.slice(0, -1) + ',"z":"'), Buffer.from([0xff, 0xfe]), Buffer.from('"}')]), contentType: 'application/json' });
-    at('invalid UTF-8 (overlong /)', { raw: Buffer.concat([Buffer.from('{"a":"'), Buffer.from([0xc0, 0xaf]), Buffer.from('"}')]), contentType: 'application/json' });
-    at('invalid UTF-8 (lone surrogate bytes)', { raw: Buffer.concat([Buffer.from(json.slice(0, -1) + ',"z":"'), Buffer.from([0xed, 0xa0, 0x80]), Buffer.from('"}')]), contentType: 'application/json' });
-    at('invalid UTF-8 (truncated sequence)', { raw: Buffer.concat([Buffer.from(json.slice(0, -1)), Buffer.from([0xe2, 0x82])]), contentType: 'application/json' });
-    for (const raw of ['{', '{"a":}', "{'a':1}", '{"a":1,}', json + 'x', json.slice(0, json.length / 2), 'null', '1', '"str"', 'true', '[]', '[' + json + ']', '{"a":1}{"b":2}', '\u0000', '{"a":"\\ud800"}'])
-      at(`malformed/shape ${JSON.stringify(raw.slice(0, 20))}`, { raw, contentType: 'application/json' });
-    at('deep nesting (5,000 levels)', { raw: '{"a":'.repeat(5000) + '1' + '}'.repeat(5000), contentType: 'application/json' });
-    at('deep arrays (50,000 levels)', { raw: '['.repeat(50_000) + ']'.repeat(50_000), contentType: 'application/json' });
+    at('invalid UTF-8 (0xff 0xfe)', {
+      raw: Buffer.concat([
+        Buffer.from(json.slice(0, -1) + ',"z":"'),
+        Buffer.from([0xff, 0xfe]),
+        Buffer.from('"}')
+      ]),
+      contentType: 'application/json'
+    });
+    at('invalid UTF-8 (overlong /)', {
+      raw: Buffer.concat([Buffer.from('{"a":"'), Buffer.from([0xc0, 0xaf]), Buffer.from('"}')]),
+      contentType: 'application/json'
+    });
+    at('invalid UTF-8 (lone surrogate bytes)', {
+      raw: Buffer.concat([
+        Buffer.from(json.slice(0, -1) + ',"z":"'),
+        Buffer.from([0xed, 0xa0, 0x80]),
+        Buffer.from('"}')
+      ]),
+      contentType: 'application/json'
+    });
+    at('invalid UTF-8 (truncated sequence)', {
+      raw: Buffer.concat([Buffer.from(json.slice(0, -1)), Buffer.from([0xe2, 0x82])]),
+      contentType: 'application/json'
+    });
+    for (const raw of [
+      '{',
+      '{"a":}',
+      "{'a':1}",
+      '{"a":1,}',
+      json + 'x',
+      json.slice(0, json.length / 2),
+      'null',
+      '1',
+      '"str"',
+      'true',
+      '[]',
+      '[' + json + ']',
+      '{"a":1}{"b":2}',
+      '\u0000',
+      '{"a":"\\ud800"}'
+    ])
+      at(`malformed/shape ${JSON.stringify(raw.slice(0, 20))}`, {
+        raw,
+        contentType: 'application/json'
+      });
+    at('deep nesting (5,000 levels)', {
+      raw: '{"a":'.repeat(5000) + '1' + '}'.repeat(5000),
+      contentType: 'application/json'
+    });
+    at('deep arrays (50,000 levels)', {
+      raw: '['.repeat(50_000) + ']'.repeat(50_000),
+      contentType: 'application/json'
+    });
     if (!t.emptyOk) at('empty body', { raw: '', contentType: 'application/json' });
     // Wrong content types.
-    for (const ct of ['text/plain', 'application/x-www-form-urlencoded', 'multipart/form-data; boundary=x', 'application/xml', 'application/json; charset=latin1', 'application/json; charset=utf-16', 'image/png', 'application/javascript'])
+    for (const ct of [
+      'text/plain',
+      'application/x-www-form-urlencoded',
+      'multipart/form-data; boundary=x',
+      'application/xml',
+      'application/json; charset=latin1',
+      'application/json; charset=utf-16',
+      'image/png',
+      'application/javascript'
+    ])
       at(`content-type ${ct}`, { raw: json, contentType: ct });
     at('no content-type', { raw: json });
-    at('gzip encoding that is not gzip', { raw: json, contentType: 'application/json', headers: { 'content-encoding': 'gzip' } });
-    at('unknown encoding', { raw: json, contentType: 'application/json', headers: { 'content-encoding': 'br-zz' } });
+    at('gzip encoding that is not gzip', {
+      raw: json,
+      contentType: 'application/json',
+      headers: { 'content-encoding': 'gzip' }
+    });
+    at('unknown encoding', {
+      raw: json,
+      contentType: 'application/json',
+      headers: { 'content-encoding': 'br-zz' }
+    });
   }
   // Bad path and query parameters.
   const gets: Array<[string, string]> = [];
-  for (const bad of ['..%2F..%2Fetc', '%00', '%ff%fe', 'a'.repeat(300), '%E2%80%AE', '-leading', '.hidden', 'sp%20ace', '%7B%7D', 'a%2Fb'])
-    gets.push(['/admin/users/' + bad, KEYS.admin], ['/admin/datasets/' + bad, KEYS.admin], ['/admin/grants/' + bad + '/alice', KEYS.admin], ['/admin/users/' + bad + '/keys', KEYS.admin], ['/admin/archive/' + bad, KEYS.admin]);
-  for (const q of ['limit=0', 'limit=-1', 'limit=abc', 'limit=1e3', 'limit=99999999999', 'limit=1.5', 'afterSeq=-1', 'afterSeq=NaN', 'limit=1&limit=2', 'limit[]=1', 'dataset=%00', 'user=' + 'a'.repeat(200), 'unknown=1', '__proto__=1', 'constructor=1', 'dataset[__proto__]=x'])
+  for (const bad of [
+    '..%2F..%2Fetc',
+    '%00',
+    '%ff%fe',
+    'a'.repeat(300),
+    '%E2%80%AE',
+    '-leading',
+    '.hidden',
+    'sp%20ace',
+    '%7B%7D',
+    'a%2Fb'
+  ])
+    gets.push(
+      ['/admin/users/' + bad, KEYS.admin],
+      ['/admin/datasets/' + bad, KEYS.admin],
+      ['/admin/grants/' + bad + '/alice', KEYS.admin],
+      ['/admin/users/' + bad + '/keys', KEYS.admin],
+      ['/admin/archive/' + bad, KEYS.admin]
+    );
+  for (const q of [
+    'limit=0',
+    'limit=-1',
+    'limit=abc',
+    'limit=1e3',
+    'limit=99999999999',
+    'limit=1.5',
+    'afterSeq=-1',
+    'afterSeq=NaN',
+    'limit=1&limit=2',
+    'limit[]=1',
+    'dataset=%00',
+    'user=' + 'a'.repeat(200),
+    'unknown=1',
+    '__proto__=1',
+    'constructor=1',
+    'dataset[__proto__]=x'
+  ])
     gets.push(['/admin/ledger?' + q, KEYS.admin], ['/admin/archive?' + q, KEYS.admin]);
-  for (const q of ['unknown=1', 'dataset=%00', 'user[]=x', 'dataset=' + 'x'.repeat(300)]) gets.push(['/admin/grants?' + q, KEYS.admin], ['/admin/audit?' + q, KEYS.admin]);
-  for (const q of ['rows=0', 'rows=-5', 'rows=abc', 'rows=100001', 'seed=-1', 'seed=1.5', 'rows=1e3', 'seed=99999999999']) gets.push(['/v1/datasets/penguins/dummy?' + q, KEYS.alice]);
-  for (const q of ['limit=0', 'limit=abc', 'limit=1001', 'limit=-1']) gets.push(['/v1/queries?' + q, KEYS.alice]);
-  for (const [path, key] of gets) out.push({ label: `GET ${path.slice(0, 80)}`, method: 'GET', path, key });
-  for (const bad of ['lomas_', 'lomas_zz_zz', 'Bearer', '../../', 'x'.repeat(10_000), KEYS.alice + '\u0000'.replace('\u0000', ''), 'lomas_00000000000000b1_' + 'a'.repeat(101)])
-    out.push({ label: `bad key ${bad.slice(0, 20)}`, method: 'POST', path: '/v1/queries', key: bad === KEYS.alice ? bad + 'x' : bad, body: countPlan('penguins') });
+  for (const q of ['unknown=1', 'dataset=%00', 'user[]=x', 'dataset=' + 'x'.repeat(300)])
+    gets.push(['/admin/grants?' + q, KEYS.admin], ['/admin/audit?' + q, KEYS.admin]);
+  for (const q of [
+    'rows=0',
+    'rows=-5',
+    'rows=abc',
+    'rows=100001',
+    'seed=-1',
+    'seed=1.5',
+    'rows=1e3',
+    'seed=99999999999'
+  ])
+    gets.push(['/v1/datasets/penguins/dummy?' + q, KEYS.alice]);
+  for (const q of ['limit=0', 'limit=abc', 'limit=1001', 'limit=-1'])
+    gets.push(['/v1/queries?' + q, KEYS.alice]);
+  for (const [path, key] of gets)
+    out.push({ label: `GET ${path.slice(0, 80)}`, method: 'GET', path, key });
+  for (const bad of [
+    'lomas_',
+    'lomas_zz_zz',
+    'Bearer',
+    '../../',
+    'x'.repeat(10_000),
+    KEYS.alice + '\u0000'.replace('\u0000', ''),
+    'lomas_00000000000000b1_' + 'a'.repeat(101)
+  ])
+    out.push({
+      label: `bad key ${bad.slice(0, 20)}`,
+      method: 'POST',
+      path: '/v1/queries',
+      key: bad === KEYS.alice ? bad + 'x' : bad,
+      body: countPlan('penguins')
+    });
   return out;
 }
 
@@ -192,7 +453,10 @@ test('every generated bad request gets a typed 4xx; the server stays up; no budg
   const requests = generate();
   expect(requests.length).toBeGreaterThanOrEqual(1000);
   // A spend first, so that "spent" is not trivially zero.
-  expect((await call(h, 'POST', '/v1/queries', { key: KEYS.alice, body: countPlan('penguins', '0.2') })).status).toBe(200);
+  expect(
+    (await call(h, 'POST', '/v1/queries', { key: KEYS.alice, body: countPlan('penguins', '0.2') }))
+      .status
+  ).toBe(200);
   const before = await snapshot();
   const failures: string[] = [];
   const codes = new Map<string, number>();
@@ -202,7 +466,13 @@ test('every generated bad request gets a typed 4xx; the server stays up; no budg
       const r = requests[next++];
       let res;
       try {
-        res = await call(h, r.method, r.path, { key: r.key, body: r.body, raw: r.raw, contentType: r.contentType, headers: r.headers });
+        res = await call(h, r.method, r.path, {
+          key: r.key,
+          body: r.body,
+          raw: r.raw,
+          contentType: r.contentType,
+          headers: r.headers
+        });
       } catch (e) {
         failures.push(`${r.label}: transport error ${(e as Error).message}`);
         continue;
@@ -229,7 +499,14 @@ test('every generated bad request gets a typed 4xx; the server stays up; no budg
   expect(({} as Record<string, unknown>).polluted).toBeUndefined();
   expect(({} as Record<string, unknown>).isAdmin).toBeUndefined();
   // The mix of answers is what the generator aimed at.
-  for (const c of ['INVALID_REQUEST', 'INVALID_PLAN', 'PAYLOAD_TOO_LARGE', 'UNSUPPORTED_MEDIA_TYPE', 'INVALID_PARAMETER', 'UNAUTHENTICATED'])
+  for (const c of [
+    'INVALID_REQUEST',
+    'INVALID_PLAN',
+    'PAYLOAD_TOO_LARGE',
+    'UNSUPPORTED_MEDIA_TYPE',
+    'INVALID_PARAMETER',
+    'UNAUTHENTICATED'
+  ])
     expect(codes.get(c) ?? 0).toBeGreaterThan(0);
   console.log(`hostile requests: ${requests.length}`, Object.fromEntries(codes));
 }, 120_000);

@@ -1,3 +1,4 @@
+/* eslint-disable @typescript-eslint/no-explicit-any -- JSON bodies of HTTP responses are read loosely in tests */
 import { Router } from 'express';
 import { analystRouter } from '../../src/routes/analyst';
 import { adminRouter } from '../../src/routes/admin';
@@ -7,7 +8,11 @@ import { call, KEYS, startHarness, type Harness } from './harness';
 /** Method + OpenAPI path of every route an Express router declares (router-level paths are strings). */
 function declared(router: Router, prefix: string): string[] {
   const out: string[] = [];
-  for (const layer of (router as unknown as { stack: Array<{ route?: { path: string; methods: Record<string, boolean> } }> }).stack) {
+  for (const layer of (
+    router as unknown as {
+      stack: Array<{ route?: { path: string; methods: Record<string, boolean> } }>;
+    }
+  ).stack) {
     if (!layer.route) continue;
     const path = prefix + layer.route.path.replace(/:([A-Za-z]+)/g, '{$1}');
     for (const m of Object.keys(layer.route.methods)) if (m !== '_all') out.push(`${m} ${path}`);
@@ -22,7 +27,15 @@ describe('OpenAPI document', () => {
     expect(doc.openapi).toMatch(/^3\.1\.\d+$/);
     expect(doc.info).toMatchObject({ title: expect.any(String), version: expect.any(String) });
     expect(doc.components.securitySchemes.apiKey).toMatchObject({ type: 'http', scheme: 'bearer' });
-    for (const id of ['Error', 'CreateUserBody', 'CreateDatasetBody', 'DatasetMetadata', 'BudgetInput', 'LedgerEntry', 'ChainReport'])
+    for (const id of [
+      'Error',
+      'CreateUserBody',
+      'CreateDatasetBody',
+      'DatasetMetadata',
+      'BudgetInput',
+      'LedgerEntry',
+      'ChainReport'
+    ])
       expect(doc.components.schemas[id]).toBeDefined();
     // Every operation has responses, every $ref resolves.
     const refs = JSON.stringify(doc).match(/"\$ref":"#\/components\/schemas\/[^"]+"/g) ?? [];
@@ -33,7 +46,9 @@ describe('OpenAPI document', () => {
         expect(['get', 'post', 'put', 'patch', 'delete']).toContain(method);
         expect(Object.keys(op.responses).length).toBeGreaterThan(0);
         const params = (path.match(/\{[^}]+\}/g) ?? []).map(p => p.slice(1, -1));
-        const declaredParams = (op.parameters ?? []).filter((p: any) => p.in === 'path').map((p: any) => p.name);
+        const declaredParams = (op.parameters ?? [])
+          .filter((p: any) => p.in === 'path')
+          .map((p: any) => p.name);
         expect(declaredParams.sort()).toEqual(params.sort());
       }
     }
@@ -55,7 +70,10 @@ describe('OpenAPI document', () => {
       .map(r => `${r.method} ${r.path}`)
       .sort();
     const fake = {} as never;
-    const actual = [...declared(analystRouter(fake, fake), '/v1'), ...declared(adminRouter({ store: fake, ledger: fake }), '/admin')].sort();
+    const actual = [
+      ...declared(analystRouter(fake, fake), '/v1'),
+      ...declared(adminRouter({ store: fake, ledger: fake }), '/admin')
+    ].sort();
     expect(documented).toEqual(actual);
     for (const r of apiRoutes()) expect(doc.paths[r.path][r.method]).toBeDefined();
   });

@@ -1,9 +1,16 @@
 import express from 'express';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { LomasError } from 'lomas-kernel/protocol';
 import { errorHandler } from '../../src/http/errorHandler';
 import { rateLimit, TokenBuckets } from '../../src/http/rateLimit';
-import { cryptoJitter, latencyTarget, timingProtection, touchesPrivateData } from '../../src/http/timing';
+import {
+  cryptoJitter,
+  latencyTarget,
+  timingProtection,
+  touchesPrivateData
+} from '../../src/http/timing';
 import { createLogger } from '../../src/logger';
 import { call, countPlan, KEYS, startHarness } from './harness';
 
@@ -51,14 +58,17 @@ describe('token bucket', () => {
     const h = await startHarness({ rateLimitPerMinute: 5 });
     try {
       const statuses = [];
-      for (let i = 0; i < 7; i++) statuses.push((await call(h, 'GET', '/v1/me', { key: KEYS.alice })).status);
+      for (let i = 0; i < 7; i++)
+        statuses.push((await call(h, 'GET', '/v1/me', { key: KEYS.alice })).status);
       expect(statuses).toEqual([200, 200, 200, 200, 200, 429, 429]);
       const r = await call(h, 'GET', '/v1/me', { key: KEYS.alice });
       expect(r.body.code).toBe('RATE_LIMITED');
       expect(Number(r.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
       expect((await call(h, 'GET', '/v1/me', { key: KEYS.bob })).status).toBe(200);
       const metrics = await call(h, 'GET', '/metrics', { key: KEYS.admin });
-      expect(metrics.text).toMatch(/lomas_http_requests_total\{method="GET",route="\/v1\/me",status="429"\} 3/);
+      expect(metrics.text).toMatch(
+        /lomas_http_requests_total\{method="GET",route="\/v1\/me",status="429"\} 3/
+      );
     } finally {
       await h.close();
     }
@@ -92,7 +102,7 @@ describe('timing protection', () => {
     expect(latencyTarget({ minLatencyMs: 100, jitterMs: 50, jitter: m => m })).toBe(150);
     expect(latencyTarget({ minLatencyMs: 100, jitterMs: 0 })).toBe(100);
     // Source check: the module never uses Math.random.
-    const src = require('node:fs').readFileSync(require.resolve('../../src/http/timing.ts'), 'utf8');
+    const src = readFileSync(join(__dirname, '../../src/http/timing.ts'), 'utf8');
     expect(src).not.toMatch(/Math\.random\(/);
   });
 
@@ -100,7 +110,8 @@ describe('timing protection', () => {
     const app = express();
     app.use(timingProtection({ minLatencyMs, jitterMs }));
     app.post('/v1/queries', (req, res) => {
-      if (req.query.fail) throw new LomasError('BUDGET_EXHAUSTED', { cost: '1', remaining: '0', dataset: 'd' });
+      if (req.query.fail)
+        throw new LomasError('BUDGET_EXHAUSTED', { cost: '1', remaining: '0', dataset: 'd' });
       res.json({ ok: true });
     });
     app.get('/v1/me', (_req, res) => {
@@ -122,7 +133,9 @@ describe('timing protection', () => {
   test('successes and errors are both held for at least the minimum latency', async () => {
     const s = await tiny(150, 0);
     try {
-      const ok = await timed(() => fetch(`${s.url}/v1/queries`, { method: 'POST' }).then(r => r.json()));
+      const ok = await timed(() =>
+        fetch(`${s.url}/v1/queries`, { method: 'POST' }).then(r => r.json())
+      );
       let code = '';
       const err = await timed(() =>
         fetch(`${s.url}/v1/queries?fail=1`, { method: 'POST' })
@@ -143,7 +156,10 @@ describe('timing protection', () => {
     const s = await tiny(20, 60);
     try {
       const times = [];
-      for (let i = 0; i < 12; i++) times.push(await timed(() => fetch(`${s.url}/v1/queries`, { method: 'POST' }).then(r => r.text())));
+      for (let i = 0; i < 12; i++)
+        times.push(
+          await timed(() => fetch(`${s.url}/v1/queries`, { method: 'POST' }).then(r => r.text()))
+        );
       for (const t of times) expect(t).toBeGreaterThanOrEqual(18);
       for (const t of times) expect(t).toBeLessThan(400);
       expect(Math.max(...times) - Math.min(...times)).toBeGreaterThan(5);
@@ -157,10 +173,18 @@ describe('timing protection', () => {
     try {
       for (const req of [
         () => call(h, 'POST', '/v1/queries', { body: countPlan('penguins') }),
-        () => call(h, 'POST', '/v1/queries', { key: KEYS.alice, raw: '{bad', contentType: 'application/json' }),
-        () => call(h, 'POST', '/v1/queries', { key: KEYS.alice, body: countPlan('penguins', '50') }),
-        () => call(h, 'POST', '/v1/queries/dummy', { key: KEYS.alice, body: countPlan('penguins') }),
-        () => call(h, 'POST', '/v1/queries', { key: KEYS.alice, body: countPlan('penguins', '0.01') })
+        () =>
+          call(h, 'POST', '/v1/queries', {
+            key: KEYS.alice,
+            raw: '{bad',
+            contentType: 'application/json'
+          }),
+        () =>
+          call(h, 'POST', '/v1/queries', { key: KEYS.alice, body: countPlan('penguins', '50') }),
+        () =>
+          call(h, 'POST', '/v1/queries/dummy', { key: KEYS.alice, body: countPlan('penguins') }),
+        () =>
+          call(h, 'POST', '/v1/queries', { key: KEYS.alice, body: countPlan('penguins', '0.01') })
       ])
         expect(await timed(req)).toBeGreaterThanOrEqual(115);
       expect(await timed(() => call(h, 'GET', '/v1/me', { key: KEYS.alice }))).toBeLessThan(100);

@@ -20,7 +20,10 @@ test('/health and /ready are public and say only {status}', async () => {
 test('/ready is 503 when the store does not answer or the server is stopping', async () => {
   const store = new MemoryStore();
   let ready = true;
-  const broken = { ...store, getUser: () => new Promise(() => undefined) } as unknown as MemoryStore;
+  const broken = {
+    ...store,
+    getUser: () => new Promise(() => undefined)
+  } as unknown as MemoryStore;
   const app = express();
   app.use('/a', healthRoutes({ store, isReady: () => ready }));
   app.use('/b', healthRoutes({ store: broken, timeoutMs: 50 }));
@@ -30,8 +33,14 @@ test('/ready is 503 when the store does not answer or the server is stopping', a
   try {
     expect((await call(base, 'GET', '/a/ready')).status).toBe(200);
     ready = false;
-    expect(await call(base, 'GET', '/a/ready')).toMatchObject({ status: 503, body: { status: 'unavailable' } });
-    expect(await call(base, 'GET', '/b/ready')).toMatchObject({ status: 503, body: { status: 'unavailable' } });
+    expect(await call(base, 'GET', '/a/ready')).toMatchObject({
+      status: 503,
+      body: { status: 'unavailable' }
+    });
+    expect(await call(base, 'GET', '/b/ready')).toMatchObject({
+      status: 503,
+      body: { status: 'unavailable' }
+    });
     expect((await call(base, 'GET', '/b/health')).status).toBe(200);
   } finally {
     await new Promise(r => s.close(r));
@@ -41,17 +50,31 @@ test('/ready is 503 when the store does not answer or the server is stopping', a
 test('/metrics needs the admin key and counts requests, charges and budget rejections', async () => {
   expect((await call(h, 'GET', '/metrics')).status).toBe(401);
   expect((await call(h, 'GET', '/metrics', { key: KEYS.alice })).status).toBe(403);
-  expect((await call(h, 'POST', '/v1/queries', { key: KEYS.alice, body: countPlan('penguins', '0.5') })).status).toBe(200);
-  expect((await call(h, 'POST', '/v1/queries', { key: KEYS.alice, body: countPlan('penguins', '0.9') })).body.code).toBe('BUDGET_EXHAUSTED');
+  expect(
+    (await call(h, 'POST', '/v1/queries', { key: KEYS.alice, body: countPlan('penguins', '0.5') }))
+      .status
+  ).toBe(200);
+  expect(
+    (await call(h, 'POST', '/v1/queries', { key: KEYS.alice, body: countPlan('penguins', '0.9') }))
+      .body.code
+  ).toBe('BUDGET_EXHAUSTED');
   await call(h, 'GET', '/admin/users/alice', { key: KEYS.admin });
   const m = await call(h, 'GET', '/metrics', { key: KEYS.admin });
   expect(m.status).toBe(200);
   expect(m.headers.get('content-type')).toMatch(/text\/plain/);
   expect(m.text).toMatch(/lomas_privacy_charges_total\{dataset="penguins"\} 1/);
-  expect(m.text).toMatch(/lomas_budget_rejections_total\{dataset="penguins",code="BUDGET_EXHAUSTED"\} 1/);
-  expect(m.text).toMatch(/lomas_http_requests_total\{method="GET",route="\/admin\/users\/\{name\}",status="200"\} 1/);
-  expect(m.text).toMatch(/lomas_http_requests_total\{method="GET",route="\/metrics",status="401"\} 1/);
-  expect(m.text).toMatch(/lomas_http_request_duration_seconds_bucket\{le="0.005",method="POST",route="\/v1\/queries",status="200"\}/);
+  expect(m.text).toMatch(
+    /lomas_budget_rejections_total\{dataset="penguins",code="BUDGET_EXHAUSTED"\} 1/
+  );
+  expect(m.text).toMatch(
+    /lomas_http_requests_total\{method="GET",route="\/admin\/users\/\{name\}",status="200"\} 1/
+  );
+  expect(m.text).toMatch(
+    /lomas_http_requests_total\{method="GET",route="\/metrics",status="401"\} 1/
+  );
+  expect(m.text).toMatch(
+    /lomas_http_request_duration_seconds_bucket\{le="0.005",method="POST",route="\/v1\/queries",status="200"\}/
+  );
   // Unknown paths share one label.
   await call(h, 'GET', '/no/such/path/12345', { key: KEYS.admin });
   const m2 = await call(h, 'GET', '/metrics', { key: KEYS.admin });
@@ -74,13 +97,24 @@ test('access log: one JSON line per request, with route template and user, never
   const s = app.listen(0, '127.0.0.1');
   await new Promise(r => s.once('listening', r));
   try {
-    await call({ url: `http://127.0.0.1:${(s.address() as AddressInfo).port}` }, 'GET', '/admin/users/bob?x=secretquery', { key: KEYS.admin });
+    await call(
+      { url: `http://127.0.0.1:${(s.address() as AddressInfo).port}` },
+      'GET',
+      '/admin/users/bob?x=secretquery',
+      { key: KEYS.admin }
+    );
   } finally {
     await new Promise(r => s.close(r));
   }
   expect(lines).toHaveLength(1);
   const line = JSON.parse(lines[0]);
-  expect(line).toMatchObject({ msg: 'request', method: 'GET', route: '/admin/users/{name}', status: 200, user: 'alice' });
+  expect(line).toMatchObject({
+    msg: 'request',
+    method: 'GET',
+    route: '/admin/users/{name}',
+    status: 200,
+    user: 'alice'
+  });
   expect(lines[0]).not.toContain(KEYS.admin);
   expect(lines[0]).not.toContain('secretquery');
 });
