@@ -37,8 +37,7 @@ step "Building kernel library, server and JupyterLab extension"
 npm run --silent build
 
 step "Installing the JupyterLab extension (prebuilt) and the tslab kernel"
-python3 -m pip install -q --disable-pip-version-check --no-deps --no-build-isolation -e . >/dev/null 2>&1 \
-  || python3 -m pip install -q --disable-pip-version-check --no-deps .
+npm run --silent install:extension
 KERNEL_DIR="$(jupyter --data-dir)/kernels/tslab"
 mkdir -p "$KERNEL_DIR"
 cat > "$KERNEL_DIR/kernel.json" <<JSON

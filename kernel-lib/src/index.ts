@@ -1,2 +1,24 @@
-/** lomas-kernel: the notebook library. */
-export * from './protocol';
+/**
+ * lomas-kernel: differentially private queries from a notebook.
+ *
+ *   const lomas = await connect();
+ *   const r = await lomas.dataset('penguins').query().groupby('species').count({ epsilon: 0.5 }).run();
+ */
+export { connect, Lomas, type DatasetInfo } from './client/connect';
+export type { ConnectOptions } from './client/config';
+export { Dataset } from './client/dataset';
+export { QueryResult } from './client/result';
+export { Runner } from './client/runner';
+export * from './query';
+export {
+  LomasError,
+  RESULT_MIME,
+  type Budget,
+  type BudgetStatus,
+  type DatasetMetadata,
+  type ErrorCode,
+  type EstimateResponse,
+  type QueryPlan,
+  type ReleaseResponse,
+  type ResultBundle
+} from './protocol';

@@ -1,8 +1,10 @@
 import * as aq from 'arquero';
-import type { BudgetStatus, DatasetMetadata } from '../protocol';
+import type { BudgetStatus, DatasetMetadata, EstimateResponse } from '../protocol';
+import { QueryBuilder } from '../query';
 import { budgetBundle } from './budget';
 import { Display } from './display';
 import type { HttpClient } from './http';
+import type { QueryResult } from './result';
 import type { Runner } from './runner';
 
 type Table = ReturnType<typeof aq.table>;
@@ -14,6 +16,7 @@ export interface DummyRows {
 
 /** A handle on one dataset: public metadata, budget, dummy data and the query builder. */
 export class Dataset {
+  private known: DatasetMetadata | undefined;
   constructor(
     readonly name: string,
     private readonly http: HttpClient,
@@ -26,7 +29,17 @@ export class Dataset {
 
   /** Public metadata: columns, types, bounds, categories. Free. */
   async metadata(): Promise<{ name: string; metadata: DatasetMetadata } & Record<string, unknown>> {
-    return this.http.get(this.path());
+    const m = await this.http.get<{ name: string; metadata: DatasetMetadata } & Record<string, unknown>>(this.path());
+    this.known = m.metadata;
+    return m;
+  }
+
+  /**
+   * A new query on this dataset. After `await dataset.metadata()` the builder also checks columns,
+   * bounds and keys locally, before anything is sent; the server checks them in any case.
+   */
+  query(): QueryBuilder<EstimateResponse, QueryResult> {
+    return new QueryBuilder<EstimateResponse, QueryResult>(this.name, this.runner, this.known);
   }
 
   /** Initial, spent and remaining budget on this dataset; shown as a bar in a notebook. */

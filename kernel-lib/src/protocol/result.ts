@@ -22,6 +22,8 @@ export interface MechanismReport {
   halfWidth: number;
   confidence: number;
   cost: Budget;
+  /** Caveats, e.g. "the interval of a mean depends on the data: ±x is the noise of its sum". */
+  note?: string;
 }
 
 /** The payload of RESULT_MIME: a table plus what it cost and how accurate it is. */

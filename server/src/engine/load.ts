@@ -1,8 +1,21 @@
 import { promises as fs } from 'node:fs';
-import { LIST, VARCHAR, listValue, type DuckDBConnection, type DuckDBInstance } from '@duckdb/node-api';
+import {
+  LIST,
+  VARCHAR,
+  listValue,
+  type DuckDBConnection,
+  type DuckDBInstance
+} from '@duckdb/node-api';
 import type { DatasetMetadata } from 'lomas-kernel/protocol';
 import { ConnectorError, type Format, type LocalSource } from '../datasets/connectors/types';
-import { appendRows, createInstance, lockDown, quoteIdent, type InstanceOptions, type RawType } from './duck';
+import {
+  appendRows,
+  createInstance,
+  lockDown,
+  quoteIdent,
+  type InstanceOptions,
+  type RawType
+} from './duck';
 
 /** Name of the loaded table in every dataset instance. */
 export const DATA_TABLE = 'data';
@@ -45,7 +58,15 @@ const READERS: Record<Exclude<Format, 'arrow'>, string> = {
 };
 
 function rawTypeOf(t: StoredColumn['type']): RawType {
-  return ({ int: 'BIGINT', float: 'DOUBLE', string: 'VARCHAR', boolean: 'BOOLEAN', datetime: 'TIMESTAMP' } as const)[t];
+  return (
+    {
+      int: 'BIGINT',
+      float: 'DOUBLE',
+      string: 'VARCHAR',
+      boolean: 'BOOLEAN',
+      datetime: 'TIMESTAMP'
+    } as const
+  )[t];
 }
 
 /**
@@ -103,7 +124,11 @@ export async function loadDataset(
 const STAGE = '__lomas_src';
 
 /** Reads the source into the staging table; returns its column names. */
-async function stage(conn: DuckDBConnection, source: LocalSource | RowSource, metadata: DatasetMetadata): Promise<Set<string>> {
+async function stage(
+  conn: DuckDBConnection,
+  source: LocalSource | RowSource,
+  metadata: DatasetMetadata
+): Promise<Set<string>> {
   if (isRows(source)) {
     const names = Object.keys(metadata.columns);
     const cols = names.map(n => ({ name: n, type: rawTypeOf(metadata.columns[n].type) }));
@@ -116,22 +141,41 @@ async function stage(conn: DuckDBConnection, source: LocalSource | RowSource, me
       await stageArrow(conn, src.path);
     } else {
       // The path is bound as a parameter, never spliced into the SQL text.
-      await conn.run(`CREATE TABLE ${quoteIdent(STAGE)} AS SELECT * FROM ${READERS[src.format]}($1)`, [src.path]);
+      await conn.run(
+        `CREATE TABLE ${quoteIdent(STAGE)} AS SELECT * FROM ${READERS[src.format]}($1)`,
+        [src.path]
+      );
     }
   } catch (e) {
     if (e instanceof ConnectorError) throw e;
-    throw new ConnectorError(`cannot read ${src.format} file: ${(e as Error).message.split('\n')[0]}`, 'load', { cause: e });
+    throw new ConnectorError(
+      `cannot read ${src.format} file: ${(e as Error).message.split('\n')[0]}`,
+      'load',
+      { cause: e }
+    );
   }
   const d = await conn.runAndReadAll(`DESCRIBE ${quoteIdent(STAGE)}`);
   return new Set(d.getRowObjectsJson().map(r => String(r.column_name)));
 }
 
+/** The part of @uwdata/flechette (ESM-only, loaded through Node's require(esm)) used here. */
+interface FlechetteModule {
+  tableFromIPC(bytes: Uint8Array): {
+    numRows: number;
+    schema: { fields: { name: string; type: unknown }[] };
+    getChild(name: string): { toArray(): unknown } | null;
+  };
+}
+
 async function stageArrow(conn: DuckDBConnection, path: string): Promise<void> {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const fl = require('@uwdata/flechette') as typeof import('@uwdata/flechette');
+  const fl = require('@uwdata/flechette') as FlechetteModule;
   const table = fl.tableFromIPC(await fs.readFile(path));
   const fields = table.schema.fields;
-  const cols = fields.map(f => ({ name: f.name, type: arrowRawType(f.type as { typeId: number }) }));
+  const cols = fields.map(f => ({
+    name: f.name,
+    type: arrowRawType(f.type as { typeId: number })
+  }));
   const data = fields.map(f => table.getChild(f.name)!.toArray() as ArrayLike<unknown>);
   await appendRows(conn, STAGE, cols, table.numRows, (r, c) => data[c][r]);
 }
@@ -165,7 +209,10 @@ async function project(
   for (const [name, col] of Object.entries(metadata.columns)) {
     const srcName = rename[name] ?? name;
     if (!srcCols.has(srcName))
-      throw new ConnectorError(`column "${srcName}" (for metadata column "${name}") is not in the source; it has: ${[...srcCols].join(', ')}`, 'load');
+      throw new ConnectorError(
+        `column "${srcName}" (for metadata column "${name}") is not in the source; it has: ${[...srcCols].join(', ')}`,
+        'load'
+      );
     const s = quoteIdent(srcName);
     let expr: string;
     let isEnum = false;
@@ -186,7 +233,11 @@ async function project(
         if (col.categories && col.categories.length > 0) {
           const typeName = quoteIdent(`__lomas_enum_${enumIndex++}`);
           const cats = [...new Set(col.categories)];
-          await conn.run(`CREATE TYPE ${typeName} AS ENUM (SELECT unnest($1))`, [listValue(cats)], [LIST(VARCHAR)]);
+          await conn.run(
+            `CREATE TYPE ${typeName} AS ENUM (SELECT unnest($1))`,
+            [listValue(cats)],
+            [LIST(VARCHAR)]
+          );
           expr = `TRY_CAST(TRY_CAST(${s} AS VARCHAR) AS ${typeName})`;
           isEnum = true;
         } else expr = `TRY_CAST(${s} AS VARCHAR)`;

@@ -1,0 +1,51 @@
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { basename, join } from 'node:path';
+
+export interface NotebookOutput {
+  output_type: string;
+  data?: Record<string, unknown>;
+  text?: string | string[];
+  ename?: string;
+  evalue?: string;
+}
+
+export interface ExecutedCell {
+  cell_type: string;
+  source: string;
+  outputs: NotebookOutput[];
+}
+
+/**
+ * Executes a notebook headless in a real tslab kernel (jupyter nbconvert --execute) and returns
+ * its cells with their outputs. Throws with the kernel's error text when a cell fails.
+ */
+export async function runNotebook(path: string, env: Record<string, string>, timeoutS = 180): Promise<ExecutedCell[]> {
+  const outDir = mkdtempSync(join(tmpdir(), 'lomas-nb-'));
+  const args = [
+    'nbconvert', '--to', 'notebook', '--execute',
+    '--ExecutePreprocessor.kernel_name=tslab',
+    `--ExecutePreprocessor.timeout=${timeoutS}`,
+    '--output-dir', outDir, path
+  ];
+  await new Promise<void>((ok, fail) =>
+    execFile('jupyter', args, { env: { ...process.env, ...env }, timeout: (timeoutS + 60) * 1000, maxBuffer: 1 << 24 }, (err, _so, se) =>
+      err ? fail(new Error(`${basename(path)} failed:\n${se}`)) : ok()
+    )
+  );
+  const nb = JSON.parse(readFileSync(join(outDir, basename(path)), 'utf8')) as {
+    cells: Array<{ cell_type: string; source: string | string[]; outputs?: NotebookOutput[] }>;
+  };
+  return nb.cells.map(c => ({
+    cell_type: c.cell_type,
+    source: Array.isArray(c.source) ? c.source.join('') : c.source,
+    outputs: c.outputs ?? []
+  }));
+}
+
+export function textOf(o: NotebookOutput): string {
+  if (o.text !== undefined) return Array.isArray(o.text) ? o.text.join('') : o.text;
+  const t = o.data?.['text/plain'];
+  return Array.isArray(t) ? t.join('') : typeof t === 'string' ? t : '';
+}

@@ -1,0 +1,140 @@
+import { createHash, randomUUID } from 'node:crypto';
+import { LomasError, parsePlan, type QueryPlan, type ReleaseResponse } from 'lomas-kernel/protocol';
+import { dummyRows } from '../datasets/dummy';
+import type { Rng } from '../dp';
+import { canonicalJson, type Ledger } from '../ledger';
+import { execute, type DatasetCache } from '../engine';
+import { loadDataset } from '../engine/load';
+import type { Principal } from '../http/principal';
+import type { Logger } from '../logger';
+import { validatePlan } from '../query/validate';
+import type { DatasetRecord, Store } from '../store/types';
+import { datasetAccess, spendingAccess } from './access';
+import { planQuery, type PlannedQuery } from './planning';
+import { buildRelease } from './release';
+import type { QueryService } from './types';
+
+export interface QueryDeps {
+  store: Store;
+  ledger: Ledger;
+  cache: DatasetCache;
+  rng: Rng;
+  logger: Logger;
+  /** Rows of the dummy dataset a dummy run executes on. */
+  dummyRowCount?: number;
+  now?: () => Date;
+}
+
+/** Parse, validate against the public metadata and calibrate: no private data, no randomness. */
+function prepare(body: unknown, dataset: DatasetRecord): { plan: QueryPlan; planned: PlannedQuery } {
+  const plan = parsePlan(body);
+  const resolved = validatePlan(plan, dataset.metadata);
+  return { plan, planned: planQuery(plan, resolved, dataset) };
+}
+
+function datasetName(body: unknown): string {
+  const name = body && typeof body === 'object' ? (body as { dataset?: unknown }).dataset : undefined;
+  // parsePlan reports a malformed name precisely; here we only need something to look up.
+  if (typeof name !== 'string') return parsePlan(body).dataset;
+  return name;
+}
+
+/**
+ * The query pipeline: validate → plan (cost) → charge the ledger → execute → noise → archive.
+ * The charge is written BEFORE the private data is touched: a failure after it keeps the charge,
+ * so no data-dependent failure can leak anything for free. Rejections before it cost nothing.
+ */
+export function createQueryService(deps: QueryDeps): QueryService {
+  const { store, ledger, cache, rng, logger } = deps;
+  const now = deps.now ?? (() => new Date());
+
+  return {
+    async estimate(who, body) {
+      const { dataset, grant } = await datasetAccess(store, who, datasetName(body));
+      const { planned } = prepare(body, dataset);
+      const figures = await ledger.figures({
+        dataset: dataset.name,
+        user: who.user,
+        grant: grant ? grant.budget : null,
+        cap: dataset.cap,
+        accounting: dataset.accounting
+      });
+      return {
+        dataset: dataset.name,
+        cost: planned.display,
+        mechanisms: planned.mechanisms,
+        budget: { dataset: dataset.name, accounting: dataset.accounting, ...figures }
+      };
+    },
+
+    async dummy(who, body) {
+      const { dataset } = await datasetAccess(store, who, datasetName(body));
+      const { planned } = prepare(body, dataset);
+      const rows = dummyRows(dataset.metadata, deps.dummyRowCount ?? 1000, `${dataset.name}:${dataset.version}`);
+      const loaded = await loadDataset({ kind: 'rows', rows }, dataset.metadata);
+      try {
+        const exact = await execute(planned.resolved, loaded);
+        return buildRelease(planned, exact, rng, 'dummy');
+      } finally {
+        loaded.close();
+      }
+    },
+
+    async run(who: Principal, body: unknown, idempotencyKey: string | null): Promise<ReleaseResponse> {
+      const { dataset, grant } = await spendingAccess(store, who, datasetName(body));
+      const { plan, planned } = prepare(body, dataset);
+      const queryId = randomUUID();
+      const requestHash = createHash('sha256').update(canonicalJson(plan)).digest('hex');
+      const charged = await ledger.charge({
+        user: who.user,
+        dataset: dataset.name,
+        cost: planned.charge,
+        grant: grant.budget,
+        cap: dataset.cap,
+        accounting: dataset.accounting,
+        queryId,
+        idempotencyKey: idempotencyKey ?? undefined,
+        requestHash
+      });
+      if (charged.replayed) {
+        // A retry of an answered request: the same answer, no second charge, no new noise.
+        const archived = await store.getArchive(charged.entry.queryId);
+        if (!archived)
+          throw new LomasError('CONFLICT', {
+            what: 'This idempotency key',
+            problem: 'it was charged but its answer was lost (the server stopped mid-query); send the query again with a new key'
+          });
+        return archived.release as ReleaseResponse;
+      }
+      // Charged. From here on every failure keeps the charge.
+      let release: ReleaseResponse;
+      try {
+        const exact = await cache.use(dataset, d => execute(planned.resolved, d));
+        release = { ...buildRelease(planned, exact, rng, 'release'), queryId };
+      } catch (err) {
+        logger.error({ err, queryId, dataset: dataset.name }, 'query failed after its charge');
+        if (err instanceof LomasError && err.code === 'CONNECTOR_FAILED') throw err;
+        throw new LomasError('INTERNAL');
+      }
+      const figures = await ledger.figures({
+        dataset: dataset.name,
+        user: who.user,
+        grant: grant.budget,
+        cap: dataset.cap,
+        accounting: dataset.accounting
+      });
+      release.budget = { dataset: dataset.name, accounting: dataset.accounting, ...figures };
+      await store.addArchive({
+        queryId,
+        user: who.user,
+        dataset: dataset.name,
+        at: now().toISOString(),
+        kind: 'release',
+        plan,
+        release,
+        cost: planned.display
+      });
+      return release;
+    }
+  };
+}

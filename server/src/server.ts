@@ -1,0 +1,82 @@
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { createApp } from './app';
+import { bootstrap } from './bootstrap';
+import type { Config } from './config';
+import { dummyRows } from './datasets/dummy';
+import { createAnalystService } from './domain/analyst';
+import { createQueryService } from './domain/queries';
+import { cryptoRng } from './dp';
+import { DatasetCache } from './engine';
+import { createMetrics } from './http/metrics';
+import { rateLimit } from './http/rateLimit';
+import { serviceRoutes } from './http/service';
+import { bodyGuard } from './http/validate';
+import { createLedger } from './ledger';
+import type { Logger } from './logger';
+import { adminRouter } from './routes/admin';
+import { openStore } from './store';
+
+export interface RunningServer {
+  url: string;
+  stop(): Promise<void>;
+}
+
+/** Assembles and starts the service: store → ledger → engine → domain → HTTP. */
+export async function startServer(config: Config, logger: Logger): Promise<RunningServer> {
+  const store = await openStore({ mongodbUri: config.mongodbUri, dataDir: config.dataDir });
+  const ledger = createLedger(store);
+  await bootstrap(store, ledger, config, logger);
+  const cache = new DatasetCache({
+    onLoad: (name, version, d) => logger.info({ dataset: name, version, rows: Number(d.rowCount), ms: Math.round(d.loadMs) }, 'dataset loaded')
+  });
+  const metrics = createMetrics();
+  let ready = true;
+  const analyst = createAnalystService({
+    store,
+    ledger,
+    dummyRows: async (name, rows, seed) => {
+      const d = await store.getDataset(name);
+      const columns = Object.keys(d!.metadata.columns);
+      return { columns, rows: dummyRows(d!.metadata, rows, seed) };
+    }
+  });
+  const queries = createQueryService({ store, ledger, cache, rng: cryptoRng(), logger });
+  const app = createApp({
+    config,
+    logger,
+    store,
+    analyst,
+    queries,
+    admin: adminRouter({ store, ledger }),
+    publicRoutes: serviceRoutes({
+      store,
+      logger,
+      metrics,
+      timing: { minLatencyMs: config.minLatencyMs, jitterMs: config.latencyJitterMs },
+      isReady: () => ready
+    }),
+    authenticated: [rateLimit({ perMinute: config.rateLimitPerMinute }), bodyGuard]
+  });
+  const server: Server = await new Promise((ok, fail) => {
+    const s = app.listen(config.port, config.host, () => ok(s));
+    s.once('error', fail);
+  });
+  const { port } = server.address() as AddressInfo;
+  const url = `http://${config.host}:${port}`;
+  logger.info({ url, store: store.kind }, `Lomas server ready on ${url}`);
+  return {
+    url,
+    async stop() {
+      ready = false;
+      const closed = new Promise<void>(ok => server.close(() => ok()));
+      server.closeIdleConnections();
+      // In-flight requests get a grace period; then the remaining connections are cut.
+      const timer = setTimeout(() => server.closeAllConnections(), 5000);
+      await closed;
+      clearTimeout(timer);
+      cache.close();
+      await store.close();
+    }
+  };
+}
