@@ -2,7 +2,7 @@ import { createCipheriv, createHash, randomFillSync } from 'node:crypto';
 
 /**
  * The only source of randomness of the DP engine. Production code uses {@link cryptoRng}; tests
- * may inject {@link seededRng}. Nothing else may produce random bits (Math.random is banned).
+ * may inject {@link seededRng}. Nothing else may produce random bits (the global Math PRNG is banned).
  */
 export interface Rng {
   /** Fills `bytes` with uniformly random bytes. */
