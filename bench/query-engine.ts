@@ -29,34 +29,101 @@ async function main(): Promise<void> {
   const [penguins, , flights] = demoDatasets();
   const cache = new DatasetCache();
   const rss0 = process.memoryUsage().rss;
-  const fref = { name: 'flights', version: 1, connector: flights.connector, metadata: flights.metadata };
+  const fref = {
+    name: 'flights',
+    version: 1,
+    connector: flights.connector,
+    metadata: flights.metadata
+  };
   const t0 = performance.now();
   await cache.load(fref);
   const loadMs = performance.now() - t0;
   const rss1 = process.memoryUsage().rss;
-  console.log(`flights-3m load: ${loadMs.toFixed(0)} ms; RSS ${(rss0 / 2 ** 20).toFixed(0)} → ${(rss1 / 2 ** 20).toFixed(0)} MiB`);
+  console.log(
+    `flights-3m load: ${loadMs.toFixed(0)} ms; RSS ${(rss0 / 2 ** 20).toFixed(0)} → ${(rss1 / 2 ** 20).toFixed(0)} MiB`
+  );
 
   const plans: [string, unknown][] = [
-    ['grouped mean (origin, 3376 public keys)', { groupby: { keys: ['origin'] }, aggregations: [{ op: 'mean', column: 'delay' }] }],
-    ['mean, filter distance > 1000', { steps: [{ op: 'filter', predicate: { kind: 'binary', op: '>', left: { kind: 'col', name: 'distance' }, right: { kind: 'lit', value: 1000 } } }], aggregations: [{ op: 'mean', column: 'delay' }] }],
-    ['grouped median (month)', { steps: [{ op: 'derive', columns: { month: { expr: { kind: 'call', fn: 'month', args: [{ kind: 'col', name: 'date' }] } } } }], groupby: { keys: ['month'] }, aggregations: [{ op: 'median', column: 'delay' }] }]
+    [
+      'grouped mean (origin, 3376 public keys)',
+      { groupby: { keys: ['origin'] }, aggregations: [{ op: 'mean', column: 'delay' }] }
+    ],
+    [
+      'mean, filter distance > 1000',
+      {
+        steps: [
+          {
+            op: 'filter',
+            predicate: {
+              kind: 'binary',
+              op: '>',
+              left: { kind: 'col', name: 'distance' },
+              right: { kind: 'lit', value: 1000 }
+            }
+          }
+        ],
+        aggregations: [{ op: 'mean', column: 'delay' }]
+      }
+    ],
+    [
+      'grouped median (month)',
+      {
+        steps: [
+          {
+            op: 'derive',
+            columns: {
+              month: { expr: { kind: 'call', fn: 'month', args: [{ kind: 'col', name: 'date' }] } }
+            }
+          }
+        ],
+        groupby: { keys: ['month'] },
+        aggregations: [{ op: 'median', column: 'delay' }]
+      }
+    ]
   ];
   for (const [label, p] of plans) {
-    const plan = validatePlan(parsePlan({ version: 1, dataset: 'flights', steps: [], budget: { epsilon: 1 }, ...(p as object) }), flights.metadata);
+    const plan = validatePlan(
+      parsePlan({
+        version: 1,
+        dataset: 'flights',
+        steps: [],
+        budget: { epsilon: 1 },
+        ...(p as object)
+      }),
+      flights.metadata
+    );
     const run = () => cache.use(fref, d => execute(plan, d));
     await run();
     const ts = await timeIt(20, run);
-    console.log(`flights-3m ${label}: p50 ${pct(ts, 0.5).toFixed(1)} ms, p95 ${pct(ts, 0.95).toFixed(1)} ms (validate+compile+execute, warm)`);
+    console.log(
+      `flights-3m ${label}: p50 ${pct(ts, 0.5).toFixed(1)} ms, p95 ${pct(ts, 0.95).toFixed(1)} ms (validate+compile+execute, warm)`
+    );
   }
   console.log(`RSS after queries: ${(process.memoryUsage().rss / 2 ** 20).toFixed(0)} MiB`);
 
-  const pref = { name: 'penguins', version: 1, connector: penguins.connector, metadata: penguins.metadata };
+  const pref = {
+    name: 'penguins',
+    version: 1,
+    connector: penguins.connector,
+    metadata: penguins.metadata
+  };
   const pt0 = performance.now();
   await cache.load(pref);
   console.log(`penguins load: ${(performance.now() - pt0).toFixed(0)} ms`);
-  const count = validatePlan(parsePlan({ version: 1, dataset: 'penguins', steps: [], aggregations: [{ op: 'count' }], budget: { epsilon: 1 } }), penguins.metadata);
+  const count = validatePlan(
+    parsePlan({
+      version: 1,
+      dataset: 'penguins',
+      steps: [],
+      aggregations: [{ op: 'count' }],
+      budget: { epsilon: 1 }
+    }),
+    penguins.metadata
+  );
   const ts = await timeIt(200, () => cache.use(pref, d => execute(count, d)));
-  console.log(`penguins count: p50 ${pct(ts, 0.5).toFixed(2)} ms, p95 ${pct(ts, 0.95).toFixed(2)} ms`);
+  console.log(
+    `penguins count: p50 ${pct(ts, 0.5).toFixed(2)} ms, p95 ${pct(ts, 0.95).toFixed(2)} ms`
+  );
   cache.close();
 }
 

@@ -27,7 +27,9 @@ export class SeededStream {
 
   nextUint32(): number {
     if (this.pos >= this.block.length) {
-      const h = createHash('sha256').update(`lomas-dummy\u0000${this.seed}\u0000${this.counter++}`).digest();
+      const h = createHash('sha256')
+        .update(`lomas-dummy\u0000${this.seed}\u0000${this.counter++}`)
+        .digest();
       this.block = new Uint32Array(h.buffer, h.byteOffset, 8);
       this.pos = 0;
     }
@@ -66,8 +68,13 @@ function numericRange(lower: number | undefined, upper: number | undefined): [nu
 export type DummyRow = Record<string, string | number | boolean | null>;
 
 /** `rows` synthetic rows for the metadata, reproducible per seed. */
-export function dummyRows(metadata: DatasetMetadata, rows: number, seed: number | string): DummyRow[] {
-  if (!Number.isSafeInteger(rows) || rows < 0) throw new RangeError('rows must be a non-negative integer');
+export function dummyRows(
+  metadata: DatasetMetadata,
+  rows: number,
+  seed: number | string
+): DummyRow[] {
+  if (!Number.isSafeInteger(rows) || rows < 0)
+    throw new RangeError('rows must be a non-negative integer');
   const rng = new SeededStream(String(seed));
   const cols = Object.entries(metadata.columns);
   const dtDefault: [number, number] = [Date.UTC(2000, 0, 1), Date.UTC(2030, 0, 1)];
@@ -95,7 +102,10 @@ export function dummyRows(metadata: DatasetMetadata, rows: number, seed: number 
           break;
         }
         case 'string':
-          v = c.categories && c.categories.length > 0 ? c.categories[rng.int(0, c.categories.length - 1)] : `${name}_${rng.int(0, 9)}`;
+          v =
+            c.categories && c.categories.length > 0
+              ? c.categories[rng.int(0, c.categories.length - 1)]
+              : `${name}_${rng.int(0, 9)}`;
           break;
         case 'boolean':
           v = rng.int(0, 1) === 1;
@@ -103,7 +113,10 @@ export function dummyRows(metadata: DatasetMetadata, rows: number, seed: number 
         case 'datetime': {
           const lo = c.lower !== undefined ? Date.parse(c.lower) : dtDefault[0];
           const hi = c.upper !== undefined ? Date.parse(c.upper) : dtDefault[1];
-          const ms = Number.isFinite(lo) && Number.isFinite(hi) && hi >= lo ? lo + Math.floor(rng.uniform() * (hi - lo)) : dtDefault[0];
+          const ms =
+            Number.isFinite(lo) && Number.isFinite(hi) && hi >= lo
+              ? lo + Math.floor(rng.uniform() * (hi - lo))
+              : dtDefault[0];
           v = new Date(ms).toISOString();
           break;
         }

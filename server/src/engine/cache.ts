@@ -83,7 +83,12 @@ export class DatasetCache {
       cur.retired = true;
       this.maybeClose(cur);
     }
-    const entry: Entry = { version: ref.version, users: 0, retired: false, loading: undefined as never };
+    const entry: Entry = {
+      version: ref.version,
+      users: 0,
+      retired: false,
+      loading: undefined as never
+    };
     entry.loading = this.doLoad(ref).then(
       d => {
         entry.loaded = d;

@@ -112,7 +112,8 @@ function appendOne(app: Appender, type: RawType, v: unknown): void {
     case 'VARCHAR':
       return app.appendVarchar(typeof v === 'string' ? v : String(v));
     case 'TIMESTAMP': {
-      const ms = v instanceof Date ? v.getTime() : typeof v === 'string' ? Date.parse(v) : Number(v);
+      const ms =
+        v instanceof Date ? v.getTime() : typeof v === 'string' ? Date.parse(v) : Number(v);
       if (!Number.isFinite(ms)) return app.appendNull();
       return app.appendTimestamp(timestampValue(BigInt(Math.round(ms)) * 1000n));
     }

@@ -49,7 +49,8 @@ export async function execute(plan: ResolvedPlan, d: LoadedDataset): Promise<Exa
     groups = [...observed.values()];
   } else {
     groups = [];
-    for (const key of product(g.values)) groups.push(observed.get(keyId(key)) ?? emptyGroup(key, plan.aggregations));
+    for (const key of product(g.values))
+      groups.push(observed.get(keyId(key)) ?? emptyGroup(key, plan.aggregations));
   }
   return {
     keys: g?.keys.map(k => k.name) ?? [],
@@ -92,7 +93,9 @@ function toBig(v: DuckDBValue): bigint {
 /** MAP(key → UBIGINT) to a JS map keyed by the map's key (number/boolean/string). */
 function mapOf(v: DuckDBValue): Map<unknown, bigint> {
   const out = new Map<unknown, bigint>();
-  if (v instanceof DuckDBMapValue) for (const e of v.entries) out.set(typeof e.key === 'bigint' ? Number(e.key) : e.key, toBig(e.value));
+  if (v instanceof DuckDBMapValue)
+    for (const e of v.entries)
+      out.set(typeof e.key === 'bigint' ? Number(e.key) : e.key, toBig(e.value));
   return out;
 }
 
@@ -105,14 +108,28 @@ function statsOf(
 ): ExactStats {
   switch (a.op) {
     case 'count':
-      return { op: 'count', count: layout.op === 'count' && layout.cols[0] !== undefined ? toBig(at(row, layout.cols[0])) : rows };
+      return {
+        op: 'count',
+        count:
+          layout.op === 'count' && layout.cols[0] !== undefined
+            ? toBig(at(row, layout.cols[0]))
+            : rows
+      };
     case 'sum':
     case 'mean':
     case 'variance':
     case 'stdev': {
       const [n, s, q] = layout.cols as [string, string, string];
       const count = toBig(at(row, n));
-      return { op: a.op, count, nulls: rows - count, sum: toBig(at(row, s)), sumSquares: toBig(at(row, q)), grid: a.grid, bounds: a.bounds };
+      return {
+        op: a.op,
+        count,
+        nulls: rows - count,
+        sum: toBig(at(row, s)),
+        sumSquares: toBig(at(row, q)),
+        grid: a.grid,
+        bounds: a.bounds
+      };
     }
     case 'quantile':
     case 'median': {
@@ -128,15 +145,33 @@ function statsOf(
         below.push(cum - (eq.get(c) ?? 0n));
         above.push(count - cum);
       }
-      return { op: a.op, count, nulls: rows - count, q: a.q, candidates: a.candidates, below, above };
+      return {
+        op: a.op,
+        count,
+        nulls: rows - count,
+        q: a.q,
+        candidates: a.candidates,
+        below,
+        above
+      };
     }
     case 'histogram': {
       const m = mapOf(at(row, (layout.cols as string[])[0]));
       let counts: bigint[];
       if (layout.op === 'histogram-edges') counts = layout.boundaries.map(b => m.get(b) ?? 0n);
-      else counts = Array.from({ length: (layout as { size: number }).size }, (_, i) => m.get(i + 1) ?? 0n);
+      else
+        counts = Array.from(
+          { length: (layout as { size: number }).size },
+          (_, i) => m.get(i + 1) ?? 0n
+        );
       const total = counts.reduce((x, y) => x + y, 0n);
-      return { op: 'histogram', edges: a.edges, categories: a.categories, counts, nulls: rows - total };
+      return {
+        op: 'histogram',
+        edges: a.edges,
+        categories: a.categories,
+        counts,
+        nulls: rows - total
+      };
     }
   }
 }
@@ -153,12 +188,34 @@ function emptyGroup(key: KeyValue[], aggs: RAggregation[]): GroupStats {
         case 'mean':
         case 'variance':
         case 'stdev':
-          return { op: a.op, count: 0n, nulls: 0n, sum: 0n, sumSquares: 0n, grid: a.grid, bounds: a.bounds };
+          return {
+            op: a.op,
+            count: 0n,
+            nulls: 0n,
+            sum: 0n,
+            sumSquares: 0n,
+            grid: a.grid,
+            bounds: a.bounds
+          };
         case 'quantile':
         case 'median':
-          return { op: a.op, count: 0n, nulls: 0n, q: a.q, candidates: a.candidates, below: a.candidates.map(() => 0n), above: a.candidates.map(() => 0n) };
+          return {
+            op: a.op,
+            count: 0n,
+            nulls: 0n,
+            q: a.q,
+            candidates: a.candidates,
+            below: a.candidates.map(() => 0n),
+            above: a.candidates.map(() => 0n)
+          };
         case 'histogram':
-          return { op: 'histogram', edges: a.edges, categories: a.categories, counts: (a.edges ? a.edges.slice(1) : a.categories ?? []).map(() => 0n), nulls: 0n };
+          return {
+            op: 'histogram',
+            edges: a.edges,
+            categories: a.categories,
+            counts: (a.edges ? a.edges.slice(1) : (a.categories ?? [])).map(() => 0n),
+            nulls: 0n
+          };
       }
     })
   };

@@ -30,18 +30,33 @@ export class Engine {
   }
 
   /** Exact statistics on the dummy dataset (rows, seed) of this dataset version: free, no private data. */
-  async executeDummy(ref: { name: string; version: number; metadata: DatasetMetadata }, plan: ResolvedPlan, rows: number, seed: number): Promise<ExactResult> {
+  async executeDummy(
+    ref: { name: string; version: number; metadata: DatasetMetadata },
+    plan: ResolvedPlan,
+    rows: number,
+    seed: number
+  ): Promise<ExactResult> {
     const id = JSON.stringify([ref.name, ref.version, rows, seed]);
     let p = this.dummies.get(id);
     if (!p) {
-      p = loadDataset({ kind: 'rows', rows: dummyRows(ref.metadata, rows, seed) }, ref.metadata, this.opts.instance);
+      p = loadDataset(
+        { kind: 'rows', rows: dummyRows(ref.metadata, rows, seed) },
+        ref.metadata,
+        this.opts.instance
+      );
       p.catch(() => this.dummies.delete(id));
       this.dummies.set(id, p);
       while (this.dummies.size > Engine.MAX_DUMMIES) {
-        const [oldest, old] = this.dummies.entries().next().value as [string, Promise<LoadedDataset>];
+        const [oldest, old] = this.dummies.entries().next().value as [
+          string,
+          Promise<LoadedDataset>
+        ];
         this.dummies.delete(oldest);
         // Let running queries on the evicted instance finish before closing it.
-        void old.then(d => setTimeout(() => d.close(), 30_000).unref(), () => undefined);
+        void old.then(
+          d => setTimeout(() => d.close(), 30_000).unref(),
+          () => undefined
+        );
       }
     }
     return execute(plan, await p);
@@ -49,7 +64,11 @@ export class Engine {
 
   close(): void {
     this.cache.close();
-    for (const p of this.dummies.values()) void p.then(d => d.close(), () => undefined);
+    for (const p of this.dummies.values())
+      void p.then(
+        d => d.close(),
+        () => undefined
+      );
     this.dummies.clear();
   }
 }

@@ -109,12 +109,20 @@ export function compile(plan: ResolvedPlan, storage: StorageInfo): CompiledQuery
   return { sql, params: p.values, types: p.types, layout, keyCount: keys.length };
 }
 
-function aggregation(a: RAggregation, i: number, p: Params, inner: string[], outer: string[]): AggLayout {
+function aggregation(
+  a: RAggregation,
+  i: number,
+  p: Params,
+  inner: string[],
+  outer: string[]
+): AggLayout {
   const v = `"__a${i}"`;
   const col = (name: string) => quoteIdent(name);
-  const finiteDouble = (name: string) => `(CASE WHEN isfinite(CAST(${col(name)} AS DOUBLE)) THEN CAST(${col(name)} AS DOUBLE) END)`;
+  const finiteDouble = (name: string) =>
+    `(CASE WHEN isfinite(CAST(${col(name)} AS DOUBLE)) THEN CAST(${col(name)} AS DOUBLE) END)`;
   // DuckDB's least/greatest SKIP NULLs (greatest(NULL, 1) = 1): keep NULL as NULL explicitly.
-  const clamp = (x: string, lo: string, hi: string) => `(CASE WHEN ${x} IS NOT NULL THEN least(greatest(${x}, ${lo}), ${hi}) END)`;
+  const clamp = (x: string, lo: string, hi: string) =>
+    `(CASE WHEN ${x} IS NOT NULL THEN least(greatest(${x}, ${lo}), ${hi}) END)`;
   switch (a.op) {
     case 'count':
       if (a.column === undefined) return { op: 'count', cols: [] };
@@ -127,14 +135,20 @@ function aggregation(a: RAggregation, i: number, p: Params, inner: string[], out
     case 'stdev': {
       const [L, U] = a.bounds;
       if (a.grid.exponent === 0 && a.type === 'int') {
-        inner.push(`${clamp(col(a.column), p.add(BigInt(L), BIGINT), p.add(BigInt(U), BIGINT))} AS ${v}`);
+        inner.push(
+          `${clamp(col(a.column), p.add(BigInt(L), BIGINT), p.add(BigInt(U), BIGINT))} AS ${v}`
+        );
       } else {
         const scale = p.add(2 ** -a.grid.exponent, DOUBLE);
         inner.push(
           `CAST(round(${clamp(finiteDouble(a.column), p.add(L, DOUBLE), p.add(U, DOUBLE))} * ${scale}) AS BIGINT) AS ${v}`
         );
       }
-      outer.push(`count(${v}) AS "__n${i}"`, `sum(${v}) AS "__s${i}"`, `sum(${v} * ${v}) AS "__q${i}"`);
+      outer.push(
+        `count(${v}) AS "__n${i}"`,
+        `sum(${v}) AS "__s${i}"`,
+        `sum(${v} * ${v}) AS "__q${i}"`
+      );
       return { op: 'moments', cols: [`__n${i}`, `__s${i}`, `__q${i}`] };
     }
     case 'quantile':
@@ -142,13 +156,19 @@ function aggregation(a: RAggregation, i: number, p: Params, inner: string[], out
       const [L, U] = a.bounds;
       inner.push(`${clamp(finiteDouble(a.column), p.add(L, DOUBLE), p.add(U, DOUBLE))} AS ${v}`);
       const cands = p.add(listValue(a.candidates), LIST(DOUBLE));
-      outer.push(`count(${v}) AS "__n${i}"`, `histogram(${v}, ${cands}) AS "__h${i}"`, `histogram_exact(${v}, ${cands}) AS "__e${i}"`);
+      outer.push(
+        `count(${v}) AS "__n${i}"`,
+        `histogram(${v}, ${cands}) AS "__h${i}"`,
+        `histogram_exact(${v}, ${cands}) AS "__e${i}"`
+      );
       return { op: 'quantile', cols: [`__n${i}`, `__h${i}`, `__e${i}`] };
     }
     case 'histogram': {
       if (a.edges) {
         const e = a.edges;
-        inner.push(`${clamp(finiteDouble(a.column), p.add(e[0], DOUBLE), p.add(e[e.length - 1], DOUBLE))} AS ${v}`);
+        inner.push(
+          `${clamp(finiteDouble(a.column), p.add(e[0], DOUBLE), p.add(e[e.length - 1], DOUBLE))} AS ${v}`
+        );
         const boundaries = e.slice(1);
         outer.push(`histogram(${v}, ${p.add(listValue(boundaries), LIST(DOUBLE))}) AS "__h${i}"`);
         return { op: 'histogram-edges', cols: [`__h${i}`], boundaries };
@@ -221,7 +241,8 @@ class ExprCompiler {
         );
       case 'cast': {
         const s = this.compile(e.arg);
-        if (e.type === 'int') return e.arg.type === 'int' ? s : `TRY_CAST(floor(CAST(${s} AS DOUBLE) + 0.5) AS BIGINT)`;
+        if (e.type === 'int')
+          return e.arg.type === 'int' ? s : `TRY_CAST(floor(CAST(${s} AS DOUBLE) + 0.5) AS BIGINT)`;
         if (e.type === 'float') return `TRY_CAST(${s} AS DOUBLE)`;
         return `CAST(${s} AS VARCHAR)`;
       }
@@ -229,7 +250,8 @@ class ExprCompiler {
   }
 
   private lit(value: KeyValue, type: ValueType): string {
-    if (type === 'datetime') return `TRY_CAST(${this.p.add(value === null ? null : String(value), VARCHAR)} AS TIMESTAMP)`;
+    if (type === 'datetime')
+      return `TRY_CAST(${this.p.add(value === null ? null : String(value), VARCHAR)} AS TIMESTAMP)`;
     if (value === null) return this.p.add(null, SQL_TYPE[type]);
     if (type === 'int') return this.p.add(BigInt(value as number), BIGINT);
     if (type === 'float') return this.p.add(Number(value), DOUBLE);

@@ -17,7 +17,12 @@ export function hasBounds(d: Domain): d is Domain & { lower: number; upper: numb
   return d.lower !== undefined && d.upper !== undefined;
 }
 
-export function bounded(lower: number | undefined, upper: number | undefined, nullable: boolean, intResult = false): Domain {
+export function bounded(
+  lower: number | undefined,
+  upper: number | undefined,
+  nullable: boolean,
+  intResult = false
+): Domain {
   let lo = finiteOrUndef(lower);
   let hi = finiteOrUndef(upper);
   if (intResult) {
@@ -36,7 +41,8 @@ export function unionDomains(a: Domain, b: Domain): Domain {
     out.lower = Math.min(a.lower, b.lower);
     out.upper = Math.max(a.upper, b.upper);
   }
-  if (a.categories && b.categories) out.categories = [...new Set([...a.categories, ...b.categories])];
+  if (a.categories && b.categories)
+    out.categories = [...new Set([...a.categories, ...b.categories])];
   return out;
 }
 
@@ -87,11 +93,18 @@ export function arithDomain(op: ArithOp, a: Domain, b: Domain, resultType: Value
 }
 
 export function negDomain(a: Domain, isInt: boolean): Domain {
-  return hasBounds(a) ? bounded(-a.upper, -a.lower, a.nullable, isInt) : { nullable: a.nullable || isInt };
+  return hasBounds(a)
+    ? bounded(-a.upper, -a.lower, a.nullable, isInt)
+    : { nullable: a.nullable || isInt };
 }
 
 /** Monotone non-decreasing function applied to an interval. */
-export function monotone(a: Domain, f: (x: number) => number, isInt: boolean, extraNull = false): Domain {
+export function monotone(
+  a: Domain,
+  f: (x: number) => number,
+  isInt: boolean,
+  extraNull = false
+): Domain {
   if (!hasBounds(a)) return { nullable: a.nullable || extraNull };
   return bounded(f(a.lower), f(a.upper), a.nullable || extraNull, isInt);
 }

@@ -32,7 +32,12 @@ function datePart(fn: string, lo: number, hi: number): FnSpec {
     domain: a => {
       const d = a[0].dom;
       if (fn === 'year' && hasBounds(d))
-        return bounded(new Date(d.lower).getUTCFullYear(), new Date(d.upper).getUTCFullYear(), d.nullable, true);
+        return bounded(
+          new Date(d.lower).getUTCFullYear(),
+          new Date(d.upper).getUTCFullYear(),
+          d.nullable,
+          true
+        );
       return bounded(lo, hi, d.nullable, true);
     },
     sql: a => `${fn}(${a[0]})`
@@ -79,7 +84,8 @@ export const FUNCTIONS: Record<FnName, FnSpec> = {
     check: numeric1(() => false),
     domain: a => {
       const d = a[0].dom;
-      if (hasBounds(d) && d.lower > 0) return bounded(Math.log(d.lower), Math.log(d.upper), d.nullable);
+      if (hasBounds(d) && d.lower > 0)
+        return bounded(Math.log(d.lower), Math.log(d.upper), d.nullable);
       return { nullable: true };
     },
     // ln(x ≤ 0) raises in DuckDB; it is NULL here.
@@ -94,27 +100,44 @@ export const FUNCTIONS: Record<FnName, FnSpec> = {
     check: numeric1(() => false),
     domain: a => {
       const d = a[0].dom;
-      if (hasBounds(d) && d.lower >= 0) return bounded(Math.sqrt(d.lower), Math.sqrt(d.upper), d.nullable);
-      return hasBounds(d) && d.upper >= 0 ? bounded(0, Math.sqrt(d.upper), true) : { nullable: true };
+      if (hasBounds(d) && d.lower >= 0)
+        return bounded(Math.sqrt(d.lower), Math.sqrt(d.upper), d.nullable);
+      return hasBounds(d) && d.upper >= 0
+        ? bounded(0, Math.sqrt(d.upper), true)
+        : { nullable: true };
     },
     sql: a => `(CASE WHEN ${asDouble(a[0])} >= 0 THEN sqrt(${asDouble(a[0])}) END)`
   },
   min: {
-    check: a => (a.every(x => isNum(x.type)) ? (a.every(x => x.type === 'int') ? 'int' : 'float') : 'numbers'),
+    check: a =>
+      a.every(x => isNum(x.type)) ? (a.every(x => x.type === 'int') ? 'int' : 'float') : 'numbers',
     domain: (a, t) =>
       a.every(x => hasBounds(x.dom))
-        ? bounded(Math.min(...a.map(x => x.dom.lower!)), Math.min(...a.map(x => x.dom.upper!)), anyNull(a), t === 'int')
+        ? bounded(
+            Math.min(...a.map(x => x.dom.lower!)),
+            Math.min(...a.map(x => x.dom.upper!)),
+            anyNull(a),
+            t === 'int'
+          )
         : { nullable: anyNull(a) },
     // JS Math.min is NaN/null-propagating; SQL least() skips NULLs — we propagate NULL like JS.
-    sql: a => `(CASE WHEN ${a.map(x => `${x} IS NULL`).join(' OR ')} THEN NULL ELSE least(${a.join(', ')}) END)`
+    sql: a =>
+      `(CASE WHEN ${a.map(x => `${x} IS NULL`).join(' OR ')} THEN NULL ELSE least(${a.join(', ')}) END)`
   },
   max: {
-    check: a => (a.every(x => isNum(x.type)) ? (a.every(x => x.type === 'int') ? 'int' : 'float') : 'numbers'),
+    check: a =>
+      a.every(x => isNum(x.type)) ? (a.every(x => x.type === 'int') ? 'int' : 'float') : 'numbers',
     domain: (a, t) =>
       a.every(x => hasBounds(x.dom))
-        ? bounded(Math.max(...a.map(x => x.dom.lower!)), Math.max(...a.map(x => x.dom.upper!)), anyNull(a), t === 'int')
+        ? bounded(
+            Math.max(...a.map(x => x.dom.lower!)),
+            Math.max(...a.map(x => x.dom.upper!)),
+            anyNull(a),
+            t === 'int'
+          )
         : { nullable: anyNull(a) },
-    sql: a => `(CASE WHEN ${a.map(x => `${x} IS NULL`).join(' OR ')} THEN NULL ELSE greatest(${a.join(', ')}) END)`
+    sql: a =>
+      `(CASE WHEN ${a.map(x => `${x} IS NULL`).join(' OR ')} THEN NULL ELSE greatest(${a.join(', ')}) END)`
   },
   startsWith: stringTest('starts_with'),
   endsWith: stringTest('ends_with'),
@@ -123,7 +146,9 @@ export const FUNCTIONS: Record<FnName, FnSpec> = {
     check: a => (a[0].type === 'string' ? 'string' : 'a string'),
     domain: a => {
       const c = a[0].dom.categories;
-      return c ? { nullable: a[0].dom.nullable, categories: [...new Set(c.map(s => s.toLowerCase()))] } : { nullable: a[0].dom.nullable };
+      return c
+        ? { nullable: a[0].dom.nullable, categories: [...new Set(c.map(s => s.toLowerCase()))] }
+        : { nullable: a[0].dom.nullable };
     },
     sql: a => `lower(CAST(${a[0]} AS VARCHAR))`
   },
@@ -131,7 +156,9 @@ export const FUNCTIONS: Record<FnName, FnSpec> = {
     check: a => (a[0].type === 'string' ? 'string' : 'a string'),
     domain: a => {
       const c = a[0].dom.categories;
-      return c ? { nullable: a[0].dom.nullable, categories: [...new Set(c.map(s => s.toUpperCase()))] } : { nullable: a[0].dom.nullable };
+      return c
+        ? { nullable: a[0].dom.nullable, categories: [...new Set(c.map(s => s.toUpperCase()))] }
+        : { nullable: a[0].dom.nullable };
     },
     sql: a => `upper(CAST(${a[0]} AS VARCHAR))`
   },

@@ -26,7 +26,11 @@ export function gridFor(bounds: [number, number], type: ValueType): FixedPointGr
   while (M * 2 ** -e > 2 ** SCALED_BITS) e++;
   const scale = 2 ** -e;
   // round() is monotone, so every round(clamp(x)·scale) lies between these (floor/ceil are safe).
-  return { exponent: e, lowerScaled: BigInt(Math.floor(L * scale)), upperScaled: BigInt(Math.ceil(U * scale)) };
+  return {
+    exponent: e,
+    lowerScaled: BigInt(Math.floor(L * scale)),
+    upperScaled: BigInt(Math.ceil(U * scale))
+  };
 }
 
 /** The smallest of 1, 2, 2.5, 5 × 10^k that is ≥ x. */
@@ -41,7 +45,11 @@ function niceStep(x: number): number {
  * at most `m` of them; else L, U and the multiples of a "nice" step (1, 2, 2.5 or 5 × 10^k) in
  * between, at most m in all (strictly increasing).
  */
-export function quantileCandidates(bounds: [number, number], type: ValueType, m: number = LIMITS.defaultQuantileCandidates): number[] {
+export function quantileCandidates(
+  bounds: [number, number],
+  type: ValueType,
+  m: number = LIMITS.defaultQuantileCandidates
+): number[] {
   const [L, U] = bounds;
   if (L === U) return [L];
   if (type === 'int' && Number.isInteger(L) && Number.isInteger(U) && U - L + 1 <= m) {

@@ -96,7 +96,8 @@ export interface FixedPointGrid {
   upperScaled: bigint;
 }
 
-export type AggOp = 'count' | 'sum' | 'mean' | 'variance' | 'stdev' | 'quantile' | 'median' | 'histogram';
+export type AggOp =
+  'count' | 'sum' | 'mean' | 'variance' | 'stdev' | 'quantile' | 'median' | 'histogram';
 
 interface RAggBase {
   /** Position in plan.aggregations. */

@@ -51,7 +51,9 @@ function metaDomain(c: DatasetMetadata['columns'][string]): Domain {
     case 'float':
       return bounded(c.lower, c.upper, c.nullable, c.type === 'int');
     case 'string':
-      return c.categories ? { categories: [...new Set(c.categories)], nullable: c.nullable } : { nullable: c.nullable };
+      return c.categories
+        ? { categories: [...new Set(c.categories)], nullable: c.nullable }
+        : { nullable: c.nullable };
     case 'boolean':
       return { nullable: c.nullable };
     case 'datetime': {
@@ -107,14 +109,19 @@ class Validator {
     const plan = this.plan;
     if (plan.steps.length > LIMITS.maxSteps) throw invalid(`more than ${LIMITS.maxSteps} steps`);
     let scope: Scope = new Map();
-    for (const [name, c] of Object.entries(this.meta.columns)) scope.set(name, { name, type: c.type, dom: metaDomain(c) });
+    for (const [name, c] of Object.entries(this.meta.columns))
+      scope.set(name, { name, type: c.type, dom: metaDomain(c) });
 
     const steps: RStep[] = [];
     for (const s of plan.steps) {
       if (s.op === 'filter') {
         const p = this.expr(s.predicate, scope);
         if (p.type !== 'boolean')
-          throw mismatch(clip(show(s.predicate)), p.type, 'a boolean (a filter keeps rows where it is true)');
+          throw mismatch(
+            clip(show(s.predicate)),
+            p.type,
+            'a boolean (a filter keeps rows where it is true)'
+          );
         steps.push({ kind: 'filter', predicate: p });
       } else if (s.op === 'select') {
         const next: Scope = new Map();
@@ -135,10 +142,23 @@ class Validator {
     }
 
     const groupBy = this.groupBy(scope);
-    if (plan.aggregations.length > LIMITS.maxAggregations) throw invalid(`more than ${LIMITS.maxAggregations} aggregations`);
+    if (plan.aggregations.length > LIMITS.maxAggregations)
+      throw invalid(`more than ${LIMITS.maxAggregations} aggregations`);
     const aggregations = plan.aggregations.map((a, i) => this.aggregation(a, i, scope));
-    const groupCount = groupBy?.mode === 'public' ? groupBy.values.reduce((n, v) => n * v.length, 1) : groupBy ? null : 1;
-    return { dataset: plan.dataset, steps, groupBy, aggregations, columns: [...scope.values()], groupCount };
+    const groupCount =
+      groupBy?.mode === 'public'
+        ? groupBy.values.reduce((n, v) => n * v.length, 1)
+        : groupBy
+          ? null
+          : 1;
+    return {
+      dataset: plan.dataset,
+      steps,
+      groupBy,
+      aggregations,
+      columns: [...scope.values()],
+      groupCount
+    };
   }
 
   private column(name: string, scope: Scope): ColumnInfo {
@@ -157,17 +177,20 @@ class Validator {
     let e = this.expr(d.expr, scope);
     if (d.type && d.type !== e.type) {
       if ((isNum(d.type) && isNum(e.type)) || d.type === 'string') e = castNode(e, d.type);
-      else throw mismatch(name, e.type, d.type, `Declare type "${e.type}" or change the expression.`);
+      else
+        throw mismatch(name, e.type, d.type, `Declare type "${e.type}" or change the expression.`);
     }
     if (d.lower !== undefined || d.upper !== undefined) {
-      if (!isNum(e.type)) throw mismatch(name, e.type, 'a number (lower/upper only apply to numbers)');
+      if (!isNum(e.type))
+        throw mismatch(name, e.type, 'a number (lower/upper only apply to numbers)');
       // Declared bounds are public claims; they are enforced by clamping, so they are true.
       const lo = d.lower ?? e.dom.lower;
       const hi = d.upper ?? e.dom.upper;
       e = clampNode(e, lo, hi);
     }
     if (d.categories !== undefined) {
-      if (e.type !== 'string') throw mismatch(name, e.type, 'a string (categories only apply to strings)');
+      if (e.type !== 'string')
+        throw mismatch(name, e.type, 'a string (categories only apply to strings)');
       e = categoriesNode(e, d.categories);
     }
     return e;
@@ -179,7 +202,10 @@ class Validator {
 
   private expr(e: Expr, scope: Scope, depth = 0): RExpr {
     if (depth > LIMITS.maxExprDepth)
-      throw new LomasError('UNSUPPORTED_EXPRESSION', { problem: `it is nested deeper than ${LIMITS.maxExprDepth} levels`, fix: 'Split it into several steps.' });
+      throw new LomasError('UNSUPPORTED_EXPRESSION', {
+        problem: `it is nested deeper than ${LIMITS.maxExprDepth} levels`,
+        fix: 'Split it into several steps.'
+      });
     const sub = (x: Expr) => this.expr(x, scope, depth + 1);
     switch (e.kind) {
       case 'col': {
@@ -212,18 +238,35 @@ class Validator {
               op === '+' ? 'String concatenation is not supported in queries.' : undefined
             );
           }
-          const type: ValueType = op === '/' ? 'float' : l.type === 'int' && r.type === 'int' ? 'int' : 'float';
-          return { k: 'arith', op, left: l, right: r, type, dom: arithDomain(op, l.dom, r.dom, type) };
+          const type: ValueType =
+            op === '/' ? 'float' : l.type === 'int' && r.type === 'int' ? 'int' : 'float';
+          return {
+            k: 'arith',
+            op,
+            left: l,
+            right: r,
+            type,
+            dom: arithDomain(op, l.dom, r.dom, type)
+          };
         }
         // Comparisons: datetime columns compare with ISO date strings.
         [l, r] = coerceDatetime(l, r, show(e));
         const ok =
           (isNum(l.type) && isNum(r.type)) ||
-          (l.type === r.type && (l.type === 'string' || l.type === 'boolean' || l.type === 'datetime'));
-        if (!ok) throw mismatch(clip(show(e)), `${l.type} ${op} ${r.type}`, 'operands of the same type');
+          (l.type === r.type &&
+            (l.type === 'string' || l.type === 'boolean' || l.type === 'datetime'));
+        if (!ok)
+          throw mismatch(clip(show(e)), `${l.type} ${op} ${r.type}`, 'operands of the same type');
         if ((op === '<' || op === '<=' || op === '>' || op === '>=') && l.type === 'boolean')
           throw mismatch(clip(show(e)), 'boolean', `an ordered type for ${op}`);
-        return { k: 'cmp', op, left: l, right: r, type: 'boolean', dom: { nullable: l.dom.nullable || r.dom.nullable } };
+        return {
+          k: 'cmp',
+          op,
+          left: l,
+          right: r,
+          type: 'boolean',
+          dom: { nullable: l.dom.nullable || r.dom.nullable }
+        };
       }
       case 'logical': {
         const l = sub(e.left);
@@ -232,7 +275,8 @@ class Validator {
           [l, e.left],
           [r, e.right]
         ] as const)
-          if (x.type !== 'boolean') throw mismatch(clip(show(src)), x.type, `a boolean for ${e.op}`);
+          if (x.type !== 'boolean')
+            throw mismatch(clip(show(src)), x.type, `a boolean for ${e.op}`);
         return {
           k: 'logic',
           op: e.op === '&&' ? 'and' : 'or',
@@ -262,7 +306,10 @@ class Validator {
       case 'call': {
         const args = e.args.map(sub);
         const spec = FUNCTIONS[e.fn];
-        if (!spec) throw new LomasError('UNSUPPORTED_EXPRESSION', { problem: `unknown function ${String(e.fn)}` });
+        if (!spec)
+          throw new LomasError('UNSUPPORTED_EXPRESSION', {
+            problem: `unknown function ${String(e.fn)}`
+          });
         const fixed = args;
         const type = spec.check(fixed);
         if (!type.match(/^(int|float|string|boolean|datetime)$/))
@@ -283,12 +330,27 @@ class Validator {
     const keys = g.keys.map(k => {
       const c = this.column(k, scope);
       if (c.type === 'float')
-        throw mismatch(k, 'float', 'an int, string or boolean group key', `Derive a binned key, e.g. floor(${k} / 10).`);
+        throw mismatch(
+          k,
+          'float',
+          'an int, string or boolean group key',
+          `Derive a binned key, e.g. floor(${k} / 10).`
+        );
       if (c.type === 'datetime')
-        throw mismatch(k, 'datetime', 'an int, string or boolean group key', `Derive a key with year(${k}), month(${k}) or weekday(${k}).`);
+        throw mismatch(
+          k,
+          'datetime',
+          'an int, string or boolean group key',
+          `Derive a key with year(${k}), month(${k}) or weekday(${k}).`
+        );
       return c;
     });
-    if (g.discover) return { mode: 'discover', keys: keys.map(c => ({ name: c.name, type: c.type })), delta: g.discover.delta };
+    if (g.discover)
+      return {
+        mode: 'discover',
+        keys: keys.map(c => ({ name: c.name, type: c.type })),
+        delta: g.discover.delta
+      };
 
     const values: KeyValue[][] = keys.map(c => {
       const explicit = g.values?.[c.name];
@@ -304,7 +366,10 @@ class Validator {
     });
     const groups = values.reduce((n, v) => n * v.length, 1);
     if (groups > LIMITS.maxGroups)
-      throw invalid(`the group-by makes ${groups} groups, above the limit of ${LIMITS.maxGroups}`, 'Group by fewer keys or list fewer values.');
+      throw invalid(
+        `the group-by makes ${groups} groups, above the limit of ${LIMITS.maxGroups}`,
+        'Group by fewer keys or list fewer values.'
+      );
     return { mode: 'public', keys: keys.map(c => ({ name: c.name, type: c.type })), values };
   }
 
@@ -314,7 +379,13 @@ class Validator {
       (c.type === 'string' && typeof v === 'string') ||
       (c.type === 'boolean' && typeof v === 'boolean') ||
       (c.type === 'int' && typeof v === 'number' && Number.isSafeInteger(v));
-    if (!ok) throw mismatch(c.name, c.type, `key values of type ${c.type}`, `The value ${JSON.stringify(v)} does not fit.`);
+    if (!ok)
+      throw mismatch(
+        c.name,
+        c.type,
+        `key values of type ${c.type}`,
+        `The value ${JSON.stringify(v)} does not fit.`
+      );
     return v;
   }
 
@@ -332,11 +403,25 @@ class Validator {
     const c = this.column(a.column!, scope);
     if (a.op === 'histogram') {
       if (a.bins) {
-        if (!isNum(c.type)) throw mismatch(c.name, c.type, 'a number for a histogram with bins', 'Omit bins for categorical columns.');
-        if (a.bins.length - 1 > LIMITS.maxHistogramBins) throw invalid(`more than ${LIMITS.maxHistogramBins} bins`);
+        if (!isNum(c.type))
+          throw mismatch(
+            c.name,
+            c.type,
+            'a number for a histogram with bins',
+            'Omit bins for categorical columns.'
+          );
+        if (a.bins.length - 1 > LIMITS.maxHistogramBins)
+          throw invalid(`more than ${LIMITS.maxHistogramBins} bins`);
         return { ...base, op: 'histogram', column: c.name, type: c.type, edges: [...a.bins] };
       }
-      if (c.type === 'boolean') return { ...base, op: 'histogram', column: c.name, type: c.type, categories: [false, true] };
+      if (c.type === 'boolean')
+        return {
+          ...base,
+          op: 'histogram',
+          column: c.name,
+          type: c.type,
+          categories: [false, true]
+        };
       if (c.type === 'string') {
         if (!c.dom.categories)
           throw new LomasError('PRIVACY_RULE', {
@@ -344,21 +429,47 @@ class Validator {
             why: `"${c.name}" has no public list of categories, and a histogram would reveal which values occur in the data.`,
             fix: `Derive a column with declared categories, e.g. derive({ k: { expr: ..., categories: ["a", "b"] } }), or group by it with private key discovery.`
           });
-        return { ...base, op: 'histogram', column: c.name, type: c.type, categories: [...c.dom.categories] };
+        return {
+          ...base,
+          op: 'histogram',
+          column: c.name,
+          type: c.type,
+          categories: [...c.dom.categories]
+        };
       }
-      throw invalid(`a histogram of the numeric column "${c.name}" needs bin edges`, `Give { bins: [${hasBounds(c.dom) ? `${c.dom.lower}, …, ${c.dom.upper}` : '0, 10, 20, 30'}] }.`);
+      throw invalid(
+        `a histogram of the numeric column "${c.name}" needs bin edges`,
+        `Give { bins: [${hasBounds(c.dom) ? `${c.dom.lower}, …, ${c.dom.upper}` : '0, 10, 20, 30'}] }.`
+      );
     }
     if (!isNum(c.type)) throw mismatch(c.name, c.type, `a number for ${a.op}`);
     const bounds = this.bounds(a, c);
     if (a.op === 'quantile' || a.op === 'median') {
       const q = a.op === 'median' ? [0.5] : [a.q!];
-      return { ...base, op: a.op, column: c.name, type: c.type, bounds, q, candidates: quantileCandidates(bounds, c.type) };
+      return {
+        ...base,
+        op: a.op,
+        column: c.name,
+        type: c.type,
+        bounds,
+        q,
+        candidates: quantileCandidates(bounds, c.type)
+      };
     }
-    return { ...base, op: a.op, column: c.name, type: c.type, bounds, grid: gridFor(bounds, c.type) };
+    return {
+      ...base,
+      op: a.op,
+      column: c.name,
+      type: c.type,
+      bounds,
+      grid: gridFor(bounds, c.type)
+    };
   }
 
   private bounds(a: Aggregation, c: ColumnInfo): [number, number] {
-    const pub: [number, number] | undefined = hasBounds(c.dom) ? [c.dom.lower, c.dom.upper] : undefined;
+    const pub: [number, number] | undefined = hasBounds(c.dom)
+      ? [c.dom.lower, c.dom.upper]
+      : undefined;
     const b = intersect(a.bounds, pub);
     if (b === 'empty')
       throw invalid(
@@ -380,12 +491,14 @@ class Validator {
 // -------------------------------------------------------------------------------------------------
 
 function litNode(value: Scalar): RExpr {
-  if (value === null) return { k: 'lit', value: null, type: 'string', dom: { nullable: true, categories: [] } };
+  if (value === null)
+    return { k: 'lit', value: null, type: 'string', dom: { nullable: true, categories: [] } };
   if (typeof value === 'number') {
     const type: ValueType = Number.isSafeInteger(value) ? 'int' : 'float';
     return { k: 'lit', value, type, dom: { lower: value, upper: value, nullable: false } };
   }
-  if (typeof value === 'boolean') return { k: 'lit', value, type: 'boolean', dom: { nullable: false } };
+  if (typeof value === 'boolean')
+    return { k: 'lit', value, type: 'boolean', dom: { nullable: false } };
   return { k: 'lit', value, type: 'string', dom: { nullable: false, categories: [value] } };
 }
 
@@ -403,8 +516,17 @@ function coerceDatetime(l: RExpr, r: RExpr, where: string): [RExpr, RExpr] {
     if (x.k === 'lit' && typeof x.value === 'string') {
       const ms = Date.parse(x.value);
       if (!/^\d{4}-\d{2}-\d{2}([T ][\d:.]+Z?)?$/.test(x.value) || !Number.isFinite(ms))
-        throw mismatch(clip(where), 'string', 'an ISO date such as "2001-03-01" or "2001-03-01T12:00:00"');
-      return { k: 'lit', value: x.value, type: 'datetime', dom: { lower: ms, upper: ms, nullable: false } };
+        throw mismatch(
+          clip(where),
+          'string',
+          'an ISO date such as "2001-03-01" or "2001-03-01T12:00:00"'
+        );
+      return {
+        k: 'lit',
+        value: x.value,
+        type: 'datetime',
+        dom: { lower: ms, upper: ms, nullable: false }
+      };
     }
     return x;
   };
@@ -434,12 +556,34 @@ function clampNode(e: RExpr, lo: number | undefined, hi: number | undefined): RE
   let out = e;
   const isInt = e.type === 'int';
   if (lo !== undefined) {
-    const l: RExpr = { k: 'lit', value: lo, type: Number.isSafeInteger(lo) ? 'int' : 'float', dom: { lower: lo, upper: lo, nullable: false } };
-    out = { k: 'call', fn: 'max', args: [out, l], type: isInt && l.type === 'int' ? 'int' : 'float', dom: FUNCTIONS.max.domain([out, l], 'float') };
+    const l: RExpr = {
+      k: 'lit',
+      value: lo,
+      type: Number.isSafeInteger(lo) ? 'int' : 'float',
+      dom: { lower: lo, upper: lo, nullable: false }
+    };
+    out = {
+      k: 'call',
+      fn: 'max',
+      args: [out, l],
+      type: isInt && l.type === 'int' ? 'int' : 'float',
+      dom: FUNCTIONS.max.domain([out, l], 'float')
+    };
   }
   if (hi !== undefined) {
-    const h: RExpr = { k: 'lit', value: hi, type: Number.isSafeInteger(hi) ? 'int' : 'float', dom: { lower: hi, upper: hi, nullable: false } };
-    out = { k: 'call', fn: 'min', args: [out, h], type: out.type === 'int' && h.type === 'int' ? 'int' : 'float', dom: FUNCTIONS.min.domain([out, h], 'float') };
+    const h: RExpr = {
+      k: 'lit',
+      value: hi,
+      type: Number.isSafeInteger(hi) ? 'int' : 'float',
+      dom: { lower: hi, upper: hi, nullable: false }
+    };
+    out = {
+      k: 'call',
+      fn: 'min',
+      args: [out, h],
+      type: out.type === 'int' && h.type === 'int' ? 'int' : 'float',
+      dom: FUNCTIONS.min.domain([out, h], 'float')
+    };
   }
   // The declared bounds hold after clamping, whatever was inferred.
   const dom: Domain = { ...out.dom, nullable: e.dom.nullable };
@@ -468,7 +612,14 @@ function categoriesNode(e: RExpr, categories: string[]): RExpr {
     dom: { nullable: e.dom.nullable }
   };
   const nul: RExpr = { k: 'lit', value: null, type: 'string', dom: { nullable: true } };
-  return { k: 'cond', test, then: e, else: nul, type: 'string', dom: { categories: cats, nullable: true } };
+  return {
+    k: 'cond',
+    test,
+    then: e,
+    else: nul,
+    type: 'string',
+    dom: { categories: cats, nullable: true }
+  };
 }
 
 /** The public value set of a key column, or null when it has none. */

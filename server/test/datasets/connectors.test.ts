@@ -13,7 +13,13 @@ import { meta } from '../engine/helpers';
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const S3rver = require('s3rver');
 
-const M = meta({ columns: { id: { type: 'int' }, name: { type: 'string', categories: ['x', 'y'] }, score: { type: 'float', lower: 0, upper: 1, nullable: true } } });
+const M = meta({
+  columns: {
+    id: { type: 'int' },
+    name: { type: 'string', categories: ['x', 'y'] },
+    score: { type: 'float', lower: 0, upper: 1, nullable: true }
+  }
+});
 const CSV = 'id,name,score\n1,x,0.5\n2,y,\n3,z,0.25\n';
 const dir = mkdtempSync(join(tmpdir(), 'lomas-conn-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -40,26 +46,53 @@ const EXPECTED = [
 describe('file connector: csv, json, parquet, arrow', () => {
   beforeAll(async () => {
     writeFileSync(join(dir, 'd.csv'), CSV);
-    writeFileSync(join(dir, 'd.json'), JSON.stringify([{ id: 1, name: 'x', score: 0.5 }, { id: 2, name: 'y', score: null }, { id: 3, name: 'z', score: 0.25 }]));
+    writeFileSync(
+      join(dir, 'd.json'),
+      JSON.stringify([
+        { id: 1, name: 'x', score: 0.5 },
+        { id: 2, name: 'y', score: null },
+        { id: 3, name: 'z', score: 0.25 }
+      ])
+    );
     const c = await (await DuckDBInstance.create(':memory:')).connect();
-    await c.run(`COPY (SELECT * FROM read_csv($1)) TO '${join(dir, 'd.parquet')}' (FORMAT parquet)`, [join(dir, 'd.csv')]);
+    await c.run(
+      `COPY (SELECT * FROM read_csv($1)) TO '${join(dir, 'd.parquet')}' (FORMAT parquet)`,
+      [join(dir, 'd.csv')]
+    );
     c.closeSync();
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const fl = require('@uwdata/flechette');
-    const t = fl.tableFromArrays({ id: [1, 2, 3], name: ['x', 'y', 'z'], score: [0.5, null, 0.25] });
+    const t = fl.tableFromArrays({
+      id: [1, 2, 3],
+      name: ['x', 'y', 'z'],
+      score: [0.5, null, 0.25]
+    });
     writeFileSync(join(dir, 'd.arrow'), fl.tableToIPC(t, { format: 'file' }));
   });
   test.each(['csv', 'json', 'parquet', 'arrow'])('%s', async format => {
-    expect(await rowsOf({ kind: 'file', path: join(dir, `d.${format}`), format })).toEqual(EXPECTED);
+    expect(await rowsOf({ kind: 'file', path: join(dir, `d.${format}`), format })).toEqual(
+      EXPECTED
+    );
   });
   test('renamed source columns and missing columns', async () => {
     writeFileSync(join(dir, 'r.csv'), 'Id Number,Name (full),score\n1,x,0.5\n2,y,\n3,z,0.25\n');
-    expect(await rowsOf({ kind: 'file', path: join(dir, 'r.csv'), format: 'csv', columns: { id: 'Id Number', name: 'Name (full)' } })).toEqual(EXPECTED);
-    await expect(rowsOf({ kind: 'file', path: join(dir, 'r.csv'), format: 'csv' })).rejects.toThrow(/column "id"/);
+    expect(
+      await rowsOf({
+        kind: 'file',
+        path: join(dir, 'r.csv'),
+        format: 'csv',
+        columns: { id: 'Id Number', name: 'Name (full)' }
+      })
+    ).toEqual(EXPECTED);
+    await expect(rowsOf({ kind: 'file', path: join(dir, 'r.csv'), format: 'csv' })).rejects.toThrow(
+      /column "id"/
+    );
   });
   test('invalid settings and missing files are connector errors', async () => {
     expect(() => parseConnector({ kind: 'ftp', url: 'x' })).toThrow(ConnectorError);
-    await expect(openSource({ kind: 'file', path: join(dir, 'nope.csv'), format: 'csv' })).rejects.toThrow(ConnectorError);
+    await expect(
+      openSource({ kind: 'file', path: join(dir, 'nope.csv'), format: 'csv' })
+    ).rejects.toThrow(ConnectorError);
   });
 });
 
@@ -87,15 +120,26 @@ describe('http connector (loopback server)', () => {
 
   test('downloads to a temp file, loads, removes the file', async () => {
     const tmp = mkdtempSync(join(dir, 'dl-'));
-    expect(await rowsOf({ kind: 'http', url: `${base}/d.csv`, format: 'csv' }, { tmpDir: tmp })).toEqual(EXPECTED);
+    expect(
+      await rowsOf({ kind: 'http', url: `${base}/d.csv`, format: 'csv' }, { tmpDir: tmp })
+    ).toEqual(EXPECTED);
     expect(readdirSync(tmp)).toEqual([]);
   });
   test('size limit and HTTP errors', async () => {
     const tmp = mkdtempSync(join(dir, 'dl-'));
-    await expect(openSource({ kind: 'http', url: `${base}/big`, format: 'csv', maxBytes: 5000 }, { tmpDir: tmp })).rejects.toThrow(/limit/);
+    await expect(
+      openSource(
+        { kind: 'http', url: `${base}/big`, format: 'csv', maxBytes: 5000 },
+        { tmpDir: tmp }
+      )
+    ).rejects.toThrow(/limit/);
     expect(readdirSync(tmp)).toEqual([]);
-    await expect(openSource({ kind: 'http', url: `${base}/missing`, format: 'csv' })).rejects.toThrow(/404/);
-    expect(() => parseConnector({ kind: 'http', url: 'file:///etc/passwd', format: 'csv' })).toThrow(ConnectorError);
+    await expect(
+      openSource({ kind: 'http', url: `${base}/missing`, format: 'csv' })
+    ).rejects.toThrow(/404/);
+    expect(() =>
+      parseConnector({ kind: 'http', url: 'file:///etc/passwd', format: 'csv' })
+    ).toThrow(ConnectorError);
   });
 });
 
@@ -105,27 +149,65 @@ describe('s3 connector (real s3rver on loopback)', () => {
   // A fresh object each time: the AWS SDK adds bookkeeping keys to credential objects it is given.
   const creds = () => ({ accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' });
   beforeAll(async () => {
-    s3rver = new S3rver({ port: 0, address: '127.0.0.1', silent: true, directory: mkdtempSync(join(dir, 's3-')) });
+    s3rver = new S3rver({
+      port: 0,
+      address: '127.0.0.1',
+      silent: true,
+      directory: mkdtempSync(join(dir, 's3-'))
+    });
     const addr = await s3rver.run();
     endpoint = `http://127.0.0.1:${addr.port}`;
-    const client = new S3Client({ region: 'us-east-1', endpoint, forcePathStyle: true, credentials: creds() });
+    const client = new S3Client({
+      region: 'us-east-1',
+      endpoint,
+      forcePathStyle: true,
+      credentials: creds()
+    });
     await client.send(new CreateBucketCommand({ Bucket: 'private-data' }));
-    await client.send(new PutObjectCommand({ Bucket: 'private-data', Key: 'dir/d.csv', Body: CSV }));
+    await client.send(
+      new PutObjectCommand({ Bucket: 'private-data', Key: 'dir/d.csv', Body: CSV })
+    );
     client.destroy();
   });
   afterAll(() => s3rver.close());
 
   test('GetObject to a temp file, explicit credentials', async () => {
-    expect(await rowsOf({ kind: 's3', bucket: 'private-data', key: 'dir/d.csv', region: 'us-east-1', endpoint, forcePathStyle: true, format: 'csv', credentials: creds() })).toEqual(EXPECTED);
+    expect(
+      await rowsOf({
+        kind: 's3',
+        bucket: 'private-data',
+        key: 'dir/d.csv',
+        region: 'us-east-1',
+        endpoint,
+        forcePathStyle: true,
+        format: 'csv',
+        credentials: creds()
+      })
+    ).toEqual(EXPECTED);
   });
   test('credentials from named environment variables', async () => {
     const env = { MY_KEY: 'S3RVER', MY_SECRET: 'S3RVER' };
-    const s = { kind: 's3', bucket: 'private-data', key: 'dir/d.csv', endpoint, forcePathStyle: true, format: 'csv', credentials: { fromEnv: { accessKeyId: 'MY_KEY', secretAccessKey: 'MY_SECRET' } } };
+    const s = {
+      kind: 's3',
+      bucket: 'private-data',
+      key: 'dir/d.csv',
+      endpoint,
+      forcePathStyle: true,
+      format: 'csv',
+      credentials: { fromEnv: { accessKeyId: 'MY_KEY', secretAccessKey: 'MY_SECRET' } }
+    };
     expect(await rowsOf(s, { env })).toEqual(EXPECTED);
     await expect(openSource(s, { env: {} })).rejects.toThrow(/not set/);
   });
   test('missing key and size limit', async () => {
-    const s = { kind: 's3', bucket: 'private-data', endpoint, forcePathStyle: true, format: 'csv', credentials: creds() };
+    const s = {
+      kind: 's3',
+      bucket: 'private-data',
+      endpoint,
+      forcePathStyle: true,
+      format: 'csv',
+      credentials: creds()
+    };
     await expect(openSource({ ...s, key: 'nope.csv' })).rejects.toThrow(ConnectorError);
     await expect(openSource({ ...s, key: 'dir/d.csv', maxBytes: 10 })).rejects.toThrow(/limit/);
   });

@@ -27,8 +27,19 @@ describe('demo datasets', () => {
       expect(d.rowCount).toBeGreaterThan(300n);
     }
     const [p] = demos;
-    const r = await cache.use({ name: 'penguins', version: 1, connector: p.connector, metadata: p.metadata }, d =>
-      execute(resolve({ groupby: { keys: ['species'] }, aggregations: [{ op: 'count' }, { op: 'mean', column: 'body_mass_g' }] }, p.metadata), d)
+    const r = await cache.use(
+      { name: 'penguins', version: 1, connector: p.connector, metadata: p.metadata },
+      d =>
+        execute(
+          resolve(
+            {
+              groupby: { keys: ['species'] },
+              aggregations: [{ op: 'count' }, { op: 'mean', column: 'body_mass_g' }]
+            },
+            p.metadata
+          ),
+          d
+        )
     );
     expect(r.groups.map(g => g.key[0])).toEqual(['Adelie', 'Chinstrap', 'Gentoo']);
     expect(r.groups.reduce((n, g) => n + (g.stats[0] as CountStats).count, 0n)).toBe(344n);
@@ -40,12 +51,26 @@ describe('demo datasets', () => {
   test('flights-3m loads (timed) and a grouped mean runs', async () => {
     const f = demos[2];
     const cache = new DatasetCache();
-    const d = await cache.load({ name: 'flights', version: 1, connector: f.connector, metadata: f.metadata });
+    const d = await cache.load({
+      name: 'flights',
+      version: 1,
+      connector: f.connector,
+      metadata: f.metadata
+    });
     expect(d.rowCount).toBe(3000000n);
-    const plan = resolve({ dataset: 'flights', groupby: { keys: ['origin'] }, aggregations: [{ op: 'mean', column: 'delay' }] }, f.metadata);
+    const plan = resolve(
+      {
+        dataset: 'flights',
+        groupby: { keys: ['origin'] },
+        aggregations: [{ op: 'mean', column: 'delay' }]
+      },
+      f.metadata
+    );
     const r = await execute(plan, d);
     expect(r.groups.length).toBe(usAirportCodes().length);
-    console.log(`flights-3m: load ${d.loadMs.toFixed(0)} ms; grouped mean ${r.elapsedMs.toFixed(0)} ms`);
+    console.log(
+      `flights-3m: load ${d.loadMs.toFixed(0)} ms; grouped mean ${r.elapsedMs.toFixed(0)} ms`
+    );
     cache.close();
   }, 60_000);
 });
@@ -56,7 +81,9 @@ describe('dummy datasets', () => {
   test('reproducible per seed, different across seeds', () => {
     expect(dummyRows(penguins.metadata, 50, 42)).toEqual(dummyRows(penguins.metadata, 50, 42));
     expect(dummyRows(penguins.metadata, 50, 42)).not.toEqual(dummyRows(penguins.metadata, 50, 43));
-    expect(dummyRows(penguins.metadata, 20, 7)).toEqual(dummyRows(penguins.metadata, 50, 7).slice(0, 20));
+    expect(dummyRows(penguins.metadata, 20, 7)).toEqual(
+      dummyRows(penguins.metadata, 50, 7).slice(0, 20)
+    );
   });
 
   test('respects types, bounds, categories and nullability', () => {
@@ -69,8 +96,10 @@ describe('dummy datasets', () => {
         else expect(nonNull.length).toBe(vs.length);
         for (const v of nonNull) {
           if (c.type === 'int') expect(Number.isInteger(v)).toBe(true);
-          if ((c.type === 'int' || c.type === 'float') && c.lower !== undefined) expect(v as number).toBeGreaterThanOrEqual(c.lower);
-          if ((c.type === 'int' || c.type === 'float') && c.upper !== undefined) expect(v as number).toBeLessThanOrEqual(c.upper);
+          if ((c.type === 'int' || c.type === 'float') && c.lower !== undefined)
+            expect(v as number).toBeGreaterThanOrEqual(c.lower);
+          if ((c.type === 'int' || c.type === 'float') && c.upper !== undefined)
+            expect(v as number).toBeLessThanOrEqual(c.upper);
           if (c.type === 'string' && c.categories) expect(c.categories).toContain(v);
           if (c.type === 'datetime') {
             expect(Date.parse(v as string)).toBeGreaterThanOrEqual(Date.parse(c.lower!));
@@ -82,16 +111,49 @@ describe('dummy datasets', () => {
   });
 
   test('privacy ids repeat max_ids times', () => {
-    const m = DatasetMetadata.parse({ max_ids: 3, row_privacy: false, privacy_id: 'pid', columns: { pid: { type: 'string' }, v: { type: 'int', lower: 0, upper: 9 } } });
+    const m = DatasetMetadata.parse({
+      max_ids: 3,
+      row_privacy: false,
+      privacy_id: 'pid',
+      columns: { pid: { type: 'string' }, v: { type: 'int', lower: 0, upper: 9 } }
+    });
     const rows = dummyRows(m, 10, 0);
-    expect(rows.map(r => r.pid)).toEqual(['id_0', 'id_0', 'id_0', 'id_1', 'id_1', 'id_1', 'id_2', 'id_2', 'id_2', 'id_3']);
+    expect(rows.map(r => r.pid)).toEqual([
+      'id_0',
+      'id_0',
+      'id_0',
+      'id_1',
+      'id_1',
+      'id_1',
+      'id_2',
+      'id_2',
+      'id_2',
+      'id_3'
+    ]);
   });
 
   test('dummy runs go through the same engine path', async () => {
     const e = new Engine();
-    const plan = resolve({ dataset: 'penguins', groupby: { keys: ['island'] }, aggregations: [{ op: 'count' }, { op: 'mean', column: 'bill_length_mm' }] }, penguins.metadata);
-    const a = await e.executeDummy({ name: 'penguins', version: 1, metadata: penguins.metadata }, plan, 500, 42);
-    const b = await e.executeDummy({ name: 'penguins', version: 1, metadata: penguins.metadata }, plan, 500, 42);
+    const plan = resolve(
+      {
+        dataset: 'penguins',
+        groupby: { keys: ['island'] },
+        aggregations: [{ op: 'count' }, { op: 'mean', column: 'bill_length_mm' }]
+      },
+      penguins.metadata
+    );
+    const a = await e.executeDummy(
+      { name: 'penguins', version: 1, metadata: penguins.metadata },
+      plan,
+      500,
+      42
+    );
+    const b = await e.executeDummy(
+      { name: 'penguins', version: 1, metadata: penguins.metadata },
+      plan,
+      500,
+      42
+    );
     expect(a.groups.map(g => g.rows)).toEqual(b.groups.map(g => g.rows));
     expect(a.groups.reduce((n, g) => n + g.rows, 0n)).toBe(500n);
     e.close();

@@ -14,8 +14,16 @@ test('loads once per version, shares concurrent loads, reloads on version bump',
   writeFileSync(path, 'v\n1\n2\n3\n');
   const loads: number[] = [];
   const cache = new DatasetCache({ onLoad: (_n, version) => loads.push(version) });
-  const ref = { name: 'd', version: 1, connector: { kind: 'file', path, format: 'csv' }, metadata: M };
-  const count = () => cache.use(ref, d => execute(resolve({ aggregations: [{ op: 'count' }] }, M), d)).then(r => r.groups[0].rows);
+  const ref = {
+    name: 'd',
+    version: 1,
+    connector: { kind: 'file', path, format: 'csv' },
+    metadata: M
+  };
+  const count = () =>
+    cache
+      .use(ref, d => execute(resolve({ aggregations: [{ op: 'count' }] }, M), d))
+      .then(r => r.groups[0].rows);
 
   const first = await Promise.all([count(), count(), count(), count()]);
   expect(first).toEqual([3n, 3n, 3n, 3n]);
@@ -36,7 +44,12 @@ test('loads once per version, shares concurrent loads, reloads on version bump',
 test('a failed load is not cached', async () => {
   const cache = new DatasetCache();
   const path = join(dir, 'later.csv');
-  const ref = { name: 'x', version: 1, connector: { kind: 'file', path, format: 'csv' }, metadata: M };
+  const ref = {
+    name: 'x',
+    version: 1,
+    connector: { kind: 'file', path, format: 'csv' },
+    metadata: M
+  };
   await expect(cache.load(ref)).rejects.toThrow(/cannot read/);
   writeFileSync(path, 'v\n7\n');
   const d = await cache.load(ref);

@@ -1,6 +1,11 @@
 import { execute } from '../../src/engine/execute';
 import type { LoadedDataset } from '../../src/engine/load';
-import type { MomentStats, QuantileStats, HistogramStats, CountStats } from '../../src/engine/types';
+import type {
+  MomentStats,
+  QuantileStats,
+  HistogramStats,
+  CountStats
+} from '../../src/engine/types';
 import { bin, col, lit, loadRows, meta, resolve } from './helpers';
 
 const M = meta({
@@ -34,7 +39,10 @@ const clamp = (v: number, lo: number, hi: number) => Math.min(hi, Math.max(lo, v
 
 describe('execute: exact statistics', () => {
   test('grouped count keeps every public key, including empty groups and NULL', async () => {
-    const r = await execute(resolve({ groupby: { keys: ['g'] }, aggregations: [{ op: 'count' }] }, M), d);
+    const r = await execute(
+      resolve({ groupby: { keys: ['g'] }, aggregations: [{ op: 'count' }] }, M),
+      d
+    );
     expect(r.keyMode).toBe('public');
     expect(r.groups.map(g => [g.key[0], (g.stats[0] as CountStats).count])).toEqual([
       ['a', 3n],
@@ -43,7 +51,16 @@ describe('execute: exact statistics', () => {
       ['empty', 0n]
     ]);
     // "zzz" is outside the public categories: loaded as NULL; g is not nullable, so the NULL group is not public → dropped.
-    const withValues = await execute(resolve({ groupby: { keys: ['g'], values: { g: ['b', 'nope', null] } }, aggregations: [{ op: 'count' }] }, M), d);
+    const withValues = await execute(
+      resolve(
+        {
+          groupby: { keys: ['g'], values: { g: ['b', 'nope', null] } },
+          aggregations: [{ op: 'count' }]
+        },
+        M
+      ),
+      d
+    );
     expect(withValues.groups.map(g => [g.key[0], g.rows])).toEqual([
       ['b', 2n],
       ['nope', 0n],
@@ -52,9 +69,18 @@ describe('execute: exact statistics', () => {
   });
 
   test('int sums: clamped, exact, NULLs counted separately', async () => {
-    const r = await execute(resolve({ groupby: { keys: ['g'] }, aggregations: [{ op: 'sum', column: 'n' }] }, M), d);
+    const r = await execute(
+      resolve({ groupby: { keys: ['g'] }, aggregations: [{ op: 'sum', column: 'n' }] }, M),
+      d
+    );
     const s = r.groups.map(g => g.stats[0] as MomentStats);
-    expect(s[0]).toMatchObject({ count: 2n, nulls: 1n, sum: 11n, sumSquares: 101n, grid: { exponent: 0 } }); // 1 + clamp(15)=10
+    expect(s[0]).toMatchObject({
+      count: 2n,
+      nulls: 1n,
+      sum: 11n,
+      sumSquares: 101n,
+      grid: { exponent: 0 }
+    }); // 1 + clamp(15)=10
     expect(s[1]).toMatchObject({ count: 2n, nulls: 0n, sum: 10n, sumSquares: 100n }); // clamp(-4)=0, 10
     expect(s[3]).toMatchObject({ count: 0n, nulls: 0n, sum: 0n, sumSquares: 0n });
   });
@@ -65,7 +91,9 @@ describe('execute: exact statistics', () => {
     const s = r.groups[0].stats[0] as MomentStats;
     const e = s.grid.exponent;
     expect(e).toBe(2 - 31); // M = 2.25 → ceil(log2) = 2
-    const scaled = ROWS.filter(x => x.g !== undefined && x.x !== null).map(x => BigInt(Math.round(clamp(x.x as number, -1.5, 2.25) * 2 ** -e)));
+    const scaled = ROWS.filter(x => x.g !== undefined && x.x !== null).map(x =>
+      BigInt(Math.round(clamp(x.x as number, -1.5, 2.25) * 2 ** -e))
+    );
     expect(s.count).toBe(BigInt(scaled.length));
     expect(s.nulls).toBe(1n);
     expect(s.sum).toBe(scaled.reduce((a, b) => a + b, 0n));
@@ -77,7 +105,9 @@ describe('execute: exact statistics', () => {
     const r = await execute(resolve({ aggregations: [{ op: 'median', column: 'n' }] }, M), d);
     const q = r.groups[0].stats[0] as QuantileStats;
     expect(q.candidates).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
-    const vals = ROWS.map(x => x.n).filter((v): v is number => v !== null).map(v => clamp(v, 0, 10));
+    const vals = ROWS.map(x => x.n)
+      .filter((v): v is number => v !== null)
+      .map(v => clamp(v, 0, 10));
     expect(q.count).toBe(BigInt(vals.length));
     q.candidates.forEach((c, i) => {
       expect(q.below[i]).toBe(BigInt(vals.filter(v => v < c).length));
@@ -87,7 +117,16 @@ describe('execute: exact statistics', () => {
 
   test('histograms: numeric bins (clamped) and categories', async () => {
     const r = await execute(
-      resolve({ aggregations: [{ op: 'histogram', column: 'x', bins: [-1.5, 0, 1, 2.25] }, { op: 'histogram', column: 'g' }, { op: 'histogram', column: 'flag' }] }, M),
+      resolve(
+        {
+          aggregations: [
+            { op: 'histogram', column: 'x', bins: [-1.5, 0, 1, 2.25] },
+            { op: 'histogram', column: 'g' },
+            { op: 'histogram', column: 'flag' }
+          ]
+        },
+        M
+      ),
       d
     );
     const [h, c, f] = r.groups[0].stats as HistogramStats[];
@@ -105,7 +144,10 @@ describe('execute: exact statistics', () => {
         {
           steps: [
             { op: 'filter', predicate: bin('>=', col('t'), lit('2020-03-01')) },
-            { op: 'derive', columns: { m: { expr: { kind: 'call', fn: 'month', args: [col('t')] } as never } } }
+            {
+              op: 'derive',
+              columns: { m: { expr: { kind: 'call', fn: 'month', args: [col('t')] } as never } }
+            }
           ],
           groupby: { keys: ['m'] },
           aggregations: [{ op: 'count' }]
@@ -123,7 +165,16 @@ describe('execute: exact statistics', () => {
   });
 
   test('discovery returns observed keys only', async () => {
-    const r = await execute(resolve({ groupby: { keys: ['n'], discover: { delta: '0.00001' } }, aggregations: [{ op: 'count' }] }, meta({ columns: { n: { type: 'int', nullable: true } } })), d);
+    const r = await execute(
+      resolve(
+        {
+          groupby: { keys: ['n'], discover: { delta: '0.00001' } },
+          aggregations: [{ op: 'count' }]
+        },
+        meta({ columns: { n: { type: 'int', nullable: true } } })
+      ),
+      d
+    );
     expect(r.keyMode).toBe('discover');
     expect(r.groups.map(g => g.key[0]).sort()).toEqual([-4, 1, 10, 15, 3, 5, null].sort());
   });
@@ -145,7 +196,11 @@ describe('execute: exact statistics', () => {
         { kind: 'call', fn: 'log', args: [col('f')] },
         { kind: 'call', fn: 'sqrt', args: [col('f')] },
         { kind: 'call', fn: 'exp', args: [bin('*', col('a'), lit(1000))] },
-        { kind: 'call', fn: 'abs', args: [bin('-', lit(-9007199254740991), bin('*', col('a'), col('a')))] },
+        {
+          kind: 'call',
+          fn: 'abs',
+          args: [bin('-', lit(-9007199254740991), bin('*', col('a'), col('a')))]
+        },
         { kind: 'call', fn: 'round', args: [bin('*', col('f'), lit(1e300))] }
       ];
       for (const e of exprs) {
@@ -154,7 +209,14 @@ describe('execute: exact statistics', () => {
             {
               steps: [
                 { op: 'derive', columns: { y: { expr: e as never } } },
-                { op: 'filter', predicate: { kind: 'unary', op: '!', arg: { kind: 'isnull', arg: col('y') } } as never }
+                {
+                  op: 'filter',
+                  predicate: {
+                    kind: 'unary',
+                    op: '!',
+                    arg: { kind: 'isnull', arg: col('y') }
+                  } as never
+                }
               ],
               aggregations: [{ op: 'count' }]
             },
@@ -172,7 +234,12 @@ describe('execute: exact statistics', () => {
 
 describe('privacy unit: truncation to max_ids rows per id', () => {
   test('keeps the first max_ids rows of each id (source order)', async () => {
-    const m = meta({ max_ids: 2, row_privacy: false, privacy_id: 'pid', columns: { pid: { type: 'string', nullable: true }, v: { type: 'int', lower: 0, upper: 100 } } });
+    const m = meta({
+      max_ids: 2,
+      row_privacy: false,
+      privacy_id: 'pid',
+      columns: { pid: { type: 'string', nullable: true }, v: { type: 'int', lower: 0, upper: 100 } }
+    });
     const rows = [
       { pid: 'u1', v: 1 },
       { pid: 'u1', v: 2 },

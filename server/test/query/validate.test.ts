@@ -33,14 +33,32 @@ describe('validatePlan', () => {
   });
 
   test('type mismatches', () => {
-    expect(err(() => resolve({ aggregations: [{ op: 'mean', column: 'species' }] }, M)).code).toBe('TYPE_MISMATCH');
-    expect(
-      err(() => resolve({ steps: [{ op: 'filter', predicate: bin('>', col('species'), lit(3)) }], aggregations: [{ op: 'count' }] }, M)).code
-    ).toBe('TYPE_MISMATCH');
-    expect(err(() => resolve({ steps: [{ op: 'filter', predicate: col('mass') }], aggregations: [{ op: 'count' }] }, M)).code).toBe(
+    expect(err(() => resolve({ aggregations: [{ op: 'mean', column: 'species' }] }, M)).code).toBe(
       'TYPE_MISMATCH'
     );
-    expect(err(() => resolve({ groupby: { keys: ['bill'] }, aggregations: [{ op: 'count' }] }, M)).message).toContain('floor(bill / 10)');
+    expect(
+      err(() =>
+        resolve(
+          {
+            steps: [{ op: 'filter', predicate: bin('>', col('species'), lit(3)) }],
+            aggregations: [{ op: 'count' }]
+          },
+          M
+        )
+      ).code
+    ).toBe('TYPE_MISMATCH');
+    expect(
+      err(() =>
+        resolve(
+          { steps: [{ op: 'filter', predicate: col('mass') }], aggregations: [{ op: 'count' }] },
+          M
+        )
+      ).code
+    ).toBe('TYPE_MISMATCH');
+    expect(
+      err(() => resolve({ groupby: { keys: ['bill'] }, aggregations: [{ op: 'count' }] }, M))
+        .message
+    ).toContain('floor(bill / 10)');
   });
 
   test('sum without bounds is a privacy rule with why and fix', () => {
@@ -57,24 +75,50 @@ describe('validatePlan', () => {
   test('explicit bounds are intersected with public bounds', () => {
     const r = resolve({ aggregations: [{ op: 'mean', column: 'mass', bounds: [2000, 5000] }] }, M);
     expect(r.aggregations[0]).toMatchObject({ bounds: [2500, 5000], grid: { exponent: 0 } });
-    expect(err(() => resolve({ aggregations: [{ op: 'mean', column: 'mass', bounds: [7000, 8000] }] }, M)).code).toBe('INVALID_PLAN');
+    expect(
+      err(() =>
+        resolve({ aggregations: [{ op: 'mean', column: 'mass', bounds: [7000, 8000] }] }, M)
+      ).code
+    ).toBe('INVALID_PLAN');
   });
 
   test('group keys must be public or discovered', () => {
-    const e = err(() => resolve({ groupby: { keys: ['island'] }, aggregations: [{ op: 'count' }] }, M));
+    const e = err(() =>
+      resolve({ groupby: { keys: ['island'] }, aggregations: [{ op: 'count' }] }, M)
+    );
     expect(e.code).toBe('PRIVACY_RULE');
     expect(e.details.rule).toBe('public-group-keys');
-    const d = resolve({ groupby: { keys: ['island'], discover: { delta: '0.000001' } }, aggregations: [{ op: 'count' }] }, M);
+    const d = resolve(
+      {
+        groupby: { keys: ['island'], discover: { delta: '0.000001' } },
+        aggregations: [{ op: 'count' }]
+      },
+      M
+    );
     expect(d.groupBy).toMatchObject({ mode: 'discover' });
-    const x = resolve({ groupby: { keys: ['island'], values: { island: ['Biscoe', 'Dream'] } }, aggregations: [{ op: 'count' }] }, M);
+    const x = resolve(
+      {
+        groupby: { keys: ['island'], values: { island: ['Biscoe', 'Dream'] } },
+        aggregations: [{ op: 'count' }]
+      },
+      M
+    );
     expect(x.groupBy).toMatchObject({ mode: 'public', values: [['Biscoe', 'Dream']] });
-    const p = resolve({ groupby: { keys: ['species', 'adult', 'age'] }, aggregations: [{ op: 'count' }] }, M);
+    const p = resolve(
+      { groupby: { keys: ['species', 'adult', 'age'] }, aggregations: [{ op: 'count' }] },
+      M
+    );
     expect(p.groupCount).toBe(3 * 2 * 31);
   });
 
   test('group limit: 10,000 groups', () => {
-    const big = meta({ columns: { a: { type: 'int', lower: 0, upper: 999 }, b: { type: 'int', lower: 0, upper: 99 } } });
-    expect(err(() => resolve({ groupby: { keys: ['a', 'b'] }, aggregations: [{ op: 'count' }] }, big)).code).toBe('INVALID_PLAN');
+    const big = meta({
+      columns: { a: { type: 'int', lower: 0, upper: 999 }, b: { type: 'int', lower: 0, upper: 99 } }
+    });
+    expect(
+      err(() => resolve({ groupby: { keys: ['a', 'b'] }, aggregations: [{ op: 'count' }] }, big))
+        .code
+    ).toBe('INVALID_PLAN');
   });
 
   test('derived columns get fresh bounds by interval arithmetic (never stale ones)', () => {
@@ -83,8 +127,18 @@ describe('validatePlan', () => {
         steps: [
           { op: 'derive', columns: { kg: { expr: bin('/', col('mass'), lit(1000)) } } },
           { op: 'derive', columns: { mass: { expr: bin('*', col('mass'), lit(2)) } } },
-          { op: 'derive', columns: { decade: { expr: { kind: 'call', fn: 'floor', args: [bin('/', col('age'), lit(10))] } as never } } },
-          { op: 'derive', columns: { yr: { expr: { kind: 'call', fn: 'year', args: [col('when')] } as never } } }
+          {
+            op: 'derive',
+            columns: {
+              decade: {
+                expr: { kind: 'call', fn: 'floor', args: [bin('/', col('age'), lit(10))] } as never
+              }
+            }
+          },
+          {
+            op: 'derive',
+            columns: { yr: { expr: { kind: 'call', fn: 'year', args: [col('when')] } as never } }
+          }
         ],
         groupby: { keys: ['decade', 'yr'] },
         aggregations: [
@@ -96,17 +150,36 @@ describe('validatePlan', () => {
     );
     expect(r.aggregations[0]).toMatchObject({ bounds: [2.5, 6.5] });
     expect(r.aggregations[1]).toMatchObject({ bounds: [5000, 13000] });
-    expect(r.groupBy).toMatchObject({ values: [[0, 1, 2, 3], [2001, 2002, 2003]] });
+    expect(r.groupBy).toMatchObject({
+      values: [
+        [0, 1, 2, 3],
+        [2001, 2002, 2003]
+      ]
+    });
   });
 
   test('a derived column from an unbounded one has no bounds', () => {
     const e = err(() =>
-      resolve({ steps: [{ op: 'derive', columns: { y: { expr: bin('+', col('free'), lit(1)) } } }], aggregations: [{ op: 'sum', column: 'y' }] }, M)
+      resolve(
+        {
+          steps: [{ op: 'derive', columns: { y: { expr: bin('+', col('free'), lit(1)) } } }],
+          aggregations: [{ op: 'sum', column: 'y' }]
+        },
+        M
+      )
     );
     expect(e.details.rule).toBe('bounded-contribution');
     // declared bounds are enforced (clamped) and used
     const r = resolve(
-      { steps: [{ op: 'derive', columns: { y: { expr: bin('+', col('free'), lit(1)), lower: 0, upper: 5 } } }], aggregations: [{ op: 'sum', column: 'y' }] },
+      {
+        steps: [
+          {
+            op: 'derive',
+            columns: { y: { expr: bin('+', col('free'), lit(1)), lower: 0, upper: 5 } }
+          }
+        ],
+        aggregations: [{ op: 'sum', column: 'y' }]
+      },
       M
     );
     expect(r.aggregations[0]).toMatchObject({ bounds: [0, 5] });
@@ -114,36 +187,79 @@ describe('validatePlan', () => {
 
   test('division by an interval containing zero has no bounds', () => {
     const e = err(() =>
-      resolve({ steps: [{ op: 'derive', columns: { y: { expr: bin('/', col('bill'), col('age')) } } }], aggregations: [{ op: 'sum', column: 'y' }] }, M)
+      resolve(
+        {
+          steps: [{ op: 'derive', columns: { y: { expr: bin('/', col('bill'), col('age')) } } }],
+          aggregations: [{ op: 'sum', column: 'y' }]
+        },
+        M
+      )
     );
     expect(e.details.rule).toBe('bounded-contribution');
   });
 
   test('histograms: categorical needs public categories, numeric needs bins', () => {
-    expect(resolve({ aggregations: [{ op: 'histogram', column: 'species' }] }, M).aggregations[0]).toMatchObject({ categories: ['Adelie', 'Chinstrap', 'Gentoo'] });
-    expect(err(() => resolve({ aggregations: [{ op: 'histogram', column: 'island' }] }, M)).details.rule).toBe('public-categories');
-    expect(err(() => resolve({ aggregations: [{ op: 'histogram', column: 'bill' }] }, M)).code).toBe('INVALID_PLAN');
+    expect(
+      resolve({ aggregations: [{ op: 'histogram', column: 'species' }] }, M).aggregations[0]
+    ).toMatchObject({ categories: ['Adelie', 'Chinstrap', 'Gentoo'] });
+    expect(
+      err(() => resolve({ aggregations: [{ op: 'histogram', column: 'island' }] }, M)).details.rule
+    ).toBe('public-categories');
+    expect(
+      err(() => resolve({ aggregations: [{ op: 'histogram', column: 'bill' }] }, M)).code
+    ).toBe('INVALID_PLAN');
   });
 
   test('datetime comparisons take ISO literals', () => {
-    expect(() => resolve({ steps: [{ op: 'filter', predicate: bin('>=', col('when'), lit('2002-01-01')) }], aggregations: [{ op: 'count' }] }, M)).not.toThrow();
-    expect(err(() => resolve({ steps: [{ op: 'filter', predicate: bin('>=', col('when'), lit('tomorrow')) }], aggregations: [{ op: 'count' }] }, M)).code).toBe('TYPE_MISMATCH');
+    expect(() =>
+      resolve(
+        {
+          steps: [{ op: 'filter', predicate: bin('>=', col('when'), lit('2002-01-01')) }],
+          aggregations: [{ op: 'count' }]
+        },
+        M
+      )
+    ).not.toThrow();
+    expect(
+      err(() =>
+        resolve(
+          {
+            steps: [{ op: 'filter', predicate: bin('>=', col('when'), lit('tomorrow')) }],
+            aggregations: [{ op: 'count' }]
+          },
+          M
+        )
+      ).code
+    ).toBe('TYPE_MISMATCH');
   });
 });
 
 describe('fixed-point grid and candidates', () => {
   test('integers with small integer bounds are summed as they are', () => {
-    expect(gridFor([2500, 6500], 'int')).toEqual({ exponent: 0, lowerScaled: 2500n, upperScaled: 6500n });
+    expect(gridFor([2500, 6500], 'int')).toEqual({
+      exponent: 0,
+      lowerScaled: 2500n,
+      upperScaled: 6500n
+    });
   });
   test('floats use the finest grid with |n| ≤ 2^31', () => {
     const g = gridFor([30, 60], 'float');
     expect(g.exponent).toBe(6 - 31);
     expect(60 * 2 ** -g.exponent).toBeLessThanOrEqual(2 ** 31);
     expect(g.upperScaled).toBe(BigInt(60 * 2 ** 25));
-    for (const b of [[0, 1], [-1e12, 5], [0, 2 ** 31], [-3.3e-7, 1e-9]] as [number, number][]) {
+    for (const b of [
+      [0, 1],
+      [-1e12, 5],
+      [0, 2 ** 31],
+      [-3.3e-7, 1e-9]
+    ] as [number, number][]) {
       const gg = gridFor(b, 'float');
-      expect(Math.max(Math.abs(b[0]), Math.abs(b[1])) * 2 ** -gg.exponent).toBeLessThanOrEqual(2 ** 31);
-      expect(Math.max(Math.abs(b[0]), Math.abs(b[1])) * 2 ** -(gg.exponent - 1)).toBeGreaterThan(2 ** 31);
+      expect(Math.max(Math.abs(b[0]), Math.abs(b[1])) * 2 ** -gg.exponent).toBeLessThanOrEqual(
+        2 ** 31
+      );
+      expect(Math.max(Math.abs(b[0]), Math.abs(b[1])) * 2 ** -(gg.exponent - 1)).toBeGreaterThan(
+        2 ** 31
+      );
     }
   });
   test('quantile candidates depend on bounds only and increase strictly', () => {

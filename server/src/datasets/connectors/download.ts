@@ -31,16 +31,22 @@ export async function streamToFile(
   const limiter = new Transform({
     transform(chunk: Buffer, _enc, cb) {
       bytes += chunk.length;
-      if (bytes > maxBytes) cb(new ConnectorError(`download exceeds the limit of ${maxBytes} bytes`, kind));
+      if (bytes > maxBytes)
+        cb(new ConnectorError(`download exceeds the limit of ${maxBytes} bytes`, kind));
       else cb(null, chunk);
     }
   });
-  const source = body instanceof Readable ? body : Readable.fromWeb(body as import('node:stream/web').ReadableStream<Uint8Array>);
+  const source =
+    body instanceof Readable
+      ? body
+      : Readable.fromWeb(body as import('node:stream/web').ReadableStream<Uint8Array>);
   try {
     await pipeline(source, limiter, createWriteStream(path, { mode: 0o600 }));
   } catch (e) {
     await removeTemp(path);
-    throw e instanceof ConnectorError ? e : new ConnectorError(`download failed: ${(e as Error).message}`, kind, { cause: e });
+    throw e instanceof ConnectorError
+      ? e
+      : new ConnectorError(`download failed: ${(e as Error).message}`, kind, { cause: e });
   }
   return bytes;
 }

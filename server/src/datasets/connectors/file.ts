@@ -13,5 +13,11 @@ export async function fileSource(s: FileSettings): Promise<LocalSource> {
   } catch (e) {
     throw new ConnectorError(`cannot read ${path}: ${(e as Error).message}`, 'file', { cause: e });
   }
-  return { path, format: s.format, columns: s.columns ?? {}, bytes: size, release: async () => undefined };
+  return {
+    path,
+    format: s.format,
+    columns: s.columns ?? {},
+    bytes: size,
+    release: async () => undefined
+  };
 }

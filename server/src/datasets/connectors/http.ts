@@ -1,12 +1,21 @@
 import { removeTemp, streamToFile, tempPath } from './download';
-import { ConnectorError, DEFAULT_MAX_BYTES, type ConnectorOptions, type HttpSettings, type LocalSource } from './types';
+import {
+  ConnectorError,
+  DEFAULT_MAX_BYTES,
+  type ConnectorOptions,
+  type HttpSettings,
+  type LocalSource
+} from './types';
 
 /**
  * Downloads an HTTP(S) resource to a private temp file with Node's fetch. The declared
  * Content-Length is checked first, then the streamed byte count (servers can lie or omit it).
  * Redirects are followed by fetch but only to http(s) URLs (fetch refuses other schemes).
  */
-export async function httpSource(s: HttpSettings, opts: ConnectorOptions = {}): Promise<LocalSource> {
+export async function httpSource(
+  s: HttpSettings,
+  opts: ConnectorOptions = {}
+): Promise<LocalSource> {
   const maxBytes = s.maxBytes ?? opts.maxBytes ?? DEFAULT_MAX_BYTES;
   let res: Response;
   try {
@@ -25,9 +34,18 @@ export async function httpSource(s: HttpSettings, opts: ConnectorOptions = {}): 
   const declared = Number(res.headers.get('content-length') ?? NaN);
   if (Number.isFinite(declared) && declared > maxBytes) {
     await res.body.cancel().catch(() => undefined);
-    throw new ConnectorError(`GET ${s.url}: ${declared} bytes exceed the limit of ${maxBytes}`, 'http');
+    throw new ConnectorError(
+      `GET ${s.url}: ${declared} bytes exceed the limit of ${maxBytes}`,
+      'http'
+    );
   }
   const path = await tempPath(opts.tmpDir, s.format);
   const bytes = await streamToFile(res.body, path, maxBytes, 'http');
-  return { path, format: s.format, columns: s.columns ?? {}, bytes, release: () => removeTemp(path) };
+  return {
+    path,
+    format: s.format,
+    columns: s.columns ?? {},
+    bytes,
+    release: () => removeTemp(path)
+  };
 }

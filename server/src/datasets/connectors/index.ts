@@ -21,7 +21,10 @@ export function parseConnector(settings: unknown): ConnectorSpec {
 }
 
 /** Produces a local file for the connector settings (downloading if needed). */
-export async function openSource(settings: unknown, opts: ConnectorOptions = {}): Promise<LocalSource> {
+export async function openSource(
+  settings: unknown,
+  opts: ConnectorOptions = {}
+): Promise<LocalSource> {
   const s = parseConnector(settings);
   switch (s.kind) {
     case 'file':

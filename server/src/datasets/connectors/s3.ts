@@ -1,7 +1,13 @@
 import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { Readable } from 'node:stream';
 import { removeTemp, streamToFile, tempPath } from './download';
-import { ConnectorError, DEFAULT_MAX_BYTES, type ConnectorOptions, type LocalSource, type S3Settings } from './types';
+import {
+  ConnectorError,
+  DEFAULT_MAX_BYTES,
+  type ConnectorOptions,
+  type LocalSource,
+  type S3Settings
+} from './types';
 
 function credentialsOf(s: S3Settings, env: NodeJS.ProcessEnv) {
   const c = s.credentials;
@@ -10,11 +16,18 @@ function credentialsOf(s: S3Settings, env: NodeJS.ProcessEnv) {
     const accessKeyId = env[c.fromEnv.accessKeyId];
     const secretAccessKey = env[c.fromEnv.secretAccessKey];
     if (!accessKeyId || !secretAccessKey)
-      throw new ConnectorError(`environment variables ${c.fromEnv.accessKeyId}/${c.fromEnv.secretAccessKey} are not set`, 's3');
+      throw new ConnectorError(
+        `environment variables ${c.fromEnv.accessKeyId}/${c.fromEnv.secretAccessKey} are not set`,
+        's3'
+      );
     const sessionToken = c.fromEnv.sessionToken ? env[c.fromEnv.sessionToken] : undefined;
     return { accessKeyId, secretAccessKey, sessionToken };
   }
-  return { accessKeyId: c.accessKeyId, secretAccessKey: c.secretAccessKey, sessionToken: c.sessionToken };
+  return {
+    accessKeyId: c.accessKeyId,
+    secretAccessKey: c.secretAccessKey,
+    sessionToken: c.sessionToken
+  };
 }
 
 /** GetObject (AWS SDK v3) streamed to a private temp file with a size limit. */
@@ -31,16 +44,30 @@ export async function s3Source(s: S3Settings, opts: ConnectorOptions = {}): Prom
     try {
       out = await client.send(new GetObjectCommand({ Bucket: s.bucket, Key: s.key }));
     } catch (e) {
-      throw new ConnectorError(`s3://${s.bucket}/${s.key}: ${(e as Error).name}: ${(e as Error).message}`, 's3', { cause: e });
+      throw new ConnectorError(
+        `s3://${s.bucket}/${s.key}: ${(e as Error).name}: ${(e as Error).message}`,
+        's3',
+        { cause: e }
+      );
     }
     if (out.ContentLength !== undefined && out.ContentLength > maxBytes) {
       (out.Body as Readable | undefined)?.destroy?.();
-      throw new ConnectorError(`s3://${s.bucket}/${s.key}: ${out.ContentLength} bytes exceed the limit of ${maxBytes}`, 's3');
+      throw new ConnectorError(
+        `s3://${s.bucket}/${s.key}: ${out.ContentLength} bytes exceed the limit of ${maxBytes}`,
+        's3'
+      );
     }
-    if (!(out.Body instanceof Readable)) throw new ConnectorError(`s3://${s.bucket}/${s.key}: empty body`, 's3');
+    if (!(out.Body instanceof Readable))
+      throw new ConnectorError(`s3://${s.bucket}/${s.key}: empty body`, 's3');
     const path = await tempPath(opts.tmpDir, s.format);
     const bytes = await streamToFile(out.Body, path, maxBytes, 's3');
-    return { path, format: s.format, columns: s.columns ?? {}, bytes, release: () => removeTemp(path) };
+    return {
+      path,
+      format: s.format,
+      columns: s.columns ?? {},
+      bytes,
+      release: () => removeTemp(path)
+    };
   } finally {
     client.destroy();
   }

@@ -15,7 +15,10 @@ export const FORMATS = ['csv', 'json', 'parquet', 'arrow'] as const;
 export const Format = z.enum(FORMATS);
 export type Format = z.infer<typeof Format>;
 
-const ColumnMap = z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]{0,63}$/), z.string().min(1).max(200));
+const ColumnMap = z.record(
+  z.string().regex(/^[A-Za-z_][A-Za-z0-9_]{0,63}$/),
+  z.string().min(1).max(200)
+);
 
 /** Default cap on downloaded bytes (HTTP and S3): 2 GiB. */
 export const DEFAULT_MAX_BYTES = 2 * 1024 ** 3;
@@ -38,7 +41,12 @@ export const HttpSettings = z
       .refine(u => /^https?:\/\//i.test(u), 'http or https URL'),
     format: Format,
     /** Refuse bodies larger than this (bytes). */
-    maxBytes: z.number().int().positive().max(64 * 1024 ** 3).optional(),
+    maxBytes: z
+      .number()
+      .int()
+      .positive()
+      .max(64 * 1024 ** 3)
+      .optional(),
     timeoutMs: z.number().int().positive().max(3_600_000).optional(),
     /** Extra request headers (e.g. an Authorization header for a private bucket behind HTTPS). */
     headers: z.record(z.string(), z.string()).optional(),
@@ -63,13 +71,32 @@ export const S3Settings = z
      */
     credentials: z
       .union([
-        z.object({ accessKeyId: z.string(), secretAccessKey: z.string(), sessionToken: z.string().optional() }).strict(),
         z
-          .object({ fromEnv: z.object({ accessKeyId: z.string(), secretAccessKey: z.string(), sessionToken: z.string().optional() }).strict() })
+          .object({
+            accessKeyId: z.string(),
+            secretAccessKey: z.string(),
+            sessionToken: z.string().optional()
+          })
+          .strict(),
+        z
+          .object({
+            fromEnv: z
+              .object({
+                accessKeyId: z.string(),
+                secretAccessKey: z.string(),
+                sessionToken: z.string().optional()
+              })
+              .strict()
+          })
           .strict()
       ])
       .optional(),
-    maxBytes: z.number().int().positive().max(64 * 1024 ** 3).optional(),
+    maxBytes: z
+      .number()
+      .int()
+      .positive()
+      .max(64 * 1024 ** 3)
+      .optional(),
     columns: ColumnMap.optional()
   })
   .strict();
@@ -99,7 +126,12 @@ export const VegaSettings = z
   })
   .strict();
 
-export const ConnectorSpec = z.discriminatedUnion('kind', [FileSettings, HttpSettings, S3Settings, VegaSettings]);
+export const ConnectorSpec = z.discriminatedUnion('kind', [
+  FileSettings,
+  HttpSettings,
+  S3Settings,
+  VegaSettings
+]);
 export type ConnectorSpec = z.infer<typeof ConnectorSpec>;
 export type FileSettings = z.infer<typeof FileSettings>;
 export type HttpSettings = z.infer<typeof HttpSettings>;

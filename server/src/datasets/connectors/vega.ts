@@ -1,6 +1,12 @@
 import { promises as fs } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { ConnectorError, VEGA_FILES, type LocalSource, type VegaName, type VegaSettings } from './types';
+import {
+  ConnectorError,
+  VEGA_FILES,
+  type LocalSource,
+  type VegaName,
+  type VegaSettings
+} from './types';
 
 let dataDir: string | undefined;
 
@@ -36,7 +42,9 @@ export async function vegaSource(s: VegaSettings): Promise<LocalSource> {
   try {
     size = (await fs.stat(path)).size;
   } catch (e) {
-    throw new ConnectorError(`vega-datasets file ${path} is missing`, 'vega-datasets', { cause: e });
+    throw new ConnectorError(`vega-datasets file ${path} is missing`, 'vega-datasets', {
+      cause: e
+    });
   }
   return { path, format, columns: s.columns ?? {}, bytes: size, release: async () => undefined };
 }
