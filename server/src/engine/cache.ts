@@ -33,8 +33,8 @@ export interface CacheOptions {
  * Loads each dataset version once. Concurrent requests for the same (name, version) share one
  * load; a request for a newer version starts a new load and retires the old instance, which is
  * closed when its last running query finishes. A failed load is not cached (the next request
- * retries). A request for an OLDER version than the cached one is served by a fresh load of its
- * own registration only if it is not stale: callers always pass the record they just read.
+ * retries). Callers pass the record they just read from the store; any version different from
+ * the cached one (newer or older) triggers a fresh load.
  */
 export class DatasetCache {
   private readonly entries = new Map<string, Entry>();
