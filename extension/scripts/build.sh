@@ -4,9 +4,9 @@
 # which the builder uses to decide which modules are shared with (not bundled from) JupyterLab.
 set -eu
 cd "$(dirname "$0")/../.."
-npx tsc -b kernel-lib
+node node_modules/typescript/bin/tsc -b kernel-lib
 rm -rf lib jupyterlab_lomas/labextension
-npx tsc -p tsconfig.json
+node node_modules/typescript/bin/tsc -p tsconfig.json
 CORE_PATH=$(python3 -c 'import jupyterlab, os; print(os.path.join(os.path.dirname(jupyterlab.__file__), "staging"))') || {
   echo "build:extension: the Python package jupyterlab is missing: pip install jupyterlab==4.6.4" >&2
   exit 1

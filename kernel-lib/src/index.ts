@@ -8,6 +8,7 @@ export { connect, Lomas, type DatasetInfo } from './client/connect';
 export type { ConnectOptions } from './client/config';
 export { Dataset } from './client/dataset';
 export { QueryResult } from './client/result';
+export { show } from './client/show';
 export { Runner } from './client/runner';
 export * from './query';
 export {

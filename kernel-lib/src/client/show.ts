@@ -1,0 +1,29 @@
+import { Display, escapeHtml, type MimeBundle } from './display';
+import { QueryResult } from './result';
+
+interface TableLike {
+  toHTML(options?: { limit?: number }): string;
+  toMarkdown(options?: { limit?: number }): string;
+  numRows(): number;
+}
+
+function isTable(v: unknown): v is TableLike {
+  const t = v as TableLike;
+  return !!t && typeof t.toHTML === 'function' && typeof t.toMarkdown === 'function' && typeof t.numRows === 'function';
+}
+
+/** The display bundle of a value: results, arquero tables, anything else as JSON. */
+export function bundleOf(value: unknown, limit = 50): MimeBundle {
+  if (value instanceof QueryResult) return value.mimeBundle();
+  if (isTable(value)) {
+    const more = value.numRows() > limit ? `\n(${value.numRows() - limit} more rows)` : '';
+    return { 'text/html': value.toHTML({ limit }), 'text/plain': value.toMarkdown({ limit }) + more };
+  }
+  const text = JSON.stringify(value, null, 2) ?? String(value);
+  return { 'text/html': `<pre>${escapeHtml(text)}</pre>`, 'text/plain': text };
+}
+
+/** Shows a result or an arquero table in the notebook (HTML, with a text fallback). */
+export function show(value: unknown, options: { limit?: number } = {}): void {
+  new Display().show(bundleOf(value, options.limit));
+}
