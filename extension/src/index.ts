@@ -28,7 +28,8 @@ const rendererPlugin: JupyterFrontEndPlugin<void> = {
   autoStart: true,
   requires: [IRenderMimeRegistry],
   activate: (_app: JupyterFrontEnd, rendermime: IRenderMimeRegistry) => {
-    rendermime.addFactory(createRendererFactory(releaseDrawn));
+    // Rank 10: preferred over the HTML (50) and text fallbacks that kernel-lib sends in the same bundle.
+    rendermime.addFactory(createRendererFactory(releaseDrawn), 10);
   }
 };
 

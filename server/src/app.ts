@@ -4,6 +4,7 @@ import { LomasError } from 'lomas-kernel/protocol';
 import type { Config } from './config';
 import type { AnalystService, QueryService } from './domain/types';
 import { authenticate } from './http/authenticate';
+import { cors } from './http/cors';
 import { errorHandler, notFound } from './http/errorHandler';
 import { clientErrors } from './http/httpErrors';
 import { rejectInvalidUtf8 } from './http/validate';
@@ -35,6 +36,7 @@ export function createApp(deps: AppDeps): Express {
     res.setHeader('X-Request-Id', res.locals.reqId as string);
     next();
   });
+  app.use(cors(deps.config.corsOrigins));
   if (deps.publicRoutes) app.use(deps.publicRoutes);
   app.use(authenticate(deps.store));
   app.use((req, _res, next) => {

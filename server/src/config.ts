@@ -17,6 +17,8 @@ const Env = z.object({
   /** Timing protection on routes that touch private data: every answer takes at least this long. */
   LOMAS_MIN_LATENCY_MS: z.coerce.number().int().min(0).max(60000).default(0),
   LOMAS_LATENCY_JITTER_MS: z.coerce.number().int().min(0).max(60000).default(0),
+  /** Browser origins allowed to call the API (comma-separated, or *): the JupyterLab extension's. */
+  LOMAS_CORS_ORIGINS: z.string().default('*'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info')
 });
 
@@ -33,6 +35,7 @@ export interface Config {
   rateLimitPerMinute: number;
   minLatencyMs: number;
   latencyJitterMs: number;
+  corsOrigins: string[];
   logLevel: string;
 }
 
@@ -58,6 +61,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     rateLimitPerMinute: e.LOMAS_RATE_LIMIT_PER_MINUTE,
     minLatencyMs: e.LOMAS_MIN_LATENCY_MS,
     latencyJitterMs: e.LOMAS_LATENCY_JITTER_MS,
+    corsOrigins: e.LOMAS_CORS_ORIGINS.split(',').map(o => o.trim()).filter(o => o.length > 0),
     logLevel: e.LOG_LEVEL
   };
 }

@@ -262,6 +262,7 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
     rateLimitPerMinute: opts.rateLimitPerMinute ?? 1_000_000,
     minLatencyMs: opts.minLatencyMs ?? 0,
     latencyJitterMs: opts.latencyJitterMs ?? 0,
+    corsOrigins: ['*'],
     logLevel: 'silent'
   };
   const logger = createLogger('silent');

@@ -1,0 +1,61 @@
+/**
+ * The whole path in real components: the demo notebook runs in a real JupyterLab (pip-installed
+ * prebuilt extension, tslab kernel) driven through Debian's Chromium, against a real Lomas server
+ * process on the embedded store; the extension draws the noisy counts and the budget panel reads
+ * the analyst's budget from the server (CORS). Screenshot: test-artifacts/ui/penguins.png.
+ */
+import { join } from 'node:path';
+import { startServerProcess, type ServerProcess } from '../../server/test/helpers/serverProcess';
+import { openAndRunNotebook, REPO_ROOT, screenshot, withBrowser, withJupyterLab } from './harness';
+
+let server: ServerProcess;
+
+beforeAll(async () => {
+  server = await startServerProcess();
+}, 60000);
+
+afterAll(async () => {
+  await server?.stop();
+});
+
+test('the penguins notebook runs in JupyterLab and its DP counts are drawn', async () => {
+  await withJupyterLab(
+    {
+      rootDir: join(REPO_ROOT, 'notebooks'),
+      env: { LOMAS_URL: server.url, LOMAS_API_KEY: server.analystKey },
+      settings: { 'jupyterlab-lomas:plugin': { serverUrl: server.url, apiKey: server.analystKey } }
+    },
+    lab =>
+      withBrowser(async page => {
+        await openAndRunNotebook(page, lab, '01-penguins.ipynb', { timeoutMs: 120000 });
+        const result = page.locator('.jp-LomasResult-body').first();
+        await result.waitFor({ state: 'visible', timeout: 30000 });
+        expect(await result.locator('.jp-LomasResult-title').innerText()).toContain('count by species');
+        const rows = await result.locator('tbody tr').allInnerTexts();
+        expect(rows).toHaveLength(3);
+        for (const [i, species] of ['Adelie', 'Chinstrap', 'Gentoo'].entries()) {
+          const cells = rows[i].split('\t').map(s => s.trim());
+          expect(cells[0]).toBe(species);
+          const [est, lo, hi] = cells.slice(1, 4).map(s => Number(s.replace(/,/g, '')));
+          expect(lo).toBeLessThanOrEqual(est);
+          expect(hi).toBeGreaterThanOrEqual(est);
+        }
+        expect(await result.locator('.jp-LomasResult-cost').innerText()).toBe('ε = 0.5 · δ = 0');
+
+        await page.evaluate(() =>
+          // eslint-disable-next-line @typescript-eslint/no-explicit-any
+          (window as any).jupyterapp.commands.execute('lomas:open-budget-panel')
+        );
+        const item = page.locator('#jp-lomas-budget-panel .jp-LomasPanel-item[data-dataset="penguins"]');
+        await item.waitFor({ state: 'visible', timeout: 15000 });
+        // Two releases of ε = 0.5 each were charged by the notebook.
+        await page.waitForFunction(
+          () => /ε 9 of 10 left/.test(document.querySelector('#jp-lomas-budget-panel .jp-LomasPanel-item[data-dataset="penguins"]')?.textContent ?? ''),
+          undefined,
+          { timeout: 15000 }
+        );
+        await result.evaluate(n => n.scrollIntoView({ block: 'start' }));
+        await screenshot(page, 'penguins');
+      })
+  );
+}, 240000);
