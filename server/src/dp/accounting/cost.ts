@@ -63,7 +63,7 @@ export interface ConversionOptions {
 /**
  * Expresses a cost in the measure of a dataset's accounting mode, conservatively:
  *  pure → zcdp: ρ = ε²/2 (BS16 Prop. 1.4), exact;
- *  approx (ε, δ) → zcdp: δ-approximate ε²/2-zCDP (BS16 Prop. 1.13 direction, exact);
+ *  approx (ε, δ) → zcdp: δ-approximate ε²/2-zCDP (Bun & Steinke 2016, §8 approximate zCDP), exact;
  *  pure → approx: (ε, 0);
  *  zcdp (ρ, δ₀) → approx: (ε(ρ, δ'), δ₀ + δ') with ε rounded up (needs conversionDelta = δ');
  *  anything but pure → pure: refused with PRIVACY_RULE.
