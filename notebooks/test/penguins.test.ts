@@ -1,6 +1,10 @@
 import { join } from 'node:path';
 import { RESULT_MIME, type ResultBundle } from 'lomas-kernel/protocol';
-import { REPO_ROOT, startServerProcess, type ServerProcess } from '../../server/test/helpers/serverProcess';
+import {
+  REPO_ROOT,
+  startServerProcess,
+  type ServerProcess
+} from '../../server/test/helpers/serverProcess';
 import { runNotebook, textOf, type ExecutedCell } from './runNotebook';
 
 /**
@@ -32,7 +36,9 @@ function cellWith(snippet: string): ExecutedCell {
 }
 
 function results(c: ExecutedCell): ResultBundle[] {
-  return c.outputs.filter(o => o.data?.[RESULT_MIME]).map(o => o.data![RESULT_MIME] as ResultBundle);
+  return c.outputs
+    .filter(o => o.data?.[RESULT_MIME])
+    .map(o => o.data![RESULT_MIME] as ResultBundle);
 }
 
 test('no cell fails', () => {
@@ -62,7 +68,11 @@ test('the grouped count renders as a Lomas result with every species and honest 
     // Discrete Laplace, scale 2: P(|noise| > 40) < 2·e^-20 ≈ 4e-9 per group, so this never flakes.
     expect(Math.abs(est - TRUE_COUNTS[row.species as string])).toBeLessThanOrEqual(40);
   }
-  expect(r.mechanisms[0]).toMatchObject({ mechanism: 'discrete_laplace', scale: '2', confidence: 0.95 });
+  expect(r.mechanisms[0]).toMatchObject({
+    mechanism: 'discrete_laplace',
+    scale: '2',
+    confidence: 0.95
+  });
   expect(r.chart).toBeDefined();
 });
 

@@ -21,17 +21,29 @@ export interface ExecutedCell {
  * Executes a notebook headless in a real tslab kernel (jupyter nbconvert --execute) and returns
  * its cells with their outputs. Throws with the kernel's error text when a cell fails.
  */
-export async function runNotebook(path: string, env: Record<string, string>, timeoutS = 180): Promise<ExecutedCell[]> {
+export async function runNotebook(
+  path: string,
+  env: Record<string, string>,
+  timeoutS = 180
+): Promise<ExecutedCell[]> {
   const outDir = mkdtempSync(join(tmpdir(), 'lomas-nb-'));
   const args = [
-    'nbconvert', '--to', 'notebook', '--execute',
+    'nbconvert',
+    '--to',
+    'notebook',
+    '--execute',
     '--ExecutePreprocessor.kernel_name=tslab',
     `--ExecutePreprocessor.timeout=${timeoutS}`,
-    '--output-dir', outDir, path
+    '--output-dir',
+    outDir,
+    path
   ];
   await new Promise<void>((ok, fail) =>
-    execFile('jupyter', args, { env: { ...process.env, ...env }, timeout: (timeoutS + 60) * 1000, maxBuffer: 1 << 24 }, (err, _so, se) =>
-      err ? fail(new Error(`${basename(path)} failed:\n${se}`)) : ok()
+    execFile(
+      'jupyter',
+      args,
+      { env: { ...process.env, ...env }, timeout: (timeoutS + 60) * 1000, maxBuffer: 1 << 24 },
+      (err, _so, se) => (err ? fail(new Error(`${basename(path)} failed:\n${se}`)) : ok())
     )
   );
   const nb = JSON.parse(readFileSync(join(outDir, basename(path)), 'utf8')) as {

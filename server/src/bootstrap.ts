@@ -9,11 +9,19 @@ import type { Role, Store } from './store/types';
 export const BOOTSTRAP_ADMIN = 'admin';
 export const DEMO_ANALYST = 'analyst';
 
-async function ensureUser(store: Store, name: string, role: Role, key: string | undefined, now: string): Promise<void> {
-  if (!(await store.getUser(name))) await store.createUser({ name, role, active: true, createdAt: now });
+async function ensureUser(
+  store: Store,
+  name: string,
+  role: Role,
+  key: string | undefined,
+  now: string
+): Promise<void> {
+  if (!(await store.getUser(name)))
+    await store.createUser({ name, role, active: true, createdAt: now });
   if (key) {
     const parsed = parseKey(key);
-    if (parsed && !(await store.getKey(parsed.id))) await store.addKey(recordFor(key, name, 'bootstrap', now));
+    if (parsed && !(await store.getKey(parsed.id)))
+      await store.addKey(recordFor(key, name, 'bootstrap', now));
   }
 }
 
@@ -22,10 +30,16 @@ async function ensureUser(store: Store, name: string, role: Role, key: string | 
  * LOMAS_DEMO=true) the demo datasets with a grant for the demo analyst. Idempotent: what exists
  * is left alone, so restarts never reset budgets.
  */
-export async function bootstrap(store: Store, ledger: Ledger, config: Config, logger: Logger): Promise<void> {
+export async function bootstrap(
+  store: Store,
+  ledger: Ledger,
+  config: Config,
+  logger: Logger
+): Promise<void> {
   const now = new Date().toISOString();
   if (config.adminKey) await ensureUser(store, BOOTSTRAP_ADMIN, 'admin', config.adminKey, now);
-  if (config.demoAnalystKey) await ensureUser(store, DEMO_ANALYST, 'analyst', config.demoAnalystKey, now);
+  if (config.demoAnalystKey)
+    await ensureUser(store, DEMO_ANALYST, 'analyst', config.demoAnalystKey, now);
   if (!config.demo) return;
   const admin = createAdminService({ store, ledger });
   for (const d of demoDatasets()) {
@@ -39,7 +53,8 @@ export async function bootstrap(store: Store, ledger: Ledger, config: Config, lo
       delta: d.delta,
       cap: d.cap
     });
-    if (await store.getUser(DEMO_ANALYST)) await admin.setGrant(BOOTSTRAP_ADMIN, d.name, DEMO_ANALYST, d.suggestedGrant);
+    if (await store.getUser(DEMO_ANALYST))
+      await admin.setGrant(BOOTSTRAP_ADMIN, d.name, DEMO_ANALYST, d.suggestedGrant);
     logger.info({ dataset: d.name }, 'registered demo dataset');
   }
 }

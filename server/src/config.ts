@@ -7,12 +7,24 @@ const Env = z.object({
   LOMAS_PORT: z.coerce.number().int().min(0).max(65535).default(8765),
   LOMAS_DATA_DIR: z.string().default(path.resolve(process.cwd(), '.lomas-data')),
   MONGODB_URI: z.string().url().optional(),
-  MONGODB_DB: z.string().regex(/^[A-Za-z0-9_-]{1,60}$/).default('lomas'),
+  MONGODB_DB: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]{1,60}$/)
+    .default('lomas'),
   LOMAS_DEMO: z.enum(['true', 'false']).default('true'),
   /** Bootstrap keys: the admin key and a demo analyst key, created on first start if given. */
-  LOMAS_ADMIN_KEY: z.string().regex(/^lomas_[0-9a-f]{16}_[A-Za-z0-9_-]{20,100}$/).optional(),
-  LOMAS_DEMO_ANALYST_KEY: z.string().regex(/^lomas_[0-9a-f]{16}_[A-Za-z0-9_-]{20,100}$/).optional(),
-  LOMAS_BODY_LIMIT: z.string().regex(/^\d+(kb|mb)$/).default('256kb'),
+  LOMAS_ADMIN_KEY: z
+    .string()
+    .regex(/^lomas_[0-9a-f]{16}_[A-Za-z0-9_-]{20,100}$/)
+    .optional(),
+  LOMAS_DEMO_ANALYST_KEY: z
+    .string()
+    .regex(/^lomas_[0-9a-f]{16}_[A-Za-z0-9_-]{20,100}$/)
+    .optional(),
+  LOMAS_BODY_LIMIT: z
+    .string()
+    .regex(/^\d+(kb|mb)$/)
+    .default('256kb'),
   LOMAS_RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).default(600),
   /** Timing protection on routes that touch private data: every answer takes at least this long. */
   LOMAS_MIN_LATENCY_MS: z.coerce.number().int().min(0).max(60000).default(0),
@@ -61,7 +73,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     rateLimitPerMinute: e.LOMAS_RATE_LIMIT_PER_MINUTE,
     minLatencyMs: e.LOMAS_MIN_LATENCY_MS,
     latencyJitterMs: e.LOMAS_LATENCY_JITTER_MS,
-    corsOrigins: e.LOMAS_CORS_ORIGINS.split(',').map(o => o.trim()).filter(o => o.length > 0),
+    corsOrigins: e.LOMAS_CORS_ORIGINS.split(',')
+      .map(o => o.trim())
+      .filter(o => o.length > 0),
     logLevel: e.LOG_LEVEL
   };
 }

@@ -34,6 +34,8 @@ async function main(): Promise<void> {
 }
 
 main().catch(err => {
-  process.stderr.write(`Lomas server failed to start: ${err instanceof Error ? err.message : String(err)}\n`);
+  process.stderr.write(
+    `Lomas server failed to start: ${err instanceof Error ? err.message : String(err)}\n`
+  );
   process.exit(1);
 });

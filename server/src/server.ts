@@ -28,7 +28,11 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
   const ledger = createLedger(store);
   await bootstrap(store, ledger, config, logger);
   const cache = new DatasetCache({
-    onLoad: (name, version, d) => logger.info({ dataset: name, version, rows: Number(d.rowCount), ms: Math.round(d.loadMs) }, 'dataset loaded')
+    onLoad: (name, version, d) =>
+      logger.info(
+        { dataset: name, version, rows: Number(d.rowCount), ms: Math.round(d.loadMs) },
+        'dataset loaded'
+      )
   });
   const metrics = createMetrics();
   let ready = true;

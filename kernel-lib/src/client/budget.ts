@@ -2,7 +2,12 @@ import type { BudgetStatus } from '../protocol';
 import { escapeHtml, type MimeBundle } from './display';
 
 /** The main measure of a budget (ρ for zCDP datasets, ε otherwise). */
-function main(s: BudgetStatus): { name: string; spent: number; initial: number; remaining: string } {
+function main(s: BudgetStatus): {
+  name: string;
+  spent: number;
+  initial: number;
+  remaining: string;
+} {
   const key = s.accounting === 'zcdp' ? 'rho' : 'epsilon';
   const name = key === 'rho' ? 'ρ' : 'ε';
   return {

@@ -9,7 +9,8 @@ export function chartFor(release: ReleaseResponse): Record<string, unknown> | un
   const estimates = release.columns.filter(c => c.role === 'estimate');
   const lower = release.columns.find(c => c.role === 'lower');
   const upper = release.columns.find(c => c.role === 'upper');
-  if (!key || estimates.length !== 1 || release.rows.length === 0 || release.rows.length > 200) return undefined;
+  if (!key || estimates.length !== 1 || release.rows.length === 0 || release.rows.length > 200)
+    return undefined;
   const y = estimates[0].name;
   const layers: Record<string, unknown>[] = [
     {

@@ -29,7 +29,9 @@ export class Dataset {
 
   /** Public metadata: columns, types, bounds, categories. Free. */
   async metadata(): Promise<{ name: string; metadata: DatasetMetadata } & Record<string, unknown>> {
-    const m = await this.http.get<{ name: string; metadata: DatasetMetadata } & Record<string, unknown>>(this.path());
+    const m = await this.http.get<
+      { name: string; metadata: DatasetMetadata } & Record<string, unknown>
+    >(this.path());
     this.known = m.metadata;
     return m;
   }

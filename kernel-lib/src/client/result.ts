@@ -7,7 +7,8 @@ type Table = ReturnType<typeof aq.table>;
 
 function cell(v: unknown): string {
   if (v === null || v === undefined) return '';
-  if (typeof v === 'number') return Number.isInteger(v) ? String(v) : v.toPrecision(6).replace(/\.?0+$/, '');
+  if (typeof v === 'number')
+    return Number.isInteger(v) ? String(v) : v.toPrecision(6).replace(/\.?0+$/, '');
   return String(v);
 }
 
@@ -45,7 +46,10 @@ export class QueryResult {
     const widths = names.map((n, i) => Math.max(n.length, ...body.map(b => b[i].length)));
     const line = (vals: string[]) => vals.map((v, i) => v.padEnd(widths[i])).join('  ');
     const acc = this.release.mechanisms
-      .map(m => `${m.aggregation}${m.column ? `(${m.column})` : ''}: ${m.mechanism}, ±${cell(m.halfWidth)} at ${Math.round(m.confidence * 100)}%`)
+      .map(
+        m =>
+          `${m.aggregation}${m.column ? `(${m.column})` : ''}: ${m.mechanism}, ±${cell(m.halfWidth)} at ${Math.round(m.confidence * 100)}%`
+      )
       .join('; ');
     return [
       `${this.release.title}${this.release.kind === 'dummy' ? ' (DUMMY DATA — not a real answer)' : ''}`,
@@ -66,6 +70,10 @@ export class QueryResult {
 
   /** The display bundle: the Lomas renderer's type, with HTML and text for other front ends. */
   mimeBundle(): MimeBundle {
-    return { [RESULT_MIME]: this.bundle, 'text/html': this.toHtml(), 'text/plain': this.toString() };
+    return {
+      [RESULT_MIME]: this.bundle,
+      'text/html': this.toHtml(),
+      'text/plain': this.toString()
+    };
   }
 }

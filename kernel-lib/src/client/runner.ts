@@ -12,7 +12,11 @@ export class Runner {
     return this.http.config.display ? new Display() : null;
   }
 
-  private async withProgress<T>(label: string, work: () => Promise<T>, show: (t: T, d: Display) => void): Promise<T> {
+  private async withProgress<T>(
+    label: string,
+    work: () => Promise<T>,
+    show: (t: T, d: Display) => void
+  ): Promise<T> {
     const d = this.display();
     d?.show({ 'text/html': `<i>${escapeHtml(label)}…</i>`, 'text/plain': `${label}…` });
     try {
@@ -31,7 +35,10 @@ export class Runner {
       () => this.http.post<EstimateResponse>('/v1/queries/estimate', plan),
       (e, d) => {
         const acc = e.mechanisms
-          .map(m => `${m.aggregation}${m.column ? `(${m.column})` : ''}: ±${m.halfWidth.toPrecision(4)} at ${Math.round(m.confidence * 100)}%`)
+          .map(
+            m =>
+              `${m.aggregation}${m.column ? `(${m.column})` : ''}: ±${m.halfWidth.toPrecision(4)} at ${Math.round(m.confidence * 100)}%`
+          )
           .join('; ');
         const text = `cost ${costText(e.cost)} — ${acc} — nothing spent`;
         d.show({ 'text/html': `<div>${escapeHtml(text)}</div>`, 'text/plain': text });
@@ -52,7 +59,9 @@ export class Runner {
     return this.withProgress(
       'Running query (spends budget)',
       async () =>
-        new QueryResult(await this.http.post<ReleaseResponse>('/v1/queries', plan, { 'Idempotency-Key': key })),
+        new QueryResult(
+          await this.http.post<ReleaseResponse>('/v1/queries', plan, { 'Idempotency-Key': key })
+        ),
       (r, d) => d.show(r.mimeBundle())
     );
   }

@@ -9,7 +9,12 @@ interface TableLike {
 
 function isTable(v: unknown): v is TableLike {
   const t = v as TableLike;
-  return !!t && typeof t.toHTML === 'function' && typeof t.toMarkdown === 'function' && typeof t.numRows === 'function';
+  return (
+    !!t &&
+    typeof t.toHTML === 'function' &&
+    typeof t.toMarkdown === 'function' &&
+    typeof t.numRows === 'function'
+  );
 }
 
 /** The display bundle of a value: results, arquero tables, anything else as JSON. */
@@ -17,7 +22,10 @@ export function bundleOf(value: unknown, limit = 50): MimeBundle {
   if (value instanceof QueryResult) return value.mimeBundle();
   if (isTable(value)) {
     const more = value.numRows() > limit ? `\n(${value.numRows() - limit} more rows)` : '';
-    return { 'text/html': value.toHTML({ limit }), 'text/plain': value.toMarkdown({ limit }) + more };
+    return {
+      'text/html': value.toHTML({ limit }),
+      'text/plain': value.toMarkdown({ limit }) + more
+    };
   }
   const text = JSON.stringify(value, null, 2) ?? String(value);
   return { 'text/html': `<pre>${escapeHtml(text)}</pre>`, 'text/plain': text };

@@ -50,7 +50,8 @@ const MESSAGES: { [C in ErrorCode]: (f: Facts) => string } = {
     `Dataset "${f.dataset}" does not exist or is not shared with you. List the datasets you can query with lomas.datasets().`,
   NO_GRANT: f =>
     `You have no privacy budget on dataset "${f.dataset}". Ask an administrator for a grant.`,
-  INVALID_REQUEST: f => `The request is malformed: ${f.problem}. Fix the request and send it again.`,
+  INVALID_REQUEST: f =>
+    `The request is malformed: ${f.problem}. Fix the request and send it again.`,
   INVALID_PARAMETER: f =>
     `Parameter "${f.parameter}" is invalid: ${f.rule}.${f.fix ? ' ' + f.fix : ''}`,
   INVALID_PLAN: f => `The query plan is invalid: ${f.problem}.${f.fix ? ' ' + f.fix : ''}`,
@@ -60,20 +61,21 @@ const MESSAGES: { [C in ErrorCode]: (f: Facts) => string } = {
     `Column "${f.column}" is not in dataset "${f.dataset}". Known columns: ${f.known}.`,
   TYPE_MISMATCH: f =>
     `Column "${f.column}" has type ${f.actual}, but ${f.expected} is needed here.${f.fix ? ' ' + f.fix : ''}`,
-  PRIVACY_RULE: f =>
-    `Privacy rule "${f.rule}" forbids this: ${f.why} ${f.fix ?? ''}`.trim(),
+  PRIVACY_RULE: f => `Privacy rule "${f.rule}" forbids this: ${f.why} ${f.fix ?? ''}`.trim(),
   BUDGET_EXHAUSTED: f =>
     `This query costs ${f.cost} but only ${f.remaining} of your budget on "${f.dataset}" remains. Lower the query's budget or ask an administrator to raise your grant.`,
   DATASET_CAP_EXHAUSTED: f =>
     `This query costs ${f.cost} but only ${f.remaining} of the dataset-wide cap on "${f.dataset}" remains for all analysts together. The cap protects the people in the data from many analysts pooling their answers.`,
   CONFLICT: f => `${f.what ?? 'The resource'} conflicts with the current state: ${f.problem}.`,
-  PAYLOAD_TOO_LARGE: f => `The request body is larger than the limit of ${f.limit}. Send a smaller query.`,
+  PAYLOAD_TOO_LARGE: f =>
+    `The request body is larger than the limit of ${f.limit}. Send a smaller query.`,
   UNSUPPORTED_MEDIA_TYPE: () => 'Send the request body as JSON (Content-Type: application/json).',
   RATE_LIMITED: f =>
     `Too many requests with this API key. Wait ${f.retryAfter ?? 'a few'} seconds and try again.`,
   CONNECTOR_FAILED: f =>
     `The data of dataset "${f.dataset}" could not be loaded. An administrator should check the dataset's connector settings.`,
-  UNAVAILABLE: f => `The service is not ready: ${f.problem ?? 'it is starting or stopping'}. Try again shortly.`,
+  UNAVAILABLE: f =>
+    `The service is not ready: ${f.problem ?? 'it is starting or stopping'}. Try again shortly.`,
   INTERNAL: () =>
     'The server failed unexpectedly. Nothing about your data was revealed; report the request id to an administrator.'
 };

@@ -12,11 +12,38 @@ const Common = {
 };
 
 export const ColumnMetadata = z.discriminatedUnion('type', [
-  z.object({ type: z.literal('int'), lower: z.number().int().optional(), upper: z.number().int().optional(), ...Common }).strict(),
-  z.object({ type: z.literal('float'), lower: z.number().finite().optional(), upper: z.number().finite().optional(), ...Common }).strict(),
-  z.object({ type: z.literal('string'), categories: z.array(z.string().max(200)).max(10000).optional(), ...Common }).strict(),
+  z
+    .object({
+      type: z.literal('int'),
+      lower: z.number().int().optional(),
+      upper: z.number().int().optional(),
+      ...Common
+    })
+    .strict(),
+  z
+    .object({
+      type: z.literal('float'),
+      lower: z.number().finite().optional(),
+      upper: z.number().finite().optional(),
+      ...Common
+    })
+    .strict(),
+  z
+    .object({
+      type: z.literal('string'),
+      categories: z.array(z.string().max(200)).max(10000).optional(),
+      ...Common
+    })
+    .strict(),
   z.object({ type: z.literal('boolean'), ...Common }).strict(),
-  z.object({ type: z.literal('datetime'), lower: z.string().optional(), upper: z.string().optional(), ...Common }).strict()
+  z
+    .object({
+      type: z.literal('datetime'),
+      lower: z.string().optional(),
+      upper: z.string().optional(),
+      ...Common
+    })
+    .strict()
 ]);
 export type ColumnMetadata = z.infer<typeof ColumnMetadata>;
 
@@ -30,17 +57,32 @@ export const DatasetMetadata = z
     privacy_id: Name.optional(),
     /** Public number of rows, if the dataset's size is itself public. */
     rows: z.number().int().nonnegative().optional(),
-    columns: z.record(Name, ColumnMetadata).refine(c => Object.keys(c).length > 0, 'at least one column')
+    columns: z
+      .record(Name, ColumnMetadata)
+      .refine(c => Object.keys(c).length > 0, 'at least one column')
   })
   .strict()
   .superRefine((m, ctx) => {
     for (const [name, c] of Object.entries(m.columns)) {
-      if ((c.type === 'int' || c.type === 'float') && c.lower !== undefined && c.upper !== undefined && c.lower > c.upper) {
-        ctx.addIssue({ code: 'custom', path: ['columns', name], message: `lower (${c.lower}) is above upper (${c.upper})` });
+      if (
+        (c.type === 'int' || c.type === 'float') &&
+        c.lower !== undefined &&
+        c.upper !== undefined &&
+        c.lower > c.upper
+      ) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['columns', name],
+          message: `lower (${c.lower}) is above upper (${c.upper})`
+        });
       }
     }
     if (m.privacy_id !== undefined && !(m.privacy_id in m.columns)) {
-      ctx.addIssue({ code: 'custom', path: ['privacy_id'], message: `privacy_id "${m.privacy_id}" is not a column` });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['privacy_id'],
+        message: `privacy_id "${m.privacy_id}" is not a column`
+      });
     }
   });
 export type DatasetMetadata = z.infer<typeof DatasetMetadata>;

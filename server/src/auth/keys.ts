@@ -23,10 +23,17 @@ function hashSecret(salt: string, secret: string): Buffer {
 }
 
 /** A fresh random key for `user`: the record to store and the plaintext to show once. */
-export function newKey(user: string, label: string, now: string): { record: ApiKeyRecord; key: string } {
+export function newKey(
+  user: string,
+  label: string,
+  now: string
+): { record: ApiKeyRecord; key: string } {
   const id = randomBytes(8).toString('hex');
   const secret = randomBytes(32).toString('base64url');
-  return { key: `lomas_${id}_${secret}`, record: recordFor(`lomas_${id}_${secret}`, user, label, now) };
+  return {
+    key: `lomas_${id}_${secret}`,
+    record: recordFor(`lomas_${id}_${secret}`, user, label, now)
+  };
 }
 
 /** The record of a given plaintext key (used to bootstrap keys passed in the environment). */
@@ -34,7 +41,15 @@ export function recordFor(key: string, user: string, label: string, now: string)
   const parsed = parseKey(key);
   if (!parsed) throw new Error('malformed API key');
   const salt = randomBytes(16).toString('hex');
-  return { id: parsed.id, user, salt, hash: hashSecret(salt, parsed.secret).toString('hex'), label, createdAt: now, revokedAt: null };
+  return {
+    id: parsed.id,
+    user,
+    salt,
+    hash: hashSecret(salt, parsed.secret).toString('hex'),
+    label,
+    createdAt: now,
+    revokedAt: null
+  };
 }
 
 const DUMMY_SALT = randomBytes(16).toString('hex');

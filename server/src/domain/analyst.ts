@@ -9,7 +9,11 @@ export interface AnalystDeps {
   store: Store;
   ledger: Ledger;
   /** Synthetic rows that respect a dataset's metadata (free: no private data involved). */
-  dummyRows(dataset: string, rows: number, seed: number): Promise<{ columns: string[]; rows: Array<Record<string, unknown>> }>;
+  dummyRows(
+    dataset: string,
+    rows: number,
+    seed: number
+  ): Promise<{ columns: string[]; rows: Array<Record<string, unknown>> }>;
 }
 
 export function createAnalystService(deps: AnalystDeps): AnalystService {
@@ -59,11 +63,19 @@ export function createAnalystService(deps: AnalystDeps): AnalystService {
     async history(who, dataset, limit) {
       if (dataset !== undefined) await datasetAccess(store, who, dataset);
       const records = await store.listArchive({ user: who.user, dataset, limit });
-      return records.map(r => ({ queryId: r.queryId, dataset: r.dataset, at: r.at, plan: r.plan, cost: r.cost, release: r.release }));
+      return records.map(r => ({
+        queryId: r.queryId,
+        dataset: r.dataset,
+        at: r.at,
+        plan: r.plan,
+        cost: r.cost,
+        release: r.release
+      }));
     },
     async dummyRows(who, name, rows, seed) {
       await datasetAccess(store, who, name);
-      if (rows > 100000) throw new LomasError('INVALID_PARAMETER', { parameter: 'rows', rule: 'at most 100000' });
+      if (rows > 100000)
+        throw new LomasError('INVALID_PARAMETER', { parameter: 'rows', rule: 'at most 100000' });
       return deps.dummyRows(name, rows, seed);
     }
   };

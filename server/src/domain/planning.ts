@@ -1,4 +1,11 @@
-import { LomasError, type Budget, type DatasetMetadata, type MechanismReport, type PlanBudget, type QueryPlan } from 'lomas-kernel/protocol';
+import {
+  LomasError,
+  type Budget,
+  type DatasetMetadata,
+  type MechanismReport,
+  type PlanBudget,
+  type QueryPlan
+} from 'lomas-kernel/protocol';
 import {
   compose,
   costToBudget,
@@ -28,7 +35,10 @@ export function keyString(values: readonly KeyValue[]): string {
 }
 
 function product(lists: readonly KeyValue[][]): KeyValue[][] {
-  return lists.reduce<KeyValue[][]>((acc, list) => acc.flatMap(prefix => list.map(v => [...prefix, v])), [[]]);
+  return lists.reduce<KeyValue[][]>(
+    (acc, list) => acc.flatMap(prefix => list.map(v => [...prefix, v])),
+    [[]]
+  );
 }
 
 /** Bin labels of a histogram, in order: "[e0, e1]", "(e1, e2]", … or the categories. */
@@ -56,22 +66,36 @@ export interface PlannedQuery {
   mechanisms: MechanismReport[];
 }
 
-function budgetSpec(b: PlanBudget | undefined, share: bigint, where: string): BudgetSpec | undefined {
+function budgetSpec(
+  b: PlanBudget | undefined,
+  share: bigint,
+  where: string
+): BudgetSpec | undefined {
   if (!b) return undefined;
-  const part = (x: string | number, name: string) => parseAmount(x, `${where}.${name}`).div(rat(share));
+  const part = (x: string | number, name: string) =>
+    parseAmount(x, `${where}.${name}`).div(rat(share));
   if (b.rho !== undefined) {
     if (b.epsilon !== undefined)
-      throw new LomasError('INVALID_PLAN', { problem: `${where} gives both epsilon and rho`, fix: 'Give one of them.' });
+      throw new LomasError('INVALID_PLAN', {
+        problem: `${where} gives both epsilon and rho`,
+        fix: 'Give one of them.'
+      });
     return { rho: part(b.rho, 'rho') };
   }
   if (b.epsilon === undefined)
-    throw new LomasError('INVALID_PLAN', { problem: `${where} has no epsilon or rho`, fix: 'Write { epsilon: 0.5 }.' });
+    throw new LomasError('INVALID_PLAN', {
+      problem: `${where} has no epsilon or rho`,
+      fix: 'Write { epsilon: 0.5 }.'
+    });
   return b.delta !== undefined && parseAmount(b.delta, `${where}.delta`).sign() > 0
     ? { epsilon: part(b.epsilon, 'epsilon'), delta: part(b.delta, 'delta') }
     : { epsilon: part(b.epsilon, 'epsilon') };
 }
 
-function groupsFor(resolved: ResolvedPlan, agg: RAggregation): { spec: GroupsSpec; keys: KeyValue[][] | null } {
+function groupsFor(
+  resolved: ResolvedPlan,
+  agg: RAggregation
+): { spec: GroupsSpec; keys: KeyValue[][] | null } {
   const g = resolved.groupBy;
   const bins = agg.op === 'histogram' ? binLabels(agg) : null;
   if (!g) {
@@ -85,7 +109,10 @@ function groupsFor(resolved: ResolvedPlan, agg: RAggregation): { spec: GroupsSpe
         problem: 'a histogram cannot be combined with private key discovery',
         fix: 'Group by public keys (metadata categories or explicit values), or drop the histogram.'
       });
-    return { spec: { kind: 'private', delta: parseAmount(g.delta, 'groupby.discover.delta') }, keys: null };
+    return {
+      spec: { kind: 'private', delta: parseAmount(g.delta, 'groupby.discover.delta') },
+      keys: null
+    };
   }
   const keys = product(bins ? [...g.values, bins] : g.values);
   return { spec: { kind: 'public', keys: keys.map(keyString) }, keys };
@@ -99,13 +126,19 @@ function specFor(
   shared: BudgetSpec | undefined
 ): AggregationSpec {
   const own = plan.aggregations[agg.index];
-  const budget = own.budget ? budgetSpec(own.budget, 1n, `aggregations[${agg.index}].budget`) : own.accuracy ? undefined : shared;
+  const budget = own.budget
+    ? budgetSpec(own.budget, 1n, `aggregations[${agg.index}].budget`)
+    : own.accuracy
+      ? undefined
+      : shared;
   const spec: AggregationSpec = {
     kind: agg.op,
     groups,
     unit: unitFromMetadata(metadata),
     budget,
-    accuracy: own.accuracy ? { halfWidth: own.accuracy.halfWidth, confidence: own.accuracy.confidence } : undefined,
+    accuracy: own.accuracy
+      ? { halfWidth: own.accuracy.halfWidth, confidence: own.accuracy.confidence }
+      : undefined,
     confidence: plan.confidence,
     mechanism: own.mechanism
   };
@@ -137,20 +170,29 @@ function report(p: PlannedAggregation, column: string | undefined): MechanismRep
     confidence: p.dp.confidence,
     cost: costToBudget(p.dp.cost),
     ...(dataDependent
-      ? { note: `the interval of a ${p.agg.op} depends on the data; ±${main.halfWidth.toPrecision(4)} is the noise of its ${main.name.replace('_', ' ')}` }
+      ? {
+          note: `the interval of a ${p.agg.op} depends on the data; ±${main.halfWidth.toPrecision(4)} is the noise of its ${main.name.replace('_', ' ')}`
+        }
       : {})
   };
 }
 
 /** Calibrates every aggregation of a resolved plan and totals the cost in the dataset's measure. */
-export function planQuery(plan: QueryPlan, resolved: ResolvedPlan, dataset: DatasetRecord): PlannedQuery {
+export function planQuery(
+  plan: QueryPlan,
+  resolved: ResolvedPlan,
+  dataset: DatasetRecord
+): PlannedQuery {
   if (resolved.groupBy?.mode === 'discover' && resolved.aggregations.length > 1)
     throw new LomasError('INVALID_PLAN', {
       problem: 'private key discovery releases one aggregation per query',
       fix: 'Run one aggregation per query when keys are discovered, or group by public keys.'
     });
   if (resolved.aggregations.some(a => a.op === 'histogram') && resolved.aggregations.length > 1)
-    throw new LomasError('INVALID_PLAN', { problem: 'a histogram must be the only aggregation of its query', fix: 'Send the histogram as a query of its own.' });
+    throw new LomasError('INVALID_PLAN', {
+      problem: 'a histogram must be the only aggregation of its query',
+      fix: 'Send the histogram as a query of its own.'
+    });
   const sharing = plan.aggregations.filter(a => !a.budget && !a.accuracy).length;
   const shared = sharing > 0 ? budgetSpec(plan.budget, BigInt(sharing), 'budget') : undefined;
   const aggregations = resolved.aggregations.map(agg => {

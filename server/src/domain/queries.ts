@@ -26,14 +26,18 @@ export interface QueryDeps {
 }
 
 /** Parse, validate against the public metadata and calibrate: no private data, no randomness. */
-function prepare(body: unknown, dataset: DatasetRecord): { plan: QueryPlan; planned: PlannedQuery } {
+function prepare(
+  body: unknown,
+  dataset: DatasetRecord
+): { plan: QueryPlan; planned: PlannedQuery } {
   const plan = parsePlan(body);
   const resolved = validatePlan(plan, dataset.metadata);
   return { plan, planned: planQuery(plan, resolved, dataset) };
 }
 
 function datasetName(body: unknown): string {
-  const name = body && typeof body === 'object' ? (body as { dataset?: unknown }).dataset : undefined;
+  const name =
+    body && typeof body === 'object' ? (body as { dataset?: unknown }).dataset : undefined;
   // parsePlan reports a malformed name precisely; here we only need something to look up.
   if (typeof name !== 'string') return parsePlan(body).dataset;
   return name;
@@ -70,7 +74,11 @@ export function createQueryService(deps: QueryDeps): QueryService {
     async dummy(who, body) {
       const { dataset } = await datasetAccess(store, who, datasetName(body));
       const { planned } = prepare(body, dataset);
-      const rows = dummyRows(dataset.metadata, deps.dummyRowCount ?? 1000, `${dataset.name}:${dataset.version}`);
+      const rows = dummyRows(
+        dataset.metadata,
+        deps.dummyRowCount ?? 1000,
+        `${dataset.name}:${dataset.version}`
+      );
       const loaded = await loadDataset({ kind: 'rows', rows }, dataset.metadata);
       try {
         const exact = await execute(planned.resolved, loaded);
@@ -80,7 +88,11 @@ export function createQueryService(deps: QueryDeps): QueryService {
       }
     },
 
-    async run(who: Principal, body: unknown, idempotencyKey: string | null): Promise<ReleaseResponse> {
+    async run(
+      who: Principal,
+      body: unknown,
+      idempotencyKey: string | null
+    ): Promise<ReleaseResponse> {
       const { dataset, grant } = await spendingAccess(store, who, datasetName(body));
       const { plan, planned } = prepare(body, dataset);
       const queryId = randomUUID();
@@ -102,7 +114,8 @@ export function createQueryService(deps: QueryDeps): QueryService {
         if (!archived)
           throw new LomasError('CONFLICT', {
             what: 'This idempotency key',
-            problem: 'it was charged but its answer was lost (the server stopped mid-query); send the query again with a new key'
+            problem:
+              'it was charged but its answer was lost (the server stopped mid-query); send the query again with a new key'
           });
         return archived.release as ReleaseResponse;
       }

@@ -13,7 +13,15 @@ function toGroupStatistics(p: PlannedAggregation, g: GroupStats, s: ExactStats):
     case 'mean':
     case 'variance':
     case 'stdev':
-      return [{ key: keyString(g.key), count: s.count, sum: s.sum, sumSquares: s.sumSquares, grid: s.grid.exponent }];
+      return [
+        {
+          key: keyString(g.key),
+          count: s.count,
+          sum: s.sum,
+          sumSquares: s.sumSquares,
+          grid: s.grid.exponent
+        }
+      ];
     case 'quantile':
     case 'median':
       return [{ key: keyString(g.key), count: s.count, below: s.below, above: s.above }];
@@ -25,7 +33,13 @@ function toGroupStatistics(p: PlannedAggregation, g: GroupStats, s: ExactStats):
 }
 
 function columnType(t: ValueType): ResultColumn['type'] {
-  return t === 'int' ? 'integer' : t === 'float' ? 'number' : t === 'boolean' ? 'boolean' : 'string';
+  return t === 'int'
+    ? 'integer'
+    : t === 'float'
+      ? 'number'
+      : t === 'boolean'
+        ? 'boolean'
+        : 'string';
 }
 
 function title(q: PlannedQuery): string {
@@ -38,8 +52,17 @@ function title(q: PlannedQuery): string {
  * Noises exact statistics with the planned mechanisms and lays the released values out as a table:
  * key columns, then per aggregation its estimate and confidence interval.
  */
-export function buildRelease(q: PlannedQuery, exact: ExactResult, rng: Rng, kind: 'release' | 'dummy'): ReleaseResponse {
-  const keyCols: ResultColumn[] = (q.resolved.groupBy?.keys ?? []).map(k => ({ name: k.name, role: 'key', type: columnType(k.type) }));
+export function buildRelease(
+  q: PlannedQuery,
+  exact: ExactResult,
+  rng: Rng,
+  kind: 'release' | 'dummy'
+): ReleaseResponse {
+  const keyCols: ResultColumn[] = (q.resolved.groupBy?.keys ?? []).map(k => ({
+    name: k.name,
+    role: 'key',
+    type: columnType(k.type)
+  }));
   const histogram = q.aggregations.some(a => a.agg.op === 'histogram');
   if (histogram) keyCols.push({ name: 'bin', role: 'key', type: 'string' });
   const single = q.aggregations.length === 1;

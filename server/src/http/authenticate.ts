@@ -11,7 +11,8 @@ import type { Principal } from './principal';
 export function authenticate(store: Store) {
   return async (req: Request, res: Response, next: NextFunction): Promise<void> => {
     const header = req.headers.authorization;
-    const token = typeof header === 'string' && header.startsWith('Bearer ') ? header.slice(7).trim() : '';
+    const token =
+      typeof header === 'string' && header.startsWith('Bearer ') ? header.slice(7).trim() : '';
     const parsed = parseKey(token);
     const record = parsed ? await store.getKey(parsed.id) : null;
     const ok = secretMatches(record, parsed ? parsed.secret : 'x');
@@ -27,6 +28,10 @@ export function authenticate(store: Store) {
 export function requireAdmin(_req: Request, res: Response, next: NextFunction): void {
   const p = res.locals.principal as Principal | undefined;
   if (!p) throw new LomasError('UNAUTHENTICATED');
-  if (p.role !== 'admin') throw new LomasError('FORBIDDEN', { action: 'use the admin route', reason: 'It needs the admin role.' });
+  if (p.role !== 'admin')
+    throw new LomasError('FORBIDDEN', {
+      action: 'use the admin route',
+      reason: 'It needs the admin role.'
+    });
   next();
 }

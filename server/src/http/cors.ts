@@ -15,7 +15,10 @@ export function cors(origins: readonly string[]) {
       res.setHeader('Access-Control-Expose-Headers', 'X-Request-Id, Retry-After');
       if (req.method === 'OPTIONS') {
         res.setHeader('Access-Control-Allow-Methods', 'GET, POST, PUT, PATCH, DELETE');
-        res.setHeader('Access-Control-Allow-Headers', 'Authorization, Content-Type, Idempotency-Key');
+        res.setHeader(
+          'Access-Control-Allow-Headers',
+          'Authorization, Content-Type, Idempotency-Key'
+        );
         res.setHeader('Access-Control-Max-Age', '600');
         res.status(204).end();
         return;

@@ -13,8 +13,10 @@ function toLomasError(err: unknown): LomasError | null {
   if (err instanceof LomasError) return err;
   const p = err as ParserError;
   if (p && typeof p === 'object' && typeof p.type === 'string') {
-    if (p.type === 'entity.too.large') return new LomasError('PAYLOAD_TOO_LARGE', { limit: `${p.limit} bytes` });
-    if (p.type === 'entity.parse.failed') return new LomasError('INVALID_REQUEST', { problem: 'the body is not valid JSON' });
+    if (p.type === 'entity.too.large')
+      return new LomasError('PAYLOAD_TOO_LARGE', { limit: `${p.limit} bytes` });
+    if (p.type === 'entity.parse.failed')
+      return new LomasError('INVALID_REQUEST', { problem: 'the body is not valid JSON' });
     if (p.type === 'encoding.unsupported' || p.type === 'charset.unsupported')
       return new LomasError('UNSUPPORTED_MEDIA_TYPE');
     if (typeof p.status === 'number' && p.status >= 400 && p.status < 500)

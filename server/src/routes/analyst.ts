@@ -3,11 +3,20 @@ import { LomasError } from 'lomas-kernel/protocol';
 import { principalOf } from '../http/principal';
 import type { AnalystService, QueryService } from '../domain/types';
 
-function intParam(value: unknown, name: string, min: number, max: number, fallback: number): number {
+function intParam(
+  value: unknown,
+  name: string,
+  min: number,
+  max: number,
+  fallback: number
+): number {
   if (value === undefined) return fallback;
   const n = typeof value === 'string' && /^\d{1,9}$/.test(value) ? Number(value) : NaN;
   if (!Number.isInteger(n) || n < min || n > max)
-    throw new LomasError('INVALID_PARAMETER', { parameter: name, rule: `an integer from ${min} to ${max}` });
+    throw new LomasError('INVALID_PARAMETER', {
+      parameter: name,
+      rule: `an integer from ${min} to ${max}`
+    });
   return n;
 }
 
