@@ -66,7 +66,7 @@ export async function startServerProcess(
   const adminKey = newKey();
   const analystKey = newKey();
   let out = '';
-  const env = {
+  const env: Record<string, string | undefined> = {
     ...process.env,
     LOMAS_HOST: '127.0.0.1',
     LOMAS_PORT: String(port),
@@ -76,8 +76,8 @@ export async function startServerProcess(
     LOG_LEVEL: 'warn',
     ...opts.env
   };
-  delete (env as Record<string, string | undefined>).MONGODB_URI;
-  if (opts.env?.MONGODB_URI) env.MONGODB_URI = opts.env.MONGODB_URI;
+  // The store is the embedded one unless the caller asks for MongoDB explicitly.
+  if (!opts.env?.MONGODB_URI) delete env.MONGODB_URI;
   const start = (): ChildProcess => {
     const c = spawn(process.execPath, [join(REPO_ROOT, 'server/dist/main.js')], {
       env,

@@ -87,7 +87,7 @@ test('access log: one JSON line per request, with route template and user, never
   const logger = pino({ level: 'info' }, { write: (s: string) => lines.push(s) });
   const app = express();
   app.use(accessLog(logger));
-  app.use((req, res, next) => {
+  app.use((_req, res, next) => {
     res.locals.principal = { user: 'alice', role: 'analyst', keyId: 'k' };
     next();
   });
