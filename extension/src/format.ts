@@ -1,4 +1,4 @@
-import type { Budget, MechanismReport } from 'lomas-kernel/protocol';
+import type { Budget, BudgetStatus, MechanismReport } from 'lomas-kernel/protocol';
 
 /** Pure formatting helpers for the renderer and the side panel (DOM-free, unit-tested). */
 
@@ -57,4 +57,24 @@ export function remainingShare(remaining: string, initial: string): number {
   const i = Number(initial);
   if (!Number.isFinite(r) || !Number.isFinite(i) || i <= 0) return 0;
   return Math.min(1, Math.max(0, r / i));
+}
+
+/** The measure a dataset is budgeted in: ρ for zCDP datasets, ε otherwise. */
+export function mainMeasure(b: BudgetStatus): { key: 'epsilon' | 'rho'; symbol: string } {
+  return b.accounting === 'zcdp' ? { key: 'rho', symbol: 'ρ' } : { key: 'epsilon', symbol: 'ε' };
+}
+
+/** "ε 9.5 of 10 left" (pure), "… · δ 1e-5 of 1e-5" (approx, or zCDP with a δ for thresholds), "ρ 0.8 of 1 left" (zCDP). */
+export function formatBudgetLeft(b: BudgetStatus): string {
+  const m = mainMeasure(b);
+  let text = `${m.symbol} ${b.remaining[m.key] ?? '0'} of ${b.initial[m.key] ?? '0'} left`;
+  if (b.accounting === 'approx' || (b.accounting === 'zcdp' && Number(b.initial.delta) > 0))
+    text += ` · δ ${b.remaining.delta} of ${b.initial.delta}`;
+  return text;
+}
+
+/** Share of the main measure that remains, for the budget bar. */
+export function budgetShare(b: BudgetStatus): number {
+  const m = mainMeasure(b);
+  return remainingShare(b.remaining[m.key] ?? '0', b.initial[m.key] ?? '0');
 }

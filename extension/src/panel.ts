@@ -1,7 +1,7 @@
 import { Widget } from '@lumino/widgets';
 import type { BudgetStatus } from 'lomas-kernel/protocol';
 import { fetchBudgets } from './budgets';
-import { remainingShare } from './format';
+import { budgetShare, formatBudgetLeft } from './format';
 import { lomasIcon } from './icon';
 import { DEFAULT_SETTINGS, LomasSettings, PANEL_ID } from './tokens';
 
@@ -136,19 +136,13 @@ export class BudgetPanel extends Widget {
     li.appendChild(head);
     const bar = el('div', `${CLASS}-bar`);
     const fill = el('div', `${CLASS}-barFill`);
-    const share = remainingShare(b.remaining.epsilon, b.initial.epsilon);
+    const share = budgetShare(b);
     fill.style.width = `${(share * 100).toFixed(1)}%`;
     bar.appendChild(fill);
     bar.setAttribute('role', 'meter');
     bar.setAttribute('aria-valuenow', share.toFixed(3));
     li.appendChild(bar);
-    li.appendChild(
-      el(
-        'div',
-        `${CLASS}-amounts`,
-        `ε ${b.remaining.epsilon} of ${b.initial.epsilon} left · δ ${b.remaining.delta} of ${b.initial.delta}`
-      )
-    );
+    li.appendChild(el('div', `${CLASS}-amounts`, formatBudgetLeft(b)));
     return li;
   }
 }

@@ -2,6 +2,7 @@ import type { IRenderMime } from '@jupyterlab/rendermime-interfaces';
 import { Widget } from '@lumino/widgets';
 import type { ResultBundle, ResultColumn } from 'lomas-kernel/protocol';
 import {
+  formatBudgetLeft,
   describeMechanism,
   formatAccuracy,
   formatCost,
@@ -126,12 +127,7 @@ export function renderBundle(bundle: ResultBundle): HTMLElement {
   }
   for (const m of bundle.mechanisms) fact('Mechanism', describeMechanism(m), 'mechanism');
   if (bundle.budget) {
-    const b = bundle.budget;
-    fact(
-      'Budget left',
-      `ε ${b.remaining.epsilon} of ${b.initial.epsilon} · δ ${b.remaining.delta} of ${b.initial.delta}`,
-      'budget'
-    );
+    fact('Budget left', formatBudgetLeft(bundle.budget), 'budget');
   }
   root.appendChild(facts);
 

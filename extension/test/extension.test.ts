@@ -1,5 +1,7 @@
 import { normalizeBudgets, budgetsUrl } from '../src/budgets';
 import {
+  budgetShare,
+  formatBudgetLeft,
   describeMechanism,
   formatAccuracy,
   formatCost,
@@ -91,5 +93,34 @@ describe('settings and budgets', () => {
     expect(normalizeBudgets([b])).toEqual([b]);
     expect(normalizeBudgets({ budgets: [b, { nope: 1 }] })).toEqual([b]);
     expect(() => normalizeBudgets('<html>')).toThrow('not with a list of budgets');
+  });
+});
+
+describe('budget text follows the dataset accounting', () => {
+  const status = (
+    accounting: 'pure' | 'approx' | 'zcdp',
+    extra: Partial<Record<'rho', string>> = {}
+  ) => ({
+    dataset: 'd',
+    accounting,
+    initial: {
+      epsilon: accounting === 'zcdp' ? '0' : '10',
+      delta: '0.00001',
+      ...(extra.rho ? { rho: '1' } : {})
+    },
+    spent: { epsilon: '0', delta: '0' },
+    remaining: {
+      epsilon: accounting === 'zcdp' ? '0' : '9.5',
+      delta: '0.00001',
+      ...(extra.rho ? { rho: extra.rho } : {})
+    }
+  });
+  test('pure: ε only', () => expect(formatBudgetLeft(status('pure'))).toBe('ε 9.5 of 10 left'));
+  test('approx: ε and δ', () =>
+    expect(formatBudgetLeft(status('approx'))).toBe('ε 9.5 of 10 left · δ 0.00001 of 0.00001'));
+  test('zcdp: ρ, and the bar follows ρ', () => {
+    const s = status('zcdp', { rho: '0.25' });
+    expect(formatBudgetLeft(s)).toBe('ρ 0.25 of 1 left · δ 0.00001 of 0.00001');
+    expect(budgetShare(s)).toBeCloseTo(0.25);
   });
 });
