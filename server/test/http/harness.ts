@@ -1,31 +1,26 @@
 /* eslint-disable @typescript-eslint/no-explicit-any -- JSON bodies of HTTP responses are read loosely in tests */
 /**
- * A real HTTP server for the HTTP/admin/CLI tests: createApp (app.ts) + the embedded SQLite store
- * in a temp dir + the privacy ledger + the admin router + the service routes (metrics, health,
- * OpenAPI, timing) + the per-key rate limit, listening on 127.0.0.1:0.
+ * A real HTTP server for the HTTP/admin/CLI tests: exactly what production runs — `startServer`
+ * (server.ts: store → ledger → bootstrap → engine → real analyst/query domain → createApp with the
+ * admin router, service routes, rate limit and body guard), configured through `loadConfig` on the
+ * embedded SQLite store in a temp dir, listening on 127.0.0.1:0.
  *
- * The analyst domain (AnalystService/QueryService) is a small stand-in that follows the rules of
- * the real one where the tests look (grants decide what an analyst sees; a run is charged to the
- * ledger before anything else; plans are validated with the protocol's parsePlan).
+ * startServer does not hand out its store, so the harness opens a second handle on the same SQLite
+ * file (WAL; the store and the ledger are multi-process safe) to seed fixed keys and to let tests
+ * read the ledger. The bootstrap creates `admin` from LOMAS_ADMIN_KEY; the harness adds alice, bob
+ * and carol (revoked key), and registers two small CSV datasets (file connector) through the admin
+ * service: `penguins` (granted to alice and carol) and `other` (granted to bob).
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import type { AddressInfo } from 'node:net';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createHash, randomUUID } from 'node:crypto';
-import { LomasError, parsePlan, type Budget, type DatasetMetadata } from 'lomas-kernel/protocol';
-import { createApp } from '../../src/app';
+import type { Budget, DatasetMetadata } from 'lomas-kernel/protocol';
+import { createAdminService } from '../../src/admin/service';
 import { recordFor } from '../../src/auth/keys';
-import type { Config } from '../../src/config';
-import type { AnalystService, QueryService } from '../../src/domain/types';
-import { createMetrics, type Metrics } from '../../src/http/metrics';
-import type { Principal } from '../../src/http/principal';
-import { rateLimit } from '../../src/http/rateLimit';
-import { serviceRoutes } from '../../src/http/service';
-import { bodyGuard } from '../../src/http/validate';
+import { loadConfig, type Config } from '../../src/config';
 import { createLedger, type Ledger } from '../../src/ledger';
 import { createLogger } from '../../src/logger';
-import { adminRouter } from '../../src/routes/admin';
+import { startServer } from '../../src/server';
 import { openStore } from '../../src/store';
 import type { Store } from '../../src/store/types';
 
@@ -50,6 +45,22 @@ export const PENGUINS_METADATA: DatasetMetadata = {
   }
 };
 
+/** Rows of the small CSV behind the harness datasets (same columns as PENGUINS_METADATA). */
+export const CSV_ROWS = 60;
+
+/** A deterministic small penguins-like CSV (a few missing values in the nullable columns). */
+export function penguinsCsv(rows = CSV_ROWS): string {
+  const species = ['Adelie', 'Chinstrap', 'Gentoo'];
+  const islands = ['Biscoe', 'Dream', 'Torgersen'];
+  const lines = ['species,island,bill_length_mm,body_mass_g'];
+  for (let i = 0; i < rows; i++) {
+    const bill = i % 17 === 5 ? '' : (32 + ((i * 7) % 250) / 10).toFixed(1);
+    const mass = i % 13 === 3 ? '' : String(2800 + ((i * 131) % 3400));
+    lines.push(`${species[i % 3]},${islands[(i * 2) % 3]},${bill},${mass}`);
+  }
+  return lines.join('\n') + '\n';
+}
+
 export const GRANT: Budget = { epsilon: '1', delta: '0.00001' };
 
 export function countPlan(
@@ -61,11 +72,14 @@ export function countPlan(
 
 export interface Harness {
   url: string;
+  /** A second handle on the server's store (same SQLite file). */
   store: Store;
+  /** A ledger over that handle (for reads; writes go through the same atomic step). */
   ledger: Ledger;
-  metrics: Metrics;
   config: Config;
   dataDir: string;
+  /** The CSV file behind the harness datasets. */
+  csvPath: string;
   close(): Promise<void>;
 }
 
@@ -78,231 +92,68 @@ export interface HarnessOptions {
   seed?: boolean;
 }
 
-const hashOf = (x: unknown) => createHash('sha256').update(JSON.stringify(x)).digest('hex');
-
-/** Stand-in analyst domain (see file comment). */
-function standInDomain(
-  store: Store,
-  ledger: Ledger
-): { analyst: AnalystService; queries: QueryService } {
-  async function visible(who: Principal, name: string) {
-    const ds = await store.getDataset(name);
-    const grant = ds ? await store.getGrant(who.user, name) : null;
-    if (!ds || !grant) throw new LomasError('DATASET_NOT_FOUND', { dataset: name });
-    return { ds, grant };
-  }
-  async function status(who: Principal, name: string) {
-    const { ds, grant } = await visible(who, name);
-    const f = await ledger.figures({
-      dataset: name,
-      user: who.user,
-      grant: grant.budget,
-      cap: ds.cap,
-      accounting: ds.accounting
-    });
-    return {
-      dataset: name,
-      accounting: ds.accounting,
-      initial: f.initial,
-      spent: f.spent,
-      remaining: f.remaining
-    };
-  }
-  const analyst: AnalystService = {
-    async datasets(who) {
-      const grants = await store.listGrants({ user: who.user });
-      const out = [];
-      for (const g of grants) {
-        const ds = await store.getDataset(g.dataset);
-        if (ds) out.push({ name: ds.name, accounting: ds.accounting });
-      }
-      return out;
-    },
-    async metadata(who, name) {
-      return (await visible(who, name)).ds.metadata;
-    },
-    budget: status,
-    async budgets(who) {
-      const grants = await store.listGrants({ user: who.user });
-      return Promise.all(grants.map(g => status(who, g.dataset)));
-    },
-    async history(who, dataset, limit) {
-      return store.listArchive({ user: who.user, dataset, limit });
-    },
-    async dummyRows(who, name, rows) {
-      await visible(who, name);
-      return { rows: Array.from({ length: Math.min(rows, 5) }, () => ({ species: 'Adelie' })) };
-    }
-  };
-  function cost(plan: ReturnType<typeof parsePlan>): Budget {
-    return {
-      epsilon: String(plan.budget?.epsilon ?? '0.1'),
-      delta: String(plan.budget?.delta ?? '0')
-    };
-  }
-  function release(
-    plan: ReturnType<typeof parsePlan>,
-    kind: 'release' | 'dummy',
-    queryId?: string
-  ) {
-    return {
-      version: 1 as const,
-      kind,
-      dataset: plan.dataset,
-      queryId,
-      title: 'count',
-      columns: [{ name: 'count', role: 'estimate' as const, type: 'number' as const }],
-      rows: [{ count: 42 }],
-      cost: cost(plan),
-      mechanisms: []
-    };
-  }
-  const queries: QueryService = {
-    async estimate(who, body) {
-      const plan = parsePlan(body);
-      await visible(who, plan.dataset);
-      return { dataset: plan.dataset, cost: cost(plan), mechanisms: [] };
-    },
-    async dummy(who, body) {
-      const plan = parsePlan(body);
-      await visible(who, plan.dataset);
-      return release(plan, 'dummy');
-    },
-    async run(who, body, idempotencyKey) {
-      const plan = parsePlan(body);
-      const { ds, grant } = await visible(who, plan.dataset);
-      const queryId = randomUUID();
-      const { entry } = await ledger.charge({
-        user: who.user,
-        dataset: plan.dataset,
-        cost: cost(plan),
-        grant: grant.budget,
-        cap: ds.cap,
-        accounting: ds.accounting,
-        queryId,
-        idempotencyKey: idempotencyKey ?? undefined,
-        requestHash: hashOf(plan)
-      });
-      const out = release(plan, 'release', entry.queryId);
-      if (entry.queryId === queryId)
-        await store.addArchive({
-          queryId,
-          user: who.user,
-          dataset: plan.dataset,
-          at: entry.at,
-          kind: 'release',
-          plan,
-          release: out,
-          cost: out.cost
-        });
-      return out;
-    }
-  };
-  return { analyst, queries };
-}
-
-export async function seed(store: Store, ledger: Ledger): Promise<void> {
+/** The harness users, keys, datasets and grants (the admin comes from the bootstrap). */
+export async function seed(store: Store, ledger: Ledger, csvPath: string): Promise<void> {
   const at = new Date().toISOString();
-  for (const [name, role] of [
-    ['admin', 'admin'],
-    ['alice', 'analyst'],
-    ['bob', 'analyst'],
-    ['carol', 'analyst']
-  ] as const)
-    await store.createUser({ name, role, active: true, createdAt: at });
-  await store.addKey(recordFor(KEYS.admin, 'admin', 'test', at));
+  for (const name of ['alice', 'bob', 'carol'])
+    await store.createUser({ name, role: 'analyst', active: true, createdAt: at });
   await store.addKey(recordFor(KEYS.alice, 'alice', 'test', at));
   await store.addKey(recordFor(KEYS.bob, 'bob', 'test', at));
   const carol = recordFor(KEYS.carolRevoked, 'carol', 'test', at);
   await store.addKey(carol);
   await store.revokeKey(carol.id, at);
+  const admin = createAdminService({ store, ledger });
   for (const name of ['penguins', 'other'])
-    await store.putDataset({
+    await admin.createDataset('admin', {
       name,
-      connector: { kind: 'vega-datasets', name: 'penguins' },
-      metadata: PENGUINS_METADATA,
+      description: `harness dataset ${name} (${CSV_ROWS}-row CSV)`,
+      connector: { kind: 'file', path: csvPath, format: 'csv' },
+      metadata: { ...PENGUINS_METADATA, rows: CSV_ROWS },
       accounting: 'approx',
-      cap: null,
-      version: 1,
-      createdAt: at,
-      updatedAt: at
+      cap: null
     });
-  await ledger.setGrant({
-    user: 'alice',
-    dataset: 'penguins',
-    budget: GRANT,
-    accounting: 'approx',
-    actor: 'admin'
-  });
-  await ledger.setGrant({
-    user: 'carol',
-    dataset: 'penguins',
-    budget: GRANT,
-    accounting: 'approx',
-    actor: 'admin'
-  });
-  await ledger.setGrant({
-    user: 'bob',
-    dataset: 'other',
-    budget: GRANT,
-    accounting: 'approx',
-    actor: 'admin'
-  });
+  await admin.setGrant('admin', 'penguins', 'alice', GRANT);
+  await admin.setGrant('admin', 'penguins', 'carol', GRANT);
+  await admin.setGrant('admin', 'other', 'bob', GRANT);
 }
 
 export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> {
   const dataDir = mkdtempSync(join(tmpdir(), 'lomas-http-'));
-  const config: Config = {
-    host: '127.0.0.1',
-    port: 0,
-    dataDir,
-    mongodbDb: 'lomas',
-    demo: false,
-    bodyLimit: opts.bodyLimit ?? '64kb',
-    rateLimitPerMinute: opts.rateLimitPerMinute ?? 1_000_000,
-    minLatencyMs: opts.minLatencyMs ?? 0,
-    latencyJitterMs: opts.latencyJitterMs ?? 0,
-    corsOrigins: ['*'],
-    logLevel: 'silent'
-  };
-  const logger = createLogger('silent');
+  const csvPath = join(dataDir, 'penguins-small.csv');
+  writeFileSync(csvPath, penguinsCsv());
+  const config = loadConfig({
+    LOMAS_HOST: '127.0.0.1',
+    LOMAS_PORT: '0',
+    LOMAS_DATA_DIR: dataDir,
+    LOMAS_DEMO: 'false',
+    LOMAS_ADMIN_KEY: KEYS.admin,
+    LOMAS_BODY_LIMIT: opts.bodyLimit ?? '64kb',
+    LOMAS_RATE_LIMIT_PER_MINUTE: String(opts.rateLimitPerMinute ?? 1_000_000),
+    LOMAS_MIN_LATENCY_MS: String(opts.minLatencyMs ?? 0),
+    LOMAS_LATENCY_JITTER_MS: String(opts.latencyJitterMs ?? 0),
+    LOMAS_CORS_ORIGINS: '*',
+    LOG_LEVEL: 'silent'
+  });
+  const server = await startServer(config, createLogger('silent'));
   const store = await openStore({ dataDir });
   const ledger = createLedger(store);
-  if (opts.seed !== false) await seed(store, ledger);
-  const metrics = createMetrics({ defaultMetrics: false });
-  const { analyst, queries } = standInDomain(store, ledger);
-  const admin = adminRouter({ store, ledger });
-  const app = createApp({
-    config,
-    logger,
-    store,
-    analyst,
-    queries,
-    admin,
-    publicRoutes: serviceRoutes({
-      store,
-      logger,
-      metrics,
-      timing: { minLatencyMs: config.minLatencyMs, jitterMs: config.latencyJitterMs }
-    }),
-    authenticated: [bodyGuard, rateLimit({ perMinute: config.rateLimitPerMinute })]
-  });
-  const server = app.listen(0, '127.0.0.1');
-  await new Promise<void>((resolve, reject) => {
-    server.once('listening', () => resolve());
-    server.once('error', reject);
-  });
-  const { port } = server.address() as AddressInfo;
+  try {
+    if (opts.seed !== false) await seed(store, ledger, csvPath);
+  } catch (e) {
+    await server.stop();
+    await store.close();
+    rmSync(dataDir, { recursive: true, force: true });
+    throw e;
+  }
   return {
-    url: `http://127.0.0.1:${port}`,
+    url: server.url,
     store,
     ledger,
-    metrics,
     config,
     dataDir,
+    csvPath,
     async close() {
-      server.closeAllConnections();
-      await new Promise<void>(resolve => server.close(() => resolve()));
+      await server.stop();
       await store.close();
       rmSync(dataDir, { recursive: true, force: true });
     }
@@ -324,9 +175,9 @@ export async function call(
 ): Promise<{ status: number; body: any; headers: Headers; text: string }> {
   const headers: Record<string, string> = { ...(opts.headers ?? {}) };
   if (opts.key) headers.authorization = `Bearer ${opts.key}`;
-  let body: string | Buffer | undefined;
+  let body: string | Uint8Array<ArrayBuffer> | undefined;
   if (opts.raw !== undefined) {
-    body = opts.raw;
+    body = typeof opts.raw === 'string' ? opts.raw : new Uint8Array(opts.raw);
     if (opts.contentType !== undefined) headers['content-type'] = opts.contentType;
   } else if (opts.body !== undefined) {
     body = JSON.stringify(opts.body);

@@ -143,6 +143,8 @@ interface BadRequest {
   raw?: string | Buffer;
   contentType?: string;
   headers?: Record<string, string>;
+  /** The error code this request must get (when one is certain). */
+  want?: string;
 }
 
 function setPath(obj: unknown, path: string[], value: unknown): unknown {
@@ -161,8 +163,143 @@ function paths(obj: unknown, prefix: string[] = []): string[][] {
   return out;
 }
 
-function generate(): BadRequest[] {
+/** The Idempotency-Key of the spend made before the hostile burst (reused with another plan). */
+const SPENT_KEY = 'hostile-prespend-0001';
+
+/**
+ * Well-formed JSON that only the real domain can refuse: plans that do not fit the dataset's
+ * public metadata, budgets above what is left, datasets the analyst may not see, admin changes
+ * that would break an invariant (a grant below what is spent, a duplicate name).
+ */
+function semantic(): BadRequest[] {
   const out: BadRequest[] = [];
+  const col = (name: string) => ({ kind: 'col', name });
+  const lit = (value: unknown) => ({ kind: 'lit', value });
+  const plan = (extra: Record<string, unknown>) => ({
+    version: 1,
+    dataset: 'penguins',
+    steps: [],
+    aggregations: [{ op: 'count' }],
+    budget: { epsilon: '0.1' },
+    ...extra
+  });
+  const invalid: Array<[string, Record<string, unknown>]> = [
+    ['unknown column', plan({ aggregations: [{ op: 'mean', column: 'nope' }] })],
+    ['mean of a string column', plan({ aggregations: [{ op: 'mean', column: 'species' }] })],
+    ['sum of a string column', plan({ aggregations: [{ op: 'sum', column: 'island' }] })],
+    [
+      'quantile of a string column',
+      plan({ aggregations: [{ op: 'quantile', column: 'species', q: 0.5 }] })
+    ],
+    [
+      'histogram bins on a string column',
+      plan({ aggregations: [{ op: 'histogram', column: 'species', bins: [0, 1, 2] }] })
+    ],
+    [
+      'filter on an unknown column',
+      plan({ steps: [{ op: 'filter', predicate: { kind: 'isnull', arg: col('nope') } }] })
+    ],
+    [
+      'filter comparing a string with a number',
+      plan({
+        steps: [
+          {
+            op: 'filter',
+            predicate: { kind: 'binary', op: '<', left: col('species'), right: lit(3) }
+          }
+        ]
+      })
+    ],
+    [
+      'filter that is not a boolean',
+      plan({ steps: [{ op: 'filter', predicate: col('body_mass_g') }] })
+    ],
+    [
+      'select of an unknown column',
+      plan({ steps: [{ op: 'select', columns: ['nope'] }] })
+    ],
+    ['dataset of another analyst', plan({ dataset: 'other' })],
+    ['dataset that does not exist', plan({ dataset: 'nosuchdataset' })],
+    ['dataset name with a path', plan({ dataset: '../penguins' })],
+    ['zero epsilon', plan({ budget: { epsilon: '0' } })]
+  ];
+  for (const path of ['/v1/queries', '/v1/queries/estimate', '/v1/queries/dummy'])
+    for (const [label, body] of invalid)
+      out.push({ label: `POST ${path}: ${label}`, method: 'POST', path, key: KEYS.alice, body });
+  // Over budget: refused by the ledger's atomic step (the grant is ε = 1, δ = 1e-5; 0.4 of ε is
+  // spent before the burst).
+  for (const [label, budget, mechanism] of [
+    ['ε above the grant', { epsilon: '5' }, 'laplace'],
+    ['ε above what is left', { epsilon: '0.7' }, 'laplace'],
+    ['ε just above what is left', { epsilon: '0.6000000001' }, 'laplace'],
+    ['δ above the grant (Gaussian)', { epsilon: '0.01', delta: '0.5' }, 'gaussian'],
+    ['δ just above the grant (Gaussian)', { epsilon: '0.01', delta: '0.0000100001' }, 'gaussian']
+  ] as const)
+    out.push({
+      label: `POST /v1/queries: ${label}`,
+      method: 'POST',
+      path: '/v1/queries',
+      key: KEYS.alice,
+      body: plan({ budget, aggregations: [{ op: 'count', mechanism }] }),
+      want: 'BUDGET_EXHAUSTED'
+    });
+  // Idempotency: a used key with another request; malformed keys.
+  out.push({
+    label: 'POST /v1/queries: used Idempotency-Key, other plan',
+    method: 'POST',
+    path: '/v1/queries',
+    key: KEYS.alice,
+    body: plan({ budget: { epsilon: '0.01' } }),
+    headers: { 'idempotency-key': SPENT_KEY },
+    want: 'CONFLICT'
+  });
+  for (const k of ['short', 'x'.repeat(129), 'has space in it', 'semi;colon;key', '../../../etc'])
+    out.push({
+      label: `POST /v1/queries: Idempotency-Key ${JSON.stringify(k.slice(0, 20))}`,
+      method: 'POST',
+      path: '/v1/queries',
+      key: KEYS.alice,
+      body: plan({ budget: { epsilon: '0.01' } }),
+      headers: { 'idempotency-key': k }
+    });
+  // Admin changes that would break an invariant.
+  const admin = (label: string, method: string, path: string, body?: unknown): void => {
+    out.push({ label: `${method} ${path}: ${label}`, method, path, key: KEYS.admin, body });
+  };
+  admin('grant below what is spent', 'PUT', '/admin/grants/penguins/alice', {
+    epsilon: '0.1',
+    delta: '0.00001'
+  });
+  admin('lower below what is spent', 'POST', '/admin/grants/penguins/alice/lower', {
+    epsilon: '0.7',
+    delta: '0'
+  });
+  admin('lower below zero', 'POST', '/admin/grants/penguins/alice/lower', {
+    epsilon: '2',
+    delta: '0'
+  });
+  admin('grant for an unknown user', 'PUT', '/admin/grants/penguins/nobody', GRANT);
+  admin('grant on an unknown dataset', 'PUT', '/admin/grants/nosuchdataset/alice', GRANT);
+  admin('lower a grant that does not exist', 'POST', '/admin/grants/other/alice/lower', {
+    epsilon: '0.1',
+    delta: '0'
+  });
+  admin('duplicate user', 'POST', '/admin/users', { name: 'alice', role: 'analyst' });
+  admin('duplicate dataset', 'POST', '/admin/datasets', {
+    name: 'penguins',
+    connector: { kind: 'file', path: '/etc/passwd', format: 'csv' },
+    metadata: PENGUINS_METADATA
+  });
+  admin('cap below what is spent', 'PATCH', '/admin/datasets/penguins', {
+    cap: { epsilon: '0.1', delta: '0.001' }
+  });
+  admin('keys of an unknown user', 'POST', '/admin/users/nobody/keys', { label: 'x' });
+  admin('revoke an unknown key', 'DELETE', '/admin/keys/0123456789abcdef');
+  return out;
+}
+
+function generate(): BadRequest[] {
+  const out: BadRequest[] = semantic();
   for (const t of targets()) {
     const at = (label: string, extra: Partial<BadRequest>): void => {
       out.push({
@@ -441,6 +578,15 @@ beforeAll(async () => {
 });
 afterAll(() => h.close());
 
+/** The same, as the admin and the analyst see it over HTTP. */
+async function viaApi() {
+  const ledger = await call(h, 'GET', '/admin/ledger?limit=1000', { key: KEYS.admin });
+  const grants = await call(h, 'GET', '/admin/grants', { key: KEYS.admin });
+  const budgets = await call(h, 'GET', '/v1/me/budgets', { key: KEYS.alice });
+  expect([ledger.status, grants.status, budgets.status]).toEqual([200, 200, 200]);
+  return { ledger: ledger.body, grants: grants.body, budgets: budgets.body };
+}
+
 async function snapshot() {
   return JSON.stringify({
     ledger: await h.store.ledgerEntries({}),
@@ -457,7 +603,17 @@ test('every generated bad request gets a typed 4xx; the server stays up; no budg
     (await call(h, 'POST', '/v1/queries', { key: KEYS.alice, body: countPlan('penguins', '0.2') }))
       .status
   ).toBe(200);
+  expect(
+    (
+      await call(h, 'POST', '/v1/queries', {
+        key: KEYS.alice,
+        body: countPlan('penguins', '0.2'),
+        headers: { 'idempotency-key': SPENT_KEY }
+      })
+    ).status
+  ).toBe(200);
   const before = await snapshot();
+  const beforeApi = await viaApi();
   const failures: string[] = [];
   const codes = new Map<string, number>();
   let next = 0;
@@ -484,7 +640,8 @@ test('every generated bad request gets a typed 4xx; the server stays up; no budg
         typeof res.body.message === 'string' &&
         Object.prototype.hasOwnProperty.call(ERROR_CODES, res.body.code) &&
         ERROR_CODES[res.body.code as keyof typeof ERROR_CODES] === res.status &&
-        !/at .*\.(ts|js):\d+/.test(res.text);
+        !/at .*\.(ts|js):\d+/.test(res.text) &&
+        (r.want === undefined || res.body.code === r.want);
       if (!okShape) failures.push(`${r.label}: ${res.status} ${res.text.slice(0, 200)}`);
       else codes.set(res.body.code, (codes.get(res.body.code) ?? 0) + 1);
     }
@@ -494,6 +651,7 @@ test('every generated bad request gets a typed 4xx; the server stays up; no budg
   expect((await call(h, 'GET', '/health')).body).toEqual({ status: 'ok' });
   expect((await call(h, 'GET', '/ready')).body).toEqual({ status: 'ok' });
   expect(await snapshot()).toBe(before);
+  expect(await viaApi()).toEqual(beforeApi);
   expect((await call(h, 'GET', '/admin/audit', { key: KEYS.admin })).body.ok).toBe(true);
   // Nothing leaked into Object.prototype.
   expect(({} as Record<string, unknown>).polluted).toBeUndefined();
@@ -505,7 +663,11 @@ test('every generated bad request gets a typed 4xx; the server stays up; no budg
     'PAYLOAD_TOO_LARGE',
     'UNSUPPORTED_MEDIA_TYPE',
     'INVALID_PARAMETER',
-    'UNAUTHENTICATED'
+    'UNAUTHENTICATED',
+    'DATASET_NOT_FOUND',
+    'BUDGET_EXHAUSTED',
+    'CONFLICT',
+    'NOT_FOUND'
   ])
     expect(codes.get(c) ?? 0).toBeGreaterThan(0);
   console.log(`hostile requests: ${requests.length}`, Object.fromEntries(codes));
