@@ -25,6 +25,16 @@ export interface QueryDeps {
   now?: () => Date;
 }
 
+/** A retry may arrive while the first request is still running: give it time to archive its answer. */
+async function waitForArchive(store: Store, queryId: string, timeoutMs = 15000) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const archived = await store.getArchive(queryId);
+    if (archived || Date.now() > deadline) return archived;
+    await new Promise(r => setTimeout(r, 100));
+  }
+}
+
 /** Parse, validate against the public metadata and calibrate: no private data, no randomness. */
 function prepare(
   body: unknown,
@@ -110,7 +120,7 @@ export function createQueryService(deps: QueryDeps): QueryService {
       });
       if (charged.replayed) {
         // A retry of an answered request: the same answer, no second charge, no new noise.
-        const archived = await store.getArchive(charged.entry.queryId);
+        const archived = await waitForArchive(store, charged.entry.queryId);
         if (!archived)
           throw new LomasError('CONFLICT', {
             what: 'This idempotency key',
