@@ -133,9 +133,7 @@ function expected(r: RouteSpec, who: Who): { status: number; code?: string } {
   const scoped = r.path.includes('{name}') || r.body !== undefined;
   if (who === 'analyst' || !scoped) return ok;
   if (who === 'admin')
-    return r.method === 'post' && r.path === '/v1/queries'
-      ? { status: 403, code: 'NO_GRANT' }
-      : ok;
+    return r.method === 'post' && r.path === '/v1/queries' ? { status: 403, code: 'NO_GRANT' } : ok;
   return { status: 404, code: 'DATASET_NOT_FOUND' };
 }
 

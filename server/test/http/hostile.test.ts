@@ -214,10 +214,7 @@ function semantic(): BadRequest[] {
       'filter that is not a boolean',
       plan({ steps: [{ op: 'filter', predicate: col('body_mass_g') }] })
     ],
-    [
-      'select of an unknown column',
-      plan({ steps: [{ op: 'select', columns: ['nope'] }] })
-    ],
+    ['select of an unknown column', plan({ steps: [{ op: 'select', columns: ['nope'] }] })],
     ['dataset of another analyst', plan({ dataset: 'other' })],
     ['dataset that does not exist', plan({ dataset: 'nosuchdataset' })],
     ['dataset name with a path', plan({ dataset: '../penguins' })],
