@@ -37,6 +37,11 @@ export async function freePort(): Promise<number> {
   });
 }
 
+/** A child killed by a signal has exitCode null and signalCode set. */
+function exited(child: ChildProcess): boolean {
+  return child.exitCode !== null || child.signalCode !== null;
+}
+
 async function waitReady(
   url: string,
   child: ChildProcess,
@@ -97,12 +102,12 @@ export async function startServerProcess(
     logs: () => out,
     async restart() {
       sp.child.kill('SIGKILL');
-      await new Promise(r => (sp.child.exitCode !== null ? r(null) : sp.child.once('exit', r)));
+      await new Promise(r => (exited(sp.child) ? r(null) : sp.child.once('exit', r)));
       sp.child = start();
       await waitReady(url, sp.child, sp.logs, opts.timeoutMs ?? 60000);
     },
     async stop() {
-      if (sp.child.exitCode === null) {
+      if (!exited(sp.child)) {
         sp.child.kill('SIGTERM');
         await new Promise(r => sp.child.once('exit', r));
       }
