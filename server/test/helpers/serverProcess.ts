@@ -50,8 +50,8 @@ async function waitReady(
 ): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
-    if (child.exitCode !== null)
-      throw new Error(`server exited with ${child.exitCode}:\n${logs()}`);
+    if (exited(child))
+      throw new Error(`server exited (${child.exitCode ?? child.signalCode}):\n${logs()}`);
     try {
       const res = await fetch(`${url}/ready`);
       if (res.ok) return;
