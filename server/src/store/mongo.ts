@@ -27,7 +27,26 @@ export interface MongoStoreOptions {
 }
 
 type WithId<T> = T & { _id: string };
-type LedgerDoc = LedgerEntry & { idem: string };
+type LedgerDoc = LedgerEntry & { _id: string; idem: string };
+
+interface LedgerView {
+  seq: number;
+  last: LedgerEntry | null;
+  byUser: Map<string, LedgerEntry>;
+}
+
+/** Ledger documents are keyed by [dataset, seq] so that point lookups use the _id index. */
+function ledgerId(dataset: string, seq: number): string {
+  return JSON.stringify([dataset, seq]);
+}
+
+/** Applies the next entry (seq + 1) to a view; anything else is ignored (already applied). */
+function applyToView(view: LedgerView, e: LedgerEntry): void {
+  if (e.seq !== view.seq + 1) return;
+  view.seq = e.seq;
+  view.last = e;
+  view.byUser.set(e.user, e);
+}
 
 const DUPLICATE_KEY = 11000;
 
@@ -45,6 +64,8 @@ export class MongoStore implements Store {
   readonly kind = 'mongodb' as const;
   private readonly client: MongoClient;
   private db: Db | null = null;
+  private readonly views = new Map<string, LedgerView>();
+  private readonly loading = new Map<string, Promise<LedgerView>>();
 
   constructor(
     readonly uri: string,
@@ -194,14 +215,55 @@ export class MongoStore implements Store {
     return this.col<LedgerDoc>('ledger');
   }
 
+  /**
+   * The dataset's ledger head and each user's latest entry, folded from the entries in seq order
+   * and brought up to date by point lookups on _id = [dataset, seq+1], [dataset, seq+2], … until
+   * one is missing. FerretDB 1.x (SQLite backend) pushes down only `_id` equality: any other
+   * filter or sort is a full collection scan in Go, too slow for the hot path. Entries are
+   * immutable and numbered 1, 2, 3… without gaps by the ledger, so this fold is exact; it
+   * catches up with entries written by other processes on every call.
+   */
+  private async view(dataset: string): Promise<LedgerView> {
+    let view = this.views.get(dataset);
+    if (!view) {
+      let loading = this.loading.get(dataset);
+      if (!loading) {
+        loading = this.loadView(dataset);
+        this.loading.set(dataset, loading);
+        void loading.finally(() => this.loading.delete(dataset)).catch(() => undefined);
+      }
+      view = await loading;
+    }
+    for (;;) {
+      const next = await this.ledger().findOne(
+        { _id: ledgerId(dataset, view.seq + 1) },
+        { projection: LEDGER_PROJECTION }
+      );
+      if (!next) return view;
+      applyToView(view, next);
+    }
+  }
+
+  private async loadView(dataset: string): Promise<LedgerView> {
+    const view: LedgerView = { seq: 0, last: null, byUser: new Map() };
+    const cursor = this.ledger()
+      .find({ dataset }, { projection: LEDGER_PROJECTION })
+      .sort({ seq: 1 });
+    for await (const e of cursor) {
+      if (e.seq !== view.seq + 1) break; // a gap (only by tampering): stop, verifyChain reports it
+      applyToView(view, e);
+    }
+    this.views.set(dataset, view);
+    return view;
+  }
+
   async lastLedgerEntry(dataset: string): Promise<LedgerEntry | null> {
-    return this.ledger().findOne({ dataset }, { sort: { seq: -1 }, projection: LEDGER_PROJECTION });
+    const v = await this.view(dataset);
+    return v.last ? structuredClone(v.last) : null;
   }
   async lastLedgerEntryOfUser(dataset: string, user: string): Promise<LedgerEntry | null> {
-    return this.ledger().findOne(
-      { dataset, user },
-      { sort: { seq: -1 }, projection: LEDGER_PROJECTION }
-    );
+    const e = (await this.view(dataset)).byUser.get(user);
+    return e ? structuredClone(e) : null;
   }
   async appendLedgerEntry(entry: LedgerEntry): Promise<AppendResult> {
     const idem =
@@ -209,13 +271,19 @@ export class MongoStore implements Store {
         ? 's' + JSON.stringify([entry.dataset, entry.seq])
         : 'k' + JSON.stringify([entry.user, entry.idempotencyKey]);
     try {
-      // A copy: insertOne adds an _id to the document it is given.
-      await this.ledger().insertOne({ ...entry, idem });
-      return 'ok';
+      // A copy: insertOne would add an _id to the object it is given.
+      await this.ledger().insertOne({
+        _id: ledgerId(entry.dataset, entry.seq),
+        ...structuredClone(entry),
+        idem
+      } as LedgerDoc);
     } catch (e) {
       if (e instanceof MongoServerError && e.code === DUPLICATE_KEY) return 'conflict';
       throw e;
     }
+    const view = this.views.get(entry.dataset);
+    if (view) applyToView(view, structuredClone(entry));
+    return 'ok';
   }
   async findLedgerEntryByIdempotencyKey(user: string, key: string): Promise<LedgerEntry | null> {
     return this.ledger().findOne(
