@@ -389,6 +389,45 @@ describe('estimate, dummy, budget and idempotency', () => {
     expect(undec(dec(after.spent.rho) - dec(before.spent.rho))).toBe(e.body.cost.rho);
   });
 
+  test('estimate with an accuracy target: the charge equals the estimated cost, and the interval meets the target', async () => {
+    const p = plan({
+      aggregations: [{ op: 'count', accuracy: { halfWidth: 25 } }],
+      budget: undefined
+    });
+    const before = await h.budget('e2e');
+    const e = await h.estimate(p);
+    expect(e.status).toBe(200);
+    expect(e.body.mechanisms[0].halfWidth).toBeLessThanOrEqual(25);
+    expect(await h.budget('e2e')).toEqual(before);
+    const r = await h.run(p);
+    expect(r.status).toBe(200);
+    expect(r.body.cost).toEqual(e.body.cost);
+    expect(r.body.rows[0].upper - r.body.rows[0].lower).toBeLessThanOrEqual(50);
+    const after = await h.budget('e2e');
+    expect(undec(dec(after.spent.epsilon) - dec(before.spent.epsilon))).toBe(e.body.cost.epsilon);
+  });
+
+  test('an Idempotency-Key is per user: another analyst reusing it gets their own (charged) answer', async () => {
+    const u = await h.admin('POST', '/admin/users', { name: 'bob' });
+    expect(u.status).toBe(201);
+    const k = await h.admin('POST', '/admin/users/bob/keys', { label: 'e2e' });
+    expect(k.status).toBe(201);
+    expect(
+      (await h.admin('PUT', '/admin/grants/e2e/bob', { epsilon: '10', delta: '0' })).status
+    ).toBe(200);
+    const p = plan({ aggregations: [{ op: 'count' }], budget: { epsilon: '0.5' } });
+    const key = `e2e-shared-key-${Date.now()}`;
+    const mine = await h.run(p, key);
+    const theirs = await h.req('POST', '/v1/queries', p, {
+      key: k.body.key,
+      headers: { 'idempotency-key': key }
+    });
+    expect(theirs.status).toBe(200);
+    expect(theirs.body.queryId).not.toBe(mine.body.queryId);
+    const bob = await h.req('GET', '/v1/datasets/e2e/budget', undefined, { key: k.body.key });
+    expect(bob.body.spent.epsilon).toBe('0.5');
+  });
+
   test('dummy is free and has kind "dummy"', async () => {
     const before = await h.budget('e2e');
     const r = await builder().groupby('group').mean('x', { epsilon: 1 }).dummy();
