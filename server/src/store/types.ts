@@ -148,7 +148,11 @@ export interface Store {
 
   lastLedgerEntry(dataset: string): Promise<LedgerEntry | null>;
   lastLedgerEntryOfUser(dataset: string, user: string): Promise<LedgerEntry | null>;
-  /** 'conflict' when (dataset, seq) or (user, idempotencyKey) already exists. */
+  /**
+   * 'conflict' when (dataset, seq) or (user, idempotencyKey) already exists. The ledger appends
+   * seq 1, 2, 3… without gaps per dataset; stores may rely on that to find the latest entries
+   * (the MongoDB store does: FerretDB cannot use secondary indexes for lookups).
+   */
   appendLedgerEntry(entry: LedgerEntry): Promise<AppendResult>;
   findLedgerEntryByIdempotencyKey(user: string, key: string): Promise<LedgerEntry | null>;
   /** Ordered by (dataset, seq); afterSeq keeps entries with seq > afterSeq; limit caps the count. */

@@ -166,6 +166,7 @@ describe.each(backends)('ledger on $name', backend => {
     store = await openSpec(spec);
   });
   afterEach(async () => {
+    if (store instanceof MongoStore) await store.database.dropDatabase();
     await store.close();
   });
 
