@@ -12,19 +12,26 @@ import { createMetrics } from './http/metrics';
 import { rateLimit } from './http/rateLimit';
 import { serviceRoutes } from './http/service';
 import { bodyGuard } from './http/validate';
-import { createLedger } from './ledger';
+import { createLedger, type Ledger } from './ledger';
 import type { Logger } from './logger';
 import { adminRouter } from './routes/admin';
-import { openStore } from './store';
+import { openStore, type Store } from './store';
 
 export interface RunningServer {
   url: string;
+  /** The server's own store and ledger handles (for tests and the admin tooling in-process). */
+  store: Store;
+  ledger: Ledger;
   stop(): Promise<void>;
 }
 
 /** Assembles and starts the service: store → ledger → engine → domain → HTTP. */
 export async function startServer(config: Config, logger: Logger): Promise<RunningServer> {
-  const store = await openStore({ mongodbUri: config.mongodbUri, dataDir: config.dataDir });
+  const store = await openStore({
+    mongodbUri: config.mongodbUri,
+    mongodbDb: config.mongodbDb,
+    dataDir: config.dataDir
+  });
   const ledger = createLedger(store);
   await bootstrap(store, ledger, config, logger);
   const cache = new DatasetCache({
@@ -71,6 +78,8 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
   logger.info({ url, store: store.kind }, `Lomas server ready on ${url}`);
   return {
     url,
+    store,
+    ledger,
     async stop() {
       ready = false;
       const closed = new Promise<void>(ok => server.close(() => ok()));

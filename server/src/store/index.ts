@@ -1,6 +1,6 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { MongoStore } from './mongo';
+import { dbNameFromUri, MongoStore } from './mongo';
 import { SqliteStore } from './sqlite';
 import type { Store } from './types';
 
@@ -12,6 +12,8 @@ export { SqliteStore, type SqliteStoreOptions } from './sqlite';
 export interface StoreConfig {
   /** When set (e.g. from MONGODB_URI), the MongoDB store is used. */
   mongodbUri?: string;
+  /** Database to use when the URI names none (config MONGODB_DB). */
+  mongodbDb?: string;
   /** Directory of the embedded store's file (created if missing, mode 0700). */
   dataDir: string;
 }
@@ -23,7 +25,9 @@ export const EMBEDDED_FILE = 'lomas.sqlite';
 export async function openStore(config: StoreConfig): Promise<Store> {
   let store: Store;
   if (config.mongodbUri) {
-    store = new MongoStore(config.mongodbUri);
+    // A database named in the URI wins; otherwise MONGODB_DB.
+    const named = dbNameFromUri(config.mongodbUri);
+    store = new MongoStore(config.mongodbUri, named ? {} : { dbName: config.mongodbDb });
   } else {
     mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
     store = new SqliteStore(join(config.dataDir, EMBEDDED_FILE));
