@@ -1,11 +1,24 @@
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['**/node_modules/**', '**/dist/**', 'lib/**', 'jupyterlab_lomas/**', 'test-artifacts/**', '**/*.js', '**/*.mjs'] },
+  {
+    ignores: [
+      '**/node_modules/**',
+      '**/dist/**',
+      'lib/**',
+      'jupyterlab_lomas/**',
+      'test-artifacts/**',
+      '**/*.js',
+      '**/*.mjs'
+    ]
+  },
   ...tseslint.configs.recommended,
   {
     rules: {
-      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+      '@typescript-eslint/no-unused-vars': [
+        'error',
+        { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }
+      ],
       'no-eval': 'error',
       'no-new-func': 'error',
       'no-implied-eval': 'error'
@@ -15,7 +28,14 @@ export default tseslint.config(
     // Differential privacy code draws every random bit from the injected Rng (node:crypto).
     files: ['server/src/**/*.ts'],
     rules: {
-      'no-restricted-properties': ['error', { object: 'Math', property: 'random', message: 'Math.random is not a CSPRNG: use the Rng from server/src/dp/rng.' }]
+      'no-restricted-properties': [
+        'error',
+        {
+          object: 'Math',
+          property: 'random',
+          message: 'Math.random is not a CSPRNG: use the Rng from server/src/dp/rng.'
+        }
+      ]
     }
   }
 );

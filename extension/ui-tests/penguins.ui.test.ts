@@ -30,7 +30,9 @@ test('the penguins notebook runs in JupyterLab and its DP counts are drawn', asy
         await openAndRunNotebook(page, lab, '01-penguins.ipynb', { timeoutMs: 120000 });
         const result = page.locator('.jp-LomasResult-body').first();
         await result.waitFor({ state: 'visible', timeout: 30000 });
-        expect(await result.locator('.jp-LomasResult-title').innerText()).toContain('count by species');
+        expect(await result.locator('.jp-LomasResult-title').innerText()).toContain(
+          'count by species'
+        );
         const rows = await result.locator('tbody tr').allInnerTexts();
         expect(rows).toHaveLength(3);
         for (const [i, species] of ['Adelie', 'Chinstrap', 'Gentoo'].entries()) {
@@ -46,11 +48,18 @@ test('the penguins notebook runs in JupyterLab and its DP counts are drawn', asy
           // eslint-disable-next-line @typescript-eslint/no-explicit-any
           (window as any).jupyterapp.commands.execute('lomas:open-budget-panel')
         );
-        const item = page.locator('#jp-lomas-budget-panel .jp-LomasPanel-item[data-dataset="penguins"]');
+        const item = page.locator(
+          '#jp-lomas-budget-panel .jp-LomasPanel-item[data-dataset="penguins"]'
+        );
         await item.waitFor({ state: 'visible', timeout: 15000 });
         // Two releases of ε = 0.5 each were charged by the notebook.
         await page.waitForFunction(
-          () => /ε 9 of 10 left/.test(document.querySelector('#jp-lomas-budget-panel .jp-LomasPanel-item[data-dataset="penguins"]')?.textContent ?? ''),
+          () =>
+            /ε 9 of 10 left/.test(
+              document.querySelector(
+                '#jp-lomas-budget-panel .jp-LomasPanel-item[data-dataset="penguins"]'
+              )?.textContent ?? ''
+            ),
           undefined,
           { timeout: 15000 }
         );
