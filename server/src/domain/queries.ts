@@ -1,5 +1,12 @@
 import { createHash, randomUUID } from 'node:crypto';
-import { LomasError, parsePlan, type QueryPlan, type ReleaseResponse } from 'lomas-kernel/protocol';
+import {
+  LomasError,
+  parsePlan,
+  type Budget,
+  type QueryPlan,
+  type ReleaseResponse
+} from 'lomas-kernel/protocol';
+import { ConnectorError } from '../datasets/connectors/types';
 import { dummyRows } from '../datasets/dummy';
 import type { Rng } from '../dp';
 import { canonicalJson, type Ledger } from '../ledger';
@@ -25,12 +32,16 @@ export interface QueryDeps {
   now?: () => Date;
 }
 
-/** A retry may arrive while the first request is still running: give it time to archive its answer. */
-async function waitForArchive(store: Store, queryId: string, timeoutMs = 15000) {
-  const deadline = Date.now() + timeoutMs;
+/**
+ * The stored answer of a charged request. A retry may arrive while the first attempt still runs:
+ * in this process we wait for it; on another replica we poll the archive briefly.
+ */
+async function storedAnswer(store: Store, queryId: string, running: Promise<unknown> | undefined) {
+  if (running) await running.catch(() => undefined);
+  const deadline = Date.now() + (running ? 0 : 2000);
   for (;;) {
     const archived = await store.getArchive(queryId);
-    if (archived || Date.now() > deadline) return archived;
+    if (archived || Date.now() >= deadline) return archived;
     await new Promise(r => setTimeout(r, 100));
   }
 }
@@ -61,6 +72,52 @@ function datasetName(body: unknown): string {
 export function createQueryService(deps: QueryDeps): QueryService {
   const { store, ledger, cache, rng, logger } = deps;
   const now = deps.now ?? (() => new Date());
+  const inFlight = new Map<string, Promise<ReleaseResponse>>();
+
+  /** Executes a charged plan, noises it and archives the answer — or the failure, so retries see it. */
+  async function answer(
+    who: Principal,
+    plan: QueryPlan,
+    planned: PlannedQuery,
+    dataset: DatasetRecord,
+    grant: Budget,
+    queryId: string
+  ): Promise<ReleaseResponse> {
+    const record = { queryId, user: who.user, dataset: dataset.name, plan, cost: planned.display };
+    let release: ReleaseResponse;
+    try {
+      const exact = await cache.use(dataset, d => execute(planned.resolved, d));
+      release = { ...buildRelease(planned, exact, rng, 'release'), queryId };
+    } catch (err) {
+      logger.error({ err, queryId, dataset: dataset.name }, 'query failed after its charge');
+      const e =
+        err instanceof ConnectorError
+          ? new LomasError('CONNECTOR_FAILED', { dataset: dataset.name }, { queryId })
+          : new LomasError('INTERNAL', {}, { queryId });
+      await store
+        .addArchive({
+          ...record,
+          at: now().toISOString(),
+          kind: 'failure',
+          release: null,
+          error: { code: e.code, message: e.message, details: e.details }
+        })
+        .catch(archiveErr =>
+          logger.error({ err: archiveErr, queryId }, 'could not archive a failure')
+        );
+      throw e;
+    }
+    const figures = await ledger.figures({
+      dataset: dataset.name,
+      user: who.user,
+      grant,
+      cap: dataset.cap,
+      accounting: dataset.accounting
+    });
+    release.budget = { dataset: dataset.name, accounting: dataset.accounting, ...figures };
+    await store.addArchive({ ...record, at: now().toISOString(), kind: 'release', release });
+    return release;
+  }
 
   return {
     async estimate(who, body) {
@@ -119,45 +176,33 @@ export function createQueryService(deps: QueryDeps): QueryService {
         requestHash
       });
       if (charged.replayed) {
-        // A retry of an answered request: the same answer, no second charge, no new noise.
-        const archived = await waitForArchive(store, charged.entry.queryId);
+        // A retry of a charged request: the same answer (or error), no second charge, no new noise.
+        const archived = await storedAnswer(
+          store,
+          charged.entry.queryId,
+          inFlight.get(charged.entry.queryId)
+        );
         if (!archived)
           throw new LomasError('CONFLICT', {
             what: 'This idempotency key',
             problem:
               'it was charged but its answer was lost (the server stopped mid-query); send the query again with a new key'
           });
+        if (archived.kind === 'failure' && archived.error) {
+          const e = new LomasError(archived.error.code, {}, archived.error.details ?? {});
+          e.message = archived.error.message;
+          throw e;
+        }
         return archived.release as ReleaseResponse;
       }
       // Charged. From here on every failure keeps the charge.
-      let release: ReleaseResponse;
+      const work = answer(who, plan, planned, dataset, grant.budget, queryId);
+      inFlight.set(queryId, work);
       try {
-        const exact = await cache.use(dataset, d => execute(planned.resolved, d));
-        release = { ...buildRelease(planned, exact, rng, 'release'), queryId };
-      } catch (err) {
-        logger.error({ err, queryId, dataset: dataset.name }, 'query failed after its charge');
-        if (err instanceof LomasError && err.code === 'CONNECTOR_FAILED') throw err;
-        throw new LomasError('INTERNAL');
+        return await work;
+      } finally {
+        inFlight.delete(queryId);
       }
-      const figures = await ledger.figures({
-        dataset: dataset.name,
-        user: who.user,
-        grant: grant.budget,
-        cap: dataset.cap,
-        accounting: dataset.accounting
-      });
-      release.budget = { dataset: dataset.name, accounting: dataset.accounting, ...figures };
-      await store.addArchive({
-        queryId,
-        user: who.user,
-        dataset: dataset.name,
-        at: now().toISOString(),
-        kind: 'release',
-        plan,
-        release,
-        cost: planned.display
-      });
-      return release;
     }
   };
 }

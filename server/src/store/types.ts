@@ -1,4 +1,4 @@
-import type { AccountingMode, Budget, DatasetMetadata } from 'lomas-kernel/protocol';
+import type { AccountingMode, Budget, DatasetMetadata, ErrorCode } from 'lomas-kernel/protocol';
 
 /**
  * The persistence seam. Two implementations (embedded SQLite, MongoDB) pass one contract suite
@@ -107,9 +107,12 @@ export interface ArchiveRecord {
   user: string;
   dataset: string;
   at: string;
-  kind: 'release';
+  /** 'failure': the query was charged, then failed; retries with its key get the same error. */
+  kind: 'release' | 'failure';
   plan: unknown;
+  /** The release (null for a failure). */
   release: unknown;
+  error?: { code: ErrorCode; message: string; details?: Record<string, unknown> };
   cost: Budget;
 }
 
