@@ -59,7 +59,7 @@ export function normalizeBudget(b: BudgetIn, accounting: AccountingMode, what = 
       parameter: `${what}.rho`,
       rule: 'a zcdp dataset is budgeted in rho'
     });
-  if (amount.cmp(amount.parseAmount(out.delta), { n: 1n, d: 1n }) >= 0)
+  if (amount.cmp(amount.parseAmount(out.delta), amount.ONE) >= 0)
     throw new LomasError('INVALID_PARAMETER', {
       parameter: `${what}.delta`,
       rule: 'delta must be below 1'
@@ -74,7 +74,7 @@ function showSpent(b: Budget): Budget {
     epsilon: amount.toDecimal(e.epsilon, DIGITS, 'up'),
     delta: amount.toDecimal(e.delta, DIGITS, 'up')
   };
-  if (e.rho.n !== 0n) out.rho = amount.toDecimal(e.rho, DIGITS, 'up');
+  if (!e.rho.isZero()) out.rho = amount.toDecimal(e.rho, DIGITS, 'up');
   return out;
 }
 
@@ -273,7 +273,7 @@ export function createAdminService(deps: AdminDeps) {
           epsilon: fracToDecimal(next.epsilon),
           delta: fracToDecimal(next.delta)
         };
-        if (ds.accounting === 'zcdp' || next.rho.n !== 0n || current?.budget.rho !== undefined)
+        if (ds.accounting === 'zcdp' || !next.rho.isZero() || current?.budget.rho !== undefined)
           budget.rho = fracToDecimal(next.rho);
         return writeGrant(actor, dataset, user, budget, ds.accounting);
       });
@@ -405,7 +405,7 @@ export function createAdminService(deps: AdminDeps) {
 /** Amounts come from decimals, so the denominator divides a power of ten: the decimal is exact. */
 function fracToDecimal(f: amount.Frac): string {
   for (let k = 0; k <= 120; k++) {
-    if ((f.n * 10n ** BigInt(k)) % f.d === 0n) return amount.toDecimal(f, k, 'down');
+    if ((f.num * 10n ** BigInt(k)) % f.den === 0n) return amount.toDecimal(f, k, 'down');
   }
   throw new LomasError('INVALID_PARAMETER', {
     parameter: 'budget',

@@ -1,28 +1,19 @@
 import type { Budget } from 'lomas-kernel/protocol';
 
+import {
+  Rational,
+  toDecimal as rationalToDecimal,
+  toFraction as rationalToFraction
+} from '../dp/rational';
+
 /**
- * A tiny exact non-negative fraction on bigint, for the ledger's budget arithmetic only.
- * (The DP engine has its own Rational in server/src/dp; the two will be merged later.)
- * Invariant: d > 0, gcd(n, d) = 1, n >= 0.
+ * Exact non-negative amounts of privacy loss for the ledger: the DP engine's Rational, plus the
+ * parsing and budget-shaped helpers the ledger needs (it stores "num/den", accepts decimals).
  */
-export interface Frac {
-  readonly n: bigint;
-  readonly d: bigint;
-}
+export type Frac = Rational;
 
-export const ZERO: Frac = { n: 0n, d: 1n };
-
-function gcd(a: bigint, b: bigint): bigint {
-  while (b !== 0n) [a, b] = [b, a % b];
-  return a < 0n ? -a : a;
-}
-
-function make(n: bigint, d: bigint): Frac {
-  if (d === 0n) throw new RangeError('zero denominator');
-  if (d < 0n) [n, d] = [-n, -d];
-  const g = gcd(n, d) || 1n;
-  return { n: n / g, d: d / g };
-}
+export const ZERO: Frac = Rational.ZERO;
+export const ONE: Frac = Rational.ONE;
 
 const DECIMAL = /^(\d{1,40})(?:\.(\d{1,60}))?(?:[eE]([+-]?\d{1,3}))?$/;
 const FRACTION = /^(\d{1,80})\/(\d{1,80})$/;
@@ -37,7 +28,7 @@ export function parseAmount(x: string | number): Frac {
   if (m) {
     const d = BigInt(m[2]);
     if (d === 0n) throw new RangeError(`invalid amount "${s}": zero denominator`);
-    return make(BigInt(m[1]), d);
+    return Rational.of(BigInt(m[1]), d);
   }
   m = DECIMAL.exec(s);
   if (!m)
@@ -45,44 +36,26 @@ export function parseAmount(x: string | number): Frac {
   const frac = m[2] ?? '';
   const exp = m[3] ? Number(m[3]) - frac.length : -frac.length;
   const digits = BigInt(m[1] + frac);
-  return exp >= 0 ? make(digits * 10n ** BigInt(exp), 1n) : make(digits, 10n ** BigInt(-exp));
+  return exp >= 0
+    ? Rational.of(digits * 10n ** BigInt(exp))
+    : Rational.of(digits, 10n ** BigInt(-exp));
 }
 
-export function add(a: Frac, b: Frac): Frac {
-  return make(a.n * b.d + b.n * a.d, a.d * b.d);
-}
+export const add = (a: Frac, b: Frac): Frac => a.add(b);
 
 /** a - b, clamped at zero (amounts are never negative). */
-export function subClamp(a: Frac, b: Frac): Frac {
-  const n = a.n * b.d - b.n * a.d;
-  return n <= 0n ? ZERO : make(n, a.d * b.d);
-}
+export const subClamp = (a: Frac, b: Frac): Frac => (a.lte(b) ? ZERO : a.sub(b));
 
-export function cmp(a: Frac, b: Frac): -1 | 0 | 1 {
-  const l = a.n * b.d;
-  const r = b.n * a.d;
-  return l < r ? -1 : l > r ? 1 : 0;
-}
+export const cmp = (a: Frac, b: Frac): -1 | 0 | 1 => a.compare(b);
 
-export function min(a: Frac, b: Frac): Frac {
-  return cmp(a, b) <= 0 ? a : b;
-}
+export const min = (a: Frac, b: Frac): Frac => a.min(b);
 
 /** Canonical exact form "num/den" (reduced). */
-export function toFraction(a: Frac): string {
-  return `${a.n}/${a.d}`;
-}
+export const toFraction = (a: Frac): string => rationalToFraction(a);
 
 /** Decimal with at most `digits` fractional digits, rounded 'up' or 'down'; trailing zeros trimmed. */
-export function toDecimal(a: Frac, digits: number, mode: 'up' | 'down'): string {
-  const scale = 10n ** BigInt(digits);
-  let q = (a.n * scale) / a.d;
-  if (mode === 'up' && (a.n * scale) % a.d !== 0n) q += 1n;
-  const s = q.toString().padStart(digits + 1, '0');
-  const int = s.slice(0, s.length - digits);
-  const fr = s.slice(s.length - digits).replace(/0+$/, '');
-  return fr ? `${int}.${fr}` : int;
-}
+export const toDecimal = (a: Frac, digits: number, mode: 'up' | 'down'): string =>
+  rationalToDecimal(a, digits, mode);
 
 /** A budget as three exact fractions (rho is zero when absent). */
 export interface ExactBudget {

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { LomasError, type Budget } from 'lomas-kernel/protocol';
 import { createLedger, type ChargeRequest } from '../../src/ledger';
 import { add, cmp, parseAmount, toFraction } from '../../src/ledger/amount';
+import { Rational } from '../../src/dp/rational';
 import { MongoStore } from '../../src/store/mongo';
 import { SqliteStore } from '../../src/store/sqlite';
 import type { Store } from '../../src/store/types';
@@ -317,7 +318,11 @@ describe.each(backends)('ledger on $name', backend => {
     const bySeq = new Map(entries.map(e => [e.seq, e]));
     for (const [, seq, queryId] of acked) expect(bySeq.get(Number(seq))?.queryId).toBe(queryId);
     expect(entries.length).toBeGreaterThanOrEqual(acked.length);
-    await expectConsistent(store, 'penguins', toFraction({ n: BigInt(entries.length), d: 100n }));
+    await expectConsistent(
+      store,
+      'penguins',
+      toFraction(Rational.of(BigInt(entries.length), 100n))
+    );
 
     // and the ledger carries on from where the dead process stopped
     const next = await createLedger(store).charge(
