@@ -31,4 +31,14 @@ echo "  demo analyst key: $LOMAS_DEMO_ANALYST_KEY"
 echo "  admin key:        $LOMAS_ADMIN_KEY   (keys saved in $KEYS)"
 # The kernel inherits these: connect() in a notebook needs no arguments.
 export LOMAS_URL="http://127.0.0.1:$LOMAS_PORT" LOMAS_API_KEY="$LOMAS_DEMO_ANALYST_KEY"
-jupyter lab --no-browser --ServerApp.ip=127.0.0.1 --ServerApp.port=8888 --ServerApp.root_dir="$(pwd)/notebooks"
+# The budget panel reads the same server and key from JupyterLab's settings (written once; edit
+# them in Settings → Lomas).
+SETTINGS="${JUPYTERLAB_SETTINGS_DIR:-$HOME/.jupyter/lab/user-settings}/jupyterlab-lomas/plugin.jupyterlab-settings"
+if [[ ! -f "$SETTINGS" ]]; then
+  mkdir -p "$(dirname "$SETTINGS")"
+  printf '{ "serverUrl": "%s", "apiKey": "%s" }\n' "$LOMAS_URL" "$LOMAS_API_KEY" > "$SETTINGS"
+  chmod 600 "$SETTINGS"
+fi
+ROOT_FLAG=""; [[ $(id -u) -eq 0 ]] && ROOT_FLAG="--allow-root"
+jupyter lab --no-browser $ROOT_FLAG --ServerApp.ip=127.0.0.1 --ServerApp.port=8888 \
+  --ServerApp.root_dir="$(pwd)/notebooks"
