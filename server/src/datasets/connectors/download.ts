@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { ConnectorError, type Format } from './types';
+import { ConnectorError, type Format, type LocalSource } from './types';
 
 /** A fresh private temp path (mode 0600 on creation) for a download. */
 export async function tempPath(tmpDir: string | undefined, format: Format): Promise<string> {
@@ -49,4 +49,23 @@ export async function streamToFile(
       : new ConnectorError(`download failed: ${(e as Error).message}`, kind, { cause: e });
   }
   return bytes;
+}
+
+/** Downloads `body` to a private temp file: the LocalSource a remote connector hands the engine. */
+export async function downloadedSource(
+  body: Readable | ReadableStream<Uint8Array>,
+  s: { format: Format; columns?: Record<string, string> },
+  opts: { tmpDir?: string },
+  maxBytes: number,
+  kind: string
+): Promise<LocalSource> {
+  const path = await tempPath(opts.tmpDir, s.format);
+  const bytes = await streamToFile(body, path, maxBytes, kind);
+  return {
+    path,
+    format: s.format,
+    columns: s.columns ?? {},
+    bytes,
+    release: () => removeTemp(path)
+  };
 }

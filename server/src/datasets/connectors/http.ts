@@ -1,4 +1,4 @@
-import { removeTemp, streamToFile, tempPath } from './download';
+import { downloadedSource } from './download';
 import {
   ConnectorError,
   DEFAULT_MAX_BYTES,
@@ -39,13 +39,5 @@ export async function httpSource(
       'http'
     );
   }
-  const path = await tempPath(opts.tmpDir, s.format);
-  const bytes = await streamToFile(res.body, path, maxBytes, 'http');
-  return {
-    path,
-    format: s.format,
-    columns: s.columns ?? {},
-    bytes,
-    release: () => removeTemp(path)
-  };
+  return downloadedSource(res.body, s, opts, maxBytes, 'http');
 }

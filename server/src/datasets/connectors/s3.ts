@@ -1,6 +1,6 @@
 import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { Readable } from 'node:stream';
-import { removeTemp, streamToFile, tempPath } from './download';
+import { downloadedSource } from './download';
 import {
   ConnectorError,
   DEFAULT_MAX_BYTES,
@@ -59,15 +59,7 @@ export async function s3Source(s: S3Settings, opts: ConnectorOptions = {}): Prom
     }
     if (!(out.Body instanceof Readable))
       throw new ConnectorError(`s3://${s.bucket}/${s.key}: empty body`, 's3');
-    const path = await tempPath(opts.tmpDir, s.format);
-    const bytes = await streamToFile(out.Body, path, maxBytes, 's3');
-    return {
-      path,
-      format: s.format,
-      columns: s.columns ?? {},
-      bytes,
-      release: () => removeTemp(path)
-    };
+    return downloadedSource(out.Body, s, opts, maxBytes, 's3');
   } finally {
     client.destroy();
   }
