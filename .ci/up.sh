@@ -22,7 +22,7 @@ node server/dist/main.js &
 SERVER_PID=$!
 trap 'kill $SERVER_PID 2>/dev/null || true' EXIT INT TERM
 for _ in $(seq 1 600); do
-  curl -fsS "http://127.0.0.1:$LOMAS_PORT/health" >/dev/null 2>&1 && break
+  node -e "fetch('http://127.0.0.1:$LOMAS_PORT/ready').then(r => process.exit(r.ok ? 0 : 1), () => process.exit(1))" && break
   kill -0 $SERVER_PID 2>/dev/null || { echo "The Lomas server stopped; see its log above." >&2; exit 1; }
   sleep 0.2
 done
