@@ -13,7 +13,7 @@ import {
   readSettings
 } from './tokens';
 
-/** Refreshes the budget panel when a release is drawn (debounced: a notebook may draw many). */
+/** Refreshes the panel (budgets, history) when a release is drawn (debounced: a notebook may draw many). */
 let onRelease: (() => void) | undefined;
 let releaseTimer: ReturnType<typeof setTimeout> | undefined;
 function releaseDrawn(): void {
@@ -29,7 +29,8 @@ const rendererPlugin: JupyterFrontEndPlugin<void> = {
   requires: [IRenderMimeRegistry],
   activate: (_app: JupyterFrontEnd, rendermime: IRenderMimeRegistry) => {
     // Rank 10: preferred over the HTML (50) and text fallbacks that kernel-lib sends in the same bundle.
-    rendermime.addFactory(createRendererFactory(releaseDrawn), 10);
+    // Charts are drawn by JupyterLab's own Vega-Lite renderer, found through this registry.
+    rendermime.addFactory(createRendererFactory(releaseDrawn, rendermime), 10);
   }
 };
 

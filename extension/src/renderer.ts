@@ -1,6 +1,7 @@
 import type { IRenderMime } from '@jupyterlab/rendermime-interfaces';
 import { Widget } from '@lumino/widgets';
 import type { ResultBundle, ResultColumn } from 'lomas-kernel/protocol';
+import { ChartView, type ChartRenderers } from './chart';
 import {
   formatBudgetLeft,
   describeMechanism,
@@ -14,8 +15,9 @@ import { parseResultBundle } from './validate';
 
 /**
  * Draws a Lomas result (application/vnd.lomas.result.v1+json): title, table with its confidence
- * interval, cost and accuracy. Every text goes through textContent (never innerHTML), and a bad
- * payload becomes a readable error box instead of an exception.
+ * interval, cost, accuracy and the Vega-Lite chart (drawn by JupyterLab's own Vega renderer). Every
+ * text goes through textContent (never innerHTML), and a bad payload becomes a readable error box
+ * instead of an exception.
  */
 
 const CLASS = 'jp-LomasResult';
@@ -58,7 +60,12 @@ function headerText(
   }
 }
 
-export function renderBundle(bundle: ResultBundle): HTMLElement {
+/** Draws the bundle; the chart (if any) is returned unstarted so the caller owns its lifetime. */
+export function renderBundle(
+  bundle: ResultBundle,
+  charts?: ChartRenderers,
+  trusted = false
+): { node: HTMLElement; chart?: ChartView } {
   const root = el('div', `${CLASS}-body`);
   root.dataset.kind = bundle.kind;
 
@@ -131,15 +138,12 @@ export function renderBundle(bundle: ResultBundle): HTMLElement {
   }
   root.appendChild(facts);
 
+  let chart: ChartView | undefined;
   if (bundle.chart) {
-    // Charts arrive in a later issue: keep the spec's place visible without bundling vega.
-    const ph = el('div', `${CLASS}-chartPlaceholder`);
-    ph.dataset.lomasChart = 'pending';
-    const mark = typeof bundle.chart.mark === 'string' ? ` (${bundle.chart.mark})` : '';
-    ph.textContent = `Chart placeholder: a Vega-Lite v5 spec${mark} is attached; chart rendering comes in a later version.`;
-    root.appendChild(ph);
+    chart = new ChartView(bundle.chart, charts, trusted);
+    root.appendChild(chart.node);
   }
-  return root;
+  return { node: root, chart };
 }
 
 export function renderError(problems: string[]): HTMLElement {
@@ -161,22 +165,62 @@ export function renderError(problems: string[]): HTMLElement {
   return box;
 }
 
+/** Redraws charts when JupyterLab switches between light and dark themes. */
+function watchTheme(onChange: () => void): MutationObserver | undefined {
+  if (typeof MutationObserver === 'undefined' || !document.body) return undefined;
+  const observer = new MutationObserver(onChange);
+  observer.observe(document.body, {
+    attributes: true,
+    attributeFilter: ['data-jp-theme-name', 'data-jp-theme-light']
+  });
+  return observer;
+}
+
 export class ResultRenderer extends Widget implements IRenderMime.IRenderer {
+  private chart: ChartView | undefined;
+  private themeObserver: MutationObserver | undefined;
+
   constructor(
     private readonly mimeType: string,
-    private readonly onRelease?: (bundle: ResultBundle) => void
+    private readonly onRelease?: (bundle: ResultBundle) => void,
+    private readonly charts?: ChartRenderers
   ) {
     super();
     this.addClass(CLASS);
   }
 
+  private dropChart(): void {
+    this.chart?.dispose();
+    this.chart = undefined;
+    this.themeObserver?.disconnect();
+    this.themeObserver = undefined;
+  }
+
+  override dispose(): void {
+    this.dropChart();
+    super.dispose();
+  }
+
   renderModel(model: IRenderMime.IMimeModel): Promise<void> {
+    this.dropChart();
     this.node.textContent = '';
     let parsed;
     try {
       parsed = parseResultBundle(model.data[this.mimeType]);
-      this.node.appendChild(parsed.ok ? renderBundle(parsed.bundle) : renderError(parsed.problems));
+      if (parsed.ok) {
+        const drawn = renderBundle(parsed.bundle, this.charts, model.trusted);
+        this.node.appendChild(drawn.node);
+        if (drawn.chart) {
+          const chart = drawn.chart;
+          this.chart = chart;
+          this.themeObserver = watchTheme(() => chart.redraw());
+          void chart.start();
+        }
+      } else {
+        this.node.appendChild(renderError(parsed.problems));
+      }
     } catch (err) {
+      this.dropChart();
       this.node.textContent = '';
       this.node.appendChild(renderError([`unexpected error while drawing: ${String(err)}`]));
       return Promise.resolve();
@@ -192,13 +236,18 @@ export class ResultRenderer extends Widget implements IRenderMime.IRenderer {
   }
 }
 
+/**
+ * The factory for RESULT_MIME. `charts` is JupyterLab's IRenderMimeRegistry: charts are drawn by
+ * its Vega-Lite renderer when there is one (a readable note replaces the chart otherwise).
+ */
 export function createRendererFactory(
-  onRelease?: (bundle: ResultBundle) => void
+  onRelease?: (bundle: ResultBundle) => void,
+  charts?: ChartRenderers
 ): IRenderMime.IRendererFactory {
   return {
     safe: true,
     mimeTypes: [RESULT_MIME],
     defaultRank: 50,
-    createRenderer: options => new ResultRenderer(options.mimeType, onRelease)
+    createRenderer: options => new ResultRenderer(options.mimeType, onRelease, charts)
   };
 }
