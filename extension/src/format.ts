@@ -78,3 +78,13 @@ export function budgetShare(b: BudgetStatus): number {
   const m = mainMeasure(b);
   return remainingShare(b.remaining[m.key] ?? '0', b.initial[m.key] ?? '0');
 }
+
+/** "14:03:12" today, "Nov 24, 14:03" on other days; the raw text when it is not a date. */
+export function formatWhen(iso: string, now: Date = new Date()): string {
+  const d = new Date(iso);
+  if (!iso || Number.isNaN(d.getTime())) return iso;
+  if (d.toDateString() === now.toDateString()) return d.toLocaleTimeString('en-GB');
+  return `${d.toLocaleDateString('en-US', { month: 'short', day: 'numeric' })}, ${d
+    .toLocaleTimeString('en-GB')
+    .slice(0, 5)}`;
+}

@@ -1,8 +1,10 @@
 import type { RESULT_MIME as PROTOCOL_RESULT_MIME } from 'lomas-kernel/protocol';
 
 /**
- * Identifiers shared by the extension's modules. The protocol package is imported for types only,
- * so the front-end bundle never pulls in the notebook library (or zod).
+ * Identifiers shared by the extension's modules. The front end imports only `lomas-kernel/protocol`
+ * (never the notebook library): types everywhere, and at runtime `parsePlan` in plans.ts, so query
+ * plans are validated by the same schema on every side. That brings zod into the bundle, in a
+ * chunk loaded lazily with the first query history.
  */
 
 /** The result MIME type; the type annotation keeps it equal to the protocol's constant. */

@@ -13,9 +13,50 @@ import { openAndRunNotebook, screenshot, withBrowser, withJupyterLab } from './h
 const FIXTURES = join(__dirname, 'fixtures');
 const API_KEY = 'ui-test-key';
 
+/** Two history entries: a release, and a charged failure whose plan no longer validates. */
+const HISTORY = [
+  {
+    queryId: 'q-fixture-1',
+    dataset: 'penguins',
+    at: '2024-11-25T08:00:00.000Z',
+    plan: {
+      version: 1,
+      dataset: 'penguins',
+      steps: [],
+      groupby: { keys: ['species'] },
+      aggregations: [{ op: 'count' }],
+      budget: { epsilon: '0.5' }
+    },
+    cost: { epsilon: '0.5', delta: '0' },
+    release: { rows: [] }
+  },
+  {
+    queryId: 'q-fixture-0',
+    dataset: 'penguins',
+    at: '2024-11-25T07:00:00.000Z',
+    plan: { version: 99, aggregations: 'all of them' },
+    cost: { epsilon: '0.1', delta: '0' },
+    release: null
+  }
+];
+
+const PENGUINS = {
+  name: 'penguins',
+  description: 'Palmer penguins (demo)',
+  accounting: 'pure',
+  metadata: {
+    max_ids: 1,
+    columns: {
+      species: { type: 'string', categories: ['Adelie', 'Chinstrap', 'Gentoo'], nullable: false },
+      body_mass_g: { type: 'int', lower: 2700, upper: 6300, nullable: true }
+    }
+  }
+};
+
 /**
- * A stand-in for GET /v1/me/budgets (the real server route comes with the server's issue): it
- * answers only with the right bearer key, with CORS headers as a browser requires.
+ * A stand-in for the analyst routes the panel reads (GET /v1/me/budgets, /v1/queries,
+ * /v1/datasets/penguins): it answers only with the right bearer key, with CORS headers as a
+ * browser requires.
  */
 async function startBudgetStub(): Promise<{
   url: string;
@@ -29,12 +70,17 @@ async function startBudgetStub(): Promise<{
     if (req.method === 'OPTIONS') return void res.writeHead(204).end();
     seen.push(req.headers);
     res.setHeader('Content-Type', 'application/json');
-    if (req.url !== '/v1/me/budgets')
+    const routes: Record<string, unknown> = {
+      '/v1/me/budgets': { budgets: [SAMPLE_BUNDLE.budget] },
+      '/v1/queries?limit=20': HISTORY,
+      '/v1/datasets/penguins': PENGUINS
+    };
+    if (!(req.url! in routes))
       return void res.writeHead(404).end('{"code":"NOT_FOUND","message":"no route"}');
     if (req.headers.authorization !== `Bearer ${API_KEY}`) {
       return void res.writeHead(401).end('{"code":"UNAUTHENTICATED","message":"bad key"}');
     }
-    res.writeHead(200).end(JSON.stringify({ budgets: [SAMPLE_BUNDLE.budget] }));
+    res.writeHead(200).end(JSON.stringify(routes[req.url!]));
   });
   await new Promise<void>(ok => server.listen(0, '127.0.0.1', ok));
   const addr = server.address();
@@ -108,7 +154,18 @@ test('the Lomas result renders in a real JupyterLab, and the budget panel works'
             expect(await result.locator('.jp-LomasResult-budget').innerText()).toContain(
               'ε 9.5 of 10'
             );
-            expect(await result.locator('[data-lomas-chart="pending"]').isVisible()).toBe(true);
+            // The chart: drawn by JupyterLab's own Vega-Lite renderer (SVG), three bars, three
+            // interval rules, inside the result and as wide as the result's body.
+            const chart = result.locator('.jp-LomasResult-chart[data-lomas-chart="rendered"]');
+            await chart.waitFor({ state: 'visible', timeout: 30000 });
+            const svg = chart.locator('svg.marks');
+            expect(await svg.count()).toBe(1);
+            expect(await chart.locator('.role-mark.mark-rect path').count()).toBe(3);
+            expect(await chart.locator('.role-mark.mark-rule line').count()).toBe(3);
+            const [chartBox, bodyBox] = [await svg.boundingBox(), await result.boundingBox()];
+            expect(chartBox!.width).toBeGreaterThan(bodyBox!.width * 0.75);
+            expect(chartBox!.x + chartBox!.width).toBeLessThanOrEqual(bodyBox!.x + bodyBox!.width);
+            expect(chartBox!.height).toBeGreaterThan(150);
 
             // The malformed payload: a readable error box, and the page keeps working.
             const error = page.locator('.jp-LomasResult-error');
@@ -128,6 +185,25 @@ test('the Lomas result renders in a real JupyterLab, and the budget panel works'
             await item.waitFor({ state: 'visible', timeout: 15000 });
             expect(await item.innerText()).toContain('ε 9.5 of 10 left');
             expect(stub.seen.some(h => h.authorization === `Bearer ${API_KEY}`)).toBe(true);
+
+            // History: one readable summary, one unreadable plan (shown, not a crash), marked failed.
+            const queries = panel.locator('.jp-LomasPanel-query');
+            await queries.first().waitFor({ state: 'visible', timeout: 15000 });
+            expect(await panel.locator('.jp-LomasPanel-querySummary').allInnerTexts()).toEqual([
+              'count by species — ε 0.5',
+              'unreadable plan'
+            ]);
+            expect(await queries.nth(1).getAttribute('class')).toContain('jp-LomasPanel-failed');
+
+            // Dataset metadata: a click on the dataset shows its public columns.
+            await item.locator('.jp-LomasPanel-itemHead').click();
+            const meta = item.locator('.jp-LomasPanel-meta');
+            await meta.locator('.jp-LomasPanel-columns').waitFor({ state: 'visible' });
+            expect(await meta.innerText()).toContain('Palmer penguins (demo)');
+            expect(await texts(page, '.jp-LomasPanel-columnDetail')).toEqual([
+              'Adelie, Chinstrap, Gentoo',
+              '2,700 – 6,300 · nullable'
+            ]);
 
             const bg = () => result.evaluate(n => getComputedStyle(n).backgroundColor);
             const lightBg = await bg();
@@ -154,6 +230,20 @@ test('the Lomas result renders in a real JupyterLab, and the budget panel works'
             );
             // Switching themes shows JupyterLab's splash screen until the new CSS is applied.
             await page.waitForSelector('#jupyterlab-splash', { state: 'detached', timeout: 15000 });
+            // The chart is drawn again for the dark theme (light axis labels).
+            await page.waitForFunction(
+              () => {
+                const t = document.querySelector(
+                  '.jp-LomasResult-chart .mark-text.role-axis-label text'
+                );
+                const body = getComputedStyle(document.body).getPropertyValue(
+                  '--jp-ui-font-color2'
+                );
+                return !!t && t.getAttribute('fill') === body.trim();
+              },
+              undefined,
+              { timeout: 15000 }
+            );
             await screenshot(page, 'notebook-dark');
             expect(pageErrors).toEqual([]);
           } catch (err) {

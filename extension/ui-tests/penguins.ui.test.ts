@@ -2,7 +2,8 @@
  * The whole path in real components: the demo notebook runs in a real JupyterLab (pip-installed
  * prebuilt extension, tslab kernel) driven through Debian's Chromium, against a real Lomas server
  * process on the embedded store; the extension draws the noisy counts and the budget panel reads
- * the analyst's budget from the server (CORS). Screenshot: test-artifacts/ui/penguins.png.
+ * the analyst's budget and query history from the server (CORS); the grouped count's chart is
+ * drawn by JupyterLab's Vega-Lite renderer. Screenshots: test-artifacts/ui/penguins-{light,dark}.png.
  */
 import { join } from 'node:path';
 import { startServerProcess, type ServerProcess } from '../../server/test/helpers/serverProcess';
@@ -44,6 +45,12 @@ test('the penguins notebook runs in JupyterLab and its DP counts are drawn', asy
         }
         expect(await result.locator('.jp-LomasResult-cost').innerText()).toBe('ε = 0.5 · δ = 0');
 
+        // The grouped count's chart: one bar and one interval rule per species, in SVG.
+        const chart = result.locator('.jp-LomasResult-chart[data-lomas-chart="rendered"]');
+        await chart.waitFor({ state: 'visible', timeout: 30000 });
+        expect(await chart.locator('svg.marks .role-mark.mark-rect path').count()).toBe(3);
+        expect(await chart.locator('svg.marks .role-mark.mark-rule line').count()).toBe(3);
+
         await page.evaluate(() =>
           // eslint-disable-next-line @typescript-eslint/no-explicit-any
           (window as any).jupyterapp.commands.execute('lomas:open-budget-panel')
@@ -63,8 +70,45 @@ test('the penguins notebook runs in JupyterLab and its DP counts are drawn', asy
           undefined,
           { timeout: 15000 }
         );
+
+        // The history lists the notebook's two releases, newest first, in readable words.
+        const summaries = page.locator('#jp-lomas-budget-panel .jp-LomasPanel-querySummary');
+        await page.waitForFunction(
+          () =>
+            document.querySelectorAll('#jp-lomas-budget-panel .jp-LomasPanel-querySummary')
+              .length === 2,
+          undefined,
+          { timeout: 15000 }
+        );
+        expect(await summaries.allInnerTexts()).toEqual([
+          'mean(body_mass_g) by species where island == "Biscoe" and body_mass_g > 3000 — ε 0.5',
+          'count by species — ε 0.5'
+        ]);
+
         await result.evaluate(n => n.scrollIntoView({ block: 'start' }));
-        await screenshot(page, 'penguins');
+        await screenshot(page, 'penguins-light');
+        await page.evaluate(() =>
+          // eslint-disable-next-line @typescript-eslint/no-explicit-any
+          (window as any).jupyterapp.commands.execute('apputils:change-theme', {
+            theme: 'JupyterLab Dark'
+          })
+        );
+        await page.waitForSelector('body[data-jp-theme-light="false"]', {
+          state: 'attached',
+          timeout: 15000
+        });
+        await page.waitForSelector('#jupyterlab-splash', { state: 'detached', timeout: 15000 });
+        // The chart is drawn again with the dark theme's colours.
+        await page.waitForFunction(
+          () => {
+            const t = document.querySelector('.jp-LomasResult-chart .role-axis-label text');
+            const muted = getComputedStyle(document.body).getPropertyValue('--jp-ui-font-color2');
+            return !!t && t.getAttribute('fill') === muted.trim();
+          },
+          undefined,
+          { timeout: 15000 }
+        );
+        await screenshot(page, 'penguins-dark');
       })
   );
 }, 240000);
