@@ -48,7 +48,19 @@ export function formatAccuracy(m: Pick<MechanismReport, 'halfWidth' | 'confidenc
 export function describeMechanism(m: MechanismReport): string {
   const what = m.column ? `${m.aggregation}(${m.column})` : m.aggregation;
   const scale = m.scale ? ` (scale ${m.scale})` : '';
-  return `${what}: ${m.mechanism}${scale}, ${formatAccuracy(m)}`;
+  return `${what}: ${mechanismName(m.mechanism)}${scale}, ${formatAccuracy(m)}`;
+}
+
+const MECHANISM_NAMES: Record<string, string> = {
+  discrete_laplace: 'discrete Laplace',
+  discrete_gaussian: 'discrete Gaussian',
+  permute_and_flip: 'permute-and-flip',
+  exponential: 'exponential mechanism'
+};
+
+/** The server's mechanism identifiers, as people write them ("discrete_laplace" → "discrete Laplace"). */
+export function mechanismName(id: string): string {
+  return MECHANISM_NAMES[id] ?? id.replace(/_/g, ' ');
 }
 
 /** Share of a budget that remains, in [0, 1], for a progress bar (display only, not accounting). */

@@ -1,5 +1,6 @@
 import { normalizeBudgets, budgetsUrl } from '../src/budgets';
 import {
+  mechanismName,
   budgetShare,
   formatBudgetLeft,
   describeMechanism,
@@ -123,4 +124,10 @@ describe('budget text follows the dataset accounting', () => {
     expect(formatBudgetLeft(s)).toBe('ρ 0.25 of 1 left · δ 0.00001 of 0.00001');
     expect(budgetShare(s)).toBeCloseTo(0.25);
   });
+});
+
+test('mechanism identifiers read as people write them', () => {
+  expect(mechanismName('discrete_laplace')).toBe('discrete Laplace');
+  expect(mechanismName('discrete_gaussian')).toBe('discrete Gaussian');
+  expect(mechanismName('some_new_thing')).toBe('some new thing');
 });
