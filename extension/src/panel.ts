@@ -6,6 +6,7 @@ import { budgetShare, formatBudgetLeft, formatWhen } from './format';
 import type { HistoryItem } from './history';
 import { lomasIcon } from './icon';
 import { DEFAULT_SETTINGS, LomasSettings, PANEL_ID } from './tokens';
+import { el } from './dom';
 
 /**
  * The left side panel: which server the notebooks talk to, the analyst's datasets with their budget
@@ -13,17 +14,6 @@ import { DEFAULT_SETTINGS, LomasSettings, PANEL_ID } from './tokens';
  * Plain DOM (textContent only) styled with jp-* variables so it follows the light and dark themes.
  */
 const CLASS = 'jp-LomasPanel';
-
-function el<K extends keyof HTMLElementTagNameMap>(
-  tag: K,
-  className?: string,
-  text?: string
-): HTMLElementTagNameMap[K] {
-  const node = document.createElement(tag);
-  if (className) node.className = className;
-  if (text !== undefined) node.textContent = text;
-  return node;
-}
 
 /** Two error texts that differ only in their URL (a refused key, an unreachable server). */
 function sameFailure(a: string, b: string): boolean {

@@ -12,6 +12,7 @@ import {
 } from './format';
 import { RESULT_MIME } from './tokens';
 import { parseResultBundle } from './validate';
+import { el } from './dom';
 
 /**
  * Draws a Lomas result (application/vnd.lomas.result.v1+json): title, table with its confidence
@@ -21,17 +22,6 @@ import { parseResultBundle } from './validate';
  */
 
 const CLASS = 'jp-LomasResult';
-
-function el<K extends keyof HTMLElementTagNameMap>(
-  tag: K,
-  className?: string,
-  text?: string
-): HTMLElementTagNameMap[K] {
-  const node = document.createElement(tag);
-  if (className) node.className = className;
-  if (text !== undefined) node.textContent = text;
-  return node;
-}
 
 const KIND_NOTES: Record<ResultBundle['kind'], string> = {
   release: 'Differentially private release',
