@@ -78,11 +78,8 @@ export function discreteGaussianTailBound(sigma: number, t: number): number {
   return 2 * normalTail(t / sigma);
 }
 
-/**
- * Accuracy-first, Laplace: the largest decimal scale s (grid units) whose half-width at level
- * 1 − α is at most `halfWidth` (real units).
- */
-export function discreteLaplaceScaleFor(halfWidth: number, alpha: number, grid = 0): Rational {
+/** Checks an accuracy target and expresses it in grid units (at least one grid step). */
+function accuracyInGridUnits(halfWidth: number, alpha: number, grid: number): number {
   checkAlpha(alpha);
   if (!(halfWidth > 0) || !Number.isFinite(halfWidth)) {
     throw invalidParameter(
@@ -99,6 +96,15 @@ export function discreteLaplaceScaleFor(halfWidth: number, alpha: number, grid =
       'Ask for a coarser accuracy.'
     );
   }
+  return target;
+}
+
+/**
+ * Accuracy-first, Laplace: the largest decimal scale s (grid units) whose half-width at level
+ * 1 − α is at most `halfWidth` (real units).
+ */
+export function discreteLaplaceScaleFor(halfWidth: number, alpha: number, grid = 0): Rational {
+  const target = accuracyInGridUnits(halfWidth, alpha, grid);
   // Largest t allowed is floor(target); need s·ln(2/(α(1+p))) <= t + 1 - margin → bisection on s.
   const tMax = Math.floor(target);
   let lo = 0;
@@ -123,22 +129,7 @@ export function discreteLaplaceScaleFor(halfWidth: number, alpha: number, grid =
 
 /** Accuracy-first, Gaussian: the largest decimal σ (grid units) meeting the half-width. */
 export function discreteGaussianSigmaFor(halfWidth: number, alpha: number, grid = 0): Rational {
-  checkAlpha(alpha);
-  if (!(halfWidth > 0) || !Number.isFinite(halfWidth)) {
-    throw invalidParameter(
-      'accuracy',
-      'must be a finite number greater than 0',
-      `Got ${halfWidth}.`
-    );
-  }
-  const target = halfWidth / pow2Number(grid);
-  if (!Number.isFinite(target) || target < 1) {
-    throw invalidParameter(
-      'accuracy',
-      `must be at least one grid step (2^${grid})`,
-      'Ask for a coarser accuracy.'
-    );
-  }
+  const target = accuracyInGridUnits(halfWidth, alpha, grid);
   const z = normalQuantile(1 - alpha / 2) * (1 + 1e-6);
   let s = floorDecimal(Math.floor(target) / z, 9);
   while (s.sign() > 0 && discreteGaussianHalfWidth(s, alpha, grid) > halfWidth)
