@@ -1,4 +1,11 @@
-import type { Budget, BudgetStatus, MechanismReport } from 'lomas-kernel/protocol';
+import {
+  mechanismName,
+  type Budget,
+  type BudgetStatus,
+  type MechanismReport
+} from 'lomas-kernel/protocol';
+
+export { mechanismName };
 
 /** Pure formatting helpers for the renderer and the side panel (DOM-free, unit-tested). */
 
@@ -49,18 +56,6 @@ export function describeMechanism(m: MechanismReport): string {
   const what = m.column ? `${m.aggregation}(${m.column})` : m.aggregation;
   const scale = m.scale ? ` (scale ${m.scale})` : '';
   return `${what}: ${mechanismName(m.mechanism)}${scale}, ${formatAccuracy(m)}`;
-}
-
-const MECHANISM_NAMES: Record<string, string> = {
-  discrete_laplace: 'discrete Laplace',
-  discrete_gaussian: 'discrete Gaussian',
-  permute_and_flip: 'permute-and-flip',
-  exponential: 'exponential mechanism'
-};
-
-/** The server's mechanism identifiers, as people write them ("discrete_laplace" → "discrete Laplace"). */
-export function mechanismName(id: string): string {
-  return MECHANISM_NAMES[id] ?? id.replace(/_/g, ' ');
 }
 
 /** Share of a budget that remains, in [0, 1], for a progress bar (display only, not accounting). */

@@ -1,5 +1,11 @@
 import * as aq from 'arquero';
-import { RESULT_MIME, type Budget, type ReleaseResponse, type ResultBundle } from '../protocol';
+import {
+  mechanismName,
+  RESULT_MIME,
+  type Budget,
+  type ReleaseResponse,
+  type ResultBundle
+} from '../protocol';
 import { chartFor } from './chart';
 import { escapeHtml, type MimeBundle } from './display';
 
@@ -48,7 +54,7 @@ export class QueryResult {
     const acc = this.release.mechanisms
       .map(
         m =>
-          `${m.aggregation}${m.column ? `(${m.column})` : ''}: ${m.mechanism}, ±${cell(m.halfWidth)} at ${Math.round(m.confidence * 100)}%`
+          `${m.aggregation}${m.column ? `(${m.column})` : ''}: ${mechanismName(m.mechanism)}, ±${cell(m.halfWidth)} at ${Math.round(m.confidence * 100)}%`
       )
       .join('; ');
     return [

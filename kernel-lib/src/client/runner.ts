@@ -40,8 +40,12 @@ export class Runner {
               `${m.aggregation}${m.column ? `(${m.column})` : ''}: ±${m.halfWidth.toPrecision(4)} at ${Math.round(m.confidence * 100)}%`
           )
           .join('; ');
-        const text = `cost ${costText(e.cost)} — ${acc} — nothing spent`;
-        d.show({ 'text/html': `<div>${escapeHtml(text)}</div>`, 'text/plain': text });
+        const notes = e.mechanisms.filter(m => m.note).map(m => `${m.aggregation}: ${m.note}`);
+        const text = [`cost ${costText(e.cost)} — ${acc} — nothing spent`, ...notes].join('\n');
+        d.show({
+          'text/html': `<div style="white-space:pre-line">${escapeHtml(text)}</div>`,
+          'text/plain': text
+        });
       }
     );
   }

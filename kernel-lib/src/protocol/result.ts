@@ -52,3 +52,15 @@ export interface EstimateResponse {
 
 /** Answer of POST /v1/queries (spends budget) and POST /v1/queries/dummy (free). */
 export type ReleaseResponse = Omit<ResultBundle, 'chart'>;
+
+const MECHANISM_NAMES: Record<string, string> = {
+  discrete_laplace: 'discrete Laplace',
+  discrete_gaussian: 'discrete Gaussian',
+  permute_and_flip: 'permute-and-flip',
+  exponential: 'exponential mechanism'
+};
+
+/** A mechanism identifier as people write it ("discrete_laplace" → "discrete Laplace"). */
+export function mechanismName(id: string): string {
+  return MECHANISM_NAMES[id] ?? id.replace(/_/g, ' ');
+}

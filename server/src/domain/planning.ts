@@ -160,20 +160,27 @@ function specFor(
 
 function report(p: PlannedAggregation, column: string | undefined): MechanismReport {
   const main = p.dp.statistics[0];
-  const dataDependent = p.dp.halfWidth === undefined;
-  return {
+  const base = {
     aggregation: p.agg.name,
     column,
     mechanism: p.dp.mechanism,
     scale: toDecimal(main.scaleReal, 6, 'up'),
-    halfWidth: p.dp.halfWidth ?? main.halfWidth,
     confidence: p.dp.confidence,
-    cost: costToBudget(p.dp.cost),
-    ...(dataDependent
-      ? {
-          note: `the interval of a ${p.agg.op} depends on the data; ±${main.halfWidth.toPrecision(4)} is the noise of its ${main.name.replace('_', ' ')}`
-        }
-      : {})
+    cost: costToBudget(p.dp.cost)
+  };
+  if (p.dp.halfWidth !== undefined) return { ...base, halfWidth: p.dp.halfWidth };
+  if (p.agg.op === 'quantile' || p.agg.op === 'median') {
+    const rows = main.halfWidth / Number(p.dp.level!.den);
+    return {
+      ...base,
+      halfWidth: rows,
+      note: `±${rows.toPrecision(3)} is a rank error: the released value's rank is within that many rows of the requested one; its error in ${column ?? 'the column'}'s unit depends on the data`
+    };
+  }
+  return {
+    ...base,
+    halfWidth: main.halfWidth,
+    note: `the interval of a ${p.agg.op} depends on the data (each row carries its own); ±${main.halfWidth.toPrecision(4)} is the noise of its ${main.name.replace('_', ' ')}`
   };
 }
 

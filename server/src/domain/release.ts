@@ -85,6 +85,7 @@ export function buildRelease(
   if (first.publicKeys) for (const k of first.publicKeys) rowFor(keyString(k));
   if (!q.resolved.groupBy && !histogram) rowFor(keyString([]));
 
+  const mechanisms = [...q.mechanisms];
   q.aggregations.forEach((p, i) => {
     const name = p.agg.name;
     const lower = single ? 'lower' : `${name}_lower`;
@@ -103,6 +104,14 @@ export function buildRelease(
       row[lower] = v.lower;
       row[upper] = v.upper;
     }
+    // Data-dependent intervals (mean, variance, stdev): report the widest one actually released.
+    const widths = released.values.map(v => v.halfWidth).filter((w): w is number => w !== null);
+    if (p.dp.halfWidth === undefined && p.dp.level === undefined && widths.length > 0)
+      mechanisms[i] = {
+        ...mechanisms[i],
+        halfWidth: Math.max(...widths),
+        note: 'the widest confidence interval among the released rows; each row carries its own'
+      };
   });
   const ordered = q.resolved.groupBy?.mode === 'discover' ? [...order].sort() : order;
   return {
@@ -113,6 +122,6 @@ export function buildRelease(
     columns,
     rows: ordered.map(k => rows.get(k)!),
     cost: kind === 'dummy' ? { epsilon: '0', delta: '0' } : q.display,
-    mechanisms: q.mechanisms
+    mechanisms
   };
 }

@@ -1,0 +1,101 @@
+import { join } from 'node:path';
+import { RESULT_MIME, type ResultBundle } from 'lomas-kernel/protocol';
+import {
+  REPO_ROOT,
+  startServerProcess,
+  type ServerProcess
+} from '../../server/test/helpers/serverProcess';
+import { runNotebook, textOf, type ExecutedCell } from './runNotebook';
+
+/**
+ * The flights notebook (3M rows, zCDP) in a real tslab kernel against a real server process:
+ * dummy runs, a grouped mean over a derived month, an accuracy-first count, a median and a
+ * histogram, all charged in ρ.
+ */
+let server: ServerProcess;
+let cells: ExecutedCell[];
+
+beforeAll(async () => {
+  server = await startServerProcess();
+  cells = await runNotebook(join(REPO_ROOT, 'notebooks/02-flights.ipynb'), {
+    LOMAS_URL: server.url,
+    LOMAS_API_KEY: server.analystKey
+  });
+}, 240000);
+
+afterAll(async () => {
+  await server?.stop();
+});
+
+function result(snippet: string): ResultBundle {
+  const c = cells.find(x => x.cell_type === 'code' && x.source.includes(snippet));
+  const out = c?.outputs.find(o => o.data?.[RESULT_MIME]);
+  if (!out) throw new Error(`no Lomas result in the cell with ${snippet}`);
+  return out.data![RESULT_MIME] as ResultBundle;
+}
+
+test('no cell fails', () => {
+  expect(cells.flatMap(c => c.outputs).filter(o => o.output_type === 'error')).toEqual([]);
+});
+
+test('the dummy run is free and labelled as dummy', () => {
+  const r = result('byMonth.dummy()');
+  expect(r.kind).toBe('dummy');
+  expect(r.cost).toEqual({ epsilon: '0', delta: '0' });
+  expect(r.rows.map(x => x.month)).toEqual([1, 2, 3, 4, 5, 6]);
+});
+
+test('the mean delay per month is released for every listed month, with intervals', () => {
+  const r = result('byMonth.run()');
+  expect(r.kind).toBe('release');
+  expect(r.cost.rho).toBe('0.01');
+  expect(r.rows.map(x => x.month)).toEqual([1, 2, 3, 4, 5, 6]);
+  for (const row of r.rows) {
+    const [est, lo, hi] = [row.mean_delay, row.lower, row.upper] as number[];
+    expect(lo).toBeLessThanOrEqual(est);
+    expect(hi).toBeGreaterThanOrEqual(est);
+    expect(est).toBeGreaterThanOrEqual(-120);
+    expect(est).toBeLessThanOrEqual(720);
+  }
+  expect(r.mechanisms[0].mechanism).toBe('discrete_gaussian');
+});
+
+test('an accuracy target gives the budget it needs, and the release meets it', () => {
+  const text = cells
+    .find(c => c.source.includes('accuracy: 100'))!
+    .outputs.map(textOf)
+    .join('');
+  expect(text).toMatch(/±100 flights at 95% costs ρ = 0\.000\d+/);
+  const r = result('accuracy: 100');
+  const row = r.rows[0] as { count: number; lower: number; upper: number };
+  expect(row.upper - row.lower).toBeLessThanOrEqual(200);
+  // The noise scale is about 33: P(|noise| > 1000) is below e^-30, so this never flakes.
+  expect(Math.abs(row.count - 3_000_000)).toBeLessThan(1000);
+});
+
+test('the median and the histogram are released on public candidates and bins', () => {
+  const m = result('median("delay"');
+  expect(m.mechanisms[0].note).toMatch(/rank error/);
+  const v = m.rows[0].median_delay as number;
+  expect(v).toBeGreaterThanOrEqual(-120);
+  expect(v).toBeLessThanOrEqual(720);
+  const h = result('histogram("distance"');
+  expect(h.rows.map(x => x.bin)).toEqual([
+    '[0, 250]',
+    '(250, 500]',
+    '(500, 1000]',
+    '(1000, 1500]',
+    '(1500, 2500]',
+    '(2500, 5100]'
+  ]);
+});
+
+test('everything was charged in ρ, exactly', async () => {
+  const res = await fetch(`${server.url}/v1/datasets/flights/budget`, {
+    headers: { Authorization: `Bearer ${server.analystKey}` }
+  });
+  const b = (await res.json()) as { spent: { rho: string } };
+  // 0.01 (mean) + the accuracy-first count + 0.005 (median) + 0.01 (histogram)
+  expect(Number(b.spent.rho)).toBeGreaterThan(0.025);
+  expect(Number(b.spent.rho)).toBeLessThan(0.026);
+});
