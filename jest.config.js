@@ -6,10 +6,7 @@ module.exports = {
   testMatch: ['**/?(*.)test.ts'],
   testPathIgnorePatterns: ['/node_modules/', '/dist/', '/lib/'],
   transform: {
-    '^.+\\.ts$': [
-      'ts-jest',
-      { tsconfig: 'tsconfig.test.json', isolatedModules: true, diagnostics: false }
-    ]
+    '^.+\\.ts$': ['ts-jest', { tsconfig: 'tsconfig.test.json', diagnostics: false }]
   },
   moduleNameMapper: {
     // arquero 8 is ESM-only; jest (on Node 20) cannot require ESM, so tests use its UMD build.
