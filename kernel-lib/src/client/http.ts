@@ -7,12 +7,12 @@ export function toLomasError(err: unknown, url: string): Error {
   if (err instanceof LomasError) return err;
   if (err instanceof AxiosError) {
     const body = err.response?.data as Partial<ErrorBody> | undefined;
-    if (body && isErrorCode(body.code)) {
-      const e = new LomasError(body.code, {}, body.details ?? {});
-      // Keep the server's own wording: it carries the facts of this request.
-      e.message = typeof body.message === 'string' ? body.message : errorMessage(body.code);
-      return e;
-    }
+    if (body && isErrorCode(body.code))
+      return LomasError.fromBody({
+        code: body.code,
+        message: typeof body.message === 'string' ? body.message : errorMessage(body.code),
+        details: body.details
+      });
     if (!err.response)
       return new LomasError('UNAVAILABLE', {
         problem: `no answer from ${url} (${err.code ?? err.message}); is the Lomas server running?`

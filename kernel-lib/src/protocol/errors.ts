@@ -103,6 +103,15 @@ export class LomasError extends Error {
     this.name = 'LomasError';
     this.code = code;
     this.details = { ...facts, ...details };
+    // An expected, explained error: in a notebook the advice matters, not library stack frames.
+    this.stack = `${this.name} [${code}]: ${this.message}`;
+  }
+  /** The error an ErrorBody describes, keeping its exact wording (it carries the facts of that request). */
+  static fromBody(body: ErrorBody): LomasError {
+    const e = new LomasError(body.code, {}, body.details ?? {});
+    e.message = body.message;
+    e.stack = `${e.name} [${e.code}]: ${e.message}`;
+    return e;
   }
   get status(): number {
     return errorStatus(this.code);

@@ -188,11 +188,8 @@ export function createQueryService(deps: QueryDeps): QueryService {
             problem:
               'it was charged but its answer was lost (the server stopped mid-query); send the query again with a new key'
           });
-        if (archived.kind === 'failure' && archived.error) {
-          const e = new LomasError(archived.error.code, {}, archived.error.details ?? {});
-          e.message = archived.error.message;
-          throw e;
-        }
+        if (archived.kind === 'failure' && archived.error)
+          throw LomasError.fromBody(archived.error);
         return archived.release as ReleaseResponse;
       }
       // Charged. From here on every failure keeps the charge.
