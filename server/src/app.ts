@@ -22,7 +22,9 @@ export interface AppDeps {
   admin?: Router;
   /** Public probes and other routes mounted before authentication. */
   publicRoutes?: Router;
-  /** Middleware run after authentication, before the routes (rate limits, metrics, timing). */
+  /** Middleware run right after authentication, before the body is read (rate limits). */
+  limits?: express.RequestHandler[];
+  /** Middleware run after the body is parsed, before the routes (body shape guards). */
   authenticated?: express.RequestHandler[];
 }
 
@@ -39,6 +41,7 @@ export function createApp(deps: AppDeps): Express {
   app.use(cors(deps.config.corsOrigins));
   if (deps.publicRoutes) app.use(deps.publicRoutes);
   app.use(authenticate(deps.store));
+  for (const mw of deps.limits ?? []) app.use(mw);
   app.use((req, _res, next) => {
     const hasBody = req.method === 'POST' || req.method === 'PUT' || req.method === 'PATCH';
     if (hasBody && req.headers['content-length'] !== '0' && !req.is('application/json'))

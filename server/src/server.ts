@@ -67,7 +67,8 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
       timing: { minLatencyMs: config.minLatencyMs, jitterMs: config.latencyJitterMs },
       isReady: () => ready
     }),
-    authenticated: [rateLimit({ perMinute: config.rateLimitPerMinute }), bodyGuard]
+    limits: [rateLimit({ perMinute: config.rateLimitPerMinute })],
+    authenticated: [bodyGuard]
   });
   const server: Server = await new Promise((ok, fail) => {
     const s = app.listen(config.port, config.host, () => ok(s));
