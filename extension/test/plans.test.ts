@@ -55,35 +55,10 @@ describe('describePlan', () => {
     parsePlan({ version: 1, dataset: 'penguins', steps: [], ...p });
 
   it('reads like the query the analyst wrote', () => {
-    expect(
-      describePlan(
-        plan({
-          steps: [
-            {
-              op: 'filter',
-              predicate: {
-                kind: 'logical',
-                op: '&&',
-                left: {
-                  kind: 'binary',
-                  op: '==',
-                  left: { kind: 'col', name: 'island' },
-                  right: { kind: 'lit', value: 'Biscoe' }
-                },
-                right: {
-                  kind: 'binary',
-                  op: '>',
-                  left: { kind: 'col', name: 'body_mass_g' },
-                  right: { kind: 'lit', value: 3000 }
-                }
-              }
-            }
-          ],
-          groupby: { keys: ['species'] },
-          aggregations: [{ op: 'mean', column: 'body_mass_g', budget: { epsilon: 0.5 } }]
-        })
-      )
-    ).toBe('mean(body_mass_g) by species where island == "Biscoe" and body_mass_g > 3000 — ε 0.5');
+    const design = validPlanFixtures().find(f => f.name === 'design-example')!;
+    expect(describePlan(parsePlan(design.plan))).toBe(
+      'mean(body_mass_g) by species where island == "Biscoe" and body_mass_g > 3000 — ε 0.5'
+    );
     expect(
       describePlan(
         plan({
