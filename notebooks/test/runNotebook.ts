@@ -1,7 +1,30 @@
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { basename, join } from 'node:path';
+import { basename, join, resolve } from 'node:path';
+
+const REPO_ROOT = resolve(__dirname, '../..');
+
+/**
+ * A tslab kernelspec of this checkout in a private Jupyter data dir, so the tests never depend on
+ * (or are broken by) a kernelspec installed for another checkout.
+ */
+function privateKernelspec(): string {
+  const dataDir = mkdtempSync(join(tmpdir(), 'lomas-jupyter-'));
+  const dir = join(dataDir, 'kernels', 'tslab');
+  mkdirSync(dir, { recursive: true });
+  const argv = [
+    join(REPO_ROOT, 'node_modules/.bin/tslab'),
+    'kernel',
+    '--config-path',
+    '{connection_file}'
+  ];
+  writeFileSync(
+    join(dir, 'kernel.json'),
+    JSON.stringify({ argv, display_name: 'TypeScript', language: 'typescript' })
+  );
+  return dataDir;
+}
 
 export interface NotebookOutput {
   output_type: string;
@@ -42,7 +65,11 @@ export async function runNotebook(
     execFile(
       'jupyter',
       args,
-      { env: { ...process.env, ...env }, timeout: (timeoutS + 60) * 1000, maxBuffer: 1 << 24 },
+      {
+        env: { ...process.env, JUPYTER_PATH: privateKernelspec(), ...env },
+        timeout: (timeoutS + 60) * 1000,
+        maxBuffer: 1 << 24
+      },
       (err, _so, se) => (err ? fail(new Error(`${basename(path)} failed:\n${se}`)) : ok())
     )
   );
