@@ -27,6 +27,7 @@ import {
   wilson
 } from './testing/stats';
 import { LomasError } from 'lomas-kernel/protocol';
+import { expectParameterError } from './testing/errors';
 
 const N = 60_000;
 
@@ -217,14 +218,7 @@ describe('sampler input validation', () => {
       [() => geometric(Rational.ZERO, rng), 'x']
     ];
     for (const [f, parameter] of bad) {
-      try {
-        f();
-        throw new Error('no error');
-      } catch (e) {
-        expect(e).toBeInstanceOf(LomasError);
-        expect((e as LomasError).code).toBe('INVALID_PARAMETER');
-        expect((e as LomasError).details.parameter).toBe(parameter);
-      }
+      expect(expectParameterError(f, parameter).code).toBe('INVALID_PARAMETER');
     }
   });
   it('scale 0 means no noise', () => {

@@ -17,6 +17,7 @@ import {
   zcdpToApproxSimple,
   Cost
 } from './index';
+import { expectParameterError } from '../testing/errors';
 
 describe('budget arithmetic never drifts', () => {
   it('1,000 charges of 0.001 fit exactly in 1.0; the 1,001st does not', () => {
@@ -115,12 +116,6 @@ describe('bad input', () => {
     [() => zcdpToApprox(Rational.ONE, Rational.ZERO), 'delta'],
     [() => approxToZcdp(Rational.ZERO, parseAmount('1e-6')), 'epsilon']
   ])('%#: typed error naming the parameter', (f, parameter) => {
-    try {
-      f();
-      throw new Error('no error');
-    } catch (e) {
-      expect(e).toBeInstanceOf(LomasError);
-      expect((e as LomasError).details.parameter).toBe(parameter);
-    }
+    expectParameterError(f, parameter);
   });
 });

@@ -21,6 +21,7 @@ import {
   releaseAggregation,
   releaseCount
 } from './index';
+import { expectParameterError } from '../testing/errors';
 
 function releases(
   spec: AggregationSpec,
@@ -449,16 +450,9 @@ describe('bad input → typed error naming the parameter and the rule', () => {
     ['bad grid', { kind: 'sum', bounds: [0, 1], grid: 2000, budget: { epsilon: 1 } }, 'grid']
   ];
   it.each(cases)('%s', (_name, spec, parameter) => {
-    try {
-      planAggregation(spec);
-      throw new Error('no error');
-    } catch (e) {
-      expect(e).toBeInstanceOf(LomasError);
-      const err = e as LomasError;
-      expect(err.code).toBe('INVALID_PARAMETER');
-      expect(err.details.parameter).toBe(parameter);
-      expect(String(err.details.rule).length).toBeGreaterThan(3);
-    }
+    const err = expectParameterError(() => planAggregation(spec), parameter);
+    expect(err.code).toBe('INVALID_PARAMETER');
+    expect(String(err.details.rule).length).toBeGreaterThan(3);
   });
   it('statistics that do not match the plan are refused', () => {
     const plan = planAggregation({ kind: 'sum', bounds: [0, 1], budget: { epsilon: 1 } });

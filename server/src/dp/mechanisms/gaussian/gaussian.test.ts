@@ -1,4 +1,3 @@
-import { LomasError } from 'lomas-kernel/protocol';
 import { fromFloatExact, parseAmount, Rational } from '../../rational';
 import { seededRng } from '../../rng';
 import { chiSquareGof, discreteGaussianCdf } from '../../testing/stats';
@@ -9,6 +8,7 @@ import {
   gaussianRho,
   gaussianSigma
 } from './index';
+import { expectParameterError } from '../../testing/errors';
 
 describe('Gaussian mechanism', () => {
   it('privacy map ρ = Δ₂²/(2σ²) exactly; calibration never exceeds the requested ρ', () => {
@@ -32,13 +32,7 @@ describe('Gaussian mechanism', () => {
     [() => gaussianSigma(1, Infinity), 'rho'],
     [() => gaussianIntegerVector([1n], -1, seededRng('x')), 'sigma']
   ])('bad input %# → typed error', (f, parameter) => {
-    try {
-      f();
-      throw new Error('no error');
-    } catch (e) {
-      expect(e).toBeInstanceOf(LomasError);
-      expect((e as LomasError).details.parameter).toBe(parameter);
-    }
+    expectParameterError(f, parameter);
   });
 
   it('integer noise fits the discrete Gaussian σ = 4 (χ² at 1e-6) and not ±30%', () => {

@@ -1,4 +1,3 @@
-import { LomasError } from 'lomas-kernel/protocol';
 import { fromFloatExact, parseAmount, Rational, toNumber } from '../../rational';
 import { seededRng } from '../../rng';
 import { chiSquareGof, discreteLaplaceCdf, wilson } from '../../testing/stats';
@@ -9,6 +8,7 @@ import {
   laplaceIntegerVector,
   laplaceScale
 } from './index';
+import { expectParameterError } from '../../testing/errors';
 
 describe('Laplace mechanism', () => {
   it('privacy map ε = Δ₁/scale, exact; calibration inverts it', () => {
@@ -34,13 +34,7 @@ describe('Laplace mechanism', () => {
     [() => laplaceFloatVector([Infinity], { scale: 1 }, seededRng('x')), 'values'],
     [() => laplaceFloatVector([1], { scale: 1, k: -2000 }, seededRng('x')), 'k']
   ])('bad input %# → typed error', (f, parameter) => {
-    try {
-      f();
-      throw new Error('no error');
-    } catch (e) {
-      expect(e).toBeInstanceOf(LomasError);
-      expect((e as LomasError).details.parameter).toBe(parameter);
-    }
+    expectParameterError(f, parameter);
   });
 
   it('integer noise fits discrete Laplace(5/2) (χ² at 1e-6) and not ±30%', () => {

@@ -1,8 +1,8 @@
-import { LomasError } from 'lomas-kernel/protocol';
 import { parseAmount, Rational } from '../../rational';
 import { seededRng } from '../../rng';
 import { wilson } from '../../testing/stats';
 import { releaseAboveThreshold, thresholdDelta, thresholdFor } from './index';
+import { expectParameterError } from '../../testing/errors';
 
 describe('noisy threshold for private keys', () => {
   it('thresholdFor is the smallest T meeting δ (Laplace and Gaussian)', () => {
@@ -46,12 +46,6 @@ describe('noisy threshold for private keys', () => {
     [() => thresholdFor('laplace', 0, '1e-6', 1n, 1n), 'scale'],
     [() => thresholdFor('laplace', 1, '1e-6', 0n, 1n), 'maxGroups']
   ])('bad input %# → typed error', (f, parameter) => {
-    try {
-      f();
-      throw new Error('no error');
-    } catch (e) {
-      expect(e).toBeInstanceOf(LomasError);
-      expect((e as LomasError).details.parameter).toBe(parameter);
-    }
+    expectParameterError(f, parameter);
   });
 });
