@@ -298,6 +298,25 @@ export function createLedger(store: Store, opts: LedgerOptions = {}): Ledger {
     // No lookup up front: the unique (user, idempotencyKey) index answers on append, and the
     // stored entry is read only when the append conflicts or the charge is refused (a retry of a
     // request that took the last of the budget must get that request's answer).
+    /** Refuses the charge when `after` passes `limit` in any dimension of the accounting mode. */
+    const within = (
+      code: 'BUDGET_EXHAUSTED' | 'DATASET_CAP_EXHAUSTED',
+      limit: ExactBudget,
+      before: ExactBudget,
+      after: ExactBudget
+    ): void => {
+      const d = dims.find(x => cmp(after[x], limit[x]) > 0);
+      if (d === undefined) return;
+      throw new LomasError(
+        code,
+        {
+          cost: fmt(cost, dims, 'up'),
+          remaining: fmt(subBudgetClamp(limit, before), dims, 'down'),
+          dataset: req.dataset
+        },
+        { dimension: d, accounting: req.accounting }
+      );
+    };
     try {
       return await queued(req.dataset, async () => {
         return appendLoop(
@@ -307,36 +326,10 @@ export function createLedger(store: Store, opts: LedgerOptions = {}): Ledger {
             const grant = effectiveGrant(req.grant, state.userLast?.userGrant);
             if (!grant) throw new LomasError('NO_GRANT', { dataset: req.dataset });
             const userSpent = addBudget(state.userSpent, cost);
-            for (const d of dims) {
-              if (cmp(userSpent[d], grant[d]) > 0) {
-                throw new LomasError(
-                  'BUDGET_EXHAUSTED',
-                  {
-                    cost: fmt(cost, dims, 'up'),
-                    remaining: fmt(subBudgetClamp(grant, state.userSpent), dims, 'down'),
-                    dataset: req.dataset
-                  },
-                  { dimension: d, accounting: req.accounting }
-                );
-              }
-            }
+            within('BUDGET_EXHAUSTED', grant, state.userSpent, userSpent);
             const cap = effectiveCap(req.cap, state.last?.datasetCap);
             const datasetSpent = addBudget(state.datasetSpent, cost);
-            if (cap) {
-              for (const d of dims) {
-                if (cmp(datasetSpent[d], cap[d]) > 0) {
-                  throw new LomasError(
-                    'DATASET_CAP_EXHAUSTED',
-                    {
-                      cost: fmt(cost, dims, 'up'),
-                      remaining: fmt(subBudgetClamp(cap, state.datasetSpent), dims, 'down'),
-                      dataset: req.dataset
-                    },
-                    { dimension: d, accounting: req.accounting }
-                  );
-                }
-              }
-            }
+            if (cap) within('DATASET_CAP_EXHAUSTED', cap, state.datasetSpent, datasetSpent);
             return seal(
               {
                 dataset: req.dataset,
