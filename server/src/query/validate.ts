@@ -551,40 +551,28 @@ function castNode(e: RExpr, to: ValueType): RExpr {
   return { k: 'cast', arg: e, type: to, dom };
 }
 
+/** One side of a clamp: max(e, bound) or min(e, bound). */
+function clampSide(e: RExpr, fn: 'max' | 'min', bound: number): RExpr {
+  const lit: RExpr = {
+    k: 'lit',
+    value: bound,
+    type: Number.isSafeInteger(bound) ? 'int' : 'float',
+    dom: { lower: bound, upper: bound, nullable: false }
+  };
+  return {
+    k: 'call',
+    fn,
+    args: [e, lit],
+    type: e.type === 'int' && lit.type === 'int' ? 'int' : 'float',
+    dom: FUNCTIONS[fn].domain([e, lit], 'float')
+  };
+}
+
 /** Enforces declared numeric bounds: min(max(e, lo), hi), with the declared domain. */
 function clampNode(e: RExpr, lo: number | undefined, hi: number | undefined): RExpr {
   let out = e;
-  const isInt = e.type === 'int';
-  if (lo !== undefined) {
-    const l: RExpr = {
-      k: 'lit',
-      value: lo,
-      type: Number.isSafeInteger(lo) ? 'int' : 'float',
-      dom: { lower: lo, upper: lo, nullable: false }
-    };
-    out = {
-      k: 'call',
-      fn: 'max',
-      args: [out, l],
-      type: isInt && l.type === 'int' ? 'int' : 'float',
-      dom: FUNCTIONS.max.domain([out, l], 'float')
-    };
-  }
-  if (hi !== undefined) {
-    const h: RExpr = {
-      k: 'lit',
-      value: hi,
-      type: Number.isSafeInteger(hi) ? 'int' : 'float',
-      dom: { lower: hi, upper: hi, nullable: false }
-    };
-    out = {
-      k: 'call',
-      fn: 'min',
-      args: [out, h],
-      type: out.type === 'int' && h.type === 'int' ? 'int' : 'float',
-      dom: FUNCTIONS.min.domain([out, h], 'float')
-    };
-  }
+  if (lo !== undefined) out = clampSide(out, 'max', lo);
+  if (hi !== undefined) out = clampSide(out, 'min', hi);
   // The declared bounds hold after clamping, whatever was inferred.
   const dom: Domain = { ...out.dom, nullable: e.dom.nullable };
   if (lo !== undefined) dom.lower = lo;
