@@ -6,7 +6,7 @@ import type { DatasetMetadata } from 'lomas-kernel/protocol';
  * nullability, privacy-unit structure). They are reproducible per (metadata, rows, seed) and free
  * to query: they contain nothing from the private data. This is NOT DP code and needs no CSPRNG;
  * the generator is SHA-256 in counter mode over the seed (deterministic on every platform;
- * Math.random is never used on the server).
+ * no predictable platform generator is used anywhere on the server).
  *
  * Values: int uniform on [lower, upper]; float uniform on [lower, upper] (rounded to 4 decimals);
  * string uniform over the categories (else "<column>_<0..9>"); boolean fair coin; datetime uniform

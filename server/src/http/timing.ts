@@ -28,7 +28,7 @@ export function touchesPrivateData(req: Request): boolean {
   return req.method === 'POST' && PROTECTED.has(req.path);
 }
 
-/** Uniform integer in [0, max] from the CSPRNG (never Math.random). */
+/** Uniform integer in [0, max] from node:crypto (the CSPRNG; no predictable generator). */
 export function cryptoJitter(max: number): number {
   return max <= 0 ? 0 : randomInt(0, max + 1);
 }
