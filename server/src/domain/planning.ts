@@ -1,7 +1,6 @@
 import {
   LomasError,
   type Budget,
-  type DatasetMetadata,
   type MechanismReport,
   type PlanBudget,
   type QueryPlan
@@ -9,6 +8,7 @@ import {
 import {
   compose,
   costToBudget,
+  toDecimal as amountText,
   parseAmount,
   planAggregation,
   rat,
@@ -17,10 +17,11 @@ import {
   type AggregationPlan,
   type AggregationSpec,
   type BudgetSpec,
+  type Composition,
   type Cost,
   type GroupsSpec
 } from '../dp';
-import type { KeyValue, RAggregation, ResolvedPlan } from '../query/types';
+import { LIMITS, type KeyValue, type RAggregation, type ResolvedPlan } from '../query/types';
 import type { DatasetRecord } from '../store/types';
 
 /**
@@ -58,7 +59,9 @@ export interface PlannedAggregation {
 export interface PlannedQuery {
   resolved: ResolvedPlan;
   aggregations: PlannedAggregation[];
-  /** Total cost in the dataset's accounting measure (exact). */
+  /** The composition of every aggregation's measurements, in the dataset's measure. */
+  composition: Composition;
+  /** = composition.loss: the total cost the ledger charges (exact). */
   cost: Cost;
   /** The same as the ledger stores it (exact fractions) and as analysts read it (decimals, rounded up). */
   charge: Budget;
@@ -110,7 +113,12 @@ function groupsFor(
         fix: 'Group by public keys (metadata categories or explicit values), or drop the histogram.'
       });
     return {
-      spec: { kind: 'private', delta: parseAmount(g.delta, 'groupby.discover.delta') },
+      spec: {
+        kind: 'private',
+        delta: parseAmount(g.delta, 'groupby.discover.delta'),
+        // The release draws noise for this many groups whatever the data holds (timing).
+        padTo: LIMITS.maxGroups
+      },
       keys: null
     };
   }
@@ -121,7 +129,7 @@ function groupsFor(
 function specFor(
   agg: RAggregation,
   plan: QueryPlan,
-  metadata: DatasetMetadata,
+  dataset: DatasetRecord,
   groups: GroupsSpec,
   shared: BudgetSpec | undefined
 ): AggregationSpec {
@@ -134,7 +142,10 @@ function specFor(
   const spec: AggregationSpec = {
     kind: agg.op,
     groups,
-    unit: unitFromMetadata(metadata),
+    unit: unitFromMetadata(dataset.metadata),
+    // Every loss is stated in the dataset's measure; an (ε, δ) dataset converts ρ at its δ.
+    measure: dataset.accounting,
+    conversionDelta: dataset.delta,
     budget,
     accuracy: own.accuracy
       ? { halfWidth: own.accuracy.halfWidth, confidence: own.accuracy.confidence }
@@ -204,20 +215,51 @@ export function planQuery(
   const shared = sharing > 0 ? budgetSpec(plan.budget, BigInt(sharing), 'budget') : undefined;
   const aggregations = resolved.aggregations.map(agg => {
     const groups = groupsFor(resolved, agg);
-    const dp = planAggregation(specFor(agg, plan, dataset.metadata, groups.spec, shared));
+    const dp = planAggregation(specFor(agg, plan, dataset, groups.spec, shared));
     return { agg, dp, publicKeys: groups.keys };
   });
-  const cost = compose(
-    aggregations.map(a => a.dp.cost),
-    dataset.accounting,
-    dataset.delta ? { conversionDelta: parseAmount(dataset.delta, 'dataset.delta') } : {}
+  // The one place a query's cost comes from: the composed loss of the measurements that will
+  // release it (each stated in the dataset's measure by its own privacy map).
+  const composition = compose(
+    aggregations.map(a => a.dp.composition),
+    dataset.accounting
   );
+  const cost = composition.loss;
   return {
     resolved,
     aggregations,
+    composition,
     cost,
     charge: costToBudget(cost, 'fraction'),
     display: costToBudget(cost, 'decimal'),
     mechanisms: aggregations.map(a => report(a, 'column' in a.agg ? a.agg.column : undefined))
   };
+}
+
+/**
+ * PRIVACY_RULE "delta-within-limit": a query may not ask for more δ than the analyst's grant (or
+ * the dataset-wide cap) allows in total. Checked before any charge, so the refusal names the rule
+ * instead of a budget figure. (The ledger checks every dimension again, atomically, on charge.)
+ */
+export function checkDeltaWithinLimits(
+  q: PlannedQuery,
+  dataset: DatasetRecord,
+  grant: Budget | null
+): void {
+  if (q.cost.measure === 'pure' || q.cost.delta.isZero()) return;
+  const asked = q.cost.delta;
+  const limits: Array<[string, Budget]> = [];
+  if (grant) limits.push(['your grant', grant]);
+  if (dataset.cap) limits.push(['the dataset-wide cap', dataset.cap]);
+  for (const [what, b] of limits) {
+    const allowed = parseAmount(b.delta, 'delta');
+    if (asked.lte(allowed)) continue;
+    throw new LomasError('PRIVACY_RULE', {
+      rule: 'delta-within-limit',
+      why: `δ is the probability that the guarantee fails outright for someone (with key discovery: that a group holding one person's rows is published). ${what[0].toUpperCase()}${what.slice(1)} on "${dataset.name}" allows δ = ${b.delta} in total, and this query needs δ = ${amountText(asked, 12, 'up')}.`,
+      fix: allowed.isZero()
+        ? 'Use public group keys (list the values) and no δ in the budget, or ask an administrator for a grant with a δ.'
+        : `Ask for a δ of at most ${b.delta} (e.g. discover: { delta: ${b.delta} } or a smaller one), or ask an administrator for more δ.`
+    });
+  }
 }

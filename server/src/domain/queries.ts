@@ -17,7 +17,7 @@ import type { Logger } from '../logger';
 import { validatePlan } from '../query/validate';
 import type { DatasetRecord, Store } from '../store/types';
 import { datasetAccess, spendingAccess } from './access';
-import { planQuery, type PlannedQuery } from './planning';
+import { checkDeltaWithinLimits, planQuery, type PlannedQuery } from './planning';
 import { buildRelease } from './release';
 import type { QueryService } from './types';
 
@@ -123,6 +123,7 @@ export function createQueryService(deps: QueryDeps): QueryService {
     async estimate(who, body) {
       const { dataset, grant } = await datasetAccess(store, who, datasetName(body));
       const { planned } = prepare(body, dataset);
+      checkDeltaWithinLimits(planned, dataset, grant ? grant.budget : null);
       const figures = await ledger.figures({
         dataset: dataset.name,
         user: who.user,
@@ -162,6 +163,7 @@ export function createQueryService(deps: QueryDeps): QueryService {
     ): Promise<ReleaseResponse> {
       const { dataset, grant } = await spendingAccess(store, who, datasetName(body));
       const { plan, planned } = prepare(body, dataset);
+      checkDeltaWithinLimits(planned, dataset, grant.budget);
       const queryId = randomUUID();
       const requestHash = createHash('sha256').update(canonicalJson(plan)).digest('hex');
       const charged = await ledger.charge({
