@@ -12,7 +12,7 @@ import {
   parseAmount,
   planAggregation,
   rat,
-  toDecimal,
+  toSignificant,
   unitFromMetadata,
   type AggregationPlan,
   type AggregationSpec,
@@ -175,7 +175,7 @@ function report(p: PlannedAggregation, column: string | undefined): MechanismRep
     aggregation: p.agg.name,
     column,
     mechanism: p.dp.mechanism,
-    scale: toDecimal(main.scaleReal, 6, 'up'),
+    scale: toSignificant(main.scaleReal, 6, 'up'),
     confidence: p.dp.confidence,
     cost: costToBudget(p.dp.cost)
   };

@@ -12,6 +12,7 @@ export {
   parseAmount,
   fromFloatExact,
   toDecimal,
+  toSignificant,
   toNumber,
   toFraction,
   parseFraction

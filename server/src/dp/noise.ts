@@ -15,10 +15,10 @@ export type NoiseFamily = 'laplace' | 'gaussian';
 
 /** One call of a noise family on a vector of `count` values, as the sampler saw it. */
 export interface NoiseDraw {
-  family: NoiseFamily | 'selection';
+  family: NoiseFamily | 'permute_and_flip' | 'exponential';
   /** The scale the sampler was called with, in the input's integer units (σ for Gaussian). */
   scale: Rational;
-  /** Values noised (selection: candidates scored, per selection). */
+  /** Values noised (selections: groups, one selection each). */
   count: number;
   /** Threshold compared with the noisy values (private keys), if any. */
   threshold?: bigint;

@@ -345,6 +345,15 @@ function checkedBounds(
       throw invalidParameter('bounds', 'must be [lower, upper]');
     bounds = checkBounds(spec.bounds[0], spec.bounds[1]);
   }
+  if (bounds && (kind === 'variance' || kind === 'stdev')) {
+    const half = toNumber(bounds[1].sub(bounds[0]), 'up') / 2;
+    if (!Number.isFinite(half * half))
+      throw invalidParameter(
+        'bounds',
+        `are too wide for a ${kind}: (upper − lower)²/4 is beyond the largest number a result can hold`,
+        'Give bounds whose range is below 1e154, e.g. from domain knowledge.'
+      );
+  }
   if ((kind === 'sum' || isMoment(kind)) && bounds === undefined) {
     throw invalidParameter(
       'bounds',

@@ -11,6 +11,7 @@
  *  - below / above: per plan.candidates[j], #{x < c_j} and #{x > c_j} (after clamping).
  */
 import { Cost } from '../accounting';
+import { discreteGaussianHalfWidth, discreteLaplaceHalfWidth } from '../accuracy';
 import { invalidParameter } from '../errors';
 import type { Measurement } from '../measurement';
 import { quantileScores } from '../mechanisms/quantile';
@@ -224,10 +225,17 @@ function estimate(
   return { estimate: Math.sqrt(toNumber(est)), lower, upper, halfWidth: (upper - lower) / 2 };
 }
 
-/** A statistic's half-width in its own grid units, as an exact integer (rounded up). */
+/**
+ * A statistic's half-width in its own grid units, as an exact rational (rounded up). Computed from
+ * the scale in grid units (always a moderate number), never by dividing a real-unit float by
+ * 2^grid (which overflows for grids beyond 2^1023, e.g. squares of values near 1e308).
+ */
 function halfWidthGrid(s: StatisticPlan): Rational {
-  const hw = Rational.of(BigInt(Math.ceil(s.halfWidth / 2 ** s.grid))); // 2^grid exact for |grid| <= 1023
-  return hw;
+  const units =
+    s.mechanism === 'discrete_gaussian'
+      ? discreteGaussianHalfWidth(s.scale, s.alpha, 0)
+      : discreteLaplaceHalfWidth(s.scale, s.alpha, 0);
+  return Rational.of(BigInt(Math.ceil(units * (1 + 1e-12))));
 }
 
 /** The checked statistics of the groups to release, in release order. */

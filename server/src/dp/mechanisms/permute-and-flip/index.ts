@@ -139,7 +139,7 @@ export function makeSelection(
     scale,
     sensitivity: m,
     invoke: (groups, rng) => {
-      reportDraw({ family: 'selection', scale, count: groups.length, label: o.label });
+      reportDraw({ family: o.algorithm, scale, count: groups.length, label: o.label });
       const pick = pf ? permuteAndFlip : exponentialMechanism;
       return groups.map(scores => pick(scores, scale, rng, o.goal ?? 'min'));
     }
