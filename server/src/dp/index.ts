@@ -18,14 +18,9 @@ export {
   parseFraction
 } from './rational';
 
-export {
-  uniformBelow,
-  bernoulliRational,
-  bernoulliExp,
-  geometric,
-  sampleDiscreteLaplace,
-  sampleDiscreteGaussian
-} from './samplers';
+// The raw samplers are not exported: noise reaches a release only through a measurement
+// (measurement.ts, noise.ts). Tests and benchmarks import './samplers' directly.
+export { uniformBelow } from './samplers';
 
 export {
   DEFAULT_GRID_BITS,
