@@ -10,7 +10,15 @@ import {
 } from '@duckdb/node-api';
 import { quoteIdent } from '../engine/duck';
 import { FUNCTIONS } from './functions';
-import type { KeyValue, RAggregation, RExpr, ResolvedPlan, ValueType } from './types';
+import {
+  LIMITS,
+  type KeyValue,
+  type RAggregation,
+  type RExpr,
+  type RGroupBy,
+  type ResolvedPlan,
+  type ValueType
+} from './types';
 
 /**
  * Compiles a resolved plan to ONE parameterised DuckDB statement.
@@ -25,7 +33,8 @@ import type { KeyValue, RAggregation, RExpr, ResolvedPlan, ValueType } from './t
  *    statement fail.
  *
  * Result columns: "__k<i>" group keys, "__rows" = COUNT(*), then per aggregation the columns
- * listed in its AggLayout.
+ * listed in its AggLayout. Groups are bounded inside the SQL: public group-bys keep only rows with
+ * public key values; discovery reads at most LIMITS.maxDiscoveredGroups + 1 groups.
  */
 
 export interface CompiledQuery {
@@ -104,9 +113,41 @@ export function compile(plan: ResolvedPlan, storage: StorageInfo): CompiledQuery
   const layout: AggLayout[] = plan.aggregations.map((a, i) => aggregation(a, i, p, inner, outer));
 
   const innerSql = inner.length ? inner.join(', ') : '1 AS "__one"';
-  let sql = `SELECT ${outer.join(', ')} FROM (SELECT ${innerSql} FROM ${rel} AS t) AS v`;
+  const g = plan.groupBy;
+  const where = g?.mode === 'public' ? ` WHERE ${publicKeyFilter(g, p)}` : '';
+  let sql = `SELECT ${outer.join(', ')} FROM (SELECT ${innerSql} FROM ${rel} AS t${where}) AS v`;
   if (keys.length) sql += ` GROUP BY ${keys.map((_, i) => `"__k${i}"`).join(', ')}`;
+  // One row beyond the public cap is enough to know the cap was exceeded (a public constant).
+  if (g?.mode === 'discover') sql += ` LIMIT ${LIMITS.maxDiscoveredGroups + 1}`;
   return { sql, params: p.values, types: p.types, layout, keyCount: keys.length };
+}
+
+/**
+ * Public keys: only rows whose keys are among the public values are grouped, so the number of
+ * groups the engine builds is at most the public product (a high-cardinality column cannot blow
+ * up memory) and depends on nothing private. Keys are filtered one by one: the product of the
+ * per-key sets is exactly the set of public groups. Strings compare as text (ENUM columns too).
+ */
+function publicKeyFilter(g: Extract<RGroupBy, { mode: 'public' }>, p: Params): string {
+  const perKey = g.keys.map((k, i) => {
+    const c = quoteIdent(k.name);
+    const values = g.values[i];
+    const parts: string[] = [];
+    const present = values.filter((v): v is string | number | boolean => v !== null);
+    if (present.length > 0) {
+      const list =
+        k.type === 'int'
+          ? p.add(listValue(present.map(v => BigInt(v as number))), LIST(BIGINT))
+          : k.type === 'boolean'
+            ? p.add(listValue(present as boolean[]), LIST(BOOLEAN))
+            : p.add(listValue(present.map(v => String(v))), LIST(VARCHAR));
+      const value = k.type === 'string' ? `CAST(${c} AS VARCHAR)` : c;
+      parts.push(`${value} IN (SELECT unnest(${list}))`);
+    }
+    if (values.includes(null)) parts.push(`${c} IS NULL`);
+    return parts.length > 0 ? `(${parts.join(' OR ')})` : 'false';
+  });
+  return perKey.length > 0 ? perKey.join(' AND ') : 'true';
 }
 
 function aggregation(
