@@ -8,7 +8,9 @@ import type { ExactResult, ExactStats, GroupStats } from './types';
 
 /** Compiles the plan for a loaded dataset (exposed for tests and logs). */
 export function compileFor(plan: ResolvedPlan, d: LoadedDataset): CompiledQuery {
-  return compile(plan, { table: DATA_TABLE, columns: Object.keys(d.columns) });
+  const enums: Record<string, readonly string[]> = {};
+  for (const c of Object.values(d.columns)) if (c.enumValues) enums[c.name] = c.enumValues;
+  return compile(plan, { table: DATA_TABLE, columns: Object.keys(d.columns), enums });
 }
 
 /**

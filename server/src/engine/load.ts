@@ -20,6 +20,8 @@ export interface StoredColumn {
   type: DatasetMetadata['columns'][string]['type'];
   /** True when the column is a DuckDB ENUM over its public categories. */
   isEnum: boolean;
+  /** The ENUM's values in declaration order (enum_code(x) is the index of x here). */
+  enumValues?: readonly string[];
 }
 
 /** A dataset version loaded into its own locked-down DuckDB instance. */
@@ -216,7 +218,7 @@ async function project(
       );
     const s = quoteIdent(srcName);
     let expr: string;
-    let isEnum = false;
+    let enumValues: string[] | undefined;
     switch (col.type) {
       case 'int':
         expr = `TRY_CAST(${s} AS BIGINT)`;
@@ -240,12 +242,12 @@ async function project(
             [LIST(VARCHAR)]
           );
           expr = `TRY_CAST(TRY_CAST(${s} AS VARCHAR) AS ${typeName})`;
-          isEnum = true;
+          enumValues = cats;
         } else expr = `TRY_CAST(${s} AS VARCHAR)`;
         break;
     }
     selects.push(`${expr} AS ${quoteIdent(name)}`);
-    out[name] = { name, type: col.type, isEnum };
+    out[name] = { name, type: col.type, isEnum: enumValues !== undefined, enumValues };
   }
   let sql = `CREATE TABLE ${quoteIdent(DATA_TABLE)} AS SELECT ${selects.join(', ')} FROM ${quoteIdent(STAGE)}`;
   if (metadata.privacy_id !== undefined) {

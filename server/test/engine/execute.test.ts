@@ -417,6 +417,28 @@ describe('group keys are exact end to end', () => {
   });
 });
 
+test('a result row outside the public keys fails closed (the SQL and the key identity disagree)', async () => {
+  const compileModule = await import('../../src/query/compile');
+  const original = compileModule.compile;
+  const spy = jest.spyOn(compileModule, 'compile').mockImplementation((plan, storage) => {
+    const q = original(plan, storage);
+    return { ...q, sql: q.sql.replace(' WHERE (enum_code', ' WHERE true OR (enum_code') };
+  });
+  try {
+    await expect(
+      execute(
+        resolve(
+          { groupby: { keys: ['g'], values: { g: ['b'] } }, aggregations: [{ op: 'count' }] },
+          M
+        ),
+        d
+      )
+    ).rejects.toMatchObject({ name: 'EngineFailure', reason: 'unexpected-key' });
+  } finally {
+    spy.mockRestore();
+  }
+});
+
 describe('resource limits fail closed', () => {
   const cm = meta({ columns: { k: { type: 'int' }, v: { type: 'float', lower: 0, upper: 1 } } });
   const discover = (q: Record<string, unknown> = {}) =>
@@ -446,18 +468,54 @@ describe('resource limits fail closed', () => {
   });
 
   test('public keys are restricted in the SQL: rows with other keys are never grouped', async () => {
-    const q = compileFor(
-      resolve(
+    const sqlOf = (p: Record<string, unknown>) =>
+      compileFor(resolve({ aggregations: [{ op: 'count' }], ...p } as never, M), d);
+    // A stored ENUM, some values: compared by ENUM code ("b" is code 1).
+    const some = sqlOf({ groupby: { keys: ['g'], values: { g: ['b', 'nope', null] } } });
+    expect(some.sql).toContain('WHERE (enum_code("g") IN (SELECT unnest($1)) OR "g" IS NULL)');
+    expect(some.params[0]).toEqual(listValue([1]));
+    // Every category is public: only the NULL group (values outside the list) is left out.
+    expect(sqlOf({ groupby: { keys: ['g'] } }).sql).toContain('WHERE "g" IS NOT NULL)');
+    // Ints, and a derived column that replaced the ENUM, are compared by value.
+    const ints = sqlOf({ groupby: { keys: ['n'], values: { n: [1, 10] } } });
+    expect(ints.sql).toContain('WHERE ("n" IN (SELECT unnest($1))))');
+    expect(ints.params[0]).toEqual(listValue([1n, 10n]));
+    const derived = sqlOf({
+      steps: [
         {
-          groupby: { keys: ['g'], values: { g: ['b', null] } },
-          aggregations: [{ op: 'count' }]
-        },
-        M
-      ),
-      d
+          op: 'derive',
+          columns: { g: { expr: { kind: 'call', fn: 'upper', args: [col('g')] } as never } }
+        }
+      ],
+      groupby: { keys: ['g'], values: { g: ['A'] } }
+    });
+    expect(derived.sql).toContain('WHERE (CAST("g" AS VARCHAR) IN (SELECT unnest(');
+
+    // The rows grouped are exactly the public ones: a count over a high-cardinality column.
+    const wide = meta({ columns: { k: { type: 'int' } } });
+    const dd = await loadRows(
+      wide,
+      Array.from({ length: 5000 }, (_, i) => ({ k: i % 2500 }))
     );
-    expect(q.sql).toContain('WHERE (CAST("g" AS VARCHAR) IN (SELECT unnest($1)) OR "g" IS NULL)');
-    expect(q.params[0]).toEqual(listValue(['b']));
+    try {
+      const r = await execute(
+        resolve(
+          {
+            groupby: { keys: ['k'], values: { k: [7, 2499, 2500] } },
+            aggregations: [{ op: 'count' }]
+          },
+          wide
+        ),
+        dd
+      );
+      expect(r.groups.map(g => [key0(g), g.rows])).toEqual([
+        [7, 2n],
+        [2499, 2n],
+        [2500, 0n]
+      ]);
+    } finally {
+      dd.close();
+    }
   });
 
   test('the timeout interrupts a running statement', async () => {
