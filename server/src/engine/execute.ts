@@ -43,7 +43,9 @@ export async function execute(plan: ResolvedPlan, d: LoadedDataset): Promise<Exa
   for (const row of result.rows) {
     const key = decoders.map((decode, i) => decode(at(row, `__k${i}`)));
     const id = keyId(key);
-    if (observed.has(id)) throw new EngineFailure('duplicate-key', `two result rows for key ${id}`);
+    if (observed.has(id))
+      // (The key itself stays out of the message: logs get no private values.)
+      throw new EngineFailure('duplicate-key', 'two result rows with the same key');
     const rowsInGroup = toBig(at(row, '__rows'));
     const stats = plan.aggregations.map((a, i) => statsOf(a, q.layout[i], row, at, rowsInGroup));
     observed.set(id, { key, rows: rowsInGroup, stats });
@@ -60,8 +62,9 @@ export async function execute(plan: ResolvedPlan, d: LoadedDataset): Promise<Exa
       g.keys.map(k => k.type)
     );
     groups = keyProduct(lists).map(key => {
-      const found = observed.get(keyId(key));
-      observed.delete(keyId(key));
+      const id = keyId(key);
+      const found = observed.get(id);
+      observed.delete(id);
       return found ?? emptyGroup(key, plan.aggregations);
     });
     // The SQL keeps public keys only: anything left means the two disagree on a key's identity.
@@ -157,7 +160,7 @@ function mapOf(v: DuckDBValue): Map<number, bigint> {
     const key = typeof k === 'bigint' && k >= -MAX_SAFE && k <= MAX_SAFE ? Number(k) : k;
     if (typeof key !== 'number')
       throw new EngineFailure('key-encoding', `a histogram bin key arrived as ${typeof k}`);
-    if (out.has(key)) throw new EngineFailure('duplicate-key', `histogram bin ${key} repeats`);
+    if (out.has(key)) throw new EngineFailure('duplicate-key', 'a histogram bin repeats');
     out.set(key, toBig(e.value));
   }
   return out;

@@ -10,7 +10,7 @@ import type { NextFunction, Request, Response } from 'express';
  * The server's default timing protection (LOMAS_MIN_LATENCY_MS, LOMAS_LATENCY_JITTER_MS): chosen
  * from measured latencies, see docs/SECURITY.md, "Timing side channels".
  */
-export const TIMING_DEFAULTS = { minLatencyMs: 0, jitterMs: 0 } as const;
+export const TIMING_DEFAULTS = { minLatencyMs: 250, jitterMs: 50 } as const;
 
 export interface TimingOptions {
   minLatencyMs: number;

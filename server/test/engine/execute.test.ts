@@ -13,11 +13,11 @@ import type {
   HistogramStats,
   CountStats
 } from '../../src/engine/types';
-import { releaseValue } from '../../src/query/keys';
+import { releaseValue, type Key } from '../../src/query/keys';
 import { bin, col, lit, loadRows, meta, resolve } from './helpers';
 
 /** The first key of a group, as released. */
-const key0 = (g: { key: Parameters<typeof releaseValue>[0][] }) => releaseValue(g.key[0]);
+const key0 = (g: { key: Key }) => releaseValue(g.key[0]);
 
 const M = meta({
   columns: {

@@ -59,14 +59,9 @@ describe('group keys: exact identity', () => {
 
   test('strings that look like separators or JSON do not collide', () => {
     const s = (v: string): KeyAtom => ({ type: 'string', value: v });
-    const ids = [
-      [s('a'), s('b')],
-      [s('a","s:b')],
-      [s('a:b')],
-      [s(''), s('')],
-      [s('')],
-      []
-    ].map(k => keyId(k));
+    const ids = [[s('a'), s('b')], [s('a","s:b')], [s('a:b')], [s(''), s('')], [s('')], []].map(k =>
+      keyId(k)
+    );
     expect(new Set(ids).size).toBe(ids.length);
   });
 
@@ -106,7 +101,12 @@ describe('group keys: exact identity', () => {
   });
 
   test('keyProduct: the last list varies fastest', () => {
-    expect(keyProduct([[1, 2], ['a', 'b']])).toEqual([
+    expect(
+      keyProduct<number | string>([
+        [1, 2],
+        ['a', 'b']
+      ])
+    ).toEqual([
       [1, 'a'],
       [1, 'b'],
       [2, 'a'],
