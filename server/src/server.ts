@@ -1,6 +1,7 @@
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createApp } from './app';
+import { createTokenSignIn } from './auth/oidc/signIn';
 import { bootstrap } from './bootstrap';
 import type { Config } from './config';
 import { dummyRows } from './datasets/dummy';
@@ -42,6 +43,12 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
         'dataset loaded'
       )
   });
+  const tokenSignIn = config.oidc
+    ? createTokenSignIn(config.oidc, store, {
+        onUnavailable: problem =>
+          logger.warn({ issuer: config.oidc?.issuer, problem }, 'sign-in provider unavailable')
+      })
+    : undefined;
   const metrics = createMetrics();
   let ready = true;
   const analyst = createAnalystService({
@@ -65,11 +72,13 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
     config,
     logger,
     store,
+    tokenSignIn,
     analyst,
     queries,
     admin: adminRouter({ store, ledger }),
     publicRoutes: serviceRoutes({
       store,
+      tokenSignIn,
       logger,
       metrics,
       timing: { minLatencyMs: config.minLatencyMs, jitterMs: config.latencyJitterMs },
@@ -84,7 +93,10 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
   });
   const { port } = server.address() as AddressInfo;
   const url = `http://${config.host}:${port}`;
-  logger.info({ url, store: store.kind }, `Lomas server ready on ${url}`);
+  logger.info(
+    { url, store: store.kind, oidcIssuer: config.oidc?.issuer },
+    `Lomas server ready on ${url}`
+  );
   return {
     url,
     store,
