@@ -14,7 +14,7 @@
  */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { machineLine, startBenchServer, type BenchServer } from './lib/server';
+import { machineLine, startBenchServer, type BenchServer } from './support/server';
 
 const N = Number(process.env.BENCH_TIMING_N ?? 200);
 const FLIGHTS_N = Number(process.env.BENCH_TIMING_FLIGHTS_N ?? 40);
