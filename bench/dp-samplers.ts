@@ -11,8 +11,8 @@
  * k = −1074.
  */
 import { defaultGrid, MIN_GRID } from '../server/src/dp/float';
-import { laplaceFloatVector } from '../server/src/dp/mechanisms/laplace';
-import { gaussianFloatVector } from '../server/src/dp/mechanisms/gaussian';
+import { makeLaplaceFloat } from '../server/src/dp/mechanisms/laplace';
+import { makeGaussianFloat } from '../server/src/dp/mechanisms/gaussian';
 import { parseAmount, Rational } from '../server/src/dp/rational';
 import { cryptoRng } from '../server/src/dp/rng';
 import { sampleDiscreteGaussian, sampleDiscreteLaplace } from '../server/src/dp/samplers';
@@ -72,15 +72,15 @@ for (const real of ['1', '0.1']) {
   });
 }
 // Complete float release of one value (clamp, round to grid exactly, noise, back to double).
+// (through the measurements, as releases use them)
 for (const k of [defaultGrid(Rational.ONE), MIN_GRID]) {
+  const common = { k, bounds: [0, 1] as [number, number], sensitivity: 1, length: 1 };
+  const lap = makeLaplaceFloat({ ...common, scale: Rational.ONE, measure: 'pure' });
+  const gau = makeGaussianFloat({ ...common, sigma: Rational.ONE, measure: 'zcdp' });
   rows.push({
     case: `float release path, k=${k}, scale 1`,
-    laplace: rate(() =>
-      laplaceFloatVector([0.123456789], { scale: Rational.ONE, k, bounds: [0, 1] }, rng)
-    ),
-    gaussian: rate(() =>
-      gaussianFloatVector([0.123456789], { sigma: Rational.ONE, k, bounds: [0, 1] }, rng)
-    )
+    laplace: rate(() => lap.invoke([0.123456789], rng)),
+    gaussian: rate(() => gau.invoke([0.123456789], rng))
   });
 }
 

@@ -1,5 +1,7 @@
 import * as path from 'node:path';
 import { z } from 'zod';
+import { ENGINE_DEFAULTS, MEMORY_LIMIT_PATTERN, type EngineLimits } from './engine/limits';
+import { TIMING_DEFAULTS } from './http/timing';
 
 /** Asymmetric JWS algorithms only: a shared-secret (HS*) or unsigned ("none") token is never accepted. */
 export const OIDC_ALGORITHMS = [
@@ -78,9 +80,34 @@ const Env = z.object({
     .regex(/^\d+(kb|mb)$/)
     .default('256kb'),
   LOMAS_RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).default(600),
-  /** Timing protection on routes that touch private data: every answer takes at least this long. */
-  LOMAS_MIN_LATENCY_MS: z.coerce.number().int().min(0).max(60000).default(0),
-  LOMAS_LATENCY_JITTER_MS: z.coerce.number().int().min(0).max(60000).default(0),
+  /**
+   * Timing protection on routes that touch private data: every answer takes at least this long,
+   * plus a uniform random jitter. ON by default; the floor is justified in docs/SECURITY.md.
+   */
+  LOMAS_MIN_LATENCY_MS: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .max(60000)
+    .default(TIMING_DEFAULTS.minLatencyMs),
+  LOMAS_LATENCY_JITTER_MS: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .max(60000)
+    .default(TIMING_DEFAULTS.jitterMs),
+  /** Resource limits of every DuckDB instance (engine/limits.ts). */
+  LOMAS_DUCKDB_MEMORY_LIMIT: z
+    .string()
+    .regex(MEMORY_LIMIT_PATTERN, 'a size such as 512MB or 2GB')
+    .default(ENGINE_DEFAULTS.memoryLimit),
+  LOMAS_DUCKDB_THREADS: z.coerce.number().int().min(1).max(256).default(ENGINE_DEFAULTS.threads),
+  LOMAS_QUERY_TIMEOUT_MS: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(3_600_000)
+    .default(ENGINE_DEFAULTS.queryTimeoutMs),
   /** Browser origins allowed to call the API (comma-separated, or *): the JupyterLab extension's. */
   LOMAS_CORS_ORIGINS: z.string().default('*'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
@@ -133,6 +160,7 @@ export interface Config {
   rateLimitPerMinute: number;
   minLatencyMs: number;
   latencyJitterMs: number;
+  engine: EngineLimits;
   corsOrigins: string[];
   logLevel: string;
   oidc?: OidcSettings;
@@ -162,6 +190,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     rateLimitPerMinute: e.LOMAS_RATE_LIMIT_PER_MINUTE,
     minLatencyMs: e.LOMAS_MIN_LATENCY_MS,
     latencyJitterMs: e.LOMAS_LATENCY_JITTER_MS,
+    engine: {
+      memoryLimit: e.LOMAS_DUCKDB_MEMORY_LIMIT,
+      threads: e.LOMAS_DUCKDB_THREADS,
+      queryTimeoutMs: e.LOMAS_QUERY_TIMEOUT_MS
+    },
     corsOrigins: e.LOMAS_CORS_ORIGINS.split(',')
       .map(o => o.trim())
       .filter(o => o.length > 0),

@@ -36,6 +36,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
   const ledger = createLedger(store);
   await bootstrap(store, ledger, config, logger);
   const cache = new DatasetCache({
+    limits: config.engine,
     onLoad: (name, version, d) =>
       logger.info(
         { dataset: name, version, rows: Number(d.rowCount), ms: Math.round(d.loadMs) },
@@ -59,7 +60,14 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
       return { columns, rows: dummyRows(d!.metadata, rows, seed) };
     }
   });
-  const queries = createQueryService({ store, ledger, cache, rng: cryptoRng(), logger });
+  const queries = createQueryService({
+    store,
+    ledger,
+    cache,
+    rng: cryptoRng(),
+    logger,
+    limits: config.engine
+  });
   const app = createApp({
     config,
     logger,

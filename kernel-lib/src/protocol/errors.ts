@@ -23,8 +23,9 @@ export const ERROR_CODES = {
   PAYLOAD_TOO_LARGE: 413,
   UNSUPPORTED_MEDIA_TYPE: 415,
   RATE_LIMITED: 429,
-  CONNECTOR_FAILED: 502,
   UNAVAILABLE: 503,
+  /** Any failure after a query's charge: one code and one message, whatever the cause. */
+  QUERY_FAILED: 500,
   INTERNAL: 500
 } as const;
 
@@ -101,10 +102,10 @@ const MESSAGES: { [C in ErrorCode]: (f: Facts) => string } = {
   UNSUPPORTED_MEDIA_TYPE: () => 'Send the request body as JSON (Content-Type: application/json).',
   RATE_LIMITED: f =>
     `Too many requests with this API key or sign-in. Wait ${f.retryAfter ?? 'a few'} seconds and try again.`,
-  CONNECTOR_FAILED: f =>
-    `The data of dataset "${f.dataset}" could not be loaded. An administrator should check the dataset's connector settings.`,
   UNAVAILABLE: f =>
     `The service is not ready: ${f.problem ?? 'it is starting or stopping'}. Try again shortly.`,
+  QUERY_FAILED: () =>
+    'This query was charged but could not be answered. The charge is kept: a failure after the charge (a time or memory limit, too many groups, a data source that failed) can depend on the private data, so every such failure gives this same answer and costs the same. Retrying with the same Idempotency-Key returns this answer again without a new charge; give the queryId in the details to an administrator, who can read the cause in the server log.',
   INTERNAL: () =>
     'The server failed unexpectedly. Nothing about your data was revealed; report the request id to an administrator.'
 };

@@ -1,7 +1,6 @@
 import {
   LomasError,
   type Budget,
-  type DatasetMetadata,
   type MechanismReport,
   type PlanBudget,
   type QueryPlan
@@ -9,18 +8,28 @@ import {
 import {
   compose,
   costToBudget,
+  toDecimal as amountText,
   parseAmount,
   planAggregation,
   rat,
-  toDecimal,
+  toSignificant,
   unitFromMetadata,
   type AggregationPlan,
   type AggregationSpec,
   type BudgetSpec,
+  type Composition,
   type Cost,
   type GroupsSpec
 } from '../dp';
-import type { KeyValue, RAggregation, ResolvedPlan } from '../query/types';
+import {
+  keyId,
+  keyProduct,
+  publicAtom,
+  publicKeyLists,
+  type Key,
+  type KeyAtom
+} from '../query/keys';
+import { LIMITS, type KeyValue, type RAggregation, type ResolvedPlan } from '../query/types';
 import type { DatasetRecord } from '../store/types';
 
 /**
@@ -29,16 +38,12 @@ import type { DatasetRecord } from '../store/types';
  * no randomness, so the cost is known — and charged — before anything touches the data.
  */
 
-/** Group keys travel to the DP engine as strings: the JSON of the key tuple. */
-export function keyString(values: readonly KeyValue[]): string {
-  return JSON.stringify(values);
-}
-
-function product(lists: readonly KeyValue[][]): KeyValue[][] {
-  return lists.reduce<KeyValue[][]>(
-    (acc, list) => acc.flatMap(prefix => list.map(v => [...prefix, v])),
-    [[]]
-  );
+/**
+ * Group keys travel to the DP engine as strings: the exact, typed identity of the key tuple
+ * (query/keys.ts), the same for a public key from the plan and for the engine's value of it.
+ */
+export function keyString(key: Key): string {
+  return keyId(key);
 }
 
 /** Bin labels of a histogram, in order: "[e0, e1]", "(e1, e2]", … or the categories. */
@@ -48,17 +53,24 @@ export function binLabels(a: Extract<RAggregation, { op: 'histogram' }>): KeyVal
   return e.slice(0, -1).map((lo, i) => `${i === 0 ? '[' : '('}${lo}, ${e[i + 1]}]`);
 }
 
+/** The exact keys of a histogram's bins: the labels of numeric bins, or the column's categories. */
+export function binKeys(a: Extract<RAggregation, { op: 'histogram' }>): KeyAtom[] {
+  return binLabels(a).map(label => publicAtom(label, a.categories ? a.type : 'string'));
+}
+
 export interface PlannedAggregation {
   agg: RAggregation;
   dp: AggregationPlan;
-  /** Public group keys (tuples) in release order; histograms add the bin as the last element. */
-  publicKeys: KeyValue[][] | null;
+  /** Public group keys (exact tuples) in release order; histograms add the bin as the last element. */
+  publicKeys: Key[] | null;
 }
 
 export interface PlannedQuery {
   resolved: ResolvedPlan;
   aggregations: PlannedAggregation[];
-  /** Total cost in the dataset's accounting measure (exact). */
+  /** The composition of every aggregation's measurements, in the dataset's measure. */
+  composition: Composition;
+  /** = composition.loss: the total cost the ledger charges (exact). */
   cost: Cost;
   /** The same as the ledger stores it (exact fractions) and as analysts read it (decimals, rounded up). */
   charge: Budget;
@@ -95,9 +107,9 @@ function budgetSpec(
 function groupsFor(
   resolved: ResolvedPlan,
   agg: RAggregation
-): { spec: GroupsSpec; keys: KeyValue[][] | null } {
+): { spec: GroupsSpec; keys: Key[] | null } {
   const g = resolved.groupBy;
-  const bins = agg.op === 'histogram' ? binLabels(agg) : null;
+  const bins = agg.op === 'histogram' ? binKeys(agg) : null;
   if (!g) {
     if (!bins) return { spec: { kind: 'none' }, keys: null };
     const keys = bins.map(b => [b]);
@@ -110,18 +122,27 @@ function groupsFor(
         fix: 'Group by public keys (metadata categories or explicit values), or drop the histogram.'
       });
     return {
-      spec: { kind: 'private', delta: parseAmount(g.delta, 'groupby.discover.delta') },
+      spec: {
+        kind: 'private',
+        delta: parseAmount(g.delta, 'groupby.discover.delta'),
+        // The release draws noise for this many groups whatever the data holds (timing).
+        padTo: LIMITS.maxDiscoveredGroups
+      },
       keys: null
     };
   }
-  const keys = product(bins ? [...g.values, bins] : g.values);
+  const lists = publicKeyLists(
+    g.values,
+    g.keys.map(k => k.type)
+  );
+  const keys = keyProduct(bins ? [...lists, bins] : lists);
   return { spec: { kind: 'public', keys: keys.map(keyString) }, keys };
 }
 
 function specFor(
   agg: RAggregation,
   plan: QueryPlan,
-  metadata: DatasetMetadata,
+  dataset: DatasetRecord,
   groups: GroupsSpec,
   shared: BudgetSpec | undefined
 ): AggregationSpec {
@@ -134,7 +155,10 @@ function specFor(
   const spec: AggregationSpec = {
     kind: agg.op,
     groups,
-    unit: unitFromMetadata(metadata),
+    unit: unitFromMetadata(dataset.metadata),
+    // Every loss is stated in the dataset's measure; an (ε, δ) dataset converts ρ at its δ.
+    measure: dataset.accounting,
+    conversionDelta: dataset.delta,
     budget,
     accuracy: own.accuracy
       ? { halfWidth: own.accuracy.halfWidth, confidence: own.accuracy.confidence }
@@ -164,7 +188,7 @@ function report(p: PlannedAggregation, column: string | undefined): MechanismRep
     aggregation: p.agg.name,
     column,
     mechanism: p.dp.mechanism,
-    scale: toDecimal(main.scaleReal, 6, 'up'),
+    scale: toSignificant(main.scaleReal, 6, 'up'),
     confidence: p.dp.confidence,
     cost: costToBudget(p.dp.cost)
   };
@@ -204,20 +228,51 @@ export function planQuery(
   const shared = sharing > 0 ? budgetSpec(plan.budget, BigInt(sharing), 'budget') : undefined;
   const aggregations = resolved.aggregations.map(agg => {
     const groups = groupsFor(resolved, agg);
-    const dp = planAggregation(specFor(agg, plan, dataset.metadata, groups.spec, shared));
+    const dp = planAggregation(specFor(agg, plan, dataset, groups.spec, shared));
     return { agg, dp, publicKeys: groups.keys };
   });
-  const cost = compose(
-    aggregations.map(a => a.dp.cost),
-    dataset.accounting,
-    dataset.delta ? { conversionDelta: parseAmount(dataset.delta, 'dataset.delta') } : {}
+  // The one place a query's cost comes from: the composed loss of the measurements that will
+  // release it (each stated in the dataset's measure by its own privacy map).
+  const composition = compose(
+    aggregations.map(a => a.dp.composition),
+    dataset.accounting
   );
+  const cost = composition.loss;
   return {
     resolved,
     aggregations,
+    composition,
     cost,
     charge: costToBudget(cost, 'fraction'),
     display: costToBudget(cost, 'decimal'),
     mechanisms: aggregations.map(a => report(a, 'column' in a.agg ? a.agg.column : undefined))
   };
+}
+
+/**
+ * PRIVACY_RULE "delta-within-limit": a query may not ask for more δ than the analyst's grant (or
+ * the dataset-wide cap) allows in total. Checked before any charge, so the refusal names the rule
+ * instead of a budget figure. (The ledger checks every dimension again, atomically, on charge.)
+ */
+export function checkDeltaWithinLimits(
+  q: PlannedQuery,
+  dataset: DatasetRecord,
+  grant: Budget | null
+): void {
+  if (q.cost.measure === 'pure' || q.cost.delta.isZero()) return;
+  const asked = q.cost.delta;
+  const limits: Array<[string, Budget]> = [];
+  if (grant) limits.push(['your grant', grant]);
+  if (dataset.cap) limits.push(['the dataset-wide cap', dataset.cap]);
+  for (const [what, b] of limits) {
+    const allowed = parseAmount(b.delta, 'delta');
+    if (asked.lte(allowed)) continue;
+    throw new LomasError('PRIVACY_RULE', {
+      rule: 'delta-within-limit',
+      why: `δ is the probability that the guarantee fails outright for someone (with key discovery: that a group holding one person's rows is published). ${what[0].toUpperCase()}${what.slice(1)} on "${dataset.name}" allows δ = ${b.delta} in total, and this query needs δ = ${amountText(asked, 12, 'up')}.`,
+      fix: allowed.isZero()
+        ? 'Use public group keys (list the values) and no δ in the budget, or ask an administrator for a grant with a δ.'
+        : `Ask for a δ of at most ${b.delta} (e.g. discover: { delta: ${b.delta} } or a smaller one), or ask an administrator for more δ.`
+    });
+  }
 }

@@ -12,19 +12,15 @@ export {
   parseAmount,
   fromFloatExact,
   toDecimal,
+  toSignificant,
   toNumber,
   toFraction,
   parseFraction
 } from './rational';
 
-export {
-  uniformBelow,
-  bernoulliRational,
-  bernoulliExp,
-  geometric,
-  sampleDiscreteLaplace,
-  sampleDiscreteGaussian
-} from './samplers';
+// The raw samplers are not exported: noise reaches a release only through a measurement
+// (measurement.ts, noise.ts). Tests and benchmarks import './samplers' directly.
+export { uniformBelow } from './samplers';
 
 export {
   DEFAULT_GRID_BITS,
@@ -38,17 +34,16 @@ export {
 export type { PrivacyUnit, Contributions } from './units';
 export { contributions, unitFromMetadata } from './units';
 
-export type { AccountingMode, Cost, ConversionOptions } from './accounting';
+export type { AccountingMode, Cost, CastOptions, NaturalLoss } from './accounting';
 export {
   pureCost,
   approxCost,
   zcdpCost,
   zeroCost,
-  toMode,
-  compose,
+  addCost,
   scaleCost,
-  fits,
-  subtract,
+  castLoss,
+  costComponents,
   roundCostUp,
   roundRemainingDown,
   costToBudget,
@@ -67,31 +62,35 @@ export {
   discreteGaussianSigmaFor
 } from './accuracy';
 
+export type { Loss, Measurement, Composition } from './measurement';
+export { makeMeasurement, compose, castComposition } from './measurement';
+export type { NoiseDraw, NoiseFamily } from './noise';
+export { observeNoise } from './noise';
+
 export {
   LAPLACE,
   laplaceEpsilon,
   laplaceScale,
-  laplaceIntegerVector,
-  laplaceFloatVector,
+  makeLaplace,
+  makeLaplaceFloat,
   laplaceFloatEpsilon
 } from './mechanisms/laplace';
 export {
   GAUSSIAN,
   gaussianRho,
   gaussianSigma,
-  gaussianIntegerVector,
-  gaussianFloatVector,
+  makeGaussian,
+  makeGaussianFloat,
   gaussianFloatRho
 } from './mechanisms/gaussian';
 export {
   PERMUTE_AND_FLIP,
   EXPONENTIAL,
-  permuteAndFlip,
-  exponentialMechanism,
+  makeSelection,
   selectionEpsilon,
   selectionRho
 } from './mechanisms/permute-and-flip';
-export { thresholdFor, thresholdDelta, releaseAboveThreshold } from './mechanisms/threshold';
+export { thresholdFor, thresholdDelta, makeThreshold } from './mechanisms/threshold';
 export { quantileScores, quantileSensitivity } from './mechanisms/quantile';
 
 export type {

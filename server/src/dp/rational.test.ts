@@ -3,6 +3,7 @@ import {
   ceilLog2,
   floorLog2,
   fromFloatExact,
+  toSignificant,
   parseAmount,
   parseFraction,
   Rational,
@@ -143,5 +144,20 @@ describe('decimal and fraction strings', () => {
       code: 'INVALID_PARAMETER',
       parameter: 'cost'
     });
+  });
+});
+
+describe('toSignificant', () => {
+  it('rounds to significant digits, exactly, in plain or scientific notation', () => {
+    expect(toSignificant(Rational.of(2n), 6, 'up')).toBe('2');
+    expect(toSignificant(Rational.of(1n, 3n), 6, 'up')).toBe('0.333334');
+    expect(toSignificant(Rational.of(1n, 3n), 6, 'down')).toBe('0.333333');
+    expect(toSignificant(Rational.of(123456789n), 6, 'up')).toBe('123457000');
+    expect(toSignificant(Rational.of(999999999n), 6, 'up')).toBe('1000000000');
+    expect(toSignificant(Rational.of(2n, 10n ** 300n), 6, 'up')).toBe('2e-300');
+    expect(toSignificant(Rational.of(20000001n, 10n ** 307n), 6, 'up')).toBe('2.00001e-300');
+    expect(toSignificant(Rational.of(10n ** 30n), 6, 'up')).toBe('1e+30');
+    expect(toSignificant(Rational.of(15n, 10n ** 7n), 6, 'up')).toBe('0.0000015');
+    expect(toSignificant(Rational.ZERO, 6, 'up')).toBe('0');
   });
 });

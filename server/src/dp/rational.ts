@@ -300,6 +300,35 @@ export function toDecimal(r: Rational, digits: number, mode: 'up' | 'down'): str
   return negative && s !== '0' ? `-${s}` : s;
 }
 
+/**
+ * A non-negative r with `significant` significant digits, rounded 'up' or 'down': plain decimals
+ * for magnitudes in [1e-6, 1e21), scientific notation ("2.5e-300") beyond, as JavaScript prints
+ * numbers. Exact (no float) on the way.
+ */
+export function toSignificant(r: Rational, significant: number, mode: 'up' | 'down'): string {
+  if (r.sign() < 0) throw new RangeError('toSignificant takes a non-negative rational');
+  if (r.isZero()) return '0';
+  // exponent e with 10^e <= r < 10^(e+1)
+  let e = r.num.toString().length - r.den.toString().length;
+  const pow10 = (k: number) =>
+    k >= 0 ? Rational.of(10n ** BigInt(k)) : Rational.of(1n, 10n ** BigInt(-k));
+  while (r.lt(pow10(e))) e--;
+  while (r.gte(pow10(e + 1))) e++;
+  const scaled = r.div(pow10(e - significant + 1));
+  let m = mode === 'up' ? scaled.ceil() : scaled.floor();
+  if (m.toString().length > significant) {
+    m /= 10n;
+    e++;
+  }
+  const digits = m.toString().replace(/0+$/, '') || '0';
+  if (e >= -6 && e < 21) {
+    const v = pow10(e - digits.length + 1).mul(Rational.of(BigInt(digits)));
+    return toDecimal(v, Math.max(0, digits.length - 1 - e), mode);
+  }
+  const mant = digits.length > 1 ? `${digits[0]}.${digits.slice(1)}` : digits;
+  return `${mant}e${e < 0 ? '-' : '+'}${Math.abs(e)}`;
+}
+
 /** Serialises r exactly as "num/den" (lowest terms; integers as "n/1"). */
 export function toFraction(r: Rational): string {
   return `${r.num}/${r.den}`;

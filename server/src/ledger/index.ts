@@ -151,10 +151,15 @@ export interface Ledger {
 
 type Dim = 'epsilon' | 'delta' | 'rho';
 
+/**
+ * The dimensions of each accounting mode, ALL checked against grants and caps in the atomic step:
+ * pure ε (a pure dataset's grants and caps carry δ = 0, so any δ is refused); (ε, δ); and (ρ, δ)
+ * for δ-approximate zCDP (δ from key discovery).
+ */
 const DIMS: Record<AccountingMode, Dim[]> = {
-  pure: ['epsilon'],
+  pure: ['epsilon', 'delta'],
   approx: ['epsilon', 'delta'],
-  zcdp: ['rho']
+  zcdp: ['rho', 'delta']
 };
 
 const SYMBOL: Record<Dim, string> = { epsilon: 'ε', delta: 'δ', rho: 'ρ' };
@@ -262,8 +267,10 @@ export function createLedger(store: Store, opts: LedgerOptions = {}): Ledger {
     return fromLedger ? minBudget(p, parseBudget(fromLedger)) : p;
   }
 
+  /** Amounts for messages (a pure dataset's δ, always 0 there, is not shown). */
   function fmt(b: ExactBudget, dims: Dim[], mode: 'up' | 'down'): string {
-    return dims.map(d => `${SYMBOL[d]} = ${toDecimal(b[d], digits, mode)}`).join(', ');
+    const shown = dims === DIMS.pure ? ['epsilon' as const] : dims;
+    return shown.map(d => `${SYMBOL[d]} = ${toDecimal(b[d], digits, mode)}`).join(', ');
   }
 
   async function charge(req: ChargeRequest): Promise<ChargeResult> {

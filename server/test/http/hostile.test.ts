@@ -224,13 +224,19 @@ function semantic(): BadRequest[] {
     for (const [label, body] of invalid)
       out.push({ label: `POST ${path}: ${label}`, method: 'POST', path, key: KEYS.alice, body });
   // Over budget: refused by the ledger's atomic step (the grant is ε = 1, δ = 1e-5; 0.4 of ε is
-  // spent before the burst).
-  for (const [label, budget, mechanism] of [
-    ['ε above the grant', { epsilon: '5' }, 'laplace'],
-    ['ε above what is left', { epsilon: '0.7' }, 'laplace'],
-    ['ε just above what is left', { epsilon: '0.6000000001' }, 'laplace'],
-    ['δ above the grant (Gaussian)', { epsilon: '0.01', delta: '0.5' }, 'gaussian'],
-    ['δ just above the grant (Gaussian)', { epsilon: '0.01', delta: '0.0000100001' }, 'gaussian']
+  // spent before the burst). A δ beyond the whole grant is a privacy rule, refused before the
+  // ledger is even asked.
+  for (const [label, budget, mechanism, want] of [
+    ['ε above the grant', { epsilon: '5' }, 'laplace', 'BUDGET_EXHAUSTED'],
+    ['ε above what is left', { epsilon: '0.7' }, 'laplace', 'BUDGET_EXHAUSTED'],
+    ['ε just above what is left', { epsilon: '0.6000000001' }, 'laplace', 'BUDGET_EXHAUSTED'],
+    ['δ above the grant (Gaussian)', { epsilon: '0.01', delta: '0.5' }, 'gaussian', 'PRIVACY_RULE'],
+    [
+      'δ just above the grant (Gaussian)',
+      { epsilon: '0.01', delta: '0.0000100001' },
+      'gaussian',
+      'PRIVACY_RULE'
+    ]
   ] as const)
     out.push({
       label: `POST /v1/queries: ${label}`,
@@ -238,7 +244,7 @@ function semantic(): BadRequest[] {
       path: '/v1/queries',
       key: KEYS.alice,
       body: plan({ budget, aggregations: [{ op: 'count', mechanism }] }),
-      want: 'BUDGET_EXHAUSTED'
+      want
     });
   // Idempotency: a used key with another request; malformed keys.
   out.push({

@@ -126,7 +126,85 @@ describe('ledger rules', () => {
     expect(await store.ledgerEntries({})).toEqual([]);
   });
 
-  it('checks ε and δ for approx, ρ only for zcdp', async () => {
+  it('regression (zCDP δ bypass): a zCDP dataset checks ρ AND δ against the grant and the cap', async () => {
+    const ledger = createLedger(store);
+    const z = {
+      dataset: 'flights',
+      accounting: 'zcdp' as const,
+      grant: { epsilon: '0', delta: '0.000001', rho: '1' },
+      cap: { epsilon: '0', delta: '0.00001', rho: '5' }
+    };
+    const discovery = { epsilon: '0', delta: '0.5', rho: '0.001' };
+    const e = await failure(ledger.charge(req({ ...z, cost: discovery })));
+    expect(e.code).toBe('BUDGET_EXHAUSTED');
+    expect(e.details.dimension).toBe('delta');
+    // within the grant's δ: admitted, and δ accumulates
+    await ledger.charge(req({ ...z, cost: { epsilon: '0', delta: '0.0000006', rho: '0.001' } }));
+    const again = await failure(
+      ledger.charge(req({ ...z, cost: { epsilon: '0', delta: '0.0000006', rho: '0.001' } }))
+    );
+    expect(again.details.dimension).toBe('delta');
+    // the cap's δ binds across analysts
+    const capped = await failure(
+      ledger.charge(
+        req({
+          ...z,
+          user: 'bob',
+          grant: { epsilon: '0', delta: '1', rho: '1' },
+          cost: { epsilon: '0', delta: '0.00001', rho: '0.001' }
+        })
+      )
+    );
+    expect(capped.code).toBe('DATASET_CAP_EXHAUSTED');
+    expect(capped.details.dimension).toBe('delta');
+    expect((await ledger.spent('flights')).delta).toBe('3/5000000');
+  });
+
+  it('grant and cap changes cannot leave any dimension (ρ or δ) below what is spent', async () => {
+    const ledger = createLedger(store);
+    const z = { dataset: 'flights', accounting: 'zcdp' as const };
+    await ledger.setGrant({
+      ...z,
+      user: 'alice',
+      budget: { epsilon: '0', delta: '0.00001', rho: '1' },
+      actor: 'admin'
+    });
+    await ledger.charge(
+      req({
+        ...z,
+        grant: { epsilon: '0', delta: '0.00001', rho: '1' },
+        cost: { epsilon: '0', delta: '0.000005', rho: '0.1' }
+      })
+    );
+    const lowerDelta = await failure(
+      ledger.setGrant({
+        ...z,
+        user: 'alice',
+        budget: { epsilon: '0', delta: '0.000001', rho: '1' },
+        actor: 'admin'
+      })
+    );
+    expect(lowerDelta.code).toBe('CONFLICT');
+    expect(lowerDelta.message).toMatch(/δ/);
+    const capBelow = await failure(
+      ledger.setCap({ ...z, cap: { epsilon: '0', delta: '0.000001', rho: '5' }, actor: 'admin' })
+    );
+    expect(capBelow.code).toBe('CONFLICT');
+    await ledger.setCap({
+      ...z,
+      cap: { epsilon: '0', delta: '0.000005', rho: '0.1' },
+      actor: 'admin'
+    });
+  });
+
+  it('a pure dataset refuses any δ (grants there carry δ = 0)', async () => {
+    const ledger = createLedger(store);
+    const e = await failure(ledger.charge(req({ cost: eps('0.1', '0.000001') })));
+    expect(e.code).toBe('BUDGET_EXHAUSTED');
+    expect(e.details.dimension).toBe('delta');
+  });
+
+  it('checks ε and δ for approx, ρ and δ for zcdp', async () => {
     const ledger = createLedger(store);
     const approx = { accounting: 'approx' as const, grant: eps('10', '0.00001') };
     await ledger.charge(req({ ...approx, cost: eps('0.1', '0.000006') }));

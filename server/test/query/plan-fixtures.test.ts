@@ -27,11 +27,16 @@ function codeOf(f: () => unknown): string {
 describe.each(validPlanFixtures().map(f => [f.name, f] as const))('valid plan %s', (_n, f) => {
   test('is accepted, validated against the penguins metadata and costed', () => {
     const plan = parsePlan(f.plan);
-    // Plans that need δ or ρ (key discovery, Gaussian noise) go to a zCDP-accounted twin.
+    // Plans that need δ or ρ (key discovery, Gaussian noise, a δ in a budget) go to a
+    // zCDP-accounted twin: the pure penguins dataset refuses them with PRIVACY_RULE.
+    const withDelta = (b?: { delta?: unknown }) => b?.delta !== undefined && Number(b.delta) > 0;
     const needsZcdp =
       plan.groupby?.discover !== undefined ||
       plan.budget?.rho !== undefined ||
-      plan.aggregations.some(a => a.mechanism === 'gaussian' || a.budget?.rho !== undefined);
+      withDelta(plan.budget) ||
+      plan.aggregations.some(
+        a => a.mechanism === 'gaussian' || a.budget?.rho !== undefined || withDelta(a.budget)
+      );
     const dataset: DatasetRecord = needsZcdp
       ? { ...penguins, accounting: 'zcdp', delta: '0.000001' }
       : penguins;

@@ -1,45 +1,42 @@
 import { LomasError } from 'lomas-kernel/protocol';
 import { parseAmount, Rational, toDecimal, toNumber } from '../rational';
 import {
+  addCost,
   approxCost,
   approxToZcdp,
-  compose,
+  castLoss,
   costToBudget,
-  fits,
   pureCost,
   pureToZcdp,
   roundCostUp,
   roundRemainingDown,
-  subtract,
-  toMode,
   zcdpCost,
   zcdpToApprox,
   zcdpToApproxSimple,
   Cost
 } from './index';
+
+const sum = (costs: Cost[]): Cost => costs.reduce((a, b) => addCost(a, b));
 import { expectParameterError } from '../testing/errors';
 
 describe('budget arithmetic never drifts', () => {
-  it('1,000 charges of 0.001 fit exactly in 1.0; the 1,001st does not', () => {
-    let remaining: Cost = pureCost('1.0');
-    const charge = pureCost(0.001);
-    for (let i = 0; i < 1000; i++) {
-      expect(fits(charge, remaining, 'pure')).toBe(true);
-      remaining = subtract(remaining, charge, 'pure');
-    }
-    expect(remaining.measure === 'pure' && remaining.epsilon.isZero()).toBe(true);
-    expect(fits(charge, remaining, 'pure')).toBe(false);
+  it('1,000 charges of 0.001 add up to exactly 1.0; the 1,001st goes beyond', () => {
+    const charges = Array.from({ length: 1000 }, () => pureCost(0.001));
+    const total = sum(charges);
+    expect(total.measure === 'pure' && total.epsilon.eq(Rational.ONE)).toBe(true);
+    const more = addCost(total, pureCost(0.001));
+    expect(more.measure === 'pure' && more.epsilon.gt(Rational.ONE)).toBe(true);
   });
   it('also through composition and decimal storage, in every mode', () => {
     const charges = Array.from({ length: 1000 }, () => approxCost(0.001, '0.000000001'));
-    const total = compose(charges, 'approx');
+    const total = sum(charges);
     expect(
       total.measure === 'approx' &&
         total.epsilon.eq(Rational.ONE) &&
         total.delta.eq(parseAmount('1e-6'))
     ).toBe(true);
     expect(costToBudget(roundCostUp(total))).toEqual({ epsilon: '1', delta: '0.000001' });
-    const z = compose(Array.from({ length: 1000 }, () => zcdpCost('0.001')));
+    const z = sum(Array.from({ length: 1000 }, () => zcdpCost('0.001')));
     expect(z.measure === 'zcdp' && z.rho.eq(Rational.ONE)).toBe(true);
   });
   it('rounds costs up and remaining budgets down', () => {
@@ -54,7 +51,7 @@ describe('budget arithmetic never drifts', () => {
 describe('conversions', () => {
   it('pure ε → ρ = ε²/2 exactly', () => {
     expect(pureToZcdp(parseAmount('0.5')).toString()).toBe('1/8');
-    const c = toMode(pureCost(1), 'zcdp');
+    const c = castLoss({ kind: 'pure', epsilon: Rational.ONE }, 'zcdp');
     expect(c.measure === 'zcdp' && c.rho.toString()).toBe('1/2');
   });
   it('ρ = 0.5, δ = 1e-6: tight ≈ 5.22, simple ≈ 5.76 (DP-REFERENCE worked example), tight < simple', () => {
@@ -93,16 +90,36 @@ describe('conversions', () => {
     expect(zcdpToApprox(rho, d).lte(eps)).toBe(true);
     expect(toNumber(zcdpToApprox(rho.mul(Rational.of(1001n, 1000n)), d))).toBeGreaterThan(1 - 0.01);
   });
-  it('charges zCDP to an (ε, δ) budget with an explicit conversion δ', () => {
-    const c = toMode(zcdpCost('0.5'), 'approx', { conversionDelta: '1e-6' });
+  it('casts zCDP to (ε, δ) with an explicit conversion δ, adding the threshold δ', () => {
+    const zc = (rho: string, delta = '0') =>
+      ({ kind: 'zcdp', rho: parseAmount(rho), delta: parseAmount(delta) }) as const;
+    const c = castLoss(zc('0.5'), 'approx', { conversionDelta: '1e-6' });
     expect(c.measure === 'approx' && toNumber(c.epsilon)).toBeGreaterThan(5.2);
-    expect(() => toMode(zcdpCost('0.5'), 'approx')).toThrow(LomasError);
-    expect(() => toMode(approxCost(1, '1e-6'), 'pure')).toThrow(LomasError);
-    expect(() => toMode(zcdpCost('0.1'), 'pure')).toThrow(LomasError);
+    expect(c.measure === 'approx' && c.delta.eq(parseAmount('1e-6'))).toBe(true);
+    const t = castLoss(zc('0.5', '1e-7'), 'approx', { conversionDelta: '1e-6' });
+    expect(t.measure === 'approx' && t.delta.eq(parseAmount('0.0000011'))).toBe(true);
+    expect(() => castLoss(zc('0.5'), 'approx')).toThrow(LomasError);
   });
-  it('fits compares in the dataset mode', () => {
-    expect(fits(pureCost(1), zcdpCost('0.5'), 'zcdp')).toBe(true);
-    expect(fits(pureCost('1.001'), zcdpCost('0.5'), 'zcdp')).toBe(false);
+  it('a pure dataset refuses every loss with a δ or in zCDP, with PRIVACY_RULE', () => {
+    for (const natural of [
+      { kind: 'zcdp', rho: Rational.ONE, delta: Rational.ZERO },
+      { kind: 'pure-thresholded', epsilon: Rational.ONE, delta: parseAmount('1e-6') }
+    ] as const) {
+      let err: unknown;
+      try {
+        castLoss(natural, 'pure');
+      } catch (e) {
+        err = e;
+      }
+      expect(err instanceof LomasError && err.code).toBe('PRIVACY_RULE');
+    }
+  });
+  it('thresholded ε-DP on a zCDP dataset: δ-approximate ε²/2-zCDP, δ kept', () => {
+    const c = castLoss(
+      { kind: 'pure-thresholded', epsilon: Rational.ONE, delta: parseAmount('1e-6') },
+      'zcdp'
+    );
+    expect(c).toEqual({ measure: 'zcdp', rho: Rational.of(1n, 2n), delta: parseAmount('1e-6') });
   });
 });
 

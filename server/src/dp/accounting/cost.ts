@@ -1,14 +1,14 @@
 /**
- * Exact privacy costs and budgets. Three measures:
+ * Exact privacy costs and budgets. Three measures, one per accounting mode:
  *  - 'pure':   ε-DP
  *  - 'approx': (ε, δ)-DP
  *  - 'zcdp':   δ-approximate ρ-zCDP (δ = 0 is plain ρ-zCDP; δ > 0 comes from key thresholds)
- * Every amount is an exact Rational. Composition is basic (amounts add), which is exact for ρ and
- * for pure ε.
+ * Every amount is an exact Rational. Composition is basic (amounts add; PROOF.md §4). Costs are
+ * stated by measurements (../measurement.ts), never computed here from a budget request;
+ * conversions between measures live in casts.ts.
  */
-import { invalidParameter, privacyRule } from '../errors';
+import { invalidParameter } from '../errors';
 import { nonNegative, Rational, RationalLike, toDecimal, toFraction } from '../rational';
-import { zcdpToApprox } from './conversions';
 
 export type AccountingMode = 'pure' | 'approx' | 'zcdp';
 
@@ -52,79 +52,8 @@ export function zeroCost(mode: AccountingMode): Cost {
   return { measure: 'zcdp', rho: Rational.ZERO, delta: Rational.ZERO };
 }
 
-export interface ConversionOptions {
-  /**
-   * For a zCDP cost charged to an (ε, δ) budget: the δ spent on the conversion (ρ → ε at this δ,
-   * by the tight CKS20 conversion, rounded up). Required in that case.
-   */
-  conversionDelta?: RationalLike;
-}
-
-/**
- * Expresses a cost in the measure of a dataset's accounting mode, conservatively:
- *  pure → zcdp: ρ = ε²/2 (BS16 Prop. 1.4), exact;
- *  approx (ε, δ) → zcdp: δ-approximate ε²/2-zCDP (Bun & Steinke 2016, §8 approximate zCDP), exact;
- *  pure → approx: (ε, 0);
- *  zcdp (ρ, δ₀) → approx: (ε(ρ, δ'), δ₀ + δ') with ε rounded up (needs conversionDelta = δ');
- *  anything but pure → pure: refused with PRIVACY_RULE.
- */
-export function toMode(cost: Cost, mode: AccountingMode, options: ConversionOptions = {}): Cost {
-  if (mode === 'pure') {
-    if (cost.measure === 'pure') return cost;
-    if (cost.measure === 'approx' && cost.delta.isZero()) return pureCost(cost.epsilon);
-    throw privacyRule(
-      'pure-dp-dataset',
-      'this dataset is accounted in pure ε-DP, and this query needs δ > 0 or zCDP noise.',
-      'Use Laplace noise and public group keys, or ask an administrator for an (ε, δ) or zCDP dataset.'
-    );
-  }
-  if (mode === 'zcdp') {
-    if (cost.measure === 'zcdp') return cost;
-    const eps = cost.epsilon;
-    const delta = cost.measure === 'approx' ? cost.delta : Rational.ZERO;
-    return { measure: 'zcdp', rho: eps.mul(eps).divInt(2n), delta };
-  }
-  // approx
-  if (cost.measure === 'approx') return cost;
-  if (cost.measure === 'pure')
-    return { measure: 'approx', epsilon: cost.epsilon, delta: Rational.ZERO };
-  if (cost.rho.isZero()) return { measure: 'approx', epsilon: Rational.ZERO, delta: cost.delta };
-  if (options.conversionDelta === undefined) {
-    throw invalidParameter(
-      'delta',
-      'is needed to charge zCDP noise to an (ε, δ) budget',
-      'Give the query a δ (e.g. 1e-7) or use Laplace noise.'
-    );
-  }
-  const dPrime = nonNegative(options.conversionDelta, 'delta');
-  if (dPrime.isZero())
-    throw invalidParameter('delta', 'must be greater than 0 to convert zCDP to (ε, δ)');
-  const eps = zcdpToApprox(cost.rho, dPrime);
-  return { measure: 'approx', epsilon: eps, delta: checkDelta(cost.delta.add(dPrime)) };
-}
-
-/** Basic composition: the cost of running all of `costs` (converted to `mode`). */
-export function compose(
-  costs: readonly Cost[],
-  mode?: AccountingMode,
-  options: ConversionOptions = {}
-): Cost {
-  const target: AccountingMode =
-    mode ??
-    (costs.some(c => c.measure === 'zcdp')
-      ? 'zcdp'
-      : costs.some(c => c.measure === 'approx')
-        ? 'approx'
-        : 'pure');
-  let total = zeroCost(target);
-  for (const c0 of costs) {
-    const c = toMode(c0, target, options);
-    total = add(total, c);
-  }
-  return total;
-}
-
-function add(a: Cost, b: Cost): Cost {
+/** a + b (basic composition), both in the same measure. */
+export function addCost(a: Cost, b: Cost): Cost {
   if (a.measure === 'pure' && b.measure === 'pure')
     return { measure: 'pure', epsilon: a.epsilon.add(b.epsilon) };
   if (a.measure === 'approx' && b.measure === 'approx') {
@@ -133,7 +62,7 @@ function add(a: Cost, b: Cost): Cost {
   if (a.measure === 'zcdp' && b.measure === 'zcdp') {
     return { measure: 'zcdp', rho: a.rho.add(b.rho), delta: a.delta.add(b.delta) };
   }
-  throw new Error(`cannot add ${a.measure} to ${b.measure}`);
+  throw new Error(`cannot add a ${b.measure} loss to a ${a.measure} loss: cast it first`);
 }
 
 /** Scales a cost by an integer factor (k-fold composition). */
@@ -144,50 +73,13 @@ export function scaleCost(c: Cost, k: bigint): Cost {
   return { measure: 'zcdp', rho: c.rho.mulInt(k), delta: c.delta.mulInt(k) };
 }
 
-function components(c: Cost): Rational[] {
+/** The dimensions of a cost in its measure: [ε] | [ε, δ] | [ρ, δ]. */
+export function costComponents(c: Cost): Rational[] {
   return c.measure === 'pure'
     ? [c.epsilon]
     : c.measure === 'approx'
       ? [c.epsilon, c.delta]
       : [c.rho, c.delta];
-}
-
-/**
- * Does `cost` fit in `remaining` (both in, or converted to, the measure of `mode`)? Exact
- * comparison, every component must fit. Use roundCostUp / roundRemainingDown first when the
- * amounts come from or go to decimal storage.
- */
-export function fits(
-  cost: Cost,
-  remaining: Cost,
-  mode: AccountingMode,
-  options: ConversionOptions = {}
-): boolean {
-  const c = components(toMode(cost, mode, options));
-  const r = components(toMode(remaining, mode, options));
-  return c.every((x, i) => x.lte(r[i]));
-}
-
-/** remaining − cost, exactly (throws if it does not fit). */
-export function subtract(
-  remaining: Cost,
-  cost: Cost,
-  mode: AccountingMode,
-  options: ConversionOptions = {}
-): Cost {
-  if (!fits(cost, remaining, mode, options))
-    throw new RangeError('cost does not fit in remaining budget');
-  const c = toMode(cost, mode, options);
-  const r = toMode(remaining, mode, options);
-  if (r.measure === 'pure' && c.measure === 'pure')
-    return { measure: 'pure', epsilon: r.epsilon.sub(c.epsilon) };
-  if (r.measure === 'approx' && c.measure === 'approx') {
-    return { measure: 'approx', epsilon: r.epsilon.sub(c.epsilon), delta: r.delta.sub(c.delta) };
-  }
-  if (r.measure === 'zcdp' && c.measure === 'zcdp') {
-    return { measure: 'zcdp', rho: r.rho.sub(c.rho), delta: r.delta.sub(c.delta) };
-  }
-  throw new Error('unreachable');
 }
 
 function mapCost(c: Cost, f: (x: Rational) => Rational): Cost {

@@ -10,6 +10,7 @@
  */
 import { LomasError } from 'lomas-kernel/protocol';
 import { discreteLaplaceTail } from '../accuracy';
+import { zcdpToApprox } from '../accounting';
 import { fromFloatExact, parseAmount, Rational, toNumber } from '../rational';
 import { cryptoRng, Rng, seededRng } from '../rng';
 import { empiricalLoss, histogram, wilson } from '../testing/stats';
@@ -117,14 +118,65 @@ describe('planning (no data, no randomness)', () => {
     });
   });
 
-  it('Gaussian with an (ε, δ) budget converts through the tight zCDP bound', () => {
+  it('Gaussian with an (ε, δ) budget: the (ε, δ) of its σ is at most the request, which is charged', () => {
     const p = planCount({ budget: { epsilon: 1, delta: '1e-6' }, mechanism: 'gaussian' });
     expect(p.cost).toEqual({
       measure: 'approx',
       epsilon: Rational.ONE,
       delta: parseAmount('1e-6')
     });
+    const sigma = p.statistics[0].scale;
+    const rho = Rational.ONE.div(sigma.mul(sigma).mulInt(2n));
+    expect(zcdpToApprox(rho, parseAmount('1e-6')).lte(Rational.ONE)).toBe(true);
     expect(p.statistics[0].mechanism).toBe('discrete_gaussian');
+  });
+
+  it('regression (zCDP δ bypass): Gaussian noise on a zCDP dataset is charged the ρ of its σ, whatever the budget form', () => {
+    // (ε = 0.01, δ = 0.5) buys σ ≈ 1.13: the ρ of that σ (≈ 0.39) is charged, not ε²/2 = 5e-5.
+    const p = planCount({
+      budget: { epsilon: '0.01', delta: '0.5' },
+      mechanism: 'gaussian',
+      measure: 'zcdp'
+    });
+    const sigma = p.statistics[0].scale;
+    const rho = Rational.ONE.div(sigma.mul(sigma).mulInt(2n));
+    expect(p.cost.measure).toBe('zcdp');
+    const charged = p.cost.measure === 'zcdp' ? p.cost.rho : Rational.ZERO;
+    expect(rho.lte(charged)).toBe(true);
+    expect(toNumber(charged)).toBeLessThan(toNumber(rho) * (1 + 1e-9));
+    expect(toNumber(rho)).toBeGreaterThan(0.3);
+  });
+
+  it('regression (zCDP δ bypass): key discovery on a zCDP dataset charges its δ', () => {
+    const p = planCount({
+      budget: { rho: '0.001' },
+      groups: { kind: 'private', delta: '0.5' },
+      measure: 'zcdp'
+    });
+    expect(p.cost.measure === 'zcdp' && p.cost.delta.eq(parseAmount('0.5'))).toBe(true);
+  });
+
+  it('the cost is the composition of the statistics measurements, and they carry the scales used', () => {
+    const p = planAggregation({
+      kind: 'mean',
+      bounds: [0, 10],
+      budget: { epsilon: 1 },
+      groups: { kind: 'public', keys: ['a', 'b'] }
+    });
+    expect(p.composition.parts).toHaveLength(2);
+    expect(p.composition.loss).toBe(p.cost);
+    for (const s of p.statistics) expect(s.measurement.scale.eq(s.scale)).toBe(true);
+    expect(p.cost).toEqual({ measure: 'pure', epsilon: Rational.ONE });
+  });
+
+  it('a δ on a pure dataset is refused with PRIVACY_RULE before anything else', () => {
+    let err: unknown;
+    try {
+      planCount({ budget: { epsilon: 1, delta: '1e-6' }, measure: 'pure' });
+    } catch (e) {
+      err = e;
+    }
+    expect(err instanceof LomasError && err.code).toBe('PRIVACY_RULE');
   });
 });
 

@@ -3,6 +3,7 @@
  * (pure ε) or discrete Gaussian noise (ρ).
  */
 import { Rng } from '../rng';
+import type { AccountingMode } from '../accounting';
 import { PrivacyUnit } from '../units';
 import { AccuracySpec, AggregationPlan, BudgetSpec, GroupsSpec, planAggregation } from './plan';
 import { Release, releaseAggregation } from './release';
@@ -14,6 +15,7 @@ export interface CountSpec {
   accuracy?: AccuracySpec;
   confidence?: number;
   mechanism?: 'laplace' | 'gaussian';
+  measure?: AccountingMode;
 }
 
 /** Plans a (grouped) count: sensitivity, scale, cost, expected half-width. No data, no randomness. */

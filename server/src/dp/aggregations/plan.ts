@@ -1,11 +1,14 @@
 /**
  * Planning: from an aggregation spec, public bounds, the privacy unit and a budget (or a target
- * accuracy), compute — without data and without randomness — the statistics the engine must
- * compute, their sensitivities, noise scales, the exact cost and the expected CI half-width.
- * The server calls planAggregation BEFORE touching data (to charge the ledger, or to answer a free
- * estimate), then releaseAggregation with the engine's exact sufficient statistics.
+ * accuracy), build — without data and without randomness — the MEASUREMENTS that will release the
+ * aggregation (one per noisy statistic: function + privacy map from the same scale), their
+ * composition in the dataset's measure, and the expected CI half-width. The cost is the composed
+ * loss of those measurements, never a restatement of the requested budget: the budget only
+ * calibrates the scales. The server calls planAggregation BEFORE touching data (to charge the
+ * ledger, or to answer a free estimate), then releaseAggregation with the engine's exact
+ * sufficient statistics, which invokes exactly these measurements.
  */
-import { approxToZcdp, Cost } from '../accounting';
+import { approxToZcdp, type AccountingMode, type Cost } from '../accounting';
 import {
   alphaOf,
   discreteGaussianHalfWidth,
@@ -13,19 +16,20 @@ import {
   discreteLaplaceHalfWidth,
   discreteLaplaceScaleFor
 } from '../accuracy';
-import { invalidParameter } from '../errors';
+import { invalidParameter, privacyRule } from '../errors';
 import { checkBounds, checkGrid, defaultGrid } from '../float';
-import { GAUSSIAN, gaussianSigma } from '../mechanisms/gaussian';
-import { LAPLACE } from '../mechanisms/laplace';
-import { EXPONENTIAL, PERMUTE_AND_FLIP } from '../mechanisms/permute-and-flip';
+import { castComposition, compose, type Composition, type Measurement } from '../measurement';
+import { GAUSSIAN, gaussianSigma, makeGaussian } from '../mechanisms/gaussian';
+import { LAPLACE, makeLaplace } from '../mechanisms/laplace';
+import { EXPONENTIAL, makeSelection, PERMUTE_AND_FLIP } from '../mechanisms/permute-and-flip';
 import { checkCandidates, checkLevel, quantileSensitivity } from '../mechanisms/quantile';
-import { thresholdFor } from '../mechanisms/threshold';
+import { makeThreshold, thresholdFor } from '../mechanisms/threshold';
 import { ceilDecimal, sqrtUp } from '../numeric';
 import {
   fromFloatExact,
+  nonNegative,
   parseAmount,
   positive,
-  nonNegative,
   Rational,
   RationalLike,
   toNumber
@@ -39,8 +43,11 @@ export type GroupsSpec =
   | { kind: 'none' }
   /** Public keys (from metadata): every key is released, present in the data or not. */
   | { kind: 'public'; keys: readonly string[] }
-  /** Keys discovered from the data: released only above a δ-calibrated noisy threshold. */
-  | { kind: 'private'; delta: RationalLike };
+  /**
+   * Keys discovered from the data: released only above a δ-calibrated noisy threshold. `padTo`:
+   * a public number of groups the release draws noise for whatever the data holds (timing).
+   */
+  | { kind: 'private'; delta: RationalLike; padTo?: number };
 
 export type BudgetSpec =
   /** Pure ε (Laplace), or (ε, δ) with the Gaussian mechanism (δ spent on the ρ → ε conversion). */
@@ -74,11 +81,18 @@ export interface AggregationSpec {
   confidence?: number;
   /** Noise family; default Laplace for an ε budget, Gaussian for a ρ budget. */
   mechanism?: 'laplace' | 'gaussian';
+  /**
+   * The dataset's accounting mode: every loss is stated in its measure. Default: the budget's own
+   * (ρ → zcdp; Gaussian (ε, δ) or private keys → approx; ε → pure).
+   */
+  measure?: AccountingMode;
+  /** For an (ε, δ) dataset and a ρ budget: the δ' at which ρ is converted to ε (the dataset's δ). */
+  conversionDelta?: RationalLike;
 }
 
 export type StatisticName = 'count' | 'sum' | 'centered_sum' | 'centered_squares' | 'quantile';
 
-/** One noisy statistic the release is built from. */
+/** One noisy statistic the release is built from, and the measurement that releases it. */
 export interface StatisticPlan {
   name: StatisticName;
   mechanism: string;
@@ -94,11 +108,17 @@ export interface StatisticPlan {
   alpha: number;
   /** Half-width (real units) of this statistic's noise at 1 − alpha (selection: gap bound in score units). */
   halfWidth: number;
+  /**
+   * The measurement that releases this statistic over the groups: a noisy vector (one value per
+   * group), a key threshold (count with private keys), or one selection per group (quantiles).
+   */
+  measurement: Measurement<never, unknown>;
 }
 
 export interface AggregationPlan {
   kind: AggregationKind;
-  measure: 'pure' | 'approx' | 'zcdp';
+  /** The measure every loss of this plan is stated in (the dataset's accounting mode). */
+  measure: AccountingMode;
   mechanism: string;
   /** Fixed-point exponent the engine must use for sum / sumSquares (0 when unused). */
   grid: number;
@@ -111,9 +131,12 @@ export interface AggregationPlan {
   groups:
     | { kind: 'none' }
     | { kind: 'public'; keys: string[] }
-    | { kind: 'private'; delta: Rational; threshold: bigint };
+    | { kind: 'private'; delta: Rational; threshold: bigint; padTo: number };
   contributions: Contributions;
   statistics: StatisticPlan[];
+  /** The composition of the statistics' measurements, in `measure`. */
+  composition: Composition;
+  /** = composition.loss: what the ledger charges for this aggregation. */
   cost: Cost;
   confidence: number;
   /** Expected CI half-width of each released value when it does not depend on the data (count, sum, histogram). */
@@ -127,6 +150,19 @@ export const DEFAULT_QUANTILE_CANDIDATES = 1025;
 
 const abs = (x: bigint) => (x < 0n ? -x : x);
 const maxBig = (a: bigint, b: bigint) => (a > b ? a : b);
+
+const KINDS: readonly AggregationKind[] = [
+  'count',
+  'sum',
+  'mean',
+  'variance',
+  'stdev',
+  'quantile',
+  'median',
+  'histogram'
+];
+
+const isMoment = (k: AggregationKind) => k === 'mean' || k === 'variance' || k === 'stdev';
 
 function statisticNames(kind: AggregationKind, privateKeys: boolean): StatisticName[] {
   switch (kind) {
@@ -146,20 +182,12 @@ function statisticNames(kind: AggregationKind, privateKeys: boolean): StatisticN
   }
 }
 
-const KINDS: readonly AggregationKind[] = [
-  'count',
-  'sum',
-  'mean',
-  'variance',
-  'stdev',
-  'quantile',
-  'median',
-  'histogram'
-];
+type Groups =
+  | { kind: 'none' }
+  | { kind: 'public'; keys: string[] }
+  | { kind: 'private'; delta: Rational; padTo: number };
 
-function normalizeGroups(
-  g: GroupsSpec | undefined
-): { kind: 'none' } | { kind: 'public'; keys: string[] } | { kind: 'private'; delta: Rational } {
+function normalizeGroups(g: GroupsSpec | undefined): Groups {
   if (g === undefined || g.kind === 'none') return { kind: 'none' };
   if (g.kind === 'public') {
     if (!Array.isArray(g.keys) || g.keys.length === 0) {
@@ -178,20 +206,43 @@ function normalizeGroups(
     const delta = positive(g.delta, 'groups.delta');
     if (delta.gte(Rational.ONE))
       throw invalidParameter('groups.delta', 'must be strictly between 0 and 1');
-    return { kind: 'private', delta };
+    const padTo = g.padTo ?? 0;
+    if (!Number.isSafeInteger(padTo) || padTo < 0)
+      throw invalidParameter('groups.padTo', 'must be a non-negative integer');
+    return { kind: 'private', delta, padTo };
   }
   throw invalidParameter('groups.kind', 'must be "none", "public" or "private"');
 }
 
-interface Budget {
+/** How the budget calibrates the noise: the family, and ε or ρ per statistic. */
+interface Calibration {
   family: 'laplace' | 'gaussian';
-  /** pure: ε per statistic; zcdp: ρ per statistic */
+  /** laplace: ε per statistic; gaussian: ρ per statistic. */
   perPart: Rational;
-  cost: Cost;
+  /** The measure the plan's losses are stated in. */
+  measure: AccountingMode;
+  /** δ' for casting zCDP noise to an (ε, δ) measure. */
+  conversionDelta?: Rational;
+  /** The (ε, δ) requested for Gaussian noise, when the budget was given in that form. */
+  approxRequest?: { epsilon: Rational; delta: Rational };
 }
 
-/** Splits the budget equally among `parts` statistics and fixes the mechanism family. */
-function splitBudget(spec: AggregationSpec, parts: number, thresholdDelta: Rational): Budget {
+function naturalMeasure(b: BudgetSpec, gaussian: boolean, privateKeys: boolean): AccountingMode {
+  if ('rho' in b) return 'zcdp';
+  return gaussian || privateKeys ? 'approx' : 'pure';
+}
+
+/** Refuses a δ on a pure-ε dataset (it cannot be honoured), naming the rule. */
+function refuseDeltaOnPure(): never {
+  throw privacyRule(
+    'pure-dp-dataset',
+    'this dataset promises pure ε-DP: every answer changes what can be learned about a person by at most a factor e^ε, with no chance of failure; a δ would allow a small chance of unlimited loss.',
+    'Remove delta from the budget (Laplace noise spends none), or ask an administrator for an (ε, δ) or zCDP dataset.'
+  );
+}
+
+/** Splits the budget equally among `parts` statistics and fixes the family and the measure. */
+function calibrate(spec: AggregationSpec, parts: number, groups: Groups): Calibration {
   const b = spec.budget;
   if (b === undefined || b === null || typeof b !== 'object')
     throw invalidParameter(
@@ -200,39 +251,44 @@ function splitBudget(spec: AggregationSpec, parts: number, thresholdDelta: Ratio
       'Give { epsilon } or { rho }, or a target accuracy.'
     );
   const n = BigInt(parts);
+  const privateKeys = groups.kind === 'private';
+  const gaussian = spec.mechanism === 'gaussian' || 'rho' in b;
+  const measure = spec.measure ?? naturalMeasure(b, gaussian, privateKeys);
+  const datasetDelta =
+    spec.conversionDelta === undefined
+      ? undefined
+      : nonNegative(spec.conversionDelta, 'conversionDelta');
   if ('rho' in b) {
     if (spec.mechanism === 'laplace')
       throw invalidParameter('mechanism', 'must be gaussian for a ρ (zCDP) budget');
-    const rho = positive(b.rho, 'rho');
     return {
       family: 'gaussian',
-      perPart: rho.divInt(n),
-      cost: { measure: 'zcdp', rho, delta: thresholdDelta }
+      perPart: positive(b.rho, 'rho').divInt(n),
+      measure,
+      conversionDelta: datasetDelta
     };
   }
   if (!('epsilon' in b)) throw invalidParameter('budget', 'must contain epsilon or rho');
   const eps = positive(b.epsilon, 'epsilon');
-  if (spec.mechanism === 'gaussian') {
-    if (b.delta === undefined)
-      throw invalidParameter(
-        'delta',
-        'is required for Gaussian noise with an ε budget',
-        'Give { epsilon, delta } or { rho }.'
-      );
-    const d = positive(b.delta, 'delta');
-    if (d.gte(Rational.ONE)) throw invalidParameter('delta', 'must be strictly between 0 and 1');
-    const rho = approxToZcdp(eps, d);
-    return {
-      family: 'gaussian',
-      perPart: rho.divInt(n),
-      cost: { measure: 'approx', epsilon: eps, delta: d.add(thresholdDelta) }
-    };
-  }
-  if (b.delta !== undefined) nonNegative(b.delta, 'delta'); // validated; Laplace spends no δ
-  const cost: Cost = thresholdDelta.isZero()
-    ? { measure: 'pure', epsilon: eps }
-    : { measure: 'approx', epsilon: eps, delta: thresholdDelta };
-  return { family: 'laplace', perPart: eps.divInt(n), cost };
+  const delta = b.delta === undefined ? Rational.ZERO : nonNegative(b.delta, 'delta');
+  if (measure === 'pure' && delta.sign() > 0) refuseDeltaOnPure();
+  if (spec.mechanism !== 'gaussian') return { family: 'laplace', perPart: eps.divInt(n), measure };
+  if (delta.isZero())
+    throw invalidParameter(
+      'delta',
+      'is required for Gaussian noise with an ε budget',
+      'Give { epsilon, delta } or { rho }.'
+    );
+  if (delta.gte(Rational.ONE)) throw invalidParameter('delta', 'must be strictly between 0 and 1');
+  // The (ε, δ) request buys ρ; the loss charged is the ρ of the σ actually used (cast to the
+  // dataset's measure at this δ when it is (ε, δ)).
+  return {
+    family: 'gaussian',
+    perPart: approxToZcdp(eps, delta).divInt(n),
+    measure,
+    conversionDelta: delta,
+    approxRequest: { epsilon: eps, delta }
+  };
 }
 
 /** Turns a target accuracy into a budget (count, sum, histogram). */
@@ -253,8 +309,7 @@ function budgetForAccuracy(
   return { epsilon: ceilDecimal(toNumber(Rational.of(c.l1 * perRow).div(s), 'up'), 6) };
 }
 
-/** Plans an aggregation: validates the spec, splits the budget, calibrates noise. Pure function. */
-export function planAggregation(spec: AggregationSpec): AggregationPlan {
+function checkKind(spec: AggregationSpec): AggregationKind {
   if (spec === null || typeof spec !== 'object')
     throw invalidParameter('spec', 'must be an aggregation spec');
   if (!KINDS.includes(spec.kind))
@@ -263,24 +318,6 @@ export function planAggregation(spec: AggregationSpec): AggregationPlan {
       `must be one of ${KINDS.join(', ')}`,
       `Got ${String(spec.kind)}.`
     );
-  const kind = spec.kind;
-  const groups = normalizeGroups(spec.groups);
-  if (kind === 'histogram' && groups.kind !== 'public') {
-    throw invalidParameter(
-      'groups',
-      'a histogram needs public bins or categories',
-      'Give groups: { kind: "public", keys: [...] }.'
-    );
-  }
-  const unit = spec.unit ?? { kind: 'row' };
-  const c = contributions(
-    unit,
-    groups.kind === 'none' ? undefined : groups.kind === 'public' ? groups.keys.length : Infinity
-  );
-  const confidence = spec.accuracy?.confidence ?? spec.confidence ?? DEFAULT_CONFIDENCE;
-  const alphaTotal = alphaOf(confidence);
-  const ddof = spec.ddof ?? 1;
-  if (ddof !== 0 && ddof !== 1) throw invalidParameter('ddof', 'must be 0 or 1');
   if (spec.budget !== undefined && spec.accuracy !== undefined)
     throw invalidParameter(
       'accuracy',
@@ -293,221 +330,374 @@ export function planAggregation(spec: AggregationSpec): AggregationPlan {
       'is required',
       'Give { epsilon }, { rho } or a target accuracy.'
     );
+  if (spec.ddof !== undefined && spec.ddof !== 0 && spec.ddof !== 1)
+    throw invalidParameter('ddof', 'must be 0 or 1');
+  return spec.kind;
+}
 
-  const isQuantile = kind === 'quantile' || kind === 'median';
-  const needsValues = kind === 'sum' || kind === 'mean' || kind === 'variance' || kind === 'stdev';
+function checkedBounds(
+  spec: AggregationSpec,
+  kind: AggregationKind
+): [Rational, Rational] | undefined {
   let bounds: [Rational, Rational] | undefined;
   if (spec.bounds !== undefined) {
     if (!Array.isArray(spec.bounds) || spec.bounds.length !== 2)
       throw invalidParameter('bounds', 'must be [lower, upper]');
     bounds = checkBounds(spec.bounds[0], spec.bounds[1]);
   }
-  if (needsValues && bounds === undefined) {
+  if (bounds && (kind === 'variance' || kind === 'stdev')) {
+    const half = toNumber(bounds[1].sub(bounds[0]), 'up') / 2;
+    if (!Number.isFinite(half * half))
+      throw invalidParameter(
+        'bounds',
+        `are too wide for a ${kind}: (upper − lower)²/4 is beyond the largest number a result can hold`,
+        'Give bounds whose range is below 1e154, e.g. from domain knowledge.'
+      );
+  }
+  if ((kind === 'sum' || isMoment(kind)) && bounds === undefined) {
     throw invalidParameter(
       'bounds',
       `are required for ${kind}`,
       'One person could otherwise move the result without limit: give { bounds: [lower, upper] } from domain knowledge.'
     );
   }
+  return bounds;
+}
 
-  // Quantile: level and candidates.
-  let level: Rational | undefined;
-  let candidates: number[] | undefined;
-  if (isQuantile) {
-    level =
-      kind === 'median'
-        ? Rational.of(1n, 2n)
-        : spec.quantile === undefined
-          ? undefined
-          : parseAmount(spec.quantile, 'quantile');
-    if (level === undefined)
-      throw invalidParameter('quantile', 'is required (a level between 0 and 1)');
-    checkLevel(level);
-    if (spec.candidates !== undefined) {
-      checkCandidates(spec.candidates);
-      candidates = [...spec.candidates];
-    } else {
-      if (bounds === undefined)
-        throw invalidParameter('bounds', 'or candidates are required for a quantile');
-      const [L, U] = bounds;
-      const steps = BigInt(DEFAULT_QUANTILE_CANDIDATES - 1);
-      const list: number[] = [];
-      for (let i = 0n; i <= steps; i++) {
-        const v = toNumber(L.add(U.sub(L).mul(Rational.of(i, steps))));
-        if (list.length === 0 || v > list[list.length - 1]) list.push(v);
-      }
-      candidates = list;
-    }
+/** Quantile level and public candidates (default: evenly spaced between the bounds). */
+function quantileSetup(
+  spec: AggregationSpec,
+  kind: AggregationKind,
+  bounds: [Rational, Rational] | undefined
+): { level: Rational; candidates: number[] } {
+  const level =
+    kind === 'median'
+      ? Rational.of(1n, 2n)
+      : spec.quantile === undefined
+        ? undefined
+        : parseAmount(spec.quantile, 'quantile');
+  if (level === undefined)
+    throw invalidParameter('quantile', 'is required (a level between 0 and 1)');
+  checkLevel(level);
+  if (spec.candidates !== undefined) {
+    checkCandidates(spec.candidates);
+    return { level, candidates: [...spec.candidates] };
   }
+  if (bounds === undefined)
+    throw invalidParameter('bounds', 'or candidates are required for a quantile');
+  const [L, U] = bounds;
+  const steps = BigInt(DEFAULT_QUANTILE_CANDIDATES - 1);
+  const list: number[] = [];
+  for (let i = 0n; i <= steps; i++) {
+    const v = toNumber(L.add(U.sub(L).mul(Rational.of(i, steps))));
+    if (list.length === 0 || v > list[list.length - 1]) list.push(v);
+  }
+  return { level, candidates: list };
+}
 
-  const names = statisticNames(kind, groups.kind === 'private');
-  const parts = names.length;
+/** Integer bounds of clamped values on the grid 2^g. */
+function gridBoundsOf(bounds: [Rational, Rational], g: number): [bigint, bigint] {
+  const f = Rational.pow2(-g);
+  return [bounds[0].mul(f).floor(), bounds[1].mul(f).ceil()];
+}
 
-  // Accuracy-first → a budget.
-  let specWithBudget = spec;
+/** An accuracy target becomes a budget (count, histogram, sum with public or no keys). */
+function withAccuracyBudget(
+  spec: AggregationSpec,
+  kind: AggregationKind,
+  parts: number,
+  groups: Groups,
+  c: Contributions,
+  bounds: [Rational, Rational] | undefined
+): AggregationSpec {
+  if (spec.accuracy === undefined) return spec;
+  if (!(kind === 'count' || kind === 'histogram' || kind === 'sum') || parts !== 1) {
+    throw invalidParameter(
+      'accuracy',
+      `a target accuracy is supported for count, histogram and sum with public or no keys, not ${kind}${groups.kind === 'private' ? ' with private keys' : ''}`,
+      'Give a budget instead.'
+    );
+  }
+  const hw = spec.accuracy.halfWidth;
+  if (typeof hw !== 'number' || !(hw > 0) || !Number.isFinite(hw))
+    throw invalidParameter('accuracy.halfWidth', 'must be a finite number greater than 0');
   let grid = 0;
-  const perRowValue = (g: number): { lg: bigint; ug: bigint } => {
-    const [L, U] = bounds as [Rational, Rational];
-    const f = Rational.pow2(-g);
-    return { lg: L.mul(f).floor(), ug: U.mul(f).ceil() };
-  };
-  if (spec.accuracy !== undefined) {
-    if (!(kind === 'count' || kind === 'histogram' || kind === 'sum') || parts !== 1) {
-      throw invalidParameter(
-        'accuracy',
-        `a target accuracy is supported for count, histogram and sum with public or no keys, not ${kind}${groups.kind === 'private' ? ' with private keys' : ''}`,
-        'Give a budget instead.'
-      );
-    }
-    const hw = spec.accuracy.halfWidth;
-    if (typeof hw !== 'number' || !(hw > 0) || !Number.isFinite(hw))
-      throw invalidParameter('accuracy.halfWidth', 'must be a finite number greater than 0');
-    if (kind === 'sum')
-      grid = spec.grid !== undefined ? checkGrid(spec.grid) : defaultGrid(fromFloatExact(hw));
-    const { lg, ug } = kind === 'sum' ? perRowValue(grid) : { lg: 1n, ug: 1n };
-    const perRow = kind === 'sum' ? maxBig(abs(lg), abs(ug)) : 1n;
+  let perRow = 1n;
+  if (kind === 'sum') {
+    grid = spec.grid !== undefined ? checkGrid(spec.grid) : defaultGrid(fromFloatExact(hw));
+    const [lg, ug] = gridBoundsOf(bounds as [Rational, Rational], grid);
+    perRow = maxBig(abs(lg), abs(ug));
     if (perRow === 0n)
       throw invalidParameter('bounds', 'are both zero: the sum is public (always 0)');
-    specWithBudget = {
-      ...spec,
-      grid,
-      accuracy: undefined,
-      budget: budgetForAccuracy(spec, c, grid, perRow)
-    };
   }
+  return { ...spec, grid, accuracy: undefined, budget: budgetForAccuracy(spec, c, grid, perRow) };
+}
 
-  // Threshold δ (private keys) is part of the cost.
-  const thrDelta = groups.kind === 'private' ? groups.delta : Rational.ZERO;
-  const budget = splitBudget(specWithBudget, parts, thrDelta);
+/** The fixed-point grid of bounded values: given, or chosen so the rounding hides in the noise. */
+function valueGrid(
+  spec: AggregationSpec,
+  kind: AggregationKind,
+  bounds: [Rational, Rational],
+  cal: Calibration,
+  c: Contributions
+): number {
+  if (spec.grid !== undefined) return checkGrid(spec.grid);
+  const [L, U] = bounds;
+  const perRowReal = kind === 'sum' ? L.abs().max(U.abs()) : U.sub(L);
+  if (perRowReal.isZero()) return 0;
+  const d =
+    cal.family === 'laplace'
+      ? perRowReal.mulInt(c.l1)
+      : perRowReal.mul(sqrtUp(Rational.of(c.l2sq)));
+  const scaleReal =
+    cal.family === 'laplace' ? d.div(cal.perPart) : d.div(sqrtUp(cal.perPart.mulInt(2n)));
+  return defaultGrid(scaleReal);
+}
 
-  // Grid of the values.
-  if (needsValues) {
-    if (specWithBudget.grid !== undefined) grid = checkGrid(specWithBudget.grid);
-    else {
-      const [L, U] = bounds as [Rational, Rational];
-      const perRowReal = kind === 'sum' ? L.abs().max(U.abs()) : U.sub(L);
-      if (perRowReal.isZero()) grid = 0;
-      else {
-        const d =
-          budget.family === 'laplace'
-            ? perRowReal.mulInt(c.l1)
-            : perRowReal.mul(sqrtUp(Rational.of(c.l2sq)));
-        const scaleReal =
-          budget.family === 'laplace'
-            ? d.div(budget.perPart)
-            : d.div(sqrtUp(budget.perPart.mulInt(2n)));
-        grid = defaultGrid(scaleReal);
-      }
-    }
+interface StatisticContext {
+  kind: AggregationKind;
+  cal: Calibration;
+  c: Contributions;
+  groups: Groups;
+  grid: number;
+  gridBounds?: [bigint, bigint];
+  level?: Rational;
+  candidates?: number[];
+  alphaTotal: number;
+  parts: number;
+  /** Measure each part is built in (zCDP for Gaussian parts cast once later, else the plan's). */
+  partMeasure: AccountingMode;
+}
+
+/**
+ * The loss a Gaussian-family part was calibrated for, in its (zCDP) measure: its share of ρ (and
+ * the threshold's δ). σ and selection scales are rounded up, so the privacy maps give at most this.
+ */
+function zcdpClaim(x: StatisticContext, delta: Rational = Rational.ZERO): Cost | undefined {
+  if (x.cal.family !== 'gaussian' || x.partMeasure !== 'zcdp') return undefined;
+  return { measure: 'zcdp', rho: x.cal.perPart, delta };
+}
+
+/** Sensitivity of one row in the statistic's grid units, and the statistic's grid exponent. */
+function perRowOf(name: StatisticName, x: StatisticContext): { perRow: bigint; g: number } {
+  const gb = x.gridBounds as [bigint, bigint];
+  switch (name) {
+    case 'count':
+      return { perRow: 1n, g: 0 };
+    case 'sum':
+      return { perRow: maxBig(abs(gb[0]), abs(gb[1])), g: x.grid };
+    case 'centered_sum':
+      return { perRow: gb[1] - gb[0], g: x.grid - 1 };
+    case 'centered_squares':
+      return { perRow: (gb[1] - gb[0]) ** 2n, g: 2 * x.grid - 2 };
+    case 'quantile':
+      return { perRow: quantileSensitivity(x.level as Rational, 1n), g: 0 };
   }
-  const gb = needsValues ? perRowValue(grid) : undefined;
+}
 
-  const alphaPart =
-    alphaTotal / (kind === 'mean' || kind === 'variance' || kind === 'stdev' ? names.length : 1);
-  const statistics: StatisticPlan[] = names.map(name => {
-    let perRow: bigint; // sensitivity of one row, in the statistic's grid units
-    let g = 0;
-    switch (name) {
-      case 'count':
-        perRow = 1n;
-        break;
-      case 'sum':
-        perRow = maxBig(abs(gb!.lg), abs(gb!.ug));
-        g = grid;
-        break;
-      case 'centered_sum':
-        perRow = gb!.ug - gb!.lg;
-        g = grid - 1;
-        break;
-      case 'centered_squares':
-        perRow = (gb!.ug - gb!.lg) ** 2n;
-        g = 2 * grid - 2;
-        break;
-      case 'quantile':
-        perRow = quantileSensitivity(level as Rational, 1n);
-        break;
-    }
-    const alpha =
-      name === 'count' && parts > 1 && !(kind === 'mean' || kind === 'variance' || kind === 'stdev')
-        ? alphaTotal
-        : alphaPart;
-    if (name === 'quantile') {
-      const m = Rational.of(perRow);
-      let scale: Rational;
-      let mech: string;
-      if (budget.family === 'laplace') {
-        // ε = 2·l1·m / scale  →  scale = 2·l1·m/ε
-        scale = m.mulInt(2n * c.l1).div(budget.perPart);
-        mech = PERMUTE_AND_FLIP;
-      } else {
-        // ρ = m²·l2sq / (2·scale²)  →  scale = m·sqrt(l2sq/(2ρ))
-        scale = m.mul(sqrtUp(Rational.of(c.l2sq).div(budget.perPart.mulInt(2n))));
-        mech = EXPONENTIAL;
-      }
-      const nc = (candidates as number[]).length;
-      return {
-        name,
-        mechanism: mech,
-        grid: 0,
-        sensitivity: Rational.of(perRow * c.linf),
-        scale,
-        scaleReal: scale,
-        alpha,
-        halfWidth: toNumber(scale, 'up') * Math.log(nc / alpha) * (1 + 1e-9)
-      };
-    }
-    let sensitivity: Rational;
-    let scale: Rational;
-    let halfWidth: number;
-    if (budget.family === 'laplace') {
-      sensitivity = Rational.of(perRow * c.l1);
-      scale = sensitivity.div(budget.perPart);
-      halfWidth = discreteLaplaceHalfWidth(scale, alpha, g);
-    } else {
-      sensitivity = Rational.of(perRow * perRow * c.l2sq);
-      scale = sensitivity.isZero() ? Rational.ZERO : gaussianSigma(sensitivity, budget.perPart);
-      halfWidth = discreteGaussianHalfWidth(scale, alpha, g);
-    }
-    return {
-      name,
-      mechanism: budget.family === 'laplace' ? LAPLACE : GAUSSIAN,
-      grid: g,
-      sensitivity,
-      scale,
-      scaleReal: scale.mul(Rational.pow2(g)),
-      alpha,
-      halfWidth
-    };
+function alphaOfStatistic(x: StatisticContext): number {
+  if (isMoment(x.kind)) return x.alphaTotal / x.parts;
+  return x.alphaTotal;
+}
+
+/** A quantile statistic: one selection per group over the public candidates. */
+function selectionStatistic(x: StatisticContext): StatisticPlan {
+  const m = quantileSensitivity(x.level as Rational, 1n);
+  const mr = Rational.of(m);
+  const pure = x.cal.family === 'laplace';
+  // pure: ε = 2·m·l1/scale → scale = 2·m·l1/ε; zCDP: ρ = m²·l2sq/(2·scale²) → scale = m·sqrt(l2sq/(2ρ))
+  const scale = pure
+    ? mr.mulInt(2n * x.c.l1).div(x.cal.perPart)
+    : mr.mul(sqrtUp(Rational.of(x.c.l2sq).div(x.cal.perPart.mulInt(2n))));
+  const measurement = makeSelection({
+    algorithm: pure ? 'permute_and_flip' : 'exponential',
+    scoreSensitivity: m,
+    contributions: { l1: x.c.l1, l2sq: x.c.l2sq },
+    scale,
+    measure: x.partMeasure,
+    claim: zcdpClaim(x),
+    label: 'quantile'
   });
+  const alpha = alphaOfStatistic(x);
+  const nc = (x.candidates as number[]).length;
+  return {
+    name: 'quantile',
+    mechanism: pure ? PERMUTE_AND_FLIP : EXPONENTIAL,
+    grid: 0,
+    sensitivity: Rational.of(m * x.c.linf),
+    scale,
+    scaleReal: scale,
+    alpha,
+    halfWidth: toNumber(scale, 'up') * Math.log(nc / alpha) * (1 + 1e-9),
+    measurement: measurement as Measurement<never, unknown>
+  };
+}
 
-  let planGroups: AggregationPlan['groups'];
-  if (groups.kind === 'private') {
-    const count = statistics.find(s => s.name === 'count') as StatisticPlan;
-    if (count.scale.isZero())
-      throw invalidParameter('budget', 'leaves no noise for the key threshold');
-    const threshold = thresholdFor(budget.family, count.scale, groups.delta, c.l0, c.linf);
-    planGroups = { kind: 'private', delta: groups.delta, threshold };
-  } else planGroups = groups;
+/** The count of a private-key aggregation: noise plus the δ-calibrated key threshold. */
+function thresholdMeasurement(
+  x: StatisticContext,
+  sensitivity: Rational,
+  scale: Rational
+): { measurement: Measurement<never, unknown>; threshold: bigint } {
+  const g = x.groups as Extract<Groups, { kind: 'private' }>;
+  if (scale.isZero()) throw invalidParameter('budget', 'leaves no noise for the key threshold');
+  const threshold = thresholdFor(x.cal.family, scale, g.delta, x.c.l0, x.c.linf);
+  const measurement = makeThreshold<number>({
+    noise: x.cal.family,
+    sensitivity,
+    scale,
+    threshold,
+    l0: x.c.l0,
+    linf: x.c.linf,
+    delta: g.delta,
+    measure: x.partMeasure,
+    claim: zcdpClaim(x, g.delta),
+    padTo: g.padTo,
+    label: 'count'
+  });
+  return { measurement: measurement as Measurement<never, unknown>, threshold };
+}
 
+/** A noisy-vector statistic (count, sum, centered sums): Laplace or Gaussian over the groups. */
+function vectorStatistic(
+  name: StatisticName,
+  x: StatisticContext
+): StatisticPlan & { threshold?: bigint } {
+  const { perRow, g } = perRowOf(name, x);
+  const alpha = alphaOfStatistic(x);
+  const laplace = x.cal.family === 'laplace';
+  const sensitivity = laplace
+    ? Rational.of(perRow * x.c.l1)
+    : Rational.of(perRow * perRow * x.c.l2sq);
+  const scale = sensitivity.isZero()
+    ? Rational.ZERO
+    : laplace
+      ? sensitivity.div(x.cal.perPart)
+      : gaussianSigma(sensitivity, x.cal.perPart);
+  const halfWidth = laplace
+    ? discreteLaplaceHalfWidth(scale, alpha, g)
+    : discreteGaussianHalfWidth(scale, alpha, g);
+  let measurement: Measurement<never, unknown>;
+  let threshold: bigint | undefined;
+  if (name === 'count' && x.groups.kind === 'private') {
+    ({ measurement, threshold } = thresholdMeasurement(x, sensitivity, scale));
+  } else {
+    measurement = (
+      laplace
+        ? makeLaplace({ sensitivity, scale, measure: x.partMeasure, label: name })
+        : makeGaussian({
+            sensitivitySquared: sensitivity,
+            sigma: scale,
+            measure: x.partMeasure,
+            claim: sensitivity.isZero() ? undefined : zcdpClaim(x),
+            label: name
+          })
+    ) as Measurement<never, unknown>;
+  }
+  return {
+    name,
+    mechanism: laplace ? LAPLACE : GAUSSIAN,
+    grid: g,
+    sensitivity,
+    scale,
+    scaleReal: scale.mul(Rational.pow2(g)),
+    alpha,
+    halfWidth,
+    measurement,
+    threshold
+  };
+}
+
+/** Composes the statistics' measurements in the plan's measure (Gaussian parts: zCDP, cast once). */
+function composeStatistics(statistics: StatisticPlan[], x: StatisticContext): Composition {
+  const parts = compose(
+    statistics.map(s => s.measurement),
+    x.partMeasure
+  );
+  // An (ε, δ) request on an (ε, δ) dataset: the composed ρ converts to at most that ε at δ
+  // (approxToZcdp guarantees it), so the request is stated (plus the threshold's δ, if any).
+  const req = x.cal.approxRequest;
+  const thresholdDelta = x.groups.kind === 'private' ? x.groups.delta : Rational.ZERO;
+  const claim: Cost | undefined =
+    req && x.cal.measure === 'approx'
+      ? { measure: 'approx', epsilon: req.epsilon, delta: req.delta.add(thresholdDelta) }
+      : undefined;
+  return castComposition(parts, x.cal.measure, {
+    conversionDelta: x.cal.conversionDelta,
+    claim
+  });
+}
+
+/** Plans an aggregation: validates the spec, calibrates the noise, builds its measurements. Pure. */
+export function planAggregation(spec: AggregationSpec): AggregationPlan {
+  const kind = checkKind(spec);
+  const groups = normalizeGroups(spec.groups);
+  if (kind === 'histogram' && groups.kind !== 'public') {
+    throw invalidParameter(
+      'groups',
+      'a histogram needs public bins or categories',
+      'Give groups: { kind: "public", keys: [...] }.'
+    );
+  }
+  const c = contributions(
+    spec.unit ?? { kind: 'row' },
+    groups.kind === 'none' ? undefined : groups.kind === 'public' ? groups.keys.length : Infinity
+  );
+  const confidence = spec.accuracy?.confidence ?? spec.confidence ?? DEFAULT_CONFIDENCE;
+  const bounds = checkedBounds(spec, kind);
+  const quantile =
+    kind === 'quantile' || kind === 'median' ? quantileSetup(spec, kind, bounds) : undefined;
+  const names = statisticNames(kind, groups.kind === 'private');
+  const budgeted = withAccuracyBudget(spec, kind, names.length, groups, c, bounds);
+  const cal = calibrate(budgeted, names.length, groups);
+  const needsValues = kind === 'sum' || isMoment(kind);
+  const grid = needsValues ? valueGrid(budgeted, kind, bounds as [Rational, Rational], cal, c) : 0;
+  const x: StatisticContext = {
+    kind,
+    cal,
+    c,
+    groups,
+    grid,
+    gridBounds: needsValues ? gridBoundsOf(bounds as [Rational, Rational], grid) : undefined,
+    level: quantile?.level,
+    candidates: quantile?.candidates,
+    alphaTotal: alphaOf(confidence),
+    parts: names.length,
+    partMeasure: cal.family === 'gaussian' && cal.measure === 'approx' ? 'zcdp' : cal.measure
+  };
+  let threshold: bigint | undefined;
+  const statistics: StatisticPlan[] = names.map(name => {
+    if (name === 'quantile') return selectionStatistic(x);
+    const s = vectorStatistic(name, x);
+    if (s.threshold !== undefined) threshold = s.threshold;
+    delete s.threshold;
+    return s;
+  });
+  const composition = composeStatistics(statistics, x);
   const main = statistics[statistics.length - 1];
-  const mechanism =
-    kind === 'mean' || kind === 'variance' || kind === 'stdev'
-      ? `${statistics[0].mechanism}`
-      : main.mechanism;
   return {
     kind,
-    measure: budget.cost.measure,
-    mechanism,
+    measure: cal.measure,
+    mechanism: isMoment(kind) ? statistics[0].mechanism : main.mechanism,
     grid,
     bounds,
-    gridBounds: gb ? [gb.lg, gb.ug] : undefined,
-    level,
-    candidates,
-    ddof,
-    groups: planGroups,
+    gridBounds: x.gridBounds,
+    level: quantile?.level,
+    candidates: quantile?.candidates,
+    ddof: spec.ddof ?? 1,
+    groups:
+      groups.kind === 'private'
+        ? {
+            kind: 'private',
+            delta: groups.delta,
+            threshold: threshold as bigint,
+            padTo: groups.padTo
+          }
+        : groups,
     contributions: c,
     statistics,
-    cost: budget.cost,
+    composition,
+    cost: composition.loss,
     confidence,
     halfWidth:
       kind === 'count' || kind === 'histogram' || kind === 'sum' ? main.halfWidth : undefined,
@@ -515,7 +705,7 @@ export function planAggregation(spec: AggregationSpec): AggregationPlan {
       count: true,
       sum: needsValues,
       sumSquares: kind === 'variance' || kind === 'stdev',
-      quantileCounts: isQuantile
+      quantileCounts: kind === 'quantile' || kind === 'median'
     }
   };
 }

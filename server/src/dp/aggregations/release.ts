@@ -11,12 +11,13 @@
  *  - below / above: per plan.candidates[j], #{x < c_j} and #{x > c_j} (after clamping).
  */
 import { Cost } from '../accounting';
+import { discreteGaussianHalfWidth, discreteLaplaceHalfWidth } from '../accuracy';
 import { invalidParameter } from '../errors';
-import { selectQuantile } from '../mechanisms/quantile';
+import type { Measurement } from '../measurement';
 import { quantileScores } from '../mechanisms/quantile';
+import type { KeyCount } from '../mechanisms/threshold';
 import { Rational, toNumber } from '../rational';
-import { entropy, Entropy, Rng } from '../rng';
-import { discreteGaussianRaw, discreteLaplaceRaw } from '../samplers';
+import { Rng } from '../rng';
 import { AggregationKind, AggregationPlan, StatisticName, StatisticPlan } from './plan';
 
 export interface GroupStatistics {
@@ -53,14 +54,8 @@ export interface Release {
   cost: Cost;
 }
 
-type Noisy = Partial<Record<StatisticName, bigint>>;
-
-function noise(e: Entropy, s: StatisticPlan): bigint {
-  const sc = s.scale;
-  return s.mechanism === 'discrete_gaussian'
-    ? discreteGaussianRaw(e, sc.num, sc.den)
-    : discreteLaplaceRaw(e, sc.num, sc.den);
-}
+/** The noisy statistics of one group (and, for quantiles, the selected candidate's index). */
+type Noisy = Partial<Record<StatisticName, bigint>> & { choice?: number };
 
 function checkStats(plan: AggregationPlan, st: GroupStatistics): GroupStatistics {
   if (st === null || typeof st !== 'object' || typeof st.count !== 'bigint' || st.count < 0n) {
@@ -114,9 +109,7 @@ const r = (x: bigint) => Rational.of(x);
 /** Estimate and interval of one group from its noisy statistics. */
 function estimate(
   plan: AggregationPlan,
-  st: GroupStatistics,
-  noisy: Noisy,
-  rng: Rng
+  noisy: Noisy
 ): Omit<ReleasedValue, 'key' | 'cost' | 'confidence' | 'statistic' | 'mechanism' | 'scale'> {
   const stat = (name: StatisticName) => plan.statistics.find(s => s.name === name) as StatisticPlan;
   const kind = plan.kind;
@@ -137,18 +130,7 @@ function estimate(
   }
   if (kind === 'quantile' || kind === 'median') {
     const s = stat('quantile');
-    const scores = quantileScores(
-      st.below as bigint[],
-      st.above as bigint[],
-      plan.level as Rational
-    );
-    const i = selectQuantile(
-      scores,
-      s.scale,
-      s.mechanism === 'permute_and_flip' ? 'pure' : 'zcdp',
-      rng
-    );
-    const v = (plan.candidates as number[])[i];
+    const v = (plan.candidates as number[])[noisy.choice as number];
     return {
       estimate: v,
       lower: null,
@@ -243,14 +225,103 @@ function estimate(
   return { estimate: Math.sqrt(toNumber(est)), lower, upper, halfWidth: (upper - lower) / 2 };
 }
 
-/** A statistic's half-width in its own grid units, as an exact integer (rounded up). */
+/**
+ * A statistic's half-width in its own grid units, as an exact rational (rounded up). Computed from
+ * the scale in grid units (always a moderate number), never by dividing a real-unit float by
+ * 2^grid (which overflows for grids beyond 2^1023, e.g. squares of values near 1e308).
+ */
 function halfWidthGrid(s: StatisticPlan): Rational {
-  const hw = Rational.of(BigInt(Math.ceil(s.halfWidth / 2 ** s.grid))); // 2^grid exact for |grid| <= 1023
-  return hw;
+  const units =
+    s.mechanism === 'discrete_gaussian'
+      ? discreteGaussianHalfWidth(s.scale, s.alpha, 0)
+      : discreteLaplaceHalfWidth(s.scale, s.alpha, 0);
+  return Rational.of(BigInt(Math.ceil(units * (1 + 1e-12))));
+}
+
+/** The checked statistics of the groups to release, in release order. */
+function groupsToRelease(
+  plan: AggregationPlan,
+  stats: GroupStatistics | readonly GroupStatistics[]
+): GroupStatistics[] {
+  const list = Array.isArray(stats)
+    ? (stats as readonly GroupStatistics[])
+    : [stats as GroupStatistics];
+  const keyOf = (s: GroupStatistics): string => {
+    if (s === null || typeof s !== 'object' || s.key === undefined)
+      throw invalidParameter('statistics.key', 'is required for grouped statistics');
+    return String(s.key);
+  };
+  if (plan.groups.kind === 'none') {
+    if (list.length > 1)
+      throw invalidParameter('statistics', 'must be one group for an ungrouped aggregation');
+    return [list.length === 0 ? zeroStats(plan) : checkStats(plan, list[0])];
+  }
+  if (plan.groups.kind === 'public') {
+    const byKey = new Map<string, GroupStatistics>();
+    for (const s of list) {
+      const k = keyOf(s);
+      if (byKey.has(k)) throw invalidParameter('statistics.key', 'must not repeat');
+      byKey.set(k, s);
+    }
+    return plan.groups.keys.map(k => {
+      const s = byKey.get(k);
+      return s === undefined ? zeroStats(plan, k) : { ...checkStats(plan, s), key: k };
+    });
+  }
+  const seen = new Set<string>();
+  return list.map(s => {
+    const k = keyOf(s);
+    if (seen.has(k)) throw invalidParameter('statistics.key', 'must not repeat');
+    seen.add(k);
+    return { ...checkStats(plan, s), key: k };
+  });
+}
+
+type Vector = Measurement<readonly bigint[], bigint[]>;
+type Threshold = Measurement<readonly KeyCount<number>[], Array<{ key: number; noisy: bigint }>>;
+type Selection = Measurement<ReadonlyArray<readonly bigint[]>, number[]>;
+
+/**
+ * Invokes each statistic's measurement over the groups (the ONLY place noise is added to a
+ * release). Returns the noisy statistics per group and the indices of the groups to publish.
+ * Private keys: the count's threshold measurement decides which groups are published; the other
+ * statistics are noised for every observed group (padded to the public cap, for timing).
+ */
+function noisyStatistics(
+  plan: AggregationPlan,
+  work: GroupStatistics[],
+  rng: Rng
+): { noisy: Noisy[]; publish: number[] } {
+  const noisy: Noisy[] = work.map(() => ({}));
+  let publish = work.map((_, i) => i);
+  const pad = plan.groups.kind === 'private' ? Math.max(0, plan.groups.padTo - work.length) : 0;
+  for (const s of plan.statistics) {
+    if (s.name === 'quantile') {
+      const scores = work.map(st =>
+        quantileScores(st.below as bigint[], st.above as bigint[], plan.level as Rational)
+      );
+      const picks = (s.measurement as Selection).invoke(scores, rng);
+      picks.forEach((p, i) => (noisy[i].choice = p));
+    } else if (s.name === 'count' && plan.groups.kind === 'private') {
+      const counts = work.map((st, i) => ({ key: i, count: st.count }));
+      const released = (s.measurement as Threshold).invoke(counts, rng);
+      for (const r of released) noisy[r.key].count = r.noisy;
+      publish = released.map(r => r.key);
+    } else {
+      const exact = work.map(st => exactStatistic(plan, st, s.name));
+      const values = (s.measurement as Vector).invoke(
+        [...exact, ...new Array<bigint>(pad).fill(0n)],
+        rng
+      );
+      work.forEach((_, i) => (noisy[i][s.name] = values[i]));
+    }
+  }
+  return { noisy, publish: [...publish].sort((a, b) => a - b) };
 }
 
 /**
- * Adds the planned noise to exact per-group statistics and builds the released values.
+ * Adds the planned noise to exact per-group statistics, through the plan's measurements, and
+ * builds the released values.
  * - no groups: `stats` is one GroupStatistics (or a list of one);
  * - public keys: one value per public key, in the plan's order; groups absent from `stats` are
  *   released from zero statistics (they still get noise); keys not in the public list are ignored;
@@ -261,67 +332,24 @@ export function releaseAggregation(
   stats: GroupStatistics | readonly GroupStatistics[],
   rng: Rng
 ): Release {
-  const list = Array.isArray(stats)
-    ? (stats as readonly GroupStatistics[])
-    : [stats as GroupStatistics];
-  const e = entropy(rng);
-  let work: GroupStatistics[];
-  if (plan.groups.kind === 'none') {
-    if (list.length > 1)
-      throw invalidParameter('statistics', 'must be one group for an ungrouped aggregation');
-    work = [list.length === 0 ? zeroStats(plan) : checkStats(plan, list[0])];
-  } else if (plan.groups.kind === 'public') {
-    const byKey = new Map<string, GroupStatistics>();
-    for (const s of list) {
-      if (s === null || typeof s !== 'object' || s.key === undefined)
-        throw invalidParameter('statistics.key', 'is required for grouped statistics');
-      byKey.set(String(s.key), s);
-    }
-    work = plan.groups.keys.map(k => {
-      const s = byKey.get(k);
-      return s === undefined ? zeroStats(plan, k) : { ...checkStats(plan, s), key: k };
-    });
-  } else {
-    const seen = new Set<string>();
-    work = [];
-    for (const s of list) {
-      if (s === null || typeof s !== 'object' || s.key === undefined)
-        throw invalidParameter('statistics.key', 'is required for grouped statistics');
-      const k = String(s.key);
-      if (seen.has(k)) throw invalidParameter('statistics.key', 'must not repeat');
-      seen.add(k);
-      work.push({ ...checkStats(plan, s), key: k });
-    }
-  }
-
-  const values: ReleasedValue[] = [];
-  const main = plan.statistics[plan.statistics.length - 1];
-  const mainStat =
-    plan.kind === 'mean' || plan.kind === 'variance' || plan.kind === 'stdev'
-      ? (plan.statistics.find(s => s.name === 'centered_sum') as StatisticPlan)
-      : main;
-  for (const st of work) {
-    const noisy: Noisy = {};
-    for (const s of plan.statistics) {
-      if (s.name === 'quantile') continue;
-      const exact = exactStatistic(plan, st, s.name);
-      noisy[s.name] = exact + noise(e, s);
-    }
-    if (plan.groups.kind === 'private' && (noisy.count as bigint) < plan.groups.threshold) continue;
-    if (plan.groups.kind === 'private' && st.count < 1n) continue;
-    const est = estimate(plan, st, noisy, rng);
-    values.push({
-      key: st.key,
-      statistic: plan.kind,
-      ...est,
-      confidence: plan.confidence,
-      mechanism: mainStat.mechanism,
-      scale: mainStat.scaleReal,
-      cost: plan.cost
-    });
-  }
+  const work = groupsToRelease(plan, stats);
+  const { noisy, publish } = noisyStatistics(plan, work, rng);
+  const mainStat = isMomentKind(plan.kind)
+    ? (plan.statistics.find(s => s.name === 'centered_sum') as StatisticPlan)
+    : plan.statistics[plan.statistics.length - 1];
+  const values: ReleasedValue[] = publish.map(i => ({
+    key: work[i].key,
+    statistic: plan.kind,
+    ...estimate(plan, noisy[i]),
+    confidence: plan.confidence,
+    mechanism: mainStat.mechanism,
+    scale: mainStat.scaleReal,
+    cost: plan.cost
+  }));
   return { values, cost: plan.cost };
 }
+
+const isMomentKind = (k: AggregationKind) => k === 'mean' || k === 'variance' || k === 'stdev';
 
 function exactStatistic(plan: AggregationPlan, st: GroupStatistics, name: StatisticName): bigint {
   const n = st.count;

@@ -25,3 +25,33 @@ describe('every mechanism folder carries its proof', () => {
     }
   );
 });
+
+describe('noise reaches a release only through a measurement', () => {
+  const SRC = path.join(__dirname, '..', '..');
+  const files = (dir: string): string[] =>
+    fs
+      .readdirSync(dir, { withFileTypes: true })
+      .flatMap(d =>
+        d.isDirectory()
+          ? files(path.join(dir, d.name))
+          : d.name.endsWith('.ts') && !d.name.endsWith('.test.ts') && !dir.includes('testing')
+            ? [path.join(dir, d.name)]
+            : []
+      );
+  // Who may call a sampler: noise.ts (vectors and thresholds) and the selection mechanisms.
+  const ALLOWED = new Set(
+    ['dp/samplers.ts', 'dp/noise.ts', 'dp/mechanisms/permute-and-flip/index.ts'].map(f =>
+      path.join(SRC, f)
+    )
+  );
+  it.each(
+    files(SRC)
+      .filter(f => !ALLOWED.has(f))
+      .map(f => [path.relative(SRC, f), f])
+  )('%s calls no sampler directly', (_rel, file) => {
+    const text = fs.readFileSync(file, 'utf8');
+    expect(text).not.toMatch(
+      /\b(discreteLaplaceRaw|discreteGaussianRaw|sampleDiscreteLaplace|sampleDiscreteGaussian|bernoulliExpRaw|geometricRaw)\s*\(/
+    );
+  });
+});

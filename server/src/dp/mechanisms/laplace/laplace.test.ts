@@ -1,13 +1,27 @@
 import { fromFloatExact, parseAmount, Rational, toNumber } from '../../rational';
 import { seededRng } from '../../rng';
 import { chiSquareGof, discreteLaplaceCdf, wilson } from '../../testing/stats';
+import type { Rng } from '../../rng';
 import {
   laplaceEpsilon,
   laplaceFloatEpsilon,
-  laplaceFloatVector,
-  laplaceIntegerVector,
-  laplaceScale
+  laplaceScale,
+  makeLaplace,
+  makeLaplaceFloat,
+  type LaplaceFloatOptions
 } from './index';
+
+const laplaceIntegerVector = (values: bigint[], scale: string | Rational | number, rng: Rng) =>
+  makeLaplace({ sensitivity: 1, scale, measure: 'pure' }).invoke(values, rng);
+const laplaceFloatVector = (
+  values: number[],
+  o: Omit<LaplaceFloatOptions, 'sensitivity' | 'length' | 'measure'>,
+  rng: Rng
+) =>
+  makeLaplaceFloat({ ...o, sensitivity: 1, length: values.length, measure: 'pure' }).invoke(
+    values,
+    rng
+  );
 import { expectParameterError } from '../../testing/errors';
 
 describe('Laplace mechanism', () => {
@@ -21,6 +35,28 @@ describe('Laplace mechanism', () => {
     expect(laplaceFloatEpsilon(1, 1, 2, 0).eq(Rational.of(3n).sub(Rational.pow2(-1073)))).toBe(
       true
     );
+  });
+
+  it('a measurement states the loss of the scale it draws with, in the dataset measure', () => {
+    const m = makeLaplace({ sensitivity: 3, scale: '1.5', measure: 'pure' });
+    expect(m.loss).toEqual({ measure: 'pure', epsilon: Rational.of(2n) });
+    expect(m.scale.toString()).toBe('3/2');
+    expect(makeLaplace({ sensitivity: 3, scale: '1.5', measure: 'zcdp' }).loss).toEqual({
+      measure: 'zcdp',
+      rho: Rational.of(2n),
+      delta: Rational.ZERO
+    });
+    expect(makeLaplace({ sensitivity: 3, scale: '1.5', measure: 'approx' }).loss).toEqual({
+      measure: 'approx',
+      epsilon: Rational.of(2n),
+      delta: Rational.ZERO
+    });
+    expect(Object.isFrozen(m)).toBe(true);
+    // a constant (sensitivity 0) needs no noise and costs nothing
+    expect(makeLaplace({ sensitivity: 0, scale: 0, measure: 'pure' }).loss).toEqual({
+      measure: 'pure',
+      epsilon: Rational.ZERO
+    });
   });
 
   it.each([

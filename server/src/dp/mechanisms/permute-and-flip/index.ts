@@ -3,7 +3,10 @@
  * the exponential mechanism (exact, by rejection) for zCDP. Scores are integers; the better
  * candidate has the LOWER score (use goal 'max' for the other way). See PROOF.md.
  */
+import type { AccountingMode, CastOptions, Cost, NaturalLoss } from '../../accounting';
 import { invalidParameter } from '../../errors';
+import { makeMeasurement, type Measurement } from '../../measurement';
+import { reportDraw } from '../../noise';
 import { nonNegative, positive, Rational, RationalLike } from '../../rational';
 import { entropy, Rng, prepareBound } from '../../rng';
 import { bernoulliExpRaw } from '../../samplers';
@@ -85,4 +88,60 @@ export function selectionRho(sensitivity: RationalLike, scale: RationalLike): Ra
  */
 export function selectionGapBound(scale: number, candidates: number, alpha: number): number {
   return scale * Math.log(candidates / alpha) * (1 + 1e-9);
+}
+
+export interface SelectionOptions {
+  algorithm: 'permute_and_flip' | 'exponential';
+  /** How much one row of one person can move any score of a group (L∞ of the score vector). */
+  scoreSensitivity: bigint;
+  /**
+   * A person's rows across the groups selected in one invocation: l1 = max Σ_g c_g and
+   * l2sq = max Σ_g c_g² (c_g = rows in group g). One group: l1 = l2sq = rows².
+   */
+  contributions: { l1: bigint; l2sq: bigint };
+  /** Score scale (score units). */
+  scale: RationalLike;
+  measure: AccountingMode;
+  cast?: CastOptions;
+  /** The loss calibrated for (a scale rounded up gives at most it); see makeMeasurement. */
+  claim?: Cost;
+  goal?: 'min' | 'max';
+  label?: string;
+}
+
+/**
+ * One selection per group (e.g. a quantile per group) as a measurement. Loss from the scale:
+ * permute-and-flip: ε = 2·Δ·l1/scale (pure); exponential mechanism: ρ = Δ²·l2sq/(2·scale²)
+ * (zCDP, ε_g²/8 per group summed), cast to the dataset's measure. See PROOF.md.
+ */
+export function makeSelection(
+  o: SelectionOptions
+): Measurement<ReadonlyArray<readonly bigint[]>, number[]> {
+  const scale = positive(o.scale, 'scale');
+  if (typeof o.scoreSensitivity !== 'bigint' || o.scoreSensitivity < 0n)
+    throw invalidParameter('scoreSensitivity', 'must be a non-negative bigint');
+  const m = Rational.of(o.scoreSensitivity);
+  const { l1, l2sq } = o.contributions;
+  const pf = o.algorithm === 'permute_and_flip';
+  const natural: NaturalLoss = pf
+    ? { kind: 'pure', epsilon: m.mulInt(2n * l1).div(scale) }
+    : {
+        kind: 'zcdp',
+        rho: m.mul(m).mulInt(l2sq).div(scale.mul(scale).mulInt(2n)),
+        delta: Rational.ZERO
+      };
+  return makeMeasurement({
+    mechanism: pf ? PERMUTE_AND_FLIP : EXPONENTIAL,
+    measure: o.measure,
+    natural,
+    cast: o.cast,
+    claim: o.claim,
+    scale,
+    sensitivity: m,
+    invoke: (groups, rng) => {
+      reportDraw({ family: o.algorithm, scale, count: groups.length, label: o.label });
+      const pick = pf ? permuteAndFlip : exponentialMechanism;
+      return groups.map(scores => pick(scores, scale, rng, o.goal ?? 'min'));
+    }
+  });
 }

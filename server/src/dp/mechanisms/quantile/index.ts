@@ -6,8 +6,6 @@
  */
 import { invalidParameter } from '../../errors';
 import { Rational } from '../../rational';
-import { Rng } from '../../rng';
-import { exponentialMechanism, permuteAndFlip } from '../permute-and-flip';
 
 export const QUANTILE = 'quantile_score';
 
@@ -61,16 +59,4 @@ export function quantileSensitivity(level: Rational, rows: bigint): bigint {
   checkLevel(level);
   const m = level.num > level.den - level.num ? level.num : level.den - level.num;
   return rows * m;
-}
-
-/** Selects a candidate index: permute-and-flip for 'pure', exponential mechanism for 'zcdp'. */
-export function selectQuantile(
-  scores: readonly bigint[],
-  scale: Rational,
-  measure: 'pure' | 'zcdp',
-  rng: Rng
-): number {
-  return measure === 'pure'
-    ? permuteAndFlip(scores, scale, rng, 'min')
-    : exponentialMechanism(scores, scale, rng, 'min');
 }

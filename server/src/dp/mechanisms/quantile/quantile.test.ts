@@ -1,7 +1,8 @@
 import { LomasError } from 'lomas-kernel/protocol';
 import { parseAmount, Rational } from '../../rational';
 import { seededRng } from '../../rng';
-import { checkCandidates, quantileScores, quantileSensitivity, selectQuantile } from './index';
+import { makeSelection } from '../permute-and-flip';
+import { checkCandidates, quantileScores, quantileSensitivity } from './index';
 
 describe('score-based quantile', () => {
   it('scores and sensitivity follow OpenDP', () => {
@@ -19,10 +20,16 @@ describe('score-based quantile', () => {
     const level = parseAmount('0.9');
     const scores = quantileScores(below, above, level);
     const rng = seededRng('q');
-    for (let i = 0; i < 50; i++) {
-      const j = selectQuantile(scores, Rational.of(20n), 'pure', rng);
+    const select = makeSelection({
+      algorithm: 'permute_and_flip',
+      scoreSensitivity: quantileSensitivity(level, 1n),
+      contributions: { l1: 1n, l2sq: 1n },
+      scale: Rational.of(20n),
+      measure: 'pure'
+    });
+    expect(select.loss).toEqual({ measure: 'pure', epsilon: Rational.of(9n, 10n) }); // 2·9/20
+    for (const j of select.invoke(new Array(50).fill(scores), rng))
       expect(Math.abs(candidates[j] - 900)).toBeLessThanOrEqual(100);
-    }
   });
 
   it('rejects levels outside [0, 1], empty or unsorted candidates', () => {

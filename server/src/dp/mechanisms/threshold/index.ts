@@ -7,9 +7,10 @@
  */
 import { invalidParameter } from '../../errors';
 import { normalQuantile, normalTail } from '../../numeric';
-import { positive, Rational, RationalLike, toNumber } from '../../rational';
-import { entropy, Rng } from '../../rng';
-import { discreteGaussianRaw, discreteLaplaceRaw } from '../../samplers';
+import type { AccountingMode, CastOptions, Cost, NaturalLoss } from '../../accounting';
+import { makeMeasurement, type Measurement } from '../../measurement';
+import { noisyVector } from '../../noise';
+import { nonNegative, positive, Rational, RationalLike, toNumber } from '../../rational';
 
 export const THRESHOLD = 'threshold';
 
@@ -91,29 +92,81 @@ export interface KeyCount<K> {
   count: bigint;
 }
 
+export interface ThresholdOptions {
+  noise: ThresholdNoise;
+  /** Sensitivity of the count vector over groups both neighbours hold: L1 (Laplace) or SQUARED L2 (Gaussian). */
+  sensitivity: RationalLike;
+  /** Noise scale of the counts (rows). */
+  scale: RationalLike;
+  /** Public threshold T (rows), e.g. from thresholdFor. */
+  threshold: bigint;
+  /** Groups one person touches (L0) and rows per group (L∞). */
+  l0: bigint;
+  linf: bigint;
+  /** The δ charged; the constructor checks that T and the scale keep L0·P(Z ≥ T − L∞) ≤ δ. */
+  delta: RationalLike;
+  measure: AccountingMode;
+  cast?: CastOptions;
+  /** The loss calibrated for (Gaussian σ rounded up gives at most it); see makeMeasurement. */
+  claim?: Cost;
+  /**
+   * Public number of groups to draw noise for whatever the data holds (timing: the work does not
+   * grow with the number of private keys up to this cap). Extra draws are discarded.
+   */
+  padTo?: number;
+  label?: string;
+}
+
 /**
- * Releases the keys whose noisy count is >= threshold, with their noisy counts. Only keys present
- * in the data (count >= 1) can be released; keys are visited in the given order, each with fresh
- * independent noise.
+ * Private keys as a measurement: every group present in the data (count >= 1) gets independent
+ * noise on its count, and the key and its noisy count are released only when the noisy count
+ * reaches the threshold. Loss: the noise's (ε or ρ on the counts of shared groups) plus the δ of
+ * the threshold (one-sided: only groups of the larger neighbour can leak), cast to the dataset's
+ * measure (pure is refused). See PROOF.md.
  */
-export function releaseAboveThreshold<K>(
-  groups: readonly KeyCount<K>[],
-  noise: ThresholdNoise,
-  scale: RationalLike,
-  threshold: bigint,
-  rng: Rng
-): Array<{ key: K; count: bigint; noisy: bigint }> {
-  const s = positive(scale, 'scale');
-  const e = entropy(rng);
-  const out: Array<{ key: K; count: bigint; noisy: bigint }> = [];
-  for (const g of groups) {
-    if (g.count < 1n) continue;
-    const z =
-      noise === 'laplace'
-        ? discreteLaplaceRaw(e, s.num, s.den)
-        : discreteGaussianRaw(e, s.num, s.den);
-    const noisy = g.count + z;
-    if (noisy >= threshold) out.push({ key: g.key, count: g.count, noisy });
-  }
-  return out;
+export function makeThreshold<K>(
+  o: ThresholdOptions
+): Measurement<readonly KeyCount<K>[], Array<{ key: K; count: bigint; noisy: bigint }>> {
+  const scale = positive(o.scale, 'scale');
+  const sensitivity = nonNegative(o.sensitivity, 'sensitivity');
+  const delta = checkDelta(o.delta);
+  checkCounts(o.l0, o.linf);
+  const actual = thresholdDelta(o.noise, scale, o.threshold, o.l0, o.linf);
+  if (!(actual <= toNumber(delta, 'down')))
+    throw invalidParameter(
+      'threshold',
+      `gives δ ≈ ${actual.toPrecision(3)}, above the δ charged (${toNumber(delta).toPrecision(3)})`,
+      'Raise the threshold or the noise (this is an engine error, not the analyst’s).'
+    );
+  const natural: NaturalLoss =
+    o.noise === 'laplace'
+      ? { kind: 'pure-thresholded', epsilon: sensitivity.div(scale), delta }
+      : {
+          kind: 'zcdp',
+          rho: sensitivity.div(scale.mul(scale).mulInt(2n)),
+          delta
+        };
+  return makeMeasurement({
+    mechanism: o.noise === 'laplace' ? 'discrete_laplace_threshold' : 'discrete_gaussian_threshold',
+    measure: o.measure,
+    natural,
+    cast: o.cast,
+    claim: o.claim,
+    scale,
+    sensitivity,
+    invoke: (groups, rng) => {
+      const present = groups.filter(g => g.count >= 1n);
+      const pad = Math.max(0, (o.padTo ?? 0) - present.length);
+      const counts = [...present.map(g => g.count), ...new Array<bigint>(pad).fill(0n)];
+      const noisy = noisyVector(o.noise, scale, counts, rng, {
+        threshold: o.threshold,
+        label: o.label
+      });
+      const out: Array<{ key: K; count: bigint; noisy: bigint }> = [];
+      present.forEach((g, i) => {
+        if (noisy[i] >= o.threshold) out.push({ key: g.key, count: g.count, noisy: noisy[i] });
+      });
+      return out;
+    }
+  });
 }
