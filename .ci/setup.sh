@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Installs everything Lomas needs on this machine, idempotently, and builds the workspace.
 #   bash .ci/setup.sh          server, notebook library, JupyterLab + extension + tslab kernel
-#   bash .ci/setup.sh --test   also Chromium (UI tests) and FerretDB (MongoDB-compatible test server)
+#   bash .ci/setup.sh --test   also Chromium (UI tests), FerretDB (MongoDB-compatible test server),
+#                              Trino 476 and the Python tools' venvs (lomas-client 0.5.1, Schemathesis)
+# Heavy downloads and builds are cached under ~/.cache/lomas (LOMAS_CACHE): a second run downloads nothing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
@@ -28,6 +30,21 @@ if $WITH_TEST && ! "$CACHE/bin/ferretdb" --version >/dev/null 2>&1; then
   echo v1.24.2 > "$WORK/build/version/version.txt"
   (cd "$WORK" && go build -o "$CACHE/bin/ferretdb" ./cmd/ferretdb)
   rm -rf "$WORK"
+fi
+
+if $WITH_TEST; then
+  # shellcheck source=/dev/null
+  source .ci/trino.sh
+  # shellcheck source=/dev/null
+  source .ci/python.sh
+  if [[ ! -f "$TRINO_HOME/.installed" ]] && ! command -v mvn >/dev/null; then
+    step "Installing Maven from Debian (it fetches Trino from Maven Central)"
+    $SUDO apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq maven >/dev/null
+  fi
+  step "Trino $TRINO_VERSION (cached in $CACHE/trino) and the Python tools (venvs in $CACHE/venvs)"
+  trino_install
+  python_tools_install
 fi
 
 if ! python3 -c 'import jupyterlab, nbclient, nbconvert; assert jupyterlab.__version__ == "4.6.4"' 2>/dev/null; then
