@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Installs everything Lomas needs on this machine, idempotently, and builds the workspace.
 #   bash .ci/setup.sh          server, notebook library, JupyterLab + extension + tslab kernel
-#   bash .ci/setup.sh --test   also Chromium (UI tests), FerretDB (MongoDB-compatible test server) and
-#                              Dex (OpenID Connect provider)
+#   bash .ci/setup.sh --test   also Chromium (UI tests), FerretDB (MongoDB-compatible test server),
+#                              Dex (OpenID Connect provider), Trino 476 and the Python tools' venvs
+#                              (lomas-client 0.5.1, Schemathesis)
+# Heavy downloads and builds are cached under ~/.cache/lomas (LOMAS_CACHE): a second run downloads nothing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
@@ -34,6 +36,18 @@ fi
 if $WITH_TEST; then
   # shellcheck source=/dev/null
   source .ci/dex.sh && dex_build # Dex, the OpenID Connect provider of the sign-in tests (cached)
+  # shellcheck source=/dev/null
+  source .ci/trino.sh
+  # shellcheck source=/dev/null
+  source .ci/python.sh
+  if [[ ! -f "$TRINO_HOME/.installed" ]] && ! command -v mvn >/dev/null; then
+    step "Installing Maven from Debian (it fetches Trino from Maven Central)"
+    $SUDO apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq maven >/dev/null
+  fi
+  step "Trino $TRINO_VERSION (cached in $CACHE/trino) and the Python tools (venvs in $CACHE/venvs)"
+  trino_install
+  python_tools_install
 fi
 
 if ! python3 -c 'import jupyterlab, nbclient, nbconvert; assert jupyterlab.__version__ == "4.6.4"' 2>/dev/null; then
