@@ -2,6 +2,7 @@ import express, { type Express, type Router } from 'express';
 import { randomUUID } from 'node:crypto';
 import { LomasError } from 'lomas-kernel/protocol';
 import type { Config } from './config';
+import type { SyntheticService } from './domain/synthetic';
 import type { AnalystService, QueryService } from './domain/types';
 import { authenticate } from './http/authenticate';
 import { cors } from './http/cors';
@@ -18,6 +19,7 @@ export interface AppDeps {
   store: Store;
   analyst: AnalystService;
   queries: QueryService;
+  synthetic: SyntheticService;
   /** Mounted under /admin behind authentication and the admin role. */
   admin?: Router;
   /** Public probes and other routes mounted before authentication. */
@@ -50,7 +52,7 @@ export function createApp(deps: AppDeps): Express {
   });
   app.use(express.json({ limit: deps.config.bodyLimit, strict: true, verify: rejectInvalidUtf8 }));
   for (const mw of deps.authenticated ?? []) app.use(mw);
-  app.use('/v1', analystRouter(deps.analyst, deps.queries));
+  app.use('/v1', analystRouter(deps.analyst, deps.queries, deps.synthetic));
   if (deps.admin) app.use('/admin', deps.admin);
   app.use(notFound);
   app.use(clientErrors);

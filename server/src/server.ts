@@ -6,6 +6,7 @@ import type { Config } from './config';
 import { dummyRows } from './datasets/dummy';
 import { createAnalystService } from './domain/analyst';
 import { createQueryService } from './domain/queries';
+import { createSyntheticService } from './domain/synthetic';
 import { cryptoRng } from './dp';
 import { DatasetCache } from './engine';
 import { createMetrics } from './http/metrics';
@@ -53,12 +54,14 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
     }
   });
   const queries = createQueryService({ store, ledger, cache, rng: cryptoRng(), logger });
+  const synthetic = createSyntheticService({ store, ledger, cache, rng: cryptoRng(), logger });
   const app = createApp({
     config,
     logger,
     store,
     analyst,
     queries,
+    synthetic,
     admin: adminRouter({ store, ledger }),
     publicRoutes: serviceRoutes({
       store,
