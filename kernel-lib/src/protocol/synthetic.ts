@@ -55,7 +55,7 @@ export const SYNTHETIC_LIMITS = {
 } as const;
 
 /** Bins of a numeric or datetime column when the request does not say. */
-export const SYNTHETIC_DEFAULT_BINS = 16;
+export const SYNTHETIC_DEFAULT_BINS = 10;
 
 // ---------------------------------------------------------------------------------------------
 // Types (plain TypeScript)

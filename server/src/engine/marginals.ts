@@ -47,7 +47,9 @@ function valueExpr(d: ColumnDomain, stored: { isEnum: boolean } | undefined, p: 
   }
   const x = s.kind === 'datetime' ? `epoch_ms(${col})` : col;
   if (d.integral) {
-    const [lo, hi, w] = [s.lower, s.upper, d.width as number].map(v => p.add(BigInt(v), BIGINT));
+    const lo = p.add(BigInt(s.lower), BIGINT);
+    const hi = p.add(BigInt(s.upper), BIGINT);
+    const w = p.add(d.step as bigint, BIGINT);
     return `((LEAST(GREATEST(${x}, ${lo}), ${hi}) - ${lo}) // ${w})`;
   }
   if (d.values === 1) return `(CASE WHEN ${x} IS NULL THEN NULL ELSE 0 END)`;

@@ -52,8 +52,9 @@ export interface ColumnDomain {
   /** Numeric and datetime: the lower bound and the bin width (whole numbers when integral). */
   lower?: number;
   width?: number;
-  /** Whole-number bins (int and datetime columns). */
+  /** Whole-number bins (int and datetime columns), of exactly `step` values each. */
   integral?: boolean;
+  step?: bigint;
 }
 
 /** The largest integer span sampled exactly (uniform integer); wider bins use 53-bit uniforms. */
@@ -84,10 +85,19 @@ export function discretise(spec: ColumnSpec, bins: number): ColumnDomain {
   if (integral) {
     if (!Number.isSafeInteger(spec.lower) || !Number.isSafeInteger(spec.upper))
       throw invalidParameter(`columns.${spec.name}`, 'needs whole-number bounds');
-    const span = spec.upper - spec.lower + 1;
-    const width = Math.ceil(span / bins);
-    const values = Math.ceil(span / width);
-    return { spec, values, cells: values + nullCell, lower: spec.lower, width, integral };
+    // Exact integer arithmetic: spans of safe-integer bounds reach 2^54.
+    const span = BigInt(spec.upper) - BigInt(spec.lower) + 1n;
+    const step = (span + BigInt(bins) - 1n) / BigInt(bins);
+    const values = Number((span + step - 1n) / step);
+    return {
+      spec,
+      values,
+      cells: values + nullCell,
+      lower: spec.lower,
+      width: Number(step),
+      step,
+      integral
+    };
   }
   const width = (spec.upper - spec.lower) / bins;
   const values = width > 0 ? bins : 1;
@@ -139,7 +149,8 @@ export function sampleValue(
     const hi = Math.min(upper, lo + width - 1);
     const span = hi - lo + 1;
     const v = span <= EXACT_SPAN ? lo + e.uniformSmall(span) : lo + Math.floor(uniform01(e) * span);
-    const x = Math.min(hi, v);
+    // Beyond 2^53 the double grid is coarser than one: keep the value inside the bin and bounds.
+    const x = Math.max(Math.max(lower, lo), Math.min(hi, v));
     return d.spec.kind === 'datetime' ? new Date(x).toISOString() : x;
   }
   if (!(width > 0)) return lower;
