@@ -246,7 +246,7 @@ export function parseSyntheticRequest(json: unknown): SyntheticRequest {
         : FIX;
   throw new LomasError(
     'INVALID_REQUEST',
-    { problem: `${issues[0].path}: ${issues[0].message}. ${fix}` },
+    { problem: `${issues[0].path}: ${issues[0].message} (${fix.replace(/\.$/, '')})` },
     { issues }
   );
 }
