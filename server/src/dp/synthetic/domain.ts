@@ -120,17 +120,17 @@ export function binEdges(d: ColumnDomain): number[] {
   return edges;
 }
 
-/** Rounds a float to 4 significant digits of the bin width (public precision, shorter output). */
+/** Rounds a float to a public precision of about 1/100 of the bin width (shorter output). */
 function roundToBin(x: number, width: number): number {
   if (!(width > 0)) return x;
-  const decimals = Math.min(15, Math.max(0, Math.ceil(-Math.log10(width)) + 4));
+  const decimals = Math.min(15, Math.max(0, Math.ceil(-Math.log10(width)) + 2));
   return Number(x.toFixed(decimals));
 }
 
 /**
  * A value of a cell, drawn uniformly inside its bin (integral bins: a uniform whole number; float
- * bins: lower edge + U·width with a 53-bit U, rounded to 4 significant digits of the width and kept
- * inside the bin and the bounds). Categories and NULL are returned as they are. Post-processing:
+ * bins: lower edge + U·width with a 53-bit U, rounded to about 1/100 of the width and kept inside
+ * the bin and the bounds). Categories and NULL are returned as they are. Post-processing:
  * the randomness comes from the engine's Rng (node:crypto) and reveals nothing about the data.
  */
 export function sampleValue(
