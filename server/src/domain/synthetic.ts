@@ -56,6 +56,16 @@ export interface SyntheticDeps {
 /** The archive's plan of a synthetic release (tells it apart from query plans). */
 export const SYNTHETIC_PLAN_KIND = 'synthetic';
 
+/**
+ * A history entry's release: a synthetic table is listed without its rows (up to 500,000 cells
+ * each); GET /v1/synthetic/{queryId} returns it whole.
+ */
+export function historyRelease(plan: unknown, release: unknown): unknown {
+  if ((plan as { kind?: unknown } | null)?.kind !== SYNTHETIC_PLAN_KIND || !release) return release;
+  const { data: _rows, ...rest } = release as SyntheticRelease;
+  return rest;
+}
+
 interface Prepared {
   request: SyntheticRequest;
   columns: ResolvedColumns;

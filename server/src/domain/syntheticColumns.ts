@@ -37,6 +37,15 @@ function refusal(name: string, c: ColumnMetadata): Refusal | null {
   return null;
 }
 
+/**
+ * A metadata date as epoch milliseconds, read as UTC when it carries no offset (as DuckDB reads
+ * TIMESTAMP values), so the bins do not depend on the server's time zone.
+ */
+function utcMillis(s: string): number {
+  const zoned = /([zZ]|[+-]\d\d:?\d\d)$/.test(s) || /^\d{4}-\d{2}-\d{2}$/.test(s);
+  return Date.parse(zoned ? s : `${s}Z`);
+}
+
 function specOf(name: string, c: ColumnMetadata): ColumnSpec {
   const nullable = c.nullable ?? false;
   switch (c.type) {
@@ -51,8 +60,8 @@ function specOf(name: string, c: ColumnMetadata): ColumnSpec {
         nullable
       };
     case 'datetime': {
-      const lower = Date.parse(c.lower as string);
-      const upper = Date.parse(c.upper as string);
+      const lower = utcMillis(c.lower as string);
+      const upper = utcMillis(c.upper as string);
       if (!Number.isFinite(lower) || !Number.isFinite(upper) || lower > upper)
         throw new LomasError('PRIVACY_RULE', {
           rule: 'public-bins',

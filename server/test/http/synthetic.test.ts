@@ -113,7 +113,10 @@ describe('synthetic tables over HTTP', () => {
     const bob = await call(h, 'GET', `/v1/synthetic/${r.body.queryId}`, { key: KEYS.bob });
     expect(bob.status).toBe(404);
     const history = await call(h, 'GET', '/v1/queries?dataset=penguins', { key: KEYS.alice });
-    expect(history.body.map((q: any) => q.queryId)).toContain(r.body.queryId);
+    const listed = history.body.find((q: any) => q.queryId === r.body.queryId);
+    expect(listed.plan).toMatchObject({ kind: 'synthetic', rows: 50 });
+    expect(listed.release.data).toBeUndefined(); // listed without its rows
+    expect(listed.release.model.tree).toHaveLength(3);
   });
 
   test('a retry with the same Idempotency-Key gets the same table and is charged once', async () => {
