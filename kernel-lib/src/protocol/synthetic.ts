@@ -225,6 +225,16 @@ export const SyntheticRequestSchema: z.ZodType<SyntheticRequest> = z
 const FIX =
   'Call dataset.synthetic({ rows, epsilon }) from lomas-kernel, or follow the SyntheticRequest format (lomas-kernel/protocol).';
 
+/** What to change, per field whose rule failed. */
+const FIXES: Record<string, string> = {
+  rows: `Ask for 1 to ${SYNTHETIC_LIMITS.rows} rows.`,
+  columns: `List 1 to ${SYNTHETIC_LIMITS.columns} distinct columns, or leave columns out to model every column.`,
+  bins: `Give bins between 2 and ${SYNTHETIC_LIMITS.bins}, or leave it out for ${SYNTHETIC_DEFAULT_BINS}.`,
+  budget:
+    'Give { epsilon: 1 } (Laplace), { rho: 0.5 } or { epsilon, delta } with mechanism "gaussian".',
+  confidence: 'Give a confidence strictly between 0 and 1, e.g. 0.95.'
+};
+
 /**
  * Validates an untrusted synthetic-data request. Throws LomasError('INVALID_REQUEST') naming the
  * first problem, with a fix, and every issue in `details.issues`.
@@ -243,7 +253,7 @@ export function parseSyntheticRequest(json: unknown): SyntheticRequest {
       ? `Remove ${first.keys.map(k => `"${k}"`).join(', ')}.`
       : typeof params?.fix === 'string'
         ? params.fix
-        : FIX;
+        : (FIXES[String(first.path[0])] ?? FIX);
   throw new LomasError(
     'INVALID_REQUEST',
     { problem: `${issues[0].path}: ${issues[0].message} (${fix.replace(/\.$/, '')})` },

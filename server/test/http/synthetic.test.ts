@@ -163,9 +163,15 @@ describe('synthetic tables over HTTP', () => {
       body({ rows: 100_001 }),
       400,
       'INVALID_REQUEST',
-      /rows must be at most 100000/
+      /rows must be at most 100000.*Ask for 1 to 100000 rows/
     ],
-    ['too many bins', body({ bins: 257 }), 400, 'INVALID_REQUEST', /bins must be at most 256/],
+    [
+      'too many bins',
+      body({ bins: 257 }),
+      400,
+      'INVALID_REQUEST',
+      /bins must be at most 256.*Give bins between 2 and 256/
+    ],
     [
       'a budget too small to measure anything',
       body({ budget: { epsilon: '0.0001' } }),
