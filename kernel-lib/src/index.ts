@@ -10,6 +10,14 @@ export { Dataset } from './client/dataset';
 export { QueryResult } from './client/result';
 export { show } from './client/show';
 export { Runner } from './client/runner';
+export {
+  SyntheticRequestBuilder,
+  SyntheticResult,
+  compareChart,
+  showChart,
+  type SyntheticOptions,
+  type CompareEncoding
+} from './client/synthetic';
 export * from './query';
 export {
   LomasError,

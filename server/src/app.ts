@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { LomasError } from 'lomas-kernel/protocol';
 import type { TokenSignIn } from './auth/oidc/signIn';
 import type { Config } from './config';
+import type { SyntheticService } from './domain/synthetic';
 import type { AnalystService, QueryService } from './domain/types';
 import { authenticate } from './http/authenticate';
 import { cors } from './http/cors';
@@ -21,6 +22,7 @@ export interface AppDeps {
   tokenSignIn?: TokenSignIn;
   analyst: AnalystService;
   queries: QueryService;
+  synthetic: SyntheticService;
   /** Mounted under /admin behind authentication and the admin role. */
   admin?: Router;
   /** Public probes and other routes mounted before authentication. */
@@ -53,7 +55,7 @@ export function createApp(deps: AppDeps): Express {
   });
   app.use(express.json({ limit: deps.config.bodyLimit, strict: true, verify: rejectInvalidUtf8 }));
   for (const mw of deps.authenticated ?? []) app.use(mw);
-  app.use('/v1', analystRouter(deps.analyst, deps.queries));
+  app.use('/v1', analystRouter(deps.analyst, deps.queries, deps.synthetic));
   if (deps.admin) app.use('/admin', deps.admin);
   app.use(notFound);
   app.use(clientErrors);

@@ -7,6 +7,7 @@ import type { Config } from './config';
 import { dummyRows } from './datasets/dummy';
 import { createAnalystService } from './domain/analyst';
 import { createQueryService } from './domain/queries';
+import { createSyntheticService } from './domain/synthetic';
 import { cryptoRng } from './dp';
 import { DatasetCache } from './engine';
 import { createMetrics } from './http/metrics';
@@ -68,6 +69,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
     logger,
     limits: config.engine
   });
+  const synthetic = createSyntheticService({ store, ledger, cache, rng: cryptoRng(), logger });
   const app = createApp({
     config,
     logger,
@@ -75,6 +77,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
     tokenSignIn,
     analyst,
     queries,
+    synthetic,
     admin: adminRouter({ store, ledger }),
     publicRoutes: serviceRoutes({
       store,

@@ -6,6 +6,12 @@ import { Display } from './display';
 import type { HttpClient } from './http';
 import type { QueryResult } from './result';
 import type { Runner } from './runner';
+import {
+  archivedSynthetic,
+  SyntheticRequestBuilder,
+  type SyntheticOptions,
+  type SyntheticResult
+} from './synthetic';
 
 type Table = ReturnType<typeof aq.table>;
 
@@ -57,6 +63,16 @@ export class Dataset {
     const cols: Record<string, unknown[]> = {};
     for (const c of d.columns) cols[c] = d.rows.map(r => r[c]);
     return aq.table(cols);
+  }
+
+  /** A DP synthetic table: `.estimate()` (free), `.dummy()` (free), `.run()` (spends budget). */
+  synthetic(options: SyntheticOptions): SyntheticRequestBuilder {
+    return new SyntheticRequestBuilder(this.name, this.http, options);
+  }
+
+  /** A synthetic table I paid for earlier, again from the archive: free (post-processing). */
+  syntheticTable(queryId: string): Promise<SyntheticResult> {
+    return archivedSynthetic(this.http, queryId);
   }
 
   /** My previous queries on this dataset. */

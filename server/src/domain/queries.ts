@@ -6,11 +6,10 @@ import {
   type QueryPlan,
   type ReleaseResponse
 } from 'lomas-kernel/protocol';
-import { ConnectorError } from '../datasets/connectors/types';
 import { dummyRows } from '../datasets/dummy';
 import type { Rng } from '../dp';
 import { canonicalJson, type Ledger } from '../ledger';
-import { EngineFailure, execute, type DatasetCache, type EngineLimits } from '../engine';
+import { execute, type DatasetCache, type EngineLimits } from '../engine';
 import { loadDataset } from '../engine/load';
 import type { Principal } from '../http/principal';
 import type { Logger } from '../logger';
@@ -18,6 +17,7 @@ import { validatePlan } from '../query/validate';
 import type { DatasetRecord, Store } from '../store/types';
 import { datasetAccess, spendingAccess } from './access';
 import { checkDeltaWithinLimits, planQuery, type PlannedQuery } from './planning';
+import { postChargeFailure } from './failure';
 import { buildRelease } from './release';
 import type { QueryService } from './types';
 
@@ -38,7 +38,11 @@ export interface QueryDeps {
  * The stored answer of a charged request. A retry may arrive while the first attempt still runs:
  * in this process we wait for it; on another replica we poll the archive briefly.
  */
-async function storedAnswer(store: Store, queryId: string, running: Promise<unknown> | undefined) {
+export async function storedAnswer(
+  store: Store,
+  queryId: string,
+  running: Promise<unknown> | undefined
+) {
   if (running) await running.catch(() => undefined);
   const deadline = Date.now() + (running ? 0 : 2000);
   for (;;) {
@@ -64,13 +68,6 @@ function datasetName(body: unknown): string {
   // parsePlan reports a malformed name precisely; here we only need something to look up.
   if (typeof name !== 'string') return parsePlan(body).dataset;
   return name;
-}
-
-/** The cause of a post-charge failure, for the server's log (never for the analyst). */
-function failureCause(err: unknown): string {
-  if (err instanceof EngineFailure) return err.reason;
-  if (err instanceof ConnectorError) return 'connector';
-  return 'internal';
 }
 
 /**
@@ -114,23 +111,13 @@ export function createQueryService(deps: QueryDeps): QueryService {
       await store.addArchive({ ...record, at: now().toISOString(), kind: 'release', release });
       return release;
     } catch (err) {
-      logger.error(
-        { err, cause: failureCause(err), queryId, dataset: dataset.name },
-        'query failed after its charge'
-      );
-      const e = new LomasError('QUERY_FAILED', {}, { queryId });
-      await store
-        .addArchive({
-          ...record,
-          at: now().toISOString(),
-          kind: 'failure',
-          release: null,
-          error: e.toBody()
-        })
-        .catch(archiveErr =>
-          logger.error({ err: archiveErr, queryId }, 'could not archive a failure')
-        );
-      throw e;
+      throw await postChargeFailure(err, {
+        store,
+        logger,
+        record,
+        at: now().toISOString(),
+        what: 'query'
+      });
     }
   }
 

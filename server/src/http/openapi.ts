@@ -1,5 +1,10 @@
 import { OpenAPIRegistry, OpenApiGeneratorV31 } from '@asteasolutions/zod-to-openapi';
-import { QueryPlanSchema } from 'lomas-kernel/protocol';
+import {
+  QueryPlanSchema,
+  SyntheticEstimateSchema,
+  SyntheticReleaseSchema,
+  SyntheticRequestSchema
+} from 'lomas-kernel/protocol';
 import { z } from 'zod';
 import * as S from './schemas';
 
@@ -81,6 +86,19 @@ const ReleaseResponse = z
 const QueryRequest: z.ZodType = (QueryPlanSchema as unknown as z.ZodType).meta({
   id: 'QueryPlan',
   description: 'A query plan (lomas-kernel/protocol plan.ts), validated by parsePlan.'
+});
+
+// Synthetic data: the protocol's schemas (lomas-kernel/protocol synthetic.ts).
+const SyntheticRequest: z.ZodType = (SyntheticRequestSchema as unknown as z.ZodType).meta({
+  id: 'SyntheticRequest',
+  description:
+    'A synthetic-table request (lomas-kernel/protocol synthetic.ts), validated by parseSyntheticRequest.'
+});
+const SyntheticEstimate: z.ZodType = (SyntheticEstimateSchema as unknown as z.ZodType).meta({
+  id: 'SyntheticEstimate'
+});
+const SyntheticRelease: z.ZodType = (SyntheticReleaseSchema as unknown as z.ZodType).meta({
+  id: 'SyntheticRelease'
 });
 
 const name = z.object({ name: S.DatasetName });
@@ -198,6 +216,41 @@ export function apiRoutes(): RouteSpec[] {
       headers: S.IdempotencyHeader,
       ok: { status: 200, schema: ReleaseResponse },
       private: true
+    },
+    {
+      method: 'post',
+      path: '/v1/synthetic/estimate',
+      access: 'analyst',
+      summary: 'Cost and noise of a synthetic table (free)',
+      body: SyntheticRequest,
+      ok: { status: 200, schema: SyntheticEstimate }
+    },
+    {
+      method: 'post',
+      path: '/v1/synthetic/dummy',
+      access: 'analyst',
+      summary: 'A synthetic table learnt from dummy data (free)',
+      body: SyntheticRequest,
+      ok: { status: 200, schema: SyntheticRelease },
+      private: true
+    },
+    {
+      method: 'post',
+      path: '/v1/synthetic',
+      access: 'analyst',
+      summary: 'A differentially private synthetic table (spends budget)',
+      body: SyntheticRequest,
+      headers: S.IdempotencyHeader,
+      ok: { status: 200, schema: SyntheticRelease },
+      private: true
+    },
+    {
+      method: 'get',
+      path: '/v1/synthetic/{queryId}',
+      access: 'analyst',
+      summary: 'A synthetic table I paid for, again from the archive (free)',
+      params: z.object({ queryId: S.QueryId }),
+      ok: { status: 200, schema: SyntheticRelease }
     },
     // ----- admin: users and keys -----
     {

@@ -1,6 +1,7 @@
 import { Router } from 'express';
 import { LomasError } from 'lomas-kernel/protocol';
 import { principalOf } from '../http/principal';
+import type { SyntheticService } from '../domain/synthetic';
 import type { AnalystService, QueryService } from '../domain/types';
 
 function intParam(
@@ -30,8 +31,18 @@ function idempotencyKey(value: unknown): string | null {
   return value;
 }
 
+function queryIdParam(value: string): string {
+  if (!/^[A-Za-z0-9_.:-]{1,128}$/.test(value))
+    throw new LomasError('INVALID_PARAMETER', { parameter: 'queryId', rule: 'a query id' });
+  return value;
+}
+
 /** Routes of an authenticated analyst: only their own datasets, budgets and history. */
-export function analystRouter(analyst: AnalystService, queries: QueryService): Router {
+export function analystRouter(
+  analyst: AnalystService,
+  queries: QueryService,
+  synthetic: SyntheticService
+): Router {
   const r = Router();
   r.get('/me', (_req, res) => {
     const p = principalOf(res);
@@ -68,6 +79,19 @@ export function analystRouter(analyst: AnalystService, queries: QueryService): R
   r.post('/queries', async (req, res) => {
     const key = idempotencyKey(req.headers['idempotency-key']);
     res.json(await queries.run(principalOf(res), req.body, key));
+  });
+  r.post('/synthetic/estimate', async (req, res) => {
+    res.json(await synthetic.estimate(principalOf(res), req.body));
+  });
+  r.post('/synthetic/dummy', async (req, res) => {
+    res.json(await synthetic.dummy(principalOf(res), req.body));
+  });
+  r.post('/synthetic', async (req, res) => {
+    const key = idempotencyKey(req.headers['idempotency-key']);
+    res.json(await synthetic.run(principalOf(res), req.body, key));
+  });
+  r.get('/synthetic/:queryId', async (req, res) => {
+    res.json(await synthetic.archived(principalOf(res), queryIdParam(req.params.queryId)));
   });
   return r;
 }

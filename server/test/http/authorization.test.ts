@@ -7,6 +7,7 @@ import { apiRoutes, type RouteSpec } from '../../src/http/openapi';
 import {
   call,
   countPlan,
+  syntheticRequest,
   GRANT,
   KEYS,
   PENGUINS_METADATA,
@@ -107,6 +108,26 @@ async function requestFor(r: RouteSpec): Promise<Req> {
     case 'post /v1/queries/estimate':
     case 'post /v1/queries/dummy':
       return { path: r.path, body: countPlan('penguins') };
+    case 'post /v1/synthetic':
+      return { path: r.path, body: syntheticRequest('penguins', '0.01') };
+    case 'post /v1/synthetic/estimate':
+    case 'post /v1/synthetic/dummy':
+      return { path: r.path, body: syntheticRequest('penguins', '0.5') };
+    case 'get /v1/synthetic/{queryId}': {
+      // A synthetic table alice paid for: only she may fetch it again.
+      const queryId = `s${i}`;
+      await h.store.addArchive({
+        queryId,
+        user: 'alice',
+        dataset: 'penguins',
+        at,
+        kind: 'release',
+        plan: { kind: 'synthetic' },
+        release: { version: 1, kind: 'release' },
+        cost: GRANT
+      });
+      return { path: `/v1/synthetic/${queryId}` };
+    }
   }
   if (r.method !== 'get') throw new Error(`no request for ${r.method} ${r.path}`);
   return {
@@ -131,9 +152,12 @@ function expected(r: RouteSpec, who: Who): { status: number; code?: string } {
   if (r.access === 'admin') return who === 'admin' ? ok : { status: 403, code: 'FORBIDDEN' };
   // Analyst routes: only the analyst with a grant on "penguins" may touch it.
   const scoped = r.path.includes('{name}') || r.body !== undefined;
-  if (who === 'analyst' || !scoped) return ok;
-  if (who === 'admin')
-    return r.method === 'post' && r.path === '/v1/queries' ? { status: 403, code: 'NO_GRANT' } : ok;
+  if (who === 'analyst') return ok;
+  // An archived synthetic table is its payer's only (admins read the archive on /admin).
+  if (r.path === '/v1/synthetic/{queryId}') return { status: 404, code: 'NOT_FOUND' };
+  if (!scoped) return ok;
+  const spends = r.method === 'post' && (r.path === '/v1/queries' || r.path === '/v1/synthetic');
+  if (who === 'admin') return spends ? { status: 403, code: 'NO_GRANT' } : ok;
   return { status: 404, code: 'DATASET_NOT_FOUND' };
 }
 
@@ -161,7 +185,8 @@ describe('authorization matrix', () => {
     expect(rows.length).toBe(apiRoutes().length * WHO.length);
     const entries = await h.store.ledgerEntries({ dataset: 'penguins' });
     const charges = entries.filter(e => e.kind === 'charge');
-    expect(charges.map(e => e.user)).toEqual(['alice']);
+    // One query and one synthetic table, both alice's.
+    expect(charges.map(e => e.user)).toEqual(['alice', 'alice']);
     // The real query pipeline ran: the charge's answer is in the archive, a DP count of the CSV.
     const archived = await h.store.getArchive(charges[0].queryId);
     expect(archived).toMatchObject({ user: 'alice', dataset: 'penguins', kind: 'release' });
