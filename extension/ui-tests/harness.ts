@@ -74,12 +74,12 @@ function writeJson(path: string, value: unknown): void {
   writeFileSync(path, JSON.stringify(value, null, 2));
 }
 
-/** `<data>/kernels/tslab/kernel.json` for this repository's tslab (TOOLCHAIN.md). */
+/** `<data>/kernels/tslab/kernel.json` for this repository's Lomas tslab kernel (kernel-lib). */
 export function writeTslabKernelspec(dataDir: string): void {
   writeJson(join(dataDir, 'kernels', 'tslab', 'kernel.json'), {
     argv: [
-      join(REPO_ROOT, 'node_modules', '.bin', 'tslab'),
-      'kernel',
+      process.execPath,
+      join(REPO_ROOT, 'kernel-lib', 'dist', 'client', 'kernel.js'),
       '--config-path',
       '{connection_file}'
     ],

@@ -5,23 +5,25 @@ import { basename, join, resolve } from 'node:path';
 
 const REPO_ROOT = resolve(__dirname, '../..');
 
+/** The Lomas tslab kernel of this checkout (kernel-lib/src/client/kernel.ts, built). */
+export const KERNEL_ARGV = [
+  process.execPath,
+  join(REPO_ROOT, 'kernel-lib/dist/client/kernel.js'),
+  '--config-path',
+  '{connection_file}'
+];
+
 /**
  * A tslab kernelspec of this checkout in a private Jupyter data dir, so the tests never depend on
  * (or are broken by) a kernelspec installed for another checkout.
  */
-function privateKernelspec(): string {
+export function privateKernelspec(): string {
   const dataDir = mkdtempSync(join(tmpdir(), 'lomas-jupyter-'));
   const dir = join(dataDir, 'kernels', 'tslab');
   mkdirSync(dir, { recursive: true });
-  const argv = [
-    join(REPO_ROOT, 'node_modules/.bin/tslab'),
-    'kernel',
-    '--config-path',
-    '{connection_file}'
-  ];
   writeFileSync(
     join(dir, 'kernel.json'),
-    JSON.stringify({ argv, display_name: 'TypeScript', language: 'typescript' })
+    JSON.stringify({ argv: KERNEL_ARGV, display_name: 'TypeScript', language: 'typescript' })
   );
   return dataDir;
 }

@@ -1,8 +1,8 @@
 import * as aq from 'arquero';
 import type { BudgetStatus, DatasetMetadata, EstimateResponse } from '../protocol';
 import { QueryBuilder } from '../query';
-import { budgetBundle } from './budget';
-import { Display } from './display';
+import { budgetBundle, displayableBudget } from './budget';
+import { Display, markShown } from './display';
 import type { HttpClient } from './http';
 import type { QueryResult } from './result';
 import type { Runner } from './runner';
@@ -46,8 +46,11 @@ export class Dataset {
 
   /** Initial, spent and remaining budget on this dataset; shown as a bar in a notebook. */
   async budget(): Promise<BudgetStatus> {
-    const status = await this.http.get<BudgetStatus>(this.path('/budget'));
-    if (this.http.config.display) new Display().show(budgetBundle(status));
+    const status = displayableBudget(await this.http.get<BudgetStatus>(this.path('/budget')));
+    if (this.http.config.display) {
+      new Display().show(budgetBundle(status));
+      markShown(status);
+    }
     return status;
   }
 

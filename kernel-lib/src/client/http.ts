@@ -14,9 +14,13 @@ export function toLomasError(err: unknown, url: string): Error {
         details: body.details
       });
     if (!err.response)
-      return new LomasError('UNAVAILABLE', {
-        problem: `no answer from ${url} (${err.code ?? err.message}); is the Lomas server running?`
-      });
+      return new LomasError(
+        'UNAVAILABLE',
+        {
+          problem: `no answer from ${url} (${err.code ?? err.message}); is the Lomas server running?`
+        },
+        { noAnswer: true }
+      );
     return new LomasError('INTERNAL');
   }
   return err instanceof Error ? err : new Error(String(err));
