@@ -5,7 +5,7 @@
  * as any other admin request.
  */
 import { readFileSync } from 'node:fs';
-import { extname } from 'node:path';
+import { extname, resolve } from 'node:path';
 import YAML from 'yaml';
 import { ConfigFile } from '../admin/config';
 import { exactDecimal } from '../admin/service';
@@ -158,12 +158,20 @@ function need(args: Args, index: number, what: string): string {
   return v;
 }
 
-function readDataFile(path: string): unknown {
+/**
+ * A file named on the command line, read from where the user typed the command: `npm run admin`
+ * runs the tool in the server workspace, and npm keeps the user's directory in INIT_CWD.
+ */
+function readDataFile(name: string, env: NodeJS.ProcessEnv): unknown {
+  const path = resolve(env.INIT_CWD ?? process.cwd(), name);
   let text: string;
   try {
     text = readFileSync(path, 'utf8');
   } catch (e) {
-    throw new UsageError(`cannot read ${path}: ${(e as Error).message}`);
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new UsageError(
+      `cannot read ${path}: ${code === 'ENOENT' ? 'no such file' : (e as Error).message}`
+    );
   }
   if (NPM_BANNER.test(text))
     throw new UsageError(
@@ -347,7 +355,11 @@ export async function runCli(argv: string[], io: CliIO): Promise<number> {
             return EXIT.OK;
           case 'create':
             print(
-              await api('POST', '/admin/datasets', readDataFile(need(args, 2, 'dataset file')))
+              await api(
+                'POST',
+                '/admin/datasets',
+                readDataFile(need(args, 2, 'dataset file'), io.env)
+              )
             );
             return EXIT.OK;
           case 'update':
@@ -355,7 +367,7 @@ export async function runCli(argv: string[], io: CliIO): Promise<number> {
               await api(
                 'PATCH',
                 `/admin/datasets/${enc(need(args, 2, 'dataset name'))}`,
-                readDataFile(need(args, 3, 'file of changes'))
+                readDataFile(need(args, 3, 'file of changes'), io.env)
               )
             );
             return EXIT.OK;
@@ -432,7 +444,7 @@ export async function runCli(argv: string[], io: CliIO): Promise<number> {
 
   /** Brings the server to the file's users, datasets and grants; changes only what differs. */
   async function load(path: string, dryRun: boolean): Promise<number> {
-    const parsed = ConfigFile.safeParse(readDataFile(path));
+    const parsed = ConfigFile.safeParse(readDataFile(path, io.env));
     if (!parsed.success) {
       const lines = parsed.error.issues
         .slice(0, 20)

@@ -336,3 +336,14 @@ test("a file written with npm's banner in it is refused with the command that wr
   expect(r.err).toContain("npm's script banner");
   expect(r.err).toContain('npm run --silent admin -- dump > file');
 });
+
+test('files are read from where the command was typed (npm run keeps it in INIT_CWD)', async () => {
+  const p = file('typed-here.yaml', { users: [], datasets: [], grants: [] });
+  const r = await cli(['load', 'typed-here.yaml'], { INIT_CWD: dir });
+  expect(r.err).toBe('');
+  expect(r.out).toBe('Nothing to change: the server already matches the file.\n');
+  expect((await cli(['load', 'nope.yaml'], { INIT_CWD: dir })).err).toContain(
+    `cannot read ${join(dir, 'nope.yaml')}: no such file`
+  );
+  expect(p).toBe(join(dir, 'typed-here.yaml'));
+});
