@@ -70,11 +70,12 @@ export function rowHalfWidth(
   return typeof lo === 'number' && typeof hi === 'number' ? (hi - lo) / 2 : undefined;
 }
 
-/** "count: discrete Laplace (scale 2), ±4.6 at 95%". */
-export function describeMechanism(m: MechanismReport): string {
+/** "count: discrete Laplace (scale 2), ±4.6 at 95%" (the accuracy left out when said apart). */
+export function describeMechanism(m: MechanismReport, withAccuracy = true): string {
   const what = m.column ? `${m.aggregation}(${m.column})` : m.aggregation;
   const scale = m.scale ? ` (scale ${m.scale})` : '';
-  return `${what}: ${mechanismName(m.mechanism)}${scale}, ${formatAccuracy(m)}`;
+  const accuracy = withAccuracy ? `, ${formatAccuracy(m)}` : '';
+  return `${what}: ${mechanismName(m.mechanism)}${scale}${accuracy}`;
 }
 
 /** Share of a budget that remains, in [0, 1], for a progress bar (display only, not accounting). */

@@ -36,14 +36,15 @@ function isNumeric(c: ResultColumn): boolean {
 
 function headerText(
   c: ResultColumn,
-  confidence: string | undefined
+  confidence: string | undefined,
+  noInterval: boolean
 ): { label: string; hint?: string } {
   const ci = confidence ? `${confidence} CI` : 'CI';
   switch (c.role) {
     case 'lower':
-      return { label: c.name, hint: `${ci} lower` };
+      return { label: c.name, hint: noInterval ? 'no interval' : `${ci} lower` };
     case 'upper':
-      return { label: c.name, hint: `${ci} upper` };
+      return { label: c.name, hint: noInterval ? 'no interval' : `${ci} upper` };
     case 'estimate':
       return { label: c.name, hint: 'DP estimate' };
     default:
@@ -87,7 +88,7 @@ export function renderBundle(
     const th = el('th');
     th.dataset.role = c.role;
     if (isNumeric(c)) th.classList.add(`${CLASS}-num`);
-    const { label, hint } = headerText(c, confidence);
+    const { label, hint } = headerText(c, confidence, noInterval);
     th.appendChild(el('span', `${CLASS}-colname`, label));
     if (hint) th.appendChild(el('span', `${CLASS}-colhint`, hint));
     hr.appendChild(th);
@@ -139,7 +140,9 @@ export function renderBundle(
   if (bundle.mechanisms.length === 1) {
     fact('Accuracy', formatAccuracy(bundle.mechanisms[0]), 'accuracy');
   }
-  for (const m of bundle.mechanisms) fact('Mechanism', describeMechanism(m), 'mechanism');
+  // One mechanism: its accuracy is the Accuracy line above; several: each says its own.
+  const several = bundle.mechanisms.length > 1;
+  for (const m of bundle.mechanisms) fact('Mechanism', describeMechanism(m, several), 'mechanism');
   if (bundle.budget) {
     fact('Budget left', formatBudgetLeft(bundle.budget), 'budget');
   }

@@ -256,6 +256,86 @@ interface CellError {
   evalue: string;
 }
 
+/** Opens a notebook (path relative to the lab root) and waits until its kernel is ready. */
+export async function openNotebook(
+  page: Page,
+  lab: Lab,
+  path: string,
+  { timeoutMs = 60000 } = {}
+): Promise<void> {
+  await page.goto(lab.url(`lab/tree/${path.split('/').map(encodeURIComponent).join('/')}`));
+  await page.waitForFunction(
+    p => {
+      // eslint-disable-next-line @typescript-eslint/no-explicit-any
+      const app = (window as any).jupyterapp;
+      if (!app?.shell) return false;
+      for (const w of app.shell.widgets('main')) if (w.context?.path === p) return true;
+      return false;
+    },
+    path,
+    { timeout: timeoutMs, polling: 200 }
+  );
+  await page.evaluate(
+    async ({ path, timeout }) => {
+      // eslint-disable-next-line @typescript-eslint/no-explicit-any
+      const app = (window as any).jupyterapp;
+      // eslint-disable-next-line @typescript-eslint/no-explicit-any
+      const panel = [...app.shell.widgets('main')].find((w: any) => w.context?.path === path);
+      const within = <T>(p: Promise<T>, what: string): Promise<T> =>
+        Promise.race([
+          p,
+          new Promise<T>((_, fail) =>
+            setTimeout(() => fail(new Error(`timed out: ${what}`)), timeout)
+          )
+        ]);
+      await within(panel.context.ready, 'notebook load');
+      await within(panel.sessionContext.ready, 'kernel session');
+      const kernel = panel.sessionContext.session?.kernel;
+      if (!kernel) throw new Error('the notebook has no kernel (is the kernelspec installed?)');
+      await within(kernel.info, 'kernel start');
+    },
+    { path, timeout: timeoutMs }
+  );
+}
+
+/** An output of a cell, as the notebook model holds it (nbformat). */
+export interface CellOutput {
+  output_type: string;
+  name?: string;
+  text?: string | string[];
+  data?: Record<string, unknown>;
+  ename?: string;
+  evalue?: string;
+}
+
+/** Runs one cell of an open notebook (`index` among all cells) and returns its outputs. */
+export async function runCell(
+  page: Page,
+  path: string,
+  index: number,
+  timeoutMs = 60000
+): Promise<CellOutput[]> {
+  return page.evaluate(
+    async ({ path, index, timeout }) => {
+      // eslint-disable-next-line @typescript-eslint/no-explicit-any
+      const app = (window as any).jupyterapp;
+      // eslint-disable-next-line @typescript-eslint/no-explicit-any
+      const panel = [...app.shell.widgets('main')].find((w: any) => w.context?.path === path);
+      if (!panel) throw new Error(`notebook ${path} is not open`);
+      app.shell.activateById(panel.id);
+      panel.content.activeCellIndex = index;
+      await Promise.race([
+        app.commands.execute('notebook:run-cell'),
+        new Promise((_, fail) =>
+          setTimeout(() => fail(new Error(`timed out: cell ${index}`)), timeout)
+        )
+      ]);
+      return panel.content.model.cells.get(index).toJSON().outputs ?? [];
+    },
+    { path, index, timeout: timeoutMs }
+  );
+}
+
 /**
  * Opens a notebook (path relative to the lab root), waits for its kernel, runs all cells and waits
  * until they have finished. Throws with the cells' error outputs if any cell failed.
