@@ -44,8 +44,8 @@ export interface Lab {
   rootDir: string;
   /** A full URL of a lab page, token included: lab.url('lab/tree/x.ipynb'). */
   url(path?: string): string;
-  /** The server's recent output, for error messages. */
-  log(): string;
+  /** The server's recent output (its last `lines` lines, 40 by default; kernels' stderr included). */
+  log(lines?: number): string;
 }
 
 /** Settings that keep a test run quiet and side-effect free. */
@@ -188,7 +188,7 @@ export async function withJupyterLab<T>(
   });
   let output = '';
   const keep = (chunk: Buffer): void => {
-    output = (output + chunk.toString()).slice(-20000);
+    output = (output + chunk.toString()).slice(-200000);
   };
   proc.stdout?.on('data', keep);
   proc.stderr?.on('data', keep);
@@ -208,7 +208,7 @@ export async function withJupyterLab<T>(
     token,
     rootDir: resolve(opts.rootDir),
     url: (path = 'lab') => `${baseUrl}/${path.replace(/^\/+/, '')}?token=${token}`,
-    log: () => output.split('\n').slice(-40).join('\n')
+    log: (lines = 40) => output.split('\n').slice(-lines).join('\n')
   };
   try {
     await Promise.race([waitForServer(lab, proc, opts.startTimeoutMs ?? 60000), spawnError]);

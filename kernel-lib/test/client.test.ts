@@ -13,6 +13,7 @@ import { budgetBundle, budgetText, displayableBudget } from '../src/client/budge
 import { beginCell, markShown } from '../src/client/display';
 import { lastValueBundle } from '../src/client/kernel';
 import { chargeOf, Runner } from '../src/client/runner';
+import { Lomas } from '../src/client/connect';
 import { inspect } from 'node:util';
 
 const RELEASE: ReleaseResponse = {
@@ -358,4 +359,21 @@ describe('a failed run says whether it was charged, in one line', () => {
     expect(chargeOf(await failure(runner(url).run({})))).toBe('charged');
     expect(chargeOf(await failure(runner('http://127.0.0.1:1').run({})))).toBe('unknown');
   });
+});
+
+test('printing or serializing a connection, a dataset or a client never shows the API key', () => {
+  const http = new HttpClient({
+    url: 'http://127.0.0.1:9',
+    token: 'lomas_0123456789abcdef_SECRETSECRETSECRETSECRET',
+    display: false,
+    timeoutMs: 1
+  });
+  const lomas = new Lomas(http);
+  const penguins = lomas.dataset('penguins');
+  for (const v of [http, lomas, penguins, new Runner(http), { lomas, penguins }]) {
+    expect(inspect(v, { depth: 10, showHidden: true })).not.toContain('SECRET');
+    expect(JSON.stringify(v)).not.toContain('SECRET');
+  }
+  expect(inspect(lomas)).toBe('Lomas(http://127.0.0.1:9)');
+  expect(inspect(penguins)).toBe('Dataset(penguins)');
 });

@@ -2,7 +2,7 @@ import type { BudgetStatus } from '../protocol';
 import { budgetBundle, displayableBudget } from './budget';
 import { resolveConfig, type ConnectOptions } from './config';
 import { Dataset } from './dataset';
-import { Display, markShown } from './display';
+import { Display, INSPECT, markShown } from './display';
 import { HttpClient } from './http';
 import { Runner } from './runner';
 
@@ -21,6 +21,14 @@ export class Lomas {
 
   get url(): string {
     return this.http.config.url;
+  }
+
+  [INSPECT](): string {
+    return `Lomas(${this.url})`;
+  }
+
+  toJSON(): { url: string } {
+    return { url: this.url };
   }
 
   /**

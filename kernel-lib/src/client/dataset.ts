@@ -2,7 +2,7 @@ import * as aq from 'arquero';
 import type { BudgetStatus, DatasetMetadata, EstimateResponse } from '../protocol';
 import { QueryBuilder } from '../query';
 import { budgetBundle, displayableBudget } from './budget';
-import { Display, markShown } from './display';
+import { Display, INSPECT, markShown } from './display';
 import type { HttpClient } from './http';
 import type { QueryResult } from './result';
 import type { Runner } from './runner';
@@ -22,6 +22,14 @@ export class Dataset {
     private readonly http: HttpClient,
     private readonly runner: Runner
   ) {}
+
+  [INSPECT](): string {
+    return `Dataset(${this.name})`;
+  }
+
+  toJSON(): { name: string } {
+    return { name: this.name };
+  }
 
   private path(suffix = ''): string {
     return `/v1/datasets/${encodeURIComponent(this.name)}${suffix}`;

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { LomasError, type EstimateResponse, type ReleaseResponse } from '../protocol';
 import type { RunOptions } from '../query/runner';
-import { Display, escapeHtml, markShown } from './display';
+import { Display, escapeHtml, INSPECT, markShown, MIME_BUNDLE, type MimeBundle } from './display';
 import type { HttpClient } from './http';
 import { accuracyText, costText, QueryResult } from './result';
 
@@ -33,9 +33,40 @@ function failureLine(what: 'estimate' | 'dummy' | 'run', err: unknown, key: stri
   }
 }
 
+/** "cost ε=0.5, δ=0 — count: ±6 at 95% — nothing spent". */
+export function estimateText(e: EstimateResponse): string {
+  const acc = e.mechanisms
+    .map(m => `${m.aggregation}${m.column ? `(${m.column})` : ''}: ${accuracyText(m)}`)
+    .join('; ');
+  return `cost ${costText(e.cost)} — ${acc} — nothing spent`;
+}
+
+function estimateBundle(e: EstimateResponse): MimeBundle {
+  const text = estimateText(e);
+  return {
+    'text/html': `<div style="white-space:pre-line">${escapeHtml(text)}</div>`,
+    'text/plain': text
+  };
+}
+
+/** The estimate as the server sent it, which also knows how it looks (hidden from JSON). */
+function displayableEstimate(e: EstimateResponse): EstimateResponse {
+  Object.defineProperty(e, MIME_BUNDLE, { value: () => estimateBundle(e) });
+  Object.defineProperty(e, INSPECT, { value: () => estimateText(e) });
+  return e;
+}
+
 /** Sends plans to the server: estimate (free), dummy (free), run (spends). Shows progress and results. */
 export class Runner {
   constructor(private readonly http: HttpClient) {}
+
+  [INSPECT](): string {
+    return 'Runner';
+  }
+
+  toJSON(): Record<string, never> {
+    return {};
+  }
 
   private display(override?: boolean): Display | null {
     return (override ?? this.http.config.display) ? new Display() : null;
@@ -68,16 +99,11 @@ export class Runner {
   async estimate(plan: unknown): Promise<EstimateResponse> {
     return this.withProgress(
       'Estimating cost and accuracy (free)',
-      () => this.http.post<EstimateResponse>('/v1/queries/estimate', plan),
+      async () =>
+        displayableEstimate(await this.http.post<EstimateResponse>('/v1/queries/estimate', plan)),
       (e, d) => {
-        const acc = e.mechanisms
-          .map(m => `${m.aggregation}${m.column ? `(${m.column})` : ''}: ${accuracyText(m)}`)
-          .join('; ');
-        const text = `cost ${costText(e.cost)} — ${acc} — nothing spent`;
-        d.show({
-          'text/html': `<div style="white-space:pre-line">${escapeHtml(text)}</div>`,
-          'text/plain': text
-        });
+        d.show(estimateBundle(e));
+        markShown(e);
       },
       err => failureLine('estimate', err, '')
     );
