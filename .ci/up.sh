@@ -59,6 +59,7 @@ export LOMAS_DEMO_ANALYST_KEY=$LOMAS_DEMO_ANALYST_KEY
 export LOMAS_API_KEY=$LOMAS_DEMO_ANALYST_KEY
 EOF
 )
+chmod 600 "$KEYS" # also a file an older version wrote
 
 # The server logs JSON lines to a file, so the terminal stays Jupyter's; the previous run's log
 # is kept as server.log.1.

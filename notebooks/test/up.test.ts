@@ -13,6 +13,7 @@ import {
   readdirSync,
   readFileSync,
   rmSync,
+  statSync,
   symlinkSync,
   writeFileSync
 } from 'node:fs';
@@ -178,6 +179,7 @@ test('keys.env exports the URL and the kept keys, so `source` works in a shell',
   expect(text).toContain(`export LOMAS_URL=http://127.0.0.1:${ports.lomas}\n`);
   expect(text).toContain(`export LOMAS_ADMIN_KEY=${OLD_KEYS.admin}\n`);
   expect(text).toContain(`export LOMAS_DEMO_ANALYST_KEY=${OLD_KEYS.analyst}\n`);
+  expect(statSync(join(dataDir, 'keys.env')).mode & 0o777).toBe(0o600);
   const r = spawnSync('bash', ['-c', 'source .lomas-data/keys.env && bash -c "echo $LOMAS_URL"'], {
     cwd: scratch,
     env: cleanEnv(),
