@@ -251,9 +251,9 @@ async function sidePanel(page: Page): Promise<void> {
   // The flights accuracy-first count was charged in ρ: its summary says so.
   await page.waitForFunction(
     () =>
-      [...document.querySelectorAll('#jp-lomas-budget-panel .jp-LomasPanel-querySummary')].some(
-        n => n.textContent === 'count ±100 — ρ from accuracy target'
-      ),
+      Array.from(
+        document.querySelectorAll('#jp-lomas-budget-panel .jp-LomasPanel-querySummary')
+      ).some(n => n.textContent === 'count ±100 — ρ from accuracy target'),
     undefined,
     { timeout: 15000 }
   );
@@ -281,7 +281,7 @@ async function sidePanel(page: Page): Promise<void> {
           const r = document.createRange();
           r.setStart(text, m.index!);
           r.setEnd(text, m.index! + m[0].length);
-          const lines = new Set([...r.getClientRects()].map(rect => Math.round(rect.top)));
+          const lines = new Set(Array.from(r.getClientRects()).map(rect => Math.round(rect.top)));
           if (lines.size > 1) words.push(m[0]);
         }
       }
