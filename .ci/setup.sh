@@ -63,13 +63,15 @@ fi
 step "Building kernel library, server and JupyterLab extension"
 npm run --silent build
 
+# The kernel is tslab with a cell's last value displayed, history requests answered and an exit
+# when Jupyter is gone (kernel-lib/src/client/kernel.ts).
 step "Installing the JupyterLab extension (prebuilt) and the tslab kernel"
 npm run --silent install:extension
 KERNEL_DIR="$(jupyter --data-dir)/kernels/tslab"
 mkdir -p "$KERNEL_DIR"
 cat > "$KERNEL_DIR/kernel.json" <<JSON
 {
-  "argv": ["$ROOT/node_modules/.bin/tslab", "kernel", "--config-path", "{connection_file}"],
+  "argv": ["$(command -v node)", "$ROOT/kernel-lib/dist/client/kernel.js", "--config-path", "{connection_file}"],
   "display_name": "TypeScript",
   "language": "typescript"
 }

@@ -1,3 +1,4 @@
+import type { Express } from 'express';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createApp } from './app';
@@ -25,6 +26,26 @@ export interface RunningServer {
   store: Store;
   ledger: Ledger;
   stop(): Promise<void>;
+}
+
+/**
+ * Listens, or fails with what to do: Express 5 hands a listen error (a port in use) to the
+ * callback, and the server is then not listening at all.
+ */
+function listen(app: Express, host: string, port: number): Promise<Server> {
+  return new Promise((ok, fail) => {
+    const s = app.listen(port, host, (err?: Error) => {
+      if (!err) return ok(s);
+      if ((err as NodeJS.ErrnoException).code === 'EADDRINUSE')
+        return fail(
+          new Error(
+            `port ${port} on ${host} is in use (another Lomas server, or another program, listens there). ` +
+              'Stop it, or start this server on another port: LOMAS_PORT=<port>.'
+          )
+        );
+      fail(err);
+    });
+  });
 }
 
 /** Assembles and starts the service: store → ledger → engine → domain → HTTP. */
@@ -90,10 +111,14 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
     limits: [rateLimit({ perMinute: config.rateLimitPerMinute })],
     authenticated: [bodyGuard]
   });
-  const server: Server = await new Promise((ok, fail) => {
-    const s = app.listen(config.port, config.host, () => ok(s));
-    s.once('error', fail);
-  });
+  let server: Server;
+  try {
+    server = await listen(app, config.host, config.port);
+  } catch (err) {
+    cache.close();
+    await store.close();
+    throw err;
+  }
   const { port } = server.address() as AddressInfo;
   const url = `http://${config.host}:${port}`;
   logger.info(

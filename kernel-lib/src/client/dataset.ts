@@ -1,8 +1,8 @@
 import * as aq from 'arquero';
 import type { BudgetStatus, DatasetMetadata, EstimateResponse } from '../protocol';
 import { QueryBuilder } from '../query';
-import { budgetBundle } from './budget';
-import { Display } from './display';
+import { budgetBundle, displayableBudget } from './budget';
+import { Display, INSPECT, markShown } from './display';
 import type { HttpClient } from './http';
 import type { QueryResult } from './result';
 import type { Runner } from './runner';
@@ -29,6 +29,14 @@ export class Dataset {
     private readonly runner: Runner
   ) {}
 
+  [INSPECT](): string {
+    return `Dataset(${this.name})`;
+  }
+
+  toJSON(): { name: string } {
+    return { name: this.name };
+  }
+
   private path(suffix = ''): string {
     return `/v1/datasets/${encodeURIComponent(this.name)}${suffix}`;
   }
@@ -52,8 +60,11 @@ export class Dataset {
 
   /** Initial, spent and remaining budget on this dataset; shown as a bar in a notebook. */
   async budget(): Promise<BudgetStatus> {
-    const status = await this.http.get<BudgetStatus>(this.path('/budget'));
-    if (this.http.config.display) new Display().show(budgetBundle(status));
+    const status = displayableBudget(await this.http.get<BudgetStatus>(this.path('/budget')));
+    if (this.http.config.display) {
+      new Display().show(budgetBundle(status));
+      markShown(status);
+    }
     return status;
   }
 

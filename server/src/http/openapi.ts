@@ -56,9 +56,21 @@ const Mechanism = z
     scale: z.string(),
     halfWidth: z.number(),
     confidence: z.number(),
-    cost: S.Budget
+    cost: S.Budget,
+    note: z.string().optional(),
+    kind: z.string().optional(),
+    interval: z.enum(['value', 'per_row', 'depends', 'rank']).optional(),
+    accuracy: z.string().optional()
   })
   .meta({ id: 'MechanismReport' });
+const ReleaseCaveat = z
+  .object({
+    row: z.number().int(),
+    column: z.string(),
+    kind: z.enum(['whole_range', 'may_be_empty']),
+    text: z.string()
+  })
+  .meta({ id: 'ReleaseCaveat' });
 const EstimateResponse = z
   .object({
     dataset: z.string(),
@@ -78,7 +90,8 @@ const ReleaseResponse = z
     rows: z.array(z.record(z.string(), z.union([z.string(), z.number(), z.boolean(), z.null()]))),
     cost: S.Budget,
     mechanisms: z.array(Mechanism),
-    budget: BudgetStatus.optional()
+    budget: BudgetStatus.optional(),
+    caveats: z.array(ReleaseCaveat).optional()
   })
   .meta({ id: 'ReleaseResponse' });
 
