@@ -25,7 +25,7 @@ import type { DatasetRecord } from '../server/src/store/types';
 
 const PENGUINS_N = Number(process.env.BENCH_SYNTH_PENGUINS_N ?? 20);
 const FLIGHTS_N = Number(process.env.BENCH_SYNTH_FLIGHTS_N ?? 3);
-const who = { user: 'bench', role: 'analyst' as const, keyId: 'k' };
+const who = { user: 'bench', role: 'analyst' as const, credential: 'key:k' };
 
 function pct(xs: number[], p: number): number {
   const s = [...xs].sort((a, b) => a - b);

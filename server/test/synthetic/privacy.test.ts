@@ -50,7 +50,7 @@ const GRANTS: Record<Measure, Budget> = {
   zcdp: { epsilon: '0', delta: '0.9', rho: '1000000' }
 };
 const DELTA = '0.000001';
-const who = { user: 'mallory', role: 'analyst' as const, keyId: 'k' };
+const who = { user: 'mallory', role: 'analyst' as const, credential: 'key:k' };
 
 const COLUMNS: Record<string, Record<string, unknown>> = {
   i: { type: 'int', lower: -5, upper: 40 },
