@@ -4,6 +4,7 @@ import { planQuery, type PlannedQuery } from '../../src/domain/planning';
 import { buildRelease } from '../../src/domain/release';
 import { seededRng } from '../../src/dp';
 import type { ExactResult, ExactStats } from '../../src/engine/types';
+import { publicAtom } from '../../src/query/keys';
 import { validatePlan } from '../../src/query/validate';
 import type { DatasetRecord } from '../../src/store/types';
 
@@ -56,7 +57,11 @@ function exact(q: PlannedQuery): ExactResult {
   return {
     keys: ['species'],
     keyMode: 'public',
-    groups: ['Adelie', 'Gentoo'].map(s => ({ key: [s], rows: N, stats: [stats(s)] })),
+    groups: ['Adelie', 'Gentoo'].map(s => ({
+      key: [publicAtom(s, 'string')],
+      rows: N,
+      stats: [stats(s)]
+    })),
     maxRowsPerUnit: 1,
     elapsedMs: 0
   };
