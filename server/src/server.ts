@@ -10,7 +10,7 @@ import { createQueryService } from './domain/queries';
 import { cryptoRng } from './dp';
 import { DatasetCache } from './engine';
 import { createMetrics } from './http/metrics';
-import { rateLimit } from './http/rateLimit';
+import { rateLimit, SharedWindows, TokenBuckets } from './http/rateLimit';
 import { serviceRoutes } from './http/service';
 import { bodyGuard } from './http/validate';
 import { createLedger, type Ledger } from './ledger';
@@ -66,7 +66,8 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
     cache,
     rng: cryptoRng(),
     logger,
-    limits: config.engine
+    limits: config.engine,
+    answerWaitMs: config.answerWaitMs
   });
   const app = createApp({
     config,
@@ -84,7 +85,16 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
       timing: { minLatencyMs: config.minLatencyMs, jitterMs: config.latencyJitterMs },
       isReady: () => ready
     }),
-    limits: [rateLimit({ perMinute: config.rateLimitPerMinute })],
+    limits: [
+      rateLimit(
+        config.rateLimitScope === 'store'
+          ? new SharedWindows(store, {
+              perMinute: config.rateLimitPerMinute,
+              onPurgeError: err => logger.warn({ err }, 'could not forget old rate-limit windows')
+            })
+          : new TokenBuckets({ perMinute: config.rateLimitPerMinute })
+      )
+    ],
     authenticated: [bodyGuard]
   });
   const server: Server = await new Promise((ok, fail) => {
