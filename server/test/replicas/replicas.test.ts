@@ -119,13 +119,13 @@ describe('budgets are exact across three replicas', () => {
         25,
         Array.from({ length: 500 }, (_, k) => async () => {
           const key = keys[k % keys.length];
-          if (k % 4 === 0) {
-            const [method, path, body] = BROWSING[(k / 4) % BROWSING.length]('budgetds');
+          if (k % 5 === 0) {
+            const [method, path, body] = BROWSING[(k / 5) % BROWSING.length]('budgetds');
             browsing.push(await c.call(k + 1, method, path, key, body));
           }
-          const r = await c.call(k, 'POST', '/v1/queries', key, countPlan('budgetds'), {
-            'idempotency-key': `budget-run-${k}`
-          });
+          // Half the clients send an Idempotency-Key (as lomas-kernel does), half do not.
+          const headers = k % 2 === 0 ? { 'idempotency-key': `budget-run-${k}` } : undefined;
+          const r = await c.call(k, 'POST', '/v1/queries', key, countPlan('budgetds'), headers);
           return { k, replica: k % REPLICAS, ...r };
         })
       );
@@ -153,7 +153,7 @@ describe('budgets are exact across three replicas', () => {
         expect(sameFrac(frac(b.body.remaining.epsilon), ZERO)).toBe(true);
       }
       // A retry of an admitted charge on another replica: the same release, nothing charged.
-      for (const r of admitted.slice(0, 12)) {
+      for (const r of admitted.filter(x => x.k % 2 === 0).slice(0, 12)) {
         const again = await c.call(
           r.k + 1,
           'POST',
@@ -184,7 +184,7 @@ describe('budgets are exact across three replicas', () => {
       }
       const runs = await pool(
         16,
-        Array.from({ length: 160 }, (_, k) => async () => {
+        Array.from({ length: 100 }, (_, k) => async () => {
           const { user, key } = clients[k % clients.length];
           const r = await c.call(k, 'POST', '/v1/queries', key, countPlan('capds'), {
             'idempotency-key': `cap-run-${k}`
