@@ -136,7 +136,11 @@ describe('MongoDB write and read concerns (set in code for the ledger)', () => {
       const info = await client.db('admin').command({ buildInfo: 1 });
       if (!info.ferretdbVersion) return; // a real MongoDB enforces these: nothing to pin
       const db = client.db(dbName);
-      const impossible = [{ w: 5, wtimeout: 100 }, { w: 'no-such-tag' }, { w: 'majority', j: true }];
+      const impossible = [
+        { w: 5, wtimeout: 100 },
+        { w: 'no-such-tag' },
+        { w: 'majority', j: true }
+      ];
       for (const [i, writeConcern] of impossible.entries()) {
         const r = await db.command({ insert: 'x', documents: [{ _id: i }], writeConcern });
         expect(r).toMatchObject({ n: 1, ok: 1 });
@@ -145,8 +149,19 @@ describe('MongoDB write and read concerns (set in code for the ledger)', () => {
         const r = await db.command({ find: 'x', filter: {}, readConcern: { level } });
         expect(r.cursor.firstBatch).toHaveLength(impossible.length);
       }
+      // No replica set announced: the driver treats it as a standalone server and sends no
+      // retryable-write transaction number with the ledger's inserts.
       const hello = await db.command({ hello: 1 });
       expect(hello.setName).toBeUndefined();
+      const { store, sent } = await storeOnWeakUri();
+      try {
+        expect(await store.appendLedgerEntry(entry({ dataset: 'penguins', seq: 1 }))).toBe('ok');
+        const insert = sent.find(c => c.insert === 'ledger');
+        expect(insert).toBeDefined();
+        expect(insert?.txnNumber).toBeUndefined();
+      } finally {
+        await store.close();
+      }
       const session = client.startSession();
       try {
         session.startTransaction();
