@@ -10,12 +10,12 @@ import type { RateSlot } from '../../src/store/types';
 class CountingStore extends MemoryStore {
   takes = 0;
   purges: number[] = [];
-  async takeRateSlot(slot: RateSlot) {
+  override async takeRateSlot(slot: RateSlot) {
     this.takes++;
     await new Promise(r => setImmediate(r)); // let the other "servers" interleave
     return super.takeRateSlot(slot);
   }
-  async purgeRateSlots(beforeWindow: number) {
+  override async purgeRateSlots(beforeWindow: number) {
     this.purges.push(beforeWindow);
     return super.purgeRateSlots(beforeWindow);
   }

@@ -321,16 +321,12 @@ describe('rate limits hold across replicas (shared through the store)', () => {
  */
 class HeldSource {
   private readonly gates = new Map<string, { opened: Promise<void>; requested: () => void }>();
+  private readonly server: Server;
+  url = '';
 
-  private constructor(
-    private readonly server: Server,
-    readonly url: string
-  ) {}
-
-  static async start(csv: string): Promise<HeldSource> {
-    let self: HeldSource | undefined;
-    const server = createServer((req, res) => {
-      const g = self?.gates.get(req.url ?? '');
+  private constructor(csv: string) {
+    this.server = createServer((req, res) => {
+      const g = this.gates.get(req.url ?? '');
       if (!g) {
         res.statusCode = 404;
         res.end();
@@ -342,8 +338,12 @@ class HeldSource {
         res.end(csv);
       });
     });
-    await new Promise<void>(r => server.listen(0, '127.0.0.1', () => r()));
-    self = new HeldSource(server, `http://127.0.0.1:${(server.address() as AddressInfo).port}`);
+  }
+
+  static async start(csv: string): Promise<HeldSource> {
+    const self = new HeldSource(csv);
+    await new Promise<void>(r => self.server.listen(0, '127.0.0.1', () => r()));
+    self.url = `http://127.0.0.1:${(self.server.address() as AddressInfo).port}`;
     return self;
   }
 
@@ -357,7 +357,6 @@ class HeldSource {
   }
 
   async stop(): Promise<void> {
-    for (const g of this.gates.values()) g.requested();
     this.server.closeAllConnections();
     await new Promise(r => this.server.close(r));
   }

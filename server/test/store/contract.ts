@@ -415,7 +415,8 @@ export function runStoreContract(label: string, factory: StoreFactory): void {
 
       it('purges the windows before a given one and counts what it removed', async () => {
         for (const window of [5, 6, 7])
-          for (const n of [1, 2]) expect(await store.takeRateSlot({ key: 'k', window, n })).toBe('ok');
+          for (const n of [1, 2])
+            expect(await store.takeRateSlot({ key: 'k', window, n })).toBe('ok');
         expect(await store.purgeRateSlots(7)).toBe(4);
         expect(await store.purgeRateSlots(7)).toBe(0);
         // Window 7 is kept; the purged slots can be taken again.

@@ -166,7 +166,7 @@ describe('MongoDB write and read concerns (set in code for the ledger)', () => {
       try {
         session.startTransaction();
         await expect(
-          db.collection('x').insertOne({ _id: 'in-a-transaction' }, { session })
+          db.collection<{ _id: string }>('x').insertOne({ _id: 'in-a-transaction' }, { session })
         ).rejects.toThrow();
       } finally {
         await session.endSession();
