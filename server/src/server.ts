@@ -12,7 +12,7 @@ import { createSyntheticService } from './domain/synthetic';
 import { cryptoRng } from './dp';
 import { DatasetCache } from './engine';
 import { createMetrics } from './http/metrics';
-import { rateLimit } from './http/rateLimit';
+import { rateLimit, SharedWindows, TokenBuckets } from './http/rateLimit';
 import { serviceRoutes } from './http/service';
 import { bodyGuard } from './http/validate';
 import { createLedger, type Ledger } from './ledger';
@@ -88,9 +88,17 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
     cache,
     rng: cryptoRng(),
     logger,
-    limits: config.engine
+    limits: config.engine,
+    answerWaitMs: config.answerWaitMs
   });
-  const synthetic = createSyntheticService({ store, ledger, cache, rng: cryptoRng(), logger });
+  const synthetic = createSyntheticService({
+    store,
+    ledger,
+    cache,
+    rng: cryptoRng(),
+    logger,
+    answerWaitMs: config.answerWaitMs
+  });
   const app = createApp({
     config,
     logger,
@@ -108,7 +116,16 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
       timing: { minLatencyMs: config.minLatencyMs, jitterMs: config.latencyJitterMs },
       isReady: () => ready
     }),
-    limits: [rateLimit({ perMinute: config.rateLimitPerMinute })],
+    limits: [
+      rateLimit(
+        config.rateLimitScope === 'store'
+          ? new SharedWindows(store, {
+              perMinute: config.rateLimitPerMinute,
+              onPurgeError: err => logger.warn({ err }, 'could not forget old rate-limit windows')
+            })
+          : new TokenBuckets({ perMinute: config.rateLimitPerMinute })
+      )
+    ],
     authenticated: [bodyGuard]
   });
   let server: Server;

@@ -29,7 +29,7 @@ import type { DatasetRecord, Store } from '../store/types';
 import { datasetAccess, spendingAccess } from './access';
 import { checkDeltaWithinLimits } from './planning';
 import { postChargeFailure } from './failure';
-import { storedAnswer } from './queries';
+import { DEFAULT_ANSWER_WAIT_MS, storedAnswer } from './queries';
 import { resolveColumns, type ResolvedColumns } from './syntheticColumns';
 import { buildSyntheticRelease, estimateParts } from './syntheticRelease';
 
@@ -50,6 +50,8 @@ export interface SyntheticDeps {
   logger: Logger;
   /** Rows of the dummy dataset a dummy synthesis learns from. */
   dummyRowCount?: number;
+  /** How long after its charge a retry waits for the answer (see storedAnswer). */
+  answerWaitMs?: number;
   now?: () => Date;
 }
 
@@ -151,14 +153,18 @@ export function createSyntheticService(deps: SyntheticDeps): SyntheticService {
       plan: { kind: SYNTHETIC_PLAN_KIND, ...p.request },
       cost: costToBudget(p.plan.cost, 'decimal')
     };
-    let release: SyntheticRelease;
     try {
       const counts = await cache.use(dataset, d => countMarginals(d, p.plan.domains));
       const s = synthesize(p.plan, counts, p.request.rows, rng);
-      release = {
+      const release: SyntheticRelease = {
         ...buildSyntheticRelease(dataset.name, p.plan, p.columns.omitted, s, 'release'),
         queryId
       };
+      release.budget = await figures(ledger, who, dataset, grant);
+      // Inside the try: if a retry on another replica gave up and archived a failure first, the
+      // insert conflicts and this attempt answers QUERY_FAILED too (queries.ts, storedAnswer).
+      await store.addArchive({ ...record, at: now().toISOString(), kind: 'release', release });
+      return release;
     } catch (err) {
       throw await postChargeFailure(err, {
         store,
@@ -168,9 +174,6 @@ export function createSyntheticService(deps: SyntheticDeps): SyntheticService {
         what: 'synthesis'
       });
     }
-    release.budget = await figures(ledger, who, dataset, grant);
-    await store.addArchive({ ...record, at: now().toISOString(), kind: 'release', release });
-    return release;
   }
 
   return {
@@ -229,15 +232,18 @@ export function createSyntheticService(deps: SyntheticDeps): SyntheticService {
       if (charged.replayed) {
         const archived = await storedAnswer(
           store,
-          charged.entry.queryId,
-          inFlight.get(charged.entry.queryId)
+          charged.entry,
+          {
+            queryId: charged.entry.queryId,
+            user: who.user,
+            dataset: dataset.name,
+            plan: { kind: SYNTHETIC_PLAN_KIND, ...p.request },
+            cost: costToBudget(p.plan.cost, 'decimal')
+          },
+          inFlight.get(charged.entry.queryId),
+          deps.answerWaitMs ?? DEFAULT_ANSWER_WAIT_MS,
+          now
         );
-        if (!archived)
-          throw new LomasError('CONFLICT', {
-            what: 'This idempotency key',
-            problem:
-              'it was charged but its answer was lost (the server stopped mid-synthesis); send the request again with a new key'
-          });
         if (archived.kind === 'failure' && archived.error)
           throw LomasError.fromBody(archived.error);
         return archived.release as SyntheticRelease;
