@@ -242,7 +242,7 @@ export function planQuery(
  * instead of a budget figure. (The ledger checks every dimension again, atomically, on charge.)
  */
 export function checkDeltaWithinLimits(
-  q: PlannedQuery,
+  q: Pick<PlannedQuery, 'cost'>,
   dataset: DatasetRecord,
   grant: Budget | null
 ): void {

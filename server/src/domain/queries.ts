@@ -36,7 +36,11 @@ export interface QueryDeps {
  * The stored answer of a charged request. A retry may arrive while the first attempt still runs:
  * in this process we wait for it; on another replica we poll the archive briefly.
  */
-async function storedAnswer(store: Store, queryId: string, running: Promise<unknown> | undefined) {
+export async function storedAnswer(
+  store: Store,
+  queryId: string,
+  running: Promise<unknown> | undefined
+) {
   if (running) await running.catch(() => undefined);
   const deadline = Date.now() + (running ? 0 : 2000);
   for (;;) {
