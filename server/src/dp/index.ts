@@ -107,3 +107,5 @@ export type {
   CountSpec
 } from './aggregations';
 export { planAggregation, releaseAggregation, planCount, releaseCount } from './aggregations';
+
+export * from './models';
