@@ -2,6 +2,7 @@ import express, { type Express, type Router } from 'express';
 import { randomUUID } from 'node:crypto';
 import { LomasError } from 'lomas-kernel/protocol';
 import type { Config } from './config';
+import type { ModelService } from './domain/models';
 import type { AnalystService, QueryService } from './domain/types';
 import { authenticate } from './http/authenticate';
 import { cors } from './http/cors';
@@ -18,6 +19,8 @@ export interface AppDeps {
   store: Store;
   analyst: AnalystService;
   queries: QueryService;
+  /** DP models (/v1/models); optional so that app tests without them keep working. */
+  models?: ModelService;
   /** Mounted under /admin behind authentication and the admin role. */
   admin?: Router;
   /** Public probes and other routes mounted before authentication. */
@@ -50,7 +53,7 @@ export function createApp(deps: AppDeps): Express {
   });
   app.use(express.json({ limit: deps.config.bodyLimit, strict: true, verify: rejectInvalidUtf8 }));
   for (const mw of deps.authenticated ?? []) app.use(mw);
-  app.use('/v1', analystRouter(deps.analyst, deps.queries));
+  app.use('/v1', analystRouter(deps.analyst, deps.queries, deps.models));
   if (deps.admin) app.use('/admin', deps.admin);
   app.use(notFound);
   app.use(clientErrors);

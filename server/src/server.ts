@@ -5,6 +5,7 @@ import { bootstrap } from './bootstrap';
 import type { Config } from './config';
 import { dummyRows } from './datasets/dummy';
 import { createAnalystService } from './domain/analyst';
+import { createModelService } from './domain/models';
 import { createQueryService } from './domain/queries';
 import { cryptoRng } from './dp';
 import { DatasetCache } from './engine';
@@ -53,12 +54,14 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
     }
   });
   const queries = createQueryService({ store, ledger, cache, rng: cryptoRng(), logger });
+  const models = createModelService({ store, ledger, cache, rng: cryptoRng(), logger });
   const app = createApp({
     config,
     logger,
     store,
     analyst,
     queries,
+    models,
     admin: adminRouter({ store, ledger }),
     publicRoutes: serviceRoutes({
       store,

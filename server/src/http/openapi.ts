@@ -1,5 +1,10 @@
 import { OpenAPIRegistry, OpenApiGeneratorV31 } from '@asteasolutions/zod-to-openapi';
-import { QueryPlanSchema } from 'lomas-kernel/protocol';
+import {
+  ModelEstimateSchema,
+  ModelReleaseSchema,
+  ModelRequestSchema,
+  QueryPlanSchema
+} from 'lomas-kernel/protocol';
 import { z } from 'zod';
 import * as S from './schemas';
 
@@ -81,6 +86,18 @@ const ReleaseResponse = z
 const QueryRequest: z.ZodType = (QueryPlanSchema as unknown as z.ZodType).meta({
   id: 'QueryPlan',
   description: 'A query plan (lomas-kernel/protocol plan.ts), validated by parsePlan.'
+});
+
+// DP models: the protocol's schemas (lomas-kernel/protocol models.ts).
+const ModelRequest: z.ZodType = (ModelRequestSchema as unknown as z.ZodType).meta({
+  id: 'ModelRequest',
+  description: 'A model request (lomas-kernel/protocol models.ts), validated by parseModelRequest.'
+});
+const ModelEstimate: z.ZodType = (ModelEstimateSchema as unknown as z.ZodType).meta({
+  id: 'ModelEstimate'
+});
+const ModelRelease: z.ZodType = (ModelReleaseSchema as unknown as z.ZodType).meta({
+  id: 'ModelRelease'
 });
 
 const name = z.object({ name: S.DatasetName });
@@ -197,6 +214,33 @@ export function apiRoutes(): RouteSpec[] {
       body: QueryRequest,
       headers: S.IdempotencyHeader,
       ok: { status: 200, schema: ReleaseResponse },
+      private: true
+    },
+    {
+      method: 'post',
+      path: '/v1/models/estimate',
+      access: 'analyst',
+      summary: 'Cost and noise of a DP model (free)',
+      body: ModelRequest,
+      ok: { status: 200, schema: ModelEstimate }
+    },
+    {
+      method: 'post',
+      path: '/v1/models/dummy',
+      access: 'analyst',
+      summary: 'A DP model fitted on dummy data (free)',
+      body: ModelRequest,
+      ok: { status: 200, schema: ModelRelease },
+      private: true
+    },
+    {
+      method: 'post',
+      path: '/v1/models',
+      access: 'analyst',
+      summary: 'A DP model fitted on the private data (spends budget)',
+      body: ModelRequest,
+      headers: S.IdempotencyHeader,
+      ok: { status: 200, schema: ModelRelease },
       private: true
     },
     // ----- admin: users and keys -----

@@ -9,7 +9,7 @@ import type { NextFunction, Request, Response } from 'express';
 export interface TimingOptions {
   minLatencyMs: number;
   jitterMs: number;
-  /** Which requests are protected. Default: POST /v1/queries and POST /v1/queries/dummy. */
+  /** Which requests are protected. Default: POST /v1/queries, /v1/models and their dummy forms. */
   applies?: (req: Request) => boolean;
   /** Injectable for tests. */
   now?: () => number;
@@ -21,7 +21,11 @@ const PROTECTED = new Set([
   '/v1/queries',
   '/v1/queries/',
   '/v1/queries/dummy',
-  '/v1/queries/dummy/'
+  '/v1/queries/dummy/',
+  '/v1/models',
+  '/v1/models/',
+  '/v1/models/dummy',
+  '/v1/models/dummy/'
 ]);
 
 export function touchesPrivateData(req: Request): boolean {

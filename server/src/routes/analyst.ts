@@ -1,6 +1,7 @@
 import { Router } from 'express';
 import { LomasError } from 'lomas-kernel/protocol';
 import { principalOf } from '../http/principal';
+import type { ModelService } from '../domain/models';
 import type { AnalystService, QueryService } from '../domain/types';
 
 function intParam(
@@ -31,7 +32,11 @@ function idempotencyKey(value: unknown): string | null {
 }
 
 /** Routes of an authenticated analyst: only their own datasets, budgets and history. */
-export function analystRouter(analyst: AnalystService, queries: QueryService): Router {
+export function analystRouter(
+  analyst: AnalystService,
+  queries: QueryService,
+  models?: ModelService
+): Router {
   const r = Router();
   r.get('/me', (_req, res) => {
     const p = principalOf(res);
@@ -69,5 +74,17 @@ export function analystRouter(analyst: AnalystService, queries: QueryService): R
     const key = idempotencyKey(req.headers['idempotency-key']);
     res.json(await queries.run(principalOf(res), req.body, key));
   });
+  if (models) {
+    r.post('/models/estimate', async (req, res) => {
+      res.json(await models.estimate(principalOf(res), req.body));
+    });
+    r.post('/models/dummy', async (req, res) => {
+      res.json(await models.dummy(principalOf(res), req.body));
+    });
+    r.post('/models', async (req, res) => {
+      const key = idempotencyKey(req.headers['idempotency-key']);
+      res.json(await models.run(principalOf(res), req.body, key));
+    });
+  }
   return r;
 }
