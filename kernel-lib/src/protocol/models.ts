@@ -69,6 +69,8 @@ export interface ModelOptions {
   momentum?: number;
   /** logistic: L2 penalty on the weights (default 0). */
   l2?: number;
+  /** logistic: clipping bound C in (0, 1] of each row's gradient coordinates (default 0.5). */
+  clip?: number;
   /** kmeans: number of clusters. */
   clusters?: number;
   /** kmeans: public initial centres, one per cluster, in the features' units. */
@@ -224,6 +226,7 @@ export const ModelOptionsSchema: z.ZodType<ModelOptions> = z
     learningRate: Finite.positive().optional(),
     momentum: Finite.min(0).lt(1).optional(),
     l2: Finite.nonnegative().optional(),
+    clip: Finite.positive().max(1).optional(),
     clusters: z.number().int().min(2).max(MODEL_LIMITS.clusters).optional(),
     init: z.array(z.array(Finite).max(MODEL_LIMITS.features)).max(MODEL_LIMITS.clusters).optional(),
     varianceFloor: Finite.positive().max(1).optional(),
@@ -234,7 +237,7 @@ export const ModelOptionsSchema: z.ZodType<ModelOptions> = z
 /** Options each kind accepts (others are refused, not ignored). */
 export const MODEL_OPTIONS: Record<ModelKind, ReadonlyArray<keyof ModelOptions>> = {
   linear: ['ridge'],
-  logistic: ['iterations', 'learningRate', 'momentum', 'l2', 'evaluate'],
+  logistic: ['iterations', 'learningRate', 'momentum', 'l2', 'clip', 'evaluate'],
   naive_bayes: ['varianceFloor', 'evaluate'],
   kmeans: ['clusters', 'iterations', 'init', 'evaluate']
 };

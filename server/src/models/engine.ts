@@ -140,7 +140,7 @@ async function logistic(
     {
       count: async () => big((await rowsOf(conn, countSql(m, s)))[0][0]),
       gradient: async theta =>
-        (await rowsOf(conn, gradientSql(m, s, theta, LOGIT_LIMIT)))[0].map(big),
+        (await rowsOf(conn, gradientSql(m, s, theta, LOGIT_LIMIT, p.dp.clip)))[0].map(big),
       correct: async theta => big((await rowsOf(conn, logisticCorrectSql(m, s, theta)))[0][0])
     },
     rng

@@ -83,6 +83,7 @@ function dpPlan(m: ResolvedModel, budget: ModelBudget): ModelDpPlan {
         learningRate: o.learningRate,
         momentum: o.momentum,
         l2: o.l2,
+        clip: o.clip,
         evaluate: o.evaluate
       });
     case 'naive_bayes':

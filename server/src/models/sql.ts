@@ -1,4 +1,5 @@
 import {
+  BIGINT,
   DOUBLE,
   LIST,
   VARCHAR,
@@ -155,11 +156,14 @@ export function gradientSql(
   m: ResolvedModel,
   storage: StorageInfo,
   theta: readonly (readonly number[])[],
-  logitLimit: number
+  logitLimit: number,
+  clip: bigint
 ): CompiledSql {
   const p = new Params();
   const c = feats(m);
   const lim = p.add(logitLimit, DOUBLE);
+  const cl = p.add(clip, BIGINT);
+  const clipped = (x: string) => `least(greatest(${fixedSql(x)}, -${cl}), ${cl})`;
   const e = logits(m, theta, p).map(
     (t, k) => `exp(least(greatest((${t}), -${lim}), ${lim})) AS "e${k + 1}"`
   );
@@ -170,8 +174,8 @@ export function gradientSql(
   );
   const g: string[] = [];
   theta.forEach((_, k) => {
-    g.push(`sum(${fixedSql(`"r${k + 1}"`)}) AS "g${k + 1}_0"`);
-    c.forEach((x, j) => g.push(`sum(${fixedSql(`"r${k + 1}" * ${x}`)}) AS "g${k + 1}_${j + 1}"`));
+    g.push(`sum(${clipped(`"r${k + 1}"`)}) AS "g${k + 1}_0"`);
+    c.forEach((x, j) => g.push(`sum(${clipped(`"r${k + 1}" * ${x}`)}) AS "g${k + 1}_${j + 1}"`));
   });
   const withE = `(SELECT "y", ${[...c, ...e].join(', ')} FROM ${encoded(m, storage, p)} AS a)`;
   const withR = `(SELECT ${[...c, ...r].join(', ')} FROM ${withE} AS b)`;

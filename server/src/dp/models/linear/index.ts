@@ -217,7 +217,9 @@ function rSquared(a: Matrix, b: number[], yy: number, theta: number[]): number |
   });
   const tss = yy - (b[0] * b[0]) / n;
   if (!(tss > 0)) return null;
-  return 1 - rss / tss;
+  // In-sample R² of least squares with an intercept lies in [0, 1]; the noise can push the
+  // estimate outside, so it is clamped (post-processing).
+  return Math.min(1, Math.max(0, 1 - rss / tss));
 }
 
 /** Coefficients and their standard errors in the original units (an affine map of θ). */

@@ -55,10 +55,10 @@ function meanAndSe(xs: number[]): { mean: number; se: number } {
 }
 
 describe('planning', () => {
-  it('a count and T gradient steps, each an equal share; L1 of a gradient = (K−1)(d+1)·ONE', () => {
+  it('a count and T gradient steps, each an equal share; L1 of a gradient = (K−1)(d+1)·C·ONE (C = 0.5)', () => {
     const p = planLogistic(spec({ epsilon: 1 }, { iterations: 4 }));
     expect(p.steps).toHaveLength(5);
-    expect(p.gradients[0].measurement.sensitivity.toString()).toBe(String(3n * ONE));
+    expect(p.gradients[0].measurement.sensitivity.toString()).toBe(String(3n * (ONE / 2n)));
     expect(p.gradients[0].measurement.loss).toEqual({
       measure: 'pure',
       epsilon: expect.anything()
@@ -91,13 +91,14 @@ describe('planning', () => {
 });
 
 describe('the per-row gradient is bounded whatever θ is', () => {
-  it('every coordinate lies in [−ONE, ONE], also at extreme θ and features', () => {
+  it('every coordinate lies in [−CLIP, CLIP], also at extreme θ and features', () => {
     const u = uniforms(3);
     for (let i = 0; i < 2000; i++) {
       const theta = [0, 1].map(() => [0, 1, 2].map(() => (u() - 0.5) * 1e6));
       const c = [u() * 2 - 1, u() > 0.5 ? 1 : -1];
-      for (const g of logisticRowGradient(theta, c, i % 3)) {
-        expect(g <= ONE && g >= -ONE).toBe(true);
+      const clip = i % 2 ? ONE : ONE / 3n;
+      for (const g of logisticRowGradient(theta, c, i % 3, clip)) {
+        expect(g <= clip && g >= -clip).toBe(true);
       }
     }
   });
@@ -119,37 +120,37 @@ describe('accuracy', () => {
     [{ epsilon: 1 }, 0.03, 'pure'],
     [{ rho: '0.5' }, 0.02, 'zcdp']
   ] as const)(
-    '20k rows, %j: held-out accuracy within %s of the true model',
+    '10k rows, %j: held-out accuracy within %s of the true model',
     async (budget, gap, measure) => {
       const plan = planLogistic(spec(budget, { measure }));
-      const oracle = logisticOracle(data(20_000, 1), plan);
+      const oracle = logisticOracle(data(10_000, 1), plan);
       const held = data(5000, 2);
       const bayes =
         held.filter(r => (2 * r.x[0] - r.x[1] > 0 ? 1 : 0) === r.y).length / held.length;
       const floor = bayes - gap;
       const rng = seededRng(`logit-${measure}`);
       const acc: number[] = [];
-      for (let i = 0; i < 3; i++) {
+      for (let i = 0; i < 2; i++) {
         const fit = await fitLogistic(plan, oracle, rng);
         acc.push(held.filter(r => predict(plan, fit, r.x) === r.y).length / held.length);
       }
       const { mean, se } = meanAndSe(acc);
       console.log(
-        `logistic, generated 20k (true model ${bayes.toFixed(3)}), ${JSON.stringify(budget)}: mean held-out accuracy ${mean.toFixed(3)} ± ${se.toFixed(3)}`
+        `logistic, generated 10k (true model ${bayes.toFixed(3)}), ${JSON.stringify(budget)}: mean held-out accuracy ${mean.toFixed(3)} ± ${se.toFixed(3)}`
       );
       expect(mean - 6 * Math.max(se, 0.002)).toBeGreaterThan(floor);
     }
   );
 
-  // Figures (3 features, 275 training rows, defaults): mean held-out accuracy ≈ 0.69 at ε = 1
-  // (pure: Laplace, 5 steps), ≈ 0.91 at ε = 10, ≈ 0.94 at ρ = 0.5 (Gaussian, 10 steps).
+  // Figures (3 features, 275 training rows, defaults, clip 0.5): mean held-out accuracy ≈ 0.77
+  // at ε = 1 (pure: Laplace, 5 steps), ≈ 0.91 at ε = 10, ≈ 0.945 at ρ = 0.5 (Gaussian, 10 steps).
   const FEATURES: PenguinFeature[] = ['bill_length_mm', 'bill_depth_mm', 'flipper_length_mm'];
   it.each([
-    [{ epsilon: 1 }, 0.5, 'pure'],
+    [{ epsilon: 1 }, 0.6, 'pure'],
     [{ epsilon: 10 }, 0.85, 'pure'],
     [{ rho: '0.5' }, 0.9, 'zcdp']
   ] as const)(
-    'penguins, %j: mean held-out accuracy of 100 fits above %s',
+    'penguins, %j: mean held-out accuracy of 60 fits above %s',
     async (budget, floor, measure) => {
       const { train, test } = penguinSplit();
       const plan = planLogistic({
@@ -162,7 +163,7 @@ describe('accuracy', () => {
       const held = penguinRows(test, FEATURES);
       const rng = seededRng(`penguins-logit-${JSON.stringify(budget)}`);
       const acc: number[] = [];
-      for (let i = 0; i < 100; i++) {
+      for (let i = 0; i < 60; i++) {
         const fit = await fitLogistic(plan, oracle, rng);
         acc.push(held.filter(r => predict(plan, fit, r.x) === r.y).length / held.length);
       }
@@ -188,7 +189,7 @@ describe('privacy on neighbouring datasets (empirical loss <= claimed ε + 5.5 s
       });
     const rowsA = [0.2, 0.5, 0.8].map((x, i) => ({ x: [x], y: i % 2 }));
     const rowsB = [...rowsA, { x: [1], y: 1 }];
-    const n = 20_000;
+    const n = 15_000;
     const run = async (eps: number, rows: typeof rowsA, seed: string) => {
       const plan = tiny(eps);
       const oracle = logisticOracle(rows, plan);
