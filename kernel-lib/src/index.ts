@@ -10,6 +10,8 @@ export { Dataset } from './client/dataset';
 export { QueryResult } from './client/result';
 export { show } from './client/show';
 export { Runner } from './client/runner';
+export { ModelBuilder, type ModelSpec } from './client/model';
+export { Model } from './client/modelResult';
 export * from './query';
 export {
   LomasError,
