@@ -15,13 +15,18 @@ import {
 import { hasBounds, intersect } from '../query/domain';
 import type { ColumnInfo, RStep } from '../query/types';
 import { validatePlan } from '../query/validate';
+import { integerBounds } from '../dp';
 
 /** A feature after encoding: how the SQL computes its normalised value. */
 export type EncodedFeature = ModelFeatureInfo &
-  ({ kind: 'numeric' } | { kind: 'boolean' } | { kind: 'indicator'; category: string });
+  (
+    | { kind: 'numeric'; integer: boolean }
+    | { kind: 'boolean' }
+    | { kind: 'indicator'; category: string }
+  );
 
 export type EncodedTarget =
-  | { kind: 'numeric'; column: string; bounds: [number, number] }
+  | { kind: 'numeric'; column: string; bounds: [number, number]; integer: boolean }
   | {
       kind: 'classes';
       column: string;
@@ -82,9 +87,9 @@ function encodeFeature(
       throw new LomasError('INVALID_REQUEST', {
         problem: `"${c.name}" is numeric: one-hot encoding applies to string columns. Remove the encoding`
       });
-    return [
-      { kind: 'numeric', name: c.name, column: c.name, bounds: boundsOf(c, request, 'feature') }
-    ];
+    const bounds = boundsOf(c, request, 'feature');
+    const integer = c.type === 'int' && integerBounds(bounds[0], bounds[1]);
+    return [{ kind: 'numeric', name: c.name, column: c.name, bounds, integer }];
   }
   if (c.type === 'boolean')
     return [{ kind: 'boolean', name: c.name, column: c.name, bounds: [0, 1], indicator: true }];
@@ -124,7 +129,9 @@ function encodeTarget(c: ColumnInfo, request: ModelRequest): EncodedTarget {
         expected: 'a number (the target of a linear regression)',
         fix: 'Predict a numeric column, or use a classifier (logistic, naive_bayes) for classes.'
       });
-    return { kind: 'numeric', column: c.name, bounds: boundsOf(c, request, 'target') };
+    const bounds = boundsOf(c, request, 'target');
+    const integer = c.type === 'int' && integerBounds(bounds[0], bounds[1]);
+    return { kind: 'numeric', column: c.name, bounds, integer };
   }
   if (c.type === 'boolean')
     return { kind: 'classes', column: c.name, type: 'boolean', classes: [false, true] };

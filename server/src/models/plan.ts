@@ -65,12 +65,16 @@ function budgetSpec(b: PlanBudget): BudgetSpec {
 function dpPlan(m: ResolvedModel, budget: ModelBudget): ModelDpPlan {
   const r = m.request;
   const o = r.options ?? {};
-  const features = m.features.map(f => ({ lower: f.bounds[0], upper: f.bounds[1] }));
+  const features = m.features.map(f => ({
+    lower: f.bounds[0],
+    upper: f.bounds[1],
+    integer: f.kind === 'numeric' && f.integer
+  }));
   const t = m.target;
   switch (r.model) {
     case 'linear': {
       if (t?.kind !== 'numeric') throw new Error('linear target not numeric');
-      const target = { lower: t.bounds[0], upper: t.bounds[1] };
+      const target = { lower: t.bounds[0], upper: t.bounds[1], integer: t.integer };
       return planLinear({ ...budget, features, target, ridge: o.ridge });
     }
     case 'logistic':

@@ -78,16 +78,42 @@ export function fixedSql(c: string): string {
   return `least(greatest(COALESCE(TRY_CAST(round((${c}) * ${ONE}.0) AS BIGINT), 0), -${ONE}), ${ONE})`;
 }
 
+/** An integer column clamped to its integer bounds, in BIGINT. */
+function clampedInteger(column: string, bounds: [number, number], p: Params): string {
+  const [L, U] = bounds.map(v => p.add(BigInt(v), BIGINT));
+  return `least(greatest(CAST(${quoteIdent(column)} AS BIGINT), ${L}), ${U})`;
+}
+
+/**
+ * The fixed-point integer of an integer value n ∈ [L, U], exactly: round half away from zero of
+ * (2n − (L + U))·2^30 / (U − L), in BIGINT (|numerator| ≤ 2^60; common.ts fixedInteger).
+ */
+function fixedIntegerSql(n: string, bounds: [number, number], p: Params): string {
+  const [L, U] = bounds;
+  const s = p.add(BigInt(L + U), BIGINT);
+  const w = p.add(BigInt(U - L), BIGINT);
+  const h = p.add(BigInt(Math.floor((U - L) / 2)), BIGINT);
+  const num = `((2 * ${n} - ${s}) * ${ONE})`;
+  return `(CASE WHEN ${num} < 0 THEN -((-${num} + ${h}) // ${w}) ELSE (${num} + ${h}) // ${w} END)`;
+}
+
 /**
  * The complete rows of a model, encoded: "c1"…"cd" (features), "cy" (numeric target) or "y"
- * (class index 0…K−1; rows outside the public classes are dropped).
+ * (class index 0…K−1; rows outside the public classes are dropped), and "n…" (the clamped value
+ * of each feature or target that uses the exact integer encoding).
  */
 function encoded(m: ResolvedModel, storage: StorageInfo, p: Params): string {
   const rel = rows(m.steps, storage, p);
   const cols = m.features.map((f, j) => `${featureValue(f, p)} AS "c${j + 1}"`);
+  m.features.forEach((f, j) => {
+    if (f.kind === 'numeric' && f.integer)
+      cols.push(`${clampedInteger(f.column, f.bounds, p)} AS "n${j + 1}"`);
+  });
   const t = m.target;
-  if (t?.kind === 'numeric') cols.push(`${normalised(t.column, t.bounds, p)} AS "cy"`);
-  else if (t?.type === 'boolean')
+  if (t?.kind === 'numeric') {
+    cols.push(`${normalised(t.column, t.bounds, p)} AS "cy"`);
+    if (t.integer) cols.push(`${clampedInteger(t.column, t.bounds, p)} AS "ny"`);
+  } else if (t?.type === 'boolean')
     cols.push(`(CASE WHEN ${quoteIdent(t.column)} THEN 1 ELSE 0 END) AS "y"`);
   else if (t)
     cols.push(
@@ -102,6 +128,19 @@ function encoded(m: ResolvedModel, storage: StorageInfo, p: Params): string {
 
 const feats = (m: ResolvedModel) => m.features.map((_, j) => `"c${j + 1}"`);
 
+/** The fixed-point integers of the features (and the numeric target, last). */
+function fixedColumns(m: ResolvedModel, p: Params, withTarget: boolean): string[] {
+  const out = m.features.map((f, j) =>
+    f.kind === 'numeric' && f.integer
+      ? fixedIntegerSql(`"n${j + 1}"`, f.bounds, p)
+      : fixedSql(`"c${j + 1}"`)
+  );
+  const t = m.target;
+  if (withTarget && t?.kind === 'numeric')
+    out.push(t.integer ? fixedIntegerSql('"ny"', t.bounds, p) : fixedSql('"cy"'));
+  return out;
+}
+
 function done(sql: string, p: Params): CompiledSql {
   return { sql, params: p.values, types: p.types };
 }
@@ -110,7 +149,7 @@ function done(sql: string, p: Params): CompiledSql {
 export function linearSql(m: ResolvedModel, storage: StorageInfo): CompiledSql {
   const p = new Params();
   const c = [...feats(m), '"cy"'];
-  const q = c.map((x, i) => `${fixedSql(x)} AS "q${i}"`);
+  const q = fixedColumns(m, p, true).map((x, i) => `${x} AS "q${i}"`);
   const out = ['count(*) AS "n"', ...c.map((_, i) => `sum("q${i}") AS "s${i}"`)];
   for (let i = 0; i < c.length; i++)
     for (let j = i; j < c.length; j++) out.push(`sum("q${i}" * "q${j}") AS "p${i}_${j}"`);
@@ -124,7 +163,7 @@ export function linearSql(m: ResolvedModel, storage: StorageInfo): CompiledSql {
 export function classStatisticsSql(m: ResolvedModel, storage: StorageInfo): CompiledSql {
   const p = new Params();
   const c = feats(m);
-  const q = c.map((x, j) => `${fixedSql(x)} AS "q${j}"`);
+  const q = fixedColumns(m, p, false).map((x, j) => `${x} AS "q${j}"`);
   const out = [
     '"y"',
     'count(*) AS "n"',
@@ -245,7 +284,7 @@ export function assignSql(
   const p = new Params();
   const c = feats(m);
   const d = distances(m, centres, p);
-  const q = c.map((x, j) => `${fixedSql(x)} AS "q${j}"`);
+  const q = fixedColumns(m, p, false).map((x, j) => `${x} AS "q${j}"`);
   const out = ['"k"', 'count(*) AS "n"', ...c.map((_, j) => `sum("q${j}") AS "s${j}"`)];
   return done(
     `SELECT ${out.join(', ')} FROM (SELECT list_position(${d}, list_min(${d})) - 1 AS "k", ${q.join(', ')} FROM ${encoded(m, storage, p)} AS e) AS v GROUP BY "k"`,

@@ -9,7 +9,8 @@
  * bounds [L, U] and mapped to c = (2·x − (L + U)) / (U − L) in [−1, 1]; the engine sends
  * q = round(c · 2^30) clamped to [−2^30, 2^30] as an integer. The map may be computed in doubles:
  * privacy rests only on the integer clamp, which bounds every row's contribution whatever the
- * rounding did; accuracy loses about 2^-30 of the range. Sums of q (≤ 2^30) and of products of two
+ * rounding did; accuracy loses about 2^-30 of the range. Integer columns with integer bounds
+ * (range ≤ 2^30) are encoded exactly in integers instead (`fixedInteger`: faster, no doubles). Sums of q (≤ 2^30) and of products of two
  * q (≤ 2^60, a BIGINT) over fewer than 2^64 rows stay below 2^124: no overflow is possible in a
  * 128-bit HUGEINT sum, whatever the private data.
  */
@@ -31,6 +32,18 @@ const ONE_FLOAT = 2 ** MODEL_BITS;
 export interface Bounds {
   lower: number;
   upper: number;
+  /**
+   * Integer values with integer bounds and upper − lower ≤ 2^30: the engine may compute q exactly
+   * in integers (`encode`), which is faster than the double map and rounds the exact rational.
+   */
+  integer?: boolean;
+}
+
+/** Whether bounds allow the exact integer encoding (int column, integer bounds, range ≤ 2^30). */
+export function integerBounds(lower: number, upper: number): boolean {
+  return (
+    Number.isSafeInteger(lower) && Number.isSafeInteger(upper) && upper - lower <= 2 ** MODEL_BITS
+  );
 }
 
 /** Checks public bounds: finite, lower < upper (a constant carries no information to fit on). */
@@ -59,6 +72,23 @@ export function normalise(x: number, b: Bounds): number {
 /** c·2^30 rounded half away from zero (DuckDB's round), clamped to [−ONE, ONE]. */
 export function fixed(c: number): bigint {
   return BigInt(fixedNumber(c));
+}
+
+/**
+ * Exact encoding of an integer x with integer bounds: round half away from zero of the rational
+ * (2·clamp(x) − (L + U))·2^30 / (U − L), in integers (|numerator| ≤ 2^61 for U − L ≤ 2^30).
+ */
+export function fixedInteger(x: number, b: Bounds): bigint {
+  const w = BigInt(b.upper - b.lower);
+  const c = BigInt(Math.min(Math.max(Math.round(x), b.lower), b.upper));
+  const n = (2n * c - BigInt(b.lower + b.upper)) * ONE;
+  const q = ((n < 0n ? -n : n) + w / 2n) / w;
+  return n < 0n ? -q : q;
+}
+
+/** The fixed-point integer of a bounded value, as the engine computes it. */
+export function encode(x: number, b: Bounds): bigint {
+  return b.integer ? fixedInteger(x, b) : fixed(normalise(x, b));
 }
 
 /** The same integer as a double (exact: |q| ≤ 2^30); sums of fewer than 2^23 of them stay exact. */

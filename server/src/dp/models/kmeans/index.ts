@@ -22,7 +22,7 @@ import {
   checkCount,
   composeSteps,
   denormalise,
-  fixedNumber,
+  encode,
   fromFixed,
   normalise,
   ONE,
@@ -198,16 +198,17 @@ export function kmeansOracle(
   plan: Pick<KMeansPlan, 'features' | 'clusters'>
 ): KMeansOracle {
   const norm = rows.map(x => x.map((v, j) => normalise(v, plan.features[j])));
+  const q = rows.map(x => x.map((v, j) => Number(encode(v, plan.features[j]))));
   return {
     assign: async centres => {
       // Doubles add integers below 2^53 exactly (|q| ≤ 2^30, fewer than 2^22 rows per test set).
       const counts = new Array<number>(plan.clusters).fill(0);
       const sums = counts.map(() => new Array<number>(plan.features.length).fill(0));
-      for (const c of norm) {
+      norm.forEach((c, i) => {
         const k = nearest(centres, c).index;
         counts[k]++;
-        c.forEach((v, j) => (sums[k][j] += fixedNumber(v)));
-      }
+        q[i].forEach((v, j) => (sums[k][j] += v));
+      });
       if (norm.length >= 1 << 22) throw new Error('reference oracle: too many rows');
       return counts.map((n, k) => ({ count: BigInt(n), sums: sums[k].map(v => BigInt(v)) }));
     },

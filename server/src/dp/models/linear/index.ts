@@ -16,9 +16,8 @@ import {
   checkBoundsOf,
   checkNumber,
   composeSteps,
-  fixed,
+  encode,
   fromFixed,
-  normalise,
   ONE,
   vectorStep,
   type Bounds,
@@ -143,10 +142,7 @@ export function linearStatistics(
   const sums = new Array<bigint>(k).fill(0n);
   const products = new Array<bigint>(triangle(k)).fill(0n);
   for (const r of rows) {
-    const q = [
-      ...r.x.map((v, j) => fixed(normalise(v, plan.features[j]))),
-      fixed(normalise(r.y, plan.target))
-    ];
+    const q = [...r.x.map((v, j) => encode(v, plan.features[j])), encode(r.y, plan.target)];
     let t = 0;
     for (let i = 0; i < k; i++) {
       sums[i] += q[i];

@@ -19,9 +19,8 @@ import {
   checkNumber,
   composeSteps,
   denormalise,
-  fixed,
+  encode,
   fromFixed,
-  normalise,
   ONE,
   vectorStep,
   type Bounds,
@@ -144,7 +143,7 @@ export function naiveBayesStatistics(
     const s = out[r.y];
     s.count++;
     r.x.forEach((v, j) => {
-      const q = fixed(normalise(v, plan.features[j]));
+      const q = encode(v, plan.features[j]);
       s.sums[j] += q;
       s.squares[j] += q * q;
     });
