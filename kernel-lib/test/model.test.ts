@@ -39,7 +39,7 @@ const linear: ModelRelease = {
     stdErrors: { intercept: 0.5, coefficients: [0.1] },
     ridge: 0
   },
-  metrics: { rows: 100, r2: 0.9 }
+  metrics: { rows: 100, r2: { value: 0.9, noiseSd: 0.01 } }
 };
 
 const classifier = (model: 'logistic' | 'naive_bayes'): ModelRelease => ({

@@ -258,7 +258,8 @@ export class Model {
     const m = this.release.metrics;
     const parts: string[] = [];
     if (m.rows !== undefined) parts.push(`rows ≈ ${Math.round(m.rows)}`);
-    if (m.r2 !== undefined && m.r2 !== null) parts.push(`R² ≈ ${m.r2.toFixed(3)}`);
+    if (m.r2 !== undefined && m.r2 !== null)
+      parts.push(`R² ≈ ${m.r2.value.toFixed(3)} (noise sd ${m.r2.noiseSd.toPrecision(2)})`);
     if (m.accuracy)
       parts.push(
         `training accuracy ≈ ${m.accuracy.value.toFixed(3)} (noise sd ${m.accuracy.noiseSd.toPrecision(2)})`

@@ -167,8 +167,8 @@ export interface NoisyMetric {
 export interface ModelMetrics {
   /** Noisy number of training rows. */
   rows?: number;
-  /** linear: in-sample R² from the same noisy release. */
-  r2?: number | null;
+  /** linear: in-sample R² from the same noisy release (with the standard deviation of its noise). */
+  r2?: NoisyMetric | null;
   accuracy?: NoisyMetric;
   /** kmeans: Σ squared distances to the nearest centre, normalised scale. */
   inertia?: NoisyMetric;
@@ -397,7 +397,7 @@ export const ModelParametersSchema: z.ZodType<ModelParameters> = z.discriminated
 const MetricSchema = z.object({ value: z.number(), noiseSd: z.number() });
 export const ModelMetricsSchema: z.ZodType<ModelMetrics> = z.object({
   rows: z.number().optional(),
-  r2: z.number().nullable().optional(),
+  r2: MetricSchema.nullable().optional(),
   accuracy: MetricSchema.optional(),
   inertia: MetricSchema.optional()
 });

@@ -186,7 +186,7 @@ describe('linear regression of body mass on flipper length', () => {
       xs.reduce((s, x) => s + (x - mx) ** 2, 0);
     const p = r.body.parameters;
     console.log(
-      `body mass ~ flipper length, ε = 1: slope ${p.coefficients[0].toFixed(1)} ± ${p.stdErrors.coefficients[0].toFixed(1)} g/mm (least squares ${slope.toFixed(1)}), R² ${r.body.metrics.r2?.toFixed(3)}`
+      `body mass ~ flipper length, ε = 1: slope ${p.coefficients[0].toFixed(1)} ± ${p.stdErrors.coefficients[0].toFixed(1)} g/mm (least squares ${slope.toFixed(1)}), R² ${r.body.metrics.r2?.value.toFixed(3)} ± ${r.body.metrics.r2?.noiseSd.toFixed(3)}`
     );
     expect(Math.abs(p.coefficients[0] - slope)).toBeLessThan(6 * p.stdErrors.coefficients[0] + 1);
     expect(Number((await spent('penguins_train')).epsilon)).toBe(Number(before.epsilon) + 1);

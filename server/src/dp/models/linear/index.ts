@@ -71,8 +71,11 @@ export interface LinearFit {
   stdErrors: { intercept: number; coefficients: number[] };
   /** The ridge λ used, in normalised units. */
   ridge: number;
-  /** In-sample R² computed from the same noisy release (post-processing), null if undefined. */
-  r2: number | null;
+  /**
+   * In-sample R² computed from the same noisy release (post-processing), with the first-order
+   * standard deviation of its noise; null if undefined.
+   */
+  r2: { value: number; noiseSd: number } | null;
   /** The noisy number of rows. */
   rows: number;
 }
@@ -188,7 +191,7 @@ function fitFromGram(plan: LinearPlan, g: Matrix): LinearFit {
   return {
     ...toOriginal(plan, theta, covariance(inv, theta, sd)),
     ridge: lambda,
-    r2: rSquared(a, b, yy, theta),
+    r2: rSquared(a, b, yy, theta, sd),
     rows: a[0][0]
   };
 }
@@ -203,7 +206,19 @@ function covariance(inv: Matrix, theta: number[], sd: number): Matrix {
   return multiply(multiply(inv, u), inv);
 }
 
-function rSquared(a: Matrix, b: number[], yy: number, theta: number[]): number | null {
+/**
+ * R² = 1 − RSS/TSS from the noisy Gram matrix. Its noise, to first order, is that of RSS = yy −
+ * 2θᵀb + θᵀAθ at fixed θ (the θ-derivative vanishes at the optimum): independent noise of standard
+ * deviation sd on yy, on each b_i (weight 2θ_i), on each diagonal A_ii (θ_i²) and on each A_ij,
+ * i < j (2θ_iθ_j), divided by TSS.
+ */
+function rSquared(
+  a: Matrix,
+  b: number[],
+  yy: number,
+  theta: number[],
+  sd: number
+): { value: number; noiseSd: number } | null {
   const n = a[0][0];
   if (!(n > 1)) return null;
   let rss = yy;
@@ -213,9 +228,17 @@ function rSquared(a: Matrix, b: number[], yy: number, theta: number[]): number |
   });
   const tss = yy - (b[0] * b[0]) / n;
   if (!(tss > 0)) return null;
+  let weights = 1;
+  theta.forEach((ti, i) => {
+    weights += 4 * ti * ti + ti ** 4;
+    for (let j = i + 1; j < theta.length; j++) weights += 4 * ti * ti * theta[j] * theta[j];
+  });
   // In-sample R² of least squares with an intercept lies in [0, 1]; the noise can push the
   // estimate outside, so it is clamped (post-processing).
-  return Math.min(1, Math.max(0, 1 - rss / tss));
+  return {
+    value: Math.min(1, Math.max(0, 1 - rss / tss)),
+    noiseSd: (sd * Math.sqrt(weights)) / tss
+  };
 }
 
 /** Coefficients and their standard errors in the original units (an affine map of θ). */

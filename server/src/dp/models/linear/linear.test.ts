@@ -117,7 +117,8 @@ describe('recovers a known model (y = 5 + 3x₁ − 1.5x₂ + 0.5x₃ + 0·x₄ 
       expect(err).toBeLessThanOrEqual(6 * fit.stdErrors.coefficients[j] + 6 * ols);
       expect(err).toBeLessThanOrEqual(STATED[`${n}/${eps}`]);
     });
-    expect(fit.r2).toBeGreaterThan(0.9);
+    // true R² = 95.83/(95.83 + 1): signal variance (9 + 2.25 + 0.25)·100/12 over noise variance 1
+    expect(Math.abs(fit.r2!.value - 0.98967)).toBeLessThanOrEqual(6 * fit.r2!.noiseSd + 0.01);
     expect(Math.abs(fit.rows - n)).toBeLessThan(200);
   });
 });
