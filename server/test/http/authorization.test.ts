@@ -107,6 +107,20 @@ async function requestFor(r: RouteSpec): Promise<Req> {
     case 'post /v1/queries/estimate':
     case 'post /v1/queries/dummy':
       return { path: r.path, body: countPlan('penguins') };
+    case 'post /v1/models':
+    case 'post /v1/models/estimate':
+    case 'post /v1/models/dummy':
+      return {
+        path: r.path,
+        body: {
+          version: 1,
+          dataset: 'penguins',
+          model: 'linear',
+          features: ['bill_length_mm'],
+          target: 'body_mass_g',
+          budget: { epsilon: '0.01' }
+        }
+      };
   }
   if (r.method !== 'get') throw new Error(`no request for ${r.method} ${r.path}`);
   return {
@@ -133,7 +147,9 @@ function expected(r: RouteSpec, who: Who): { status: number; code?: string } {
   const scoped = r.path.includes('{name}') || r.body !== undefined;
   if (who === 'analyst' || !scoped) return ok;
   if (who === 'admin')
-    return r.method === 'post' && r.path === '/v1/queries' ? { status: 403, code: 'NO_GRANT' } : ok;
+    return r.method === 'post' && (r.path === '/v1/queries' || r.path === '/v1/models')
+      ? { status: 403, code: 'NO_GRANT' }
+      : ok;
   return { status: 404, code: 'DATASET_NOT_FOUND' };
 }
 
@@ -161,7 +177,8 @@ describe('authorization matrix', () => {
     expect(rows.length).toBe(apiRoutes().length * WHO.length);
     const entries = await h.store.ledgerEntries({ dataset: 'penguins' });
     const charges = entries.filter(e => e.kind === 'charge');
-    expect(charges.map(e => e.user)).toEqual(['alice']);
+    // One query and one model, both by the analyst with the grant.
+    expect(charges.map(e => e.user)).toEqual(['alice', 'alice']);
     // The real query pipeline ran: the charge's answer is in the archive, a DP count of the CSV.
     const archived = await h.store.getArchive(charges[0].queryId);
     expect(archived).toMatchObject({ user: 'alice', dataset: 'penguins', kind: 'release' });
