@@ -89,12 +89,14 @@ function clampedInteger(column: string, bounds: [number, number], p: Params): st
  * (2n − (L + U))·2^30 / (U − L), in BIGINT (|numerator| ≤ 2^60; common.ts fixedInteger).
  */
 function fixedIntegerSql(n: string, bounds: [number, number], p: Params): string {
-  const [L, U] = bounds;
-  const s = p.add(BigInt(L + U), BIGINT);
-  const w = p.add(BigInt(U - L), BIGINT);
-  const h = p.add(BigInt(Math.floor((U - L) / 2)), BIGINT);
+  const [L, U] = bounds.map(v => BigInt(v));
+  const s = p.add(L + U, BIGINT);
+  const w = p.add(U - L, BIGINT);
+  const h = p.add((U - L) / 2n, BIGINT);
   const num = `((2 * ${n} - ${s}) * ${ONE})`;
-  return `(CASE WHEN ${num} < 0 THEN -((-${num} + ${h}) // ${w}) ELSE (${num} + ${h}) // ${w} END)`;
+  const q = `(CASE WHEN ${num} < 0 THEN -((-${num} + ${h}) // ${w}) ELSE (${num} + ${h}) // ${w} END)`;
+  // |q| ≤ 2^30 follows from the clamp to [L, U]; the outer clamp states it in the SQL too.
+  return `least(greatest(${q}, -${ONE}), ${ONE})`;
 }
 
 /**

@@ -53,7 +53,8 @@ export function checkBoundsOf(b: Bounds, parameter: string): Bounds {
     typeof b !== 'object' ||
     !Number.isFinite(b.lower) ||
     !Number.isFinite(b.upper) ||
-    !(b.lower < b.upper)
+    !(b.lower < b.upper) ||
+    !Number.isFinite(b.upper - b.lower)
   )
     throw invalidParameter(
       parameter,
@@ -79,9 +80,10 @@ export function fixed(c: number): bigint {
  * (2·clamp(x) − (L + U))·2^30 / (U − L), in integers (|numerator| ≤ 2^61 for U − L ≤ 2^30).
  */
 export function fixedInteger(x: number, b: Bounds): bigint {
-  const w = BigInt(b.upper - b.lower);
+  const [lo, hi] = [BigInt(b.lower), BigInt(b.upper)];
+  const w = hi - lo;
   const c = BigInt(Math.min(Math.max(Math.round(x), b.lower), b.upper));
-  const n = (2n * c - BigInt(b.lower + b.upper)) * ONE;
+  const n = (2n * c - (lo + hi)) * ONE;
   const q = ((n < 0n ? -n : n) + w / 2n) / w;
   return n < 0n ? -q : q;
 }
