@@ -6,6 +6,7 @@
  */
 import {
   LomasError,
+  MODEL_LIMITS,
   PLAN_VERSION,
   type DatasetMetadata,
   type ModelFeatureInfo,
@@ -135,8 +136,13 @@ function encodeTarget(c: ColumnInfo, request: ModelRequest): EncodedTarget {
   }
   if (c.type === 'boolean')
     return { kind: 'classes', column: c.name, type: 'boolean', classes: [false, true] };
-  if (c.type === 'string' && c.dom.categories && c.dom.categories.length >= 2)
-    return { kind: 'classes', column: c.name, type: 'string', classes: [...c.dom.categories] };
+  const cats = c.dom.categories;
+  if (c.type === 'string' && cats && cats.length > MODEL_LIMITS.classes)
+    throw new LomasError('INVALID_REQUEST', {
+      problem: `the target "${c.name}" has ${cats.length} public classes, above the limit of ${MODEL_LIMITS.classes}. Derive a coarser class column with declared categories (derive({ k: { expr: ..., categories: [...] } }))`
+    });
+  if (c.type === 'string' && cats && cats.length >= 2)
+    return { kind: 'classes', column: c.name, type: 'string', classes: [...cats] };
   throw new LomasError('PRIVACY_RULE', {
     rule: 'public-classes',
     why: `the classes of "${c.name}" are not public (a string column with categories, or a boolean, is needed): releasing which classes occur would reveal that someone in that class is in the data.`,

@@ -348,6 +348,27 @@ describe('bad input is refused before any charge, with the rule and the fix', ()
       /pure-dp-dataset/
     ],
     [
+      'a target with too many classes',
+      {
+        model: 'naive_bayes',
+        steps: [
+          {
+            op: 'derive',
+            columns: {
+              k: {
+                expr: { kind: 'lit', value: 'c0' },
+                categories: Array.from({ length: 21 }, (_, i) => `c${i}`)
+              }
+            }
+          }
+        ],
+        features: ['x'],
+        target: 'k'
+      },
+      'INVALID_REQUEST',
+      /21 public classes, above the limit of 20/
+    ],
+    [
       'a k-means target',
       { model: 'kmeans', features: ['x'], target: 'y', options: { clusters: 2 } },
       'INVALID_REQUEST',
