@@ -42,6 +42,12 @@ export const PLAN_LIMITS = {
   valuesPerKey: 1000,
   /** Product of the explicit value-list sizes: the number of groups released. */
   groups: 10000,
+  /**
+   * Private key discovery: at most this many distinct keys may occur in the data. The engine
+   * reads at most one more; a query whose data hold more fails after its charge (QUERY_FAILED),
+   * and the DP engine does the work of this many keys whatever the data hold.
+   */
+  discoveredGroups: 10000,
   aggregations: 20,
   histogramBins: 1001,
   categories: 1000

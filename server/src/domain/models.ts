@@ -11,6 +11,8 @@ import { ConnectorError } from '../datasets/connectors/types';
 import { dummyRows } from '../datasets/dummy';
 import type { Rng } from '../dp';
 import type { DatasetCache } from '../engine';
+import { EngineFailure } from '../engine/failure';
+import type { EngineLimits } from '../engine/limits';
 import { loadDataset } from '../engine/load';
 import type { Principal } from '../http/principal';
 import { canonicalJson, type Ledger } from '../ledger';
@@ -38,7 +40,16 @@ export interface ModelDeps {
   logger: Logger;
   /** Rows of the dummy dataset a dummy fit learns from. */
   dummyRowCount?: number;
+  /** Resource limits of the dummy datasets' instances (the cache has its own for private data). */
+  limits?: Partial<EngineLimits>;
   now?: () => Date;
+}
+
+/** The cause of a post-charge failure, for the server's log (never for the analyst). */
+function failureCause(err: unknown): string {
+  if (err instanceof EngineFailure) return err.reason;
+  if (err instanceof ConnectorError) return 'connector';
+  return 'internal';
 }
 
 /** The archive's plan of a model release (tells it apart from query plans). */
@@ -172,32 +183,33 @@ export function createModelService(deps: ModelDeps): ModelService {
       plan: { kind: MODEL_PLAN_KIND, ...request },
       cost: planned.display
     };
-    let out: ModelRelease;
     try {
       const fit = await cache.use(dataset, d => fitModel(planned, d, rng));
-      out = { ...release(planned, fit, dataset.name, 'release'), queryId };
+      const out: ModelRelease = { ...release(planned, fit, dataset.name, 'release'), queryId };
+      out.budget = await figures(ledger, who, dataset, grant);
+      await store.addArchive({ ...record, at: now().toISOString(), kind: 'release', release: out });
+      return out;
     } catch (err) {
-      logger.error({ err, queryId, dataset: dataset.name }, 'model failed after its charge');
-      const e =
-        err instanceof ConnectorError
-          ? new LomasError('CONNECTOR_FAILED', { dataset: dataset.name }, { queryId })
-          : new LomasError('INTERNAL', {}, { queryId });
+      // Every failure after the charge (connector, time or memory limit, a bug) gives the same
+      // answer, as queries do: which one happened can depend on the private data.
+      logger.error(
+        { err, cause: failureCause(err), queryId, dataset: dataset.name },
+        'model failed after its charge'
+      );
+      const e = new LomasError('QUERY_FAILED', {}, { queryId });
       await store
         .addArchive({
           ...record,
           at: now().toISOString(),
           kind: 'failure',
           release: null,
-          error: { code: e.code, message: e.message, details: e.details }
+          error: e.toBody()
         })
         .catch(archiveErr =>
           logger.error({ err: archiveErr, queryId }, 'could not archive a failure')
         );
       throw e;
     }
-    out.budget = await figures(ledger, who, dataset, grant);
-    await store.addArchive({ ...record, at: now().toISOString(), kind: 'release', release: out });
-    return out;
   }
 
   return {
@@ -224,7 +236,7 @@ export function createModelService(deps: ModelDeps): ModelService {
         deps.dummyRowCount ?? 1000,
         `${dataset.name}:${dataset.version}`
       );
-      const loaded = await loadDataset({ kind: 'rows', rows }, dataset.metadata);
+      const loaded = await loadDataset({ kind: 'rows', rows }, dataset.metadata, deps.limits);
       try {
         return release(planned, await fitModel(planned, loaded, rng), dataset.name, 'dummy');
       } finally {

@@ -21,6 +21,14 @@ import {
   type Cost,
   type GroupsSpec
 } from '../dp';
+import {
+  keyId,
+  keyProduct,
+  publicAtom,
+  publicKeyLists,
+  type Key,
+  type KeyAtom
+} from '../query/keys';
 import { LIMITS, type KeyValue, type RAggregation, type ResolvedPlan } from '../query/types';
 import type { DatasetRecord } from '../store/types';
 
@@ -30,16 +38,12 @@ import type { DatasetRecord } from '../store/types';
  * no randomness, so the cost is known — and charged — before anything touches the data.
  */
 
-/** Group keys travel to the DP engine as strings: the JSON of the key tuple. */
-export function keyString(values: readonly KeyValue[]): string {
-  return JSON.stringify(values);
-}
-
-function product(lists: readonly KeyValue[][]): KeyValue[][] {
-  return lists.reduce<KeyValue[][]>(
-    (acc, list) => acc.flatMap(prefix => list.map(v => [...prefix, v])),
-    [[]]
-  );
+/**
+ * Group keys travel to the DP engine as strings: the exact, typed identity of the key tuple
+ * (query/keys.ts), the same for a public key from the plan and for the engine's value of it.
+ */
+export function keyString(key: Key): string {
+  return keyId(key);
 }
 
 /** Bin labels of a histogram, in order: "[e0, e1]", "(e1, e2]", … or the categories. */
@@ -49,11 +53,16 @@ export function binLabels(a: Extract<RAggregation, { op: 'histogram' }>): KeyVal
   return e.slice(0, -1).map((lo, i) => `${i === 0 ? '[' : '('}${lo}, ${e[i + 1]}]`);
 }
 
+/** The exact keys of a histogram's bins: the labels of numeric bins, or the column's categories. */
+export function binKeys(a: Extract<RAggregation, { op: 'histogram' }>): KeyAtom[] {
+  return binLabels(a).map(label => publicAtom(label, a.categories ? a.type : 'string'));
+}
+
 export interface PlannedAggregation {
   agg: RAggregation;
   dp: AggregationPlan;
-  /** Public group keys (tuples) in release order; histograms add the bin as the last element. */
-  publicKeys: KeyValue[][] | null;
+  /** Public group keys (exact tuples) in release order; histograms add the bin as the last element. */
+  publicKeys: Key[] | null;
 }
 
 export interface PlannedQuery {
@@ -98,9 +107,9 @@ function budgetSpec(
 function groupsFor(
   resolved: ResolvedPlan,
   agg: RAggregation
-): { spec: GroupsSpec; keys: KeyValue[][] | null } {
+): { spec: GroupsSpec; keys: Key[] | null } {
   const g = resolved.groupBy;
-  const bins = agg.op === 'histogram' ? binLabels(agg) : null;
+  const bins = agg.op === 'histogram' ? binKeys(agg) : null;
   if (!g) {
     if (!bins) return { spec: { kind: 'none' }, keys: null };
     const keys = bins.map(b => [b]);
@@ -117,12 +126,16 @@ function groupsFor(
         kind: 'private',
         delta: parseAmount(g.delta, 'groupby.discover.delta'),
         // The release draws noise for this many groups whatever the data holds (timing).
-        padTo: LIMITS.maxGroups
+        padTo: LIMITS.maxDiscoveredGroups
       },
       keys: null
     };
   }
-  const keys = product(bins ? [...g.values, bins] : g.values);
+  const lists = publicKeyLists(
+    g.values,
+    g.keys.map(k => k.type)
+  );
+  const keys = keyProduct(bins ? [...lists, bins] : lists);
   return { spec: { kind: 'public', keys: keys.map(keyString) }, keys };
 }
 

@@ -10,6 +10,8 @@ export * from './types';
 export { DatasetCache, type DatasetRef, type CacheOptions } from './cache';
 export { execute, compileFor } from './execute';
 export { loadDataset, DATA_TABLE, type LoadedDataset, type RowSource } from './load';
+export { ENGINE_DEFAULTS, engineLimits, type EngineLimits } from './limits';
+export { EngineFailure, type FailureReason } from './failure';
 
 /**
  * The execution engine: private datasets through the version-keyed cache, dummy datasets through
@@ -42,7 +44,7 @@ export class Engine {
       p = loadDataset(
         { kind: 'rows', rows: dummyRows(ref.metadata, rows, seed) },
         ref.metadata,
-        this.opts.instance
+        this.opts.limits
       );
       p.catch(() => this.dummies.delete(id));
       this.dummies.set(id, p);

@@ -2,11 +2,12 @@ import type { Response } from 'express';
 import { LomasError } from 'lomas-kernel/protocol';
 import type { Role } from '../store/types';
 
-/** Who is calling, established by the auth middleware from the API key alone. */
+/** Who is calling, established by the auth middleware from the credential alone. */
 export interface Principal {
   user: string;
   role: Role;
-  keyId: string;
+  /** What the caller signed in with (rate limits count per credential): `key:<key id>` or `oidc:<user>`. */
+  credential: string;
 }
 
 export function principalOf(res: Response): Principal {

@@ -19,6 +19,7 @@ import {
   type NaiveBayesFit,
   type Rng
 } from '../dp';
+import { EngineFailure, fromDuckDB } from '../engine/failure';
 import { DATA_TABLE, type LoadedDataset } from '../engine/load';
 import type { StorageInfo } from '../query/compile';
 import type { ResolvedModel } from './columns';
@@ -35,6 +36,9 @@ import {
   type CompiledSql
 } from './sql';
 
+/** Runs one statement of the fit on the dataset (bounded by its query timeout). */
+type Run = (q: CompiledSql) => Promise<DuckDBValue[][]>;
+
 type Planned<K extends ModelDpPlan['kind']> = PlannedModel & {
   dp: Extract<ModelDpPlan, { kind: K }>;
 };
@@ -47,8 +51,31 @@ export interface ModelFitResult {
 const big = (v: DuckDBValue): bigint =>
   v === null || v === undefined ? 0n : typeof v === 'bigint' ? v : BigInt(String(v));
 
-async function rowsOf(conn: DuckDBConnection, q: CompiledSql): Promise<DuckDBValue[][]> {
-  return (await conn.runAndReadAll(q.sql, q.params, q.types)).getRows();
+/**
+ * Runs one statement, interrupted when it outlives the instance's query timeout (as the query
+ * engine does); a statement finishing after the deadline counts as timed out too.
+ */
+async function rowsOf(
+  conn: DuckDBConnection,
+  q: CompiledSql,
+  timeoutMs: number
+): Promise<DuckDBValue[][]> {
+  let timedOut = false;
+  const timer = setTimeout(() => {
+    timedOut = true;
+    conn.interrupt();
+  }, timeoutMs);
+  try {
+    const rows = (await conn.runAndReadAll(q.sql, q.params, q.types)).getRows();
+    if (timedOut) throw new EngineFailure('timeout', `over ${timeoutMs} ms`);
+    return rows;
+  } catch (e) {
+    if (timedOut && !(e instanceof EngineFailure))
+      throw new EngineFailure('timeout', `over ${timeoutMs} ms`, { cause: e });
+    throw fromDuckDB(e);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 /** Per-group statistics (class or cluster index in column 0), zeros for absent groups. */
@@ -60,11 +87,11 @@ function byIndex<T>(rows: DuckDBValue[][], k: number, make: (row: DuckDBValue[] 
 
 async function linear(
   p: Planned<'linear'>,
-  conn: DuckDBConnection,
+  run: Run,
   s: StorageInfo,
   rng: Rng
 ): Promise<ModelFitResult> {
-  const [row] = await rowsOf(conn, linearSql(p.resolved, s));
+  const [row] = await run(linearSql(p.resolved, s));
   const k = p.resolved.features.length + 1;
   const stats = {
     count: big(row[0]),
@@ -97,12 +124,12 @@ function normalisedFit(m: ResolvedModel, fit: NaiveBayesFit) {
 
 async function naiveBayes(
   p: Planned<'naive_bayes'>,
-  conn: DuckDBConnection,
+  run: Run,
   s: StorageInfo,
   rng: Rng
 ): Promise<ModelFitResult> {
   const d = p.resolved.features.length;
-  const rows = await rowsOf(conn, classStatisticsSql(p.resolved, s));
+  const rows = await run(classStatisticsSql(p.resolved, s));
   const stats = byIndex<ClassStatistics>(rows, p.dp.classes, r => ({
     count: r ? big(r[1]) : 0n,
     sums: Array.from({ length: d }, (_, j) => (r ? big(r[2 + j]) : 0n)),
@@ -111,8 +138,7 @@ async function naiveBayes(
   const fit = releaseNaiveBayes(p.dp, stats, rng);
   const metrics: ModelMetrics = { rows: fit.counts.reduce((a, b) => a + b, 0) };
   if (p.dp.accuracy) {
-    const [[correct]] = await rowsOf(
-      conn,
+    const [[correct]] = await run(
       naiveBayesCorrectSql(p.resolved, s, normalisedFit(p.resolved, fit))
     );
     metrics.accuracy = releaseNaiveBayesAccuracy(p.dp, fit, big(correct), rng);
@@ -130,7 +156,7 @@ async function naiveBayes(
 
 async function logistic(
   p: Planned<'logistic'>,
-  conn: DuckDBConnection,
+  run: Run,
   s: StorageInfo,
   rng: Rng
 ): Promise<ModelFitResult> {
@@ -138,10 +164,10 @@ async function logistic(
   const fit = await fitLogistic(
     p.dp,
     {
-      count: async () => big((await rowsOf(conn, countSql(m, s)))[0][0]),
+      count: async () => big((await run(countSql(m, s)))[0][0]),
       gradient: async theta =>
-        (await rowsOf(conn, gradientSql(m, s, theta, LOGIT_LIMIT, p.dp.clip)))[0].map(big),
-      correct: async theta => big((await rowsOf(conn, logisticCorrectSql(m, s, theta)))[0][0])
+        (await run(gradientSql(m, s, theta, LOGIT_LIMIT, p.dp.clip)))[0].map(big),
+      correct: async theta => big((await run(logisticCorrectSql(m, s, theta)))[0][0])
     },
     rng
   );
@@ -153,7 +179,7 @@ async function logistic(
 
 async function kmeans(
   p: Planned<'kmeans'>,
-  conn: DuckDBConnection,
+  run: Run,
   s: StorageInfo,
   rng: Rng
 ): Promise<ModelFitResult> {
@@ -163,15 +189,11 @@ async function kmeans(
     p.dp,
     {
       assign: async centres =>
-        byIndex<ClusterStatistics>(
-          await rowsOf(conn, assignSql(m, s, centres)),
-          p.dp.clusters,
-          r => ({
-            count: r ? big(r[1]) : 0n,
-            sums: Array.from({ length: d }, (_, j) => (r ? big(r[2 + j]) : 0n))
-          })
-        ),
-      inertia: async centres => big((await rowsOf(conn, inertiaSql(m, s, centres)))[0][0])
+        byIndex<ClusterStatistics>(await run(assignSql(m, s, centres)), p.dp.clusters, r => ({
+          count: r ? big(r[1]) : 0n,
+          sums: Array.from({ length: d }, (_, j) => (r ? big(r[2 + j]) : 0n))
+        })),
+      inertia: async centres => big((await run(inertiaSql(m, s, centres)))[0][0])
     },
     rng
   );
@@ -192,16 +214,17 @@ export async function fitModel(
 ): Promise<ModelFitResult> {
   const s: StorageInfo = { table: DATA_TABLE, columns: Object.keys(d.columns) };
   const conn = await d.instance.connect();
+  const run: Run = q => rowsOf(conn, q, d.limits.queryTimeoutMs);
   try {
     switch (p.dp.kind) {
       case 'linear':
-        return await linear(p as Planned<'linear'>, conn, s, rng);
+        return await linear(p as Planned<'linear'>, run, s, rng);
       case 'naive_bayes':
-        return await naiveBayes(p as Planned<'naive_bayes'>, conn, s, rng);
+        return await naiveBayes(p as Planned<'naive_bayes'>, run, s, rng);
       case 'logistic':
-        return await logistic(p as Planned<'logistic'>, conn, s, rng);
+        return await logistic(p as Planned<'logistic'>, run, s, rng);
       case 'kmeans':
-        return await kmeans(p as Planned<'kmeans'>, conn, s, rng);
+        return await kmeans(p as Planned<'kmeans'>, run, s, rng);
     }
   } finally {
     conn.closeSync();

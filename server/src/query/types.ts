@@ -1,4 +1,4 @@
-import type { ExprFunction } from 'lomas-kernel/protocol';
+import { PLAN_LIMITS, type ExprFunction } from 'lomas-kernel/protocol';
 
 /**
  * The RESOLVED plan: what `validatePlan` produces from a wire `QueryPlan` and the dataset's public
@@ -157,6 +157,8 @@ export interface ResolvedPlan {
 /** Hard limits, public and documented. */
 export const LIMITS = {
   maxGroups: 10_000,
+  /** Private key discovery: the public cap on distinct keys (see PLAN_LIMITS.discoveredGroups). */
+  maxDiscoveredGroups: PLAN_LIMITS.discoveredGroups,
   maxQuantileCandidates: 1_024,
   defaultQuantileCandidates: 256,
   maxHistogramBins: 1_000,

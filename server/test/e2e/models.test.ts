@@ -390,8 +390,8 @@ describe('a failure after the charge', () => {
   it('keeps the charge; a retry with the same key gets the same error for free', async () => {
     const req = model({ model: 'linear', features: ['x'], target: 'y' }, 'gone_models');
     const first = await post('/v1/models', req, 'model-failure-0001');
-    expect(first.status).toBe(502);
-    expect(first.body.code).toBe('CONNECTOR_FAILED');
+    expect(first.status).toBe(500);
+    expect(first.body.code).toBe('QUERY_FAILED');
     expect((await spent('gone_models')).epsilon).toBe('1');
     const retry = await post('/v1/models', req, 'model-failure-0001');
     expect(retry.body).toEqual(first.body);
