@@ -71,7 +71,9 @@ test('the chart is Vega-Lite: the dummy rows as points and the DP line across th
 });
 
 test('species: naive Bayes with a charged training accuracy, logistic regression applied locally', () => {
-  expect(text('"naive_bayes"')).toMatch(/naive Bayes of species.*training accuracy ≈ 0\.\d+/s);
+  expect(text('"naive_bayes"')).toMatch(
+    /naive Bayes of species.*training accuracy ≈ [01]\.\d+ \(noise sd 0\.\d+\)/s
+  );
   expect(text('"logistic"')).toMatch(/logistic regression of species/);
   const shown = text('logit.predict(sample)');
   expect(shown).toMatch(/\|prediction\|/);

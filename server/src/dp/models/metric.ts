@@ -38,3 +38,20 @@ export function metricValue(
   const [noisy] = step.measurement.invoke([exact], rng);
   return { value: scale(Number(noisy)), noiseSd: Math.abs(scale(step.sd) - scale(0)) };
 }
+
+/**
+ * Accuracy = noisy correct rows / a noisy row count released earlier (post-processing), clamped to
+ * [0, 1]; its noise standard deviation to first order: √(sd_correct² + accuracy²·sd_rows²) / rows.
+ */
+export function accuracyValue(
+  step: NoisyStep,
+  correct: bigint,
+  rng: Rng,
+  rows: number,
+  rowsSd: number
+): Metric {
+  const [noisy] = step.measurement.invoke([correct], rng);
+  const n = Math.max(rows, 1);
+  const value = Math.min(1, Math.max(0, Number(noisy) / n));
+  return { value, noiseSd: Math.sqrt(step.sd ** 2 + value ** 2 * rowsSd ** 2) / n };
+}

@@ -38,7 +38,7 @@ import {
   type ModelCalibration,
   type NoisyStep
 } from '../common';
-import { accuracyStep, metricValue, type Metric } from '../metric';
+import { accuracyStep, accuracyValue, type Metric } from '../metric';
 import { MAX_CLASSES } from '../naive-bayes';
 
 export const MAX_LOGISTIC_FEATURES = 32;
@@ -287,7 +287,8 @@ export async function fitLogistic(
   if (plan.accuracy) {
     if (!oracle.correct)
       throw invalidParameter('evaluate', 'needs the engine to count correct rows');
-    accuracy = metricValue(plan.accuracy, await oracle.correct(theta), rng, v => v / n);
+    const correct = await oracle.correct(theta);
+    accuracy = accuracyValue(plan.accuracy, correct, rng, n, plan.count.sd);
   }
   return { ...toOriginal(plan, theta), theta, rows: n, accuracy };
 }

@@ -28,7 +28,7 @@ import {
   type ModelCalibration,
   type NoisyStep
 } from '../common';
-import { accuracyStep, type Metric, metricValue } from '../metric';
+import { accuracyStep, accuracyValue, type Metric } from '../metric';
 
 export const MAX_NB_FEATURES = 32;
 export const MAX_CLASSES = 20;
@@ -217,5 +217,7 @@ export function releaseNaiveBayesAccuracy(
 ): Metric {
   if (!plan.accuracy) throw invalidParameter('evaluate', 'was not planned');
   const total = fit.counts.reduce((a, b) => a + b, 0);
-  return metricValue(plan.accuracy, correct, rng, v => v / total);
+  // The row count is the sum of the K noisy class counts (units ONE²).
+  const rowsSd = (Math.sqrt(plan.classes) * plan.statistics.sd) / Number(ONE) ** 2;
+  return accuracyValue(plan.accuracy, correct, rng, total, rowsSd);
 }

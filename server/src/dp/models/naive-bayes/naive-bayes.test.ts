@@ -26,6 +26,7 @@ import {
   planNaiveBayes,
   predictNaiveBayes,
   releaseNaiveBayes,
+  releaseNaiveBayesAccuracy,
   type NaiveBayesSpec
 } from './index';
 
@@ -133,6 +134,35 @@ describe('penguins species at ε = 1 (held-apart split kept here)', () => {
       `naive Bayes, penguins, ε = ${eps}: mean held-out accuracy ${mean.toFixed(3)} ± ${se.toFixed(3)} (min ${Math.min(...acc).toFixed(3)})`
     );
     expect(mean - 6 * se).toBeGreaterThan(floor);
+  });
+});
+
+describe('the training accuracy release (evaluate)', () => {
+  // Per fit: |released − exact training accuracy of that fit| ≤ 12 reported noise sd + 0.01
+  // (the noise is a ratio of Laplace noises: P(beyond 12 sd) < e^-16 per fit, 20 fits).
+  it('is in [0, 1] and within its reported noise of the exact training accuracy', async () => {
+    const FEATURES: PenguinFeature[] = ['bill_length_mm', 'flipper_length_mm'];
+    const { train } = penguinSplit();
+    const rows = penguinRows(train, FEATURES);
+    const plan = planNaiveBayes({
+      features: penguinBounds(FEATURES),
+      classes: 3,
+      budget: { epsilon: 2 },
+      measure: 'pure',
+      evaluate: true
+    });
+    const stats = naiveBayesStatistics(rows, plan);
+    const rng = seededRng('nb-evaluate');
+    for (let i = 0; i < 20; i++) {
+      const fit = releaseNaiveBayes(plan, stats, rng);
+      const correct = rows.filter(r => predictNaiveBayes(fit, plan.features, r.x) === r.y).length;
+      const acc = releaseNaiveBayesAccuracy(plan, fit, BigInt(correct), rng);
+      expect(acc.value).toBeGreaterThanOrEqual(0);
+      expect(acc.value).toBeLessThanOrEqual(1);
+      expect(Math.abs(acc.value - correct / rows.length)).toBeLessThanOrEqual(
+        12 * acc.noiseSd + 0.01
+      );
+    }
   });
 });
 
