@@ -18,6 +18,8 @@ export {
   type SyntheticOptions,
   type CompareEncoding
 } from './client/synthetic';
+export { ModelBuilder, type ModelSpec } from './client/model';
+export { Model } from './client/modelResult';
 export * from './query';
 export {
   LomasError,

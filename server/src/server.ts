@@ -7,6 +7,7 @@ import { bootstrap } from './bootstrap';
 import type { Config } from './config';
 import { dummyRows } from './datasets/dummy';
 import { createAnalystService } from './domain/analyst';
+import { createModelService } from './domain/models';
 import { createQueryService } from './domain/queries';
 import { createSyntheticService } from './domain/synthetic';
 import { cryptoRng } from './dp';
@@ -99,6 +100,14 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
     logger,
     answerWaitMs: config.answerWaitMs
   });
+  const models = createModelService({
+    store,
+    ledger,
+    cache,
+    rng: cryptoRng(),
+    logger,
+    limits: config.engine
+  });
   const app = createApp({
     config,
     logger,
@@ -107,6 +116,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
     analyst,
     queries,
     synthetic,
+    models,
     admin: adminRouter({ store, ledger }),
     publicRoutes: serviceRoutes({
       store,

@@ -4,6 +4,8 @@ import { QueryBuilder } from '../query';
 import { budgetBundle, displayableBudget } from './budget';
 import { Display, INSPECT, markShown } from './display';
 import type { HttpClient } from './http';
+import { ModelBuilder, type ModelSpec } from './model';
+import type { ModelKind } from '../protocol';
 import type { QueryResult } from './result';
 import type { Runner } from './runner';
 import {
@@ -56,6 +58,11 @@ export class Dataset {
    */
   query(): QueryBuilder<EstimateResponse, QueryResult> {
     return new QueryBuilder<EstimateResponse, QueryResult>(this.name, this.runner, this.known);
+  }
+
+  /** A DP model on this dataset: estimate() and dummy() are free, run() spends (see model.ts). */
+  model(kind: ModelKind, spec: ModelSpec): ModelBuilder {
+    return new ModelBuilder(this.name, kind, spec, this.http);
   }
 
   /** Initial, spent and remaining budget on this dataset; shown as a bar in a notebook. */

@@ -5,3 +5,4 @@ export * from './metadata';
 export * from './result';
 export * from './plan';
 export * from './synthetic';
+export * from './models';

@@ -120,3 +120,4 @@ export type {
   MarginalReport
 } from './synthetic';
 export { discretise, binEdges, valueIndex, planSynthesis, synthesize } from './synthetic';
+export * from './models';

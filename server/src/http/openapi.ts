@@ -1,5 +1,8 @@
 import { OpenAPIRegistry, OpenApiGeneratorV31 } from '@asteasolutions/zod-to-openapi';
 import {
+  ModelEstimateSchema,
+  ModelReleaseSchema,
+  ModelRequestSchema,
   QueryPlanSchema,
   SyntheticEstimateSchema,
   SyntheticReleaseSchema,
@@ -112,6 +115,17 @@ const SyntheticEstimate: z.ZodType = (SyntheticEstimateSchema as unknown as z.Zo
 });
 const SyntheticRelease: z.ZodType = (SyntheticReleaseSchema as unknown as z.ZodType).meta({
   id: 'SyntheticRelease'
+});
+// DP models: the protocol's schemas (lomas-kernel/protocol models.ts).
+const ModelRequest: z.ZodType = (ModelRequestSchema as unknown as z.ZodType).meta({
+  id: 'ModelRequest',
+  description: 'A model request (lomas-kernel/protocol models.ts), validated by parseModelRequest.'
+});
+const ModelEstimate: z.ZodType = (ModelEstimateSchema as unknown as z.ZodType).meta({
+  id: 'ModelEstimate'
+});
+const ModelRelease: z.ZodType = (ModelReleaseSchema as unknown as z.ZodType).meta({
+  id: 'ModelRelease'
 });
 
 const name = z.object({ name: S.DatasetName });
@@ -249,6 +263,23 @@ export function apiRoutes(): RouteSpec[] {
     },
     {
       method: 'post',
+      path: '/v1/models/estimate',
+      access: 'analyst',
+      summary: 'Cost and noise of a DP model (free)',
+      body: ModelRequest,
+      ok: { status: 200, schema: ModelEstimate }
+    },
+    {
+      method: 'post',
+      path: '/v1/models/dummy',
+      access: 'analyst',
+      summary: 'A DP model fitted on dummy data (free)',
+      body: ModelRequest,
+      ok: { status: 200, schema: ModelRelease },
+      private: true
+    },
+    {
+      method: 'post',
       path: '/v1/synthetic',
       access: 'analyst',
       summary: 'A differentially private synthetic table (spends budget)',
@@ -264,6 +295,16 @@ export function apiRoutes(): RouteSpec[] {
       summary: 'A synthetic table I paid for, again from the archive (free)',
       params: z.object({ queryId: S.QueryId }),
       ok: { status: 200, schema: SyntheticRelease }
+    },
+    {
+      method: 'post',
+      path: '/v1/models',
+      access: 'analyst',
+      summary: 'A DP model fitted on the private data (spends budget)',
+      body: ModelRequest,
+      headers: S.IdempotencyHeader,
+      ok: { status: 200, schema: ModelRelease },
+      private: true
     },
     // ----- admin: users and keys -----
     {

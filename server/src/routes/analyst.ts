@@ -2,6 +2,7 @@ import { Router } from 'express';
 import { LomasError } from 'lomas-kernel/protocol';
 import { principalOf } from '../http/principal';
 import type { SyntheticService } from '../domain/synthetic';
+import type { ModelService } from '../domain/models';
 import type { AnalystService, QueryService } from '../domain/types';
 
 function intParam(
@@ -41,7 +42,8 @@ function queryIdParam(value: string): string {
 export function analystRouter(
   analyst: AnalystService,
   queries: QueryService,
-  synthetic: SyntheticService
+  synthetic: SyntheticService,
+  models?: ModelService
 ): Router {
   const r = Router();
   r.get('/me', (_req, res) => {
@@ -93,5 +95,17 @@ export function analystRouter(
   r.get('/synthetic/:queryId', async (req, res) => {
     res.json(await synthetic.archived(principalOf(res), queryIdParam(req.params.queryId)));
   });
+  if (models) {
+    r.post('/models/estimate', async (req, res) => {
+      res.json(await models.estimate(principalOf(res), req.body));
+    });
+    r.post('/models/dummy', async (req, res) => {
+      res.json(await models.dummy(principalOf(res), req.body));
+    });
+    r.post('/models', async (req, res) => {
+      const key = idempotencyKey(req.headers['idempotency-key']);
+      res.json(await models.run(principalOf(res), req.body, key));
+    });
+  }
   return r;
 }

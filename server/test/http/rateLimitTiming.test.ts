@@ -86,10 +86,13 @@ describe('token bucket', () => {
 });
 
 describe('timing protection', () => {
-  test('applies to POST /v1/queries and /v1/queries/dummy only', () => {
+  test('applies to POST /v1/queries, /v1/models and their dummy forms only', () => {
     const req = (method: string, path: string) => ({ method, path }) as never;
     expect(touchesPrivateData(req('POST', '/v1/queries'))).toBe(true);
     expect(touchesPrivateData(req('POST', '/v1/queries/dummy'))).toBe(true);
+    expect(touchesPrivateData(req('POST', '/v1/models'))).toBe(true);
+    expect(touchesPrivateData(req('POST', '/v1/models/dummy'))).toBe(true);
+    expect(touchesPrivateData(req('POST', '/v1/models/estimate'))).toBe(false);
     expect(touchesPrivateData(req('POST', '/v1/queries/estimate'))).toBe(false);
     expect(touchesPrivateData(req('GET', '/v1/queries'))).toBe(false);
   });
