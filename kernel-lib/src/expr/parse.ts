@@ -800,6 +800,16 @@ export function parseRowFunction(source: string, params?: Params): Expr {
 }
 
 /**
+ * What a query verb makes of its expression argument: a row function or its source is parsed
+ * into an Expr tree; an object is taken as an Expr tree as is, for the verb to validate with the
+ * plan schema at its place in the plan (so its errors name the same path as the server's).
+ */
+export function readExpr(input: ExprInput, params?: Params): Expr {
+  if (input !== null && typeof input === 'object') return input;
+  return toExpr(input, params);
+}
+
+/**
  * Turns what an analyst wrote into an Expr: a row function (read from its source, never called),
  * the source of one as a string, or an Expr tree (validated).
  */

@@ -1,6 +1,9 @@
 /** The wire protocol shared by the notebook library, the server and the extension. */
 export * from './errors';
+export * from './amount';
+export * from './limits';
 export * from './budget';
 export * from './metadata';
 export * from './result';
 export * from './plan';
+export * from './rules';

@@ -40,7 +40,7 @@ const DIGITS = 10;
 export function exactDecimal(x: string | number): string {
   let f: amount.Frac;
   try {
-    f = amount.parseAmount(x);
+    f = amount.readAmount(x);
   } catch {
     throw new LomasError('INVALID_PARAMETER', {
       parameter: 'budget',
@@ -59,7 +59,7 @@ export function normalizeBudget(b: BudgetIn, accounting: AccountingMode, what = 
       parameter: `${what}.rho`,
       rule: 'a zcdp dataset is budgeted in rho'
     });
-  if (amount.cmp(amount.parseAmount(out.delta), amount.ONE) >= 0)
+  if (amount.cmp(amount.readAmount(out.delta), amount.ONE) >= 0)
     throw new LomasError('INVALID_PARAMETER', {
       parameter: `${what}.delta`,
       rule: 'delta must be below 1'

@@ -1,6 +1,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import {
   LomasError,
+  checkPlan,
   parsePlan,
   type Budget,
   type QueryPlan,
@@ -14,10 +15,9 @@ import { execute, type DatasetCache } from '../engine';
 import { loadDataset } from '../engine/load';
 import type { Principal } from '../http/principal';
 import type { Logger } from '../logger';
-import { validatePlan } from '../query/validate';
 import type { DatasetRecord, Store } from '../store/types';
 import { datasetAccess, spendingAccess } from './access';
-import { checkDeltaWithinLimits, planQuery, type PlannedQuery } from './planning';
+import { checkDeltaWithinLimits, costQuery, type CostedQuery } from './planning';
 import { buildRelease } from './release';
 import type { QueryService } from './types';
 
@@ -46,14 +46,17 @@ async function storedAnswer(store: Store, queryId: string, running: Promise<unkn
   }
 }
 
-/** Parse, validate against the public metadata and calibrate: no private data, no randomness. */
-function prepare(
+/**
+ * Parse, check against the public metadata (the protocol's plan rules, the same the notebook
+ * builder runs) and cost: no private data, no randomness.
+ */
+export function prepare(
   body: unknown,
   dataset: DatasetRecord
-): { plan: QueryPlan; planned: PlannedQuery } {
+): { plan: QueryPlan; planned: CostedQuery } {
   const plan = parsePlan(body);
-  const resolved = validatePlan(plan, dataset.metadata);
-  return { plan, planned: planQuery(plan, resolved, dataset) };
+  const checked = checkPlan(plan, { metadata: dataset.metadata, accounting: dataset.accounting });
+  return { plan, planned: costQuery(checked, dataset) };
 }
 
 function datasetName(body: unknown): string {
@@ -78,7 +81,7 @@ export function createQueryService(deps: QueryDeps): QueryService {
   async function answer(
     who: Principal,
     plan: QueryPlan,
-    planned: PlannedQuery,
+    planned: CostedQuery,
     dataset: DatasetRecord,
     grant: Budget,
     queryId: string
@@ -86,7 +89,7 @@ export function createQueryService(deps: QueryDeps): QueryService {
     const record = { queryId, user: who.user, dataset: dataset.name, plan, cost: planned.display };
     let release: ReleaseResponse;
     try {
-      const exact = await cache.use(dataset, d => execute(planned.resolved, d));
+      const exact = await cache.use(dataset, d => execute(planned.checked, d));
       release = { ...buildRelease(planned, exact, rng, 'release'), queryId };
     } catch (err) {
       logger.error({ err, queryId, dataset: dataset.name }, 'query failed after its charge');
@@ -149,7 +152,7 @@ export function createQueryService(deps: QueryDeps): QueryService {
       );
       const loaded = await loadDataset({ kind: 'rows', rows }, dataset.metadata);
       try {
-        const exact = await execute(planned.resolved, loaded);
+        const exact = await execute(planned.checked, loaded);
         return buildRelease(planned, exact, rng, 'dummy');
       } finally {
         loaded.close();

@@ -2,10 +2,10 @@ import type { ReleaseResponse, ResultColumn } from 'lomas-kernel/protocol';
 import { releaseAggregation, type GroupStatistics, type Rng } from '../dp';
 import type { ExactResult, ExactStats, GroupStats } from '../engine/types';
 import type { KeyValue, ValueType } from '../query/types';
-import { binLabels, keyString, type PlannedAggregation, type PlannedQuery } from './planning';
+import { binLabels, keyString, type CostedAggregation, type CostedQuery } from './planning';
 
 /** Engine statistics of one aggregation → the DP engine's per-group input (exact bigints). */
-function toGroupStatistics(p: PlannedAggregation, g: GroupStats, s: ExactStats): GroupStatistics[] {
+function toGroupStatistics(p: CostedAggregation, g: GroupStats, s: ExactStats): GroupStatistics[] {
   switch (s.op) {
     case 'count':
       return [{ key: keyString(g.key), count: s.count }];
@@ -42,10 +42,10 @@ function columnType(t: ValueType): ResultColumn['type'] {
         : 'string';
 }
 
-function title(q: PlannedQuery): string {
+function title(q: CostedQuery): string {
   const aggs = q.aggregations.map(a => a.agg.name).join(', ');
-  const keys = q.resolved.groupBy?.keys.map(k => k.name) ?? [];
-  return `${aggs}${keys.length ? ` by ${keys.join(', ')}` : ''} — ${q.resolved.dataset}`;
+  const keys = q.checked.groupBy?.keys.map(k => k.name) ?? [];
+  return `${aggs}${keys.length ? ` by ${keys.join(', ')}` : ''} — ${q.checked.dataset}`;
 }
 
 /**
@@ -53,12 +53,12 @@ function title(q: PlannedQuery): string {
  * key columns, then per aggregation its estimate and confidence interval.
  */
 export function buildRelease(
-  q: PlannedQuery,
+  q: CostedQuery,
   exact: ExactResult,
   rng: Rng,
   kind: 'release' | 'dummy'
 ): ReleaseResponse {
-  const keyCols: ResultColumn[] = (q.resolved.groupBy?.keys ?? []).map(k => ({
+  const keyCols: ResultColumn[] = (q.checked.groupBy?.keys ?? []).map(k => ({
     name: k.name,
     role: 'key',
     type: columnType(k.type)
@@ -83,7 +83,7 @@ export function buildRelease(
   // Public keys first, in their public order (absent groups included).
   const first = q.aggregations[0];
   if (first.publicKeys) for (const k of first.publicKeys) rowFor(keyString(k));
-  if (!q.resolved.groupBy && !histogram) rowFor(keyString([]));
+  if (!q.checked.groupBy && !histogram) rowFor(keyString([]));
 
   const mechanisms = [...q.mechanisms];
   q.aggregations.forEach((p, i) => {
@@ -113,11 +113,11 @@ export function buildRelease(
         note: 'the widest confidence interval among the released rows; each row carries its own'
       };
   });
-  const ordered = q.resolved.groupBy?.mode === 'discover' ? [...order].sort() : order;
+  const ordered = q.checked.groupBy?.mode === 'discover' ? [...order].sort() : order;
   return {
     version: 1,
     kind,
-    dataset: q.resolved.dataset,
+    dataset: q.checked.dataset,
     title: title(q),
     columns,
     rows: ordered.map(k => rows.get(k)!),

@@ -9,14 +9,14 @@ import {
   type DuckDBValue
 } from '@duckdb/node-api';
 import { quoteIdent } from '../engine/duck';
-import { FUNCTIONS } from './functions';
-import type { KeyValue, RAggregation, RExpr, ResolvedPlan, ValueType } from './types';
+import { FUNCTION_SQL } from './functions';
+import type { CheckedPlan, KeyValue, RAggregation, RExpr, ValueType } from './types';
 
 /**
- * Compiles a resolved plan to ONE parameterised DuckDB statement.
+ * Compiles a checked plan to ONE parameterised DuckDB statement.
  *
  *  - Identifiers: every column name was checked against the metadata / derived scope by
- *    validatePlan, and is still double-quoted here with inner quotes doubled.
+ *    the plan checker, and is still double-quoted here with inner quotes doubled.
  *  - Literals: every value from the plan (and every bound, candidate, category) is a bound
  *    parameter ($n with an explicit type). No plan value is ever spliced into the SQL text.
  *  - Functions: only the templates of query/functions.ts.
@@ -70,7 +70,7 @@ const SQL_TYPE: Record<ValueType, DuckDBType> = {
   datetime: VARCHAR // bound as ISO text, then TRY_CAST to TIMESTAMP
 };
 
-export function compile(plan: ResolvedPlan, storage: StorageInfo): CompiledQuery {
+export function compile(plan: CheckedPlan, storage: StorageInfo): CompiledQuery {
   const p = new Params();
   const x = new ExprCompiler(p);
   let current = [...storage.columns];
@@ -235,7 +235,7 @@ class ExprCompiler {
       case 'isnull':
         return `(${this.compile(e.arg)} IS ${e.negate ? 'NOT ' : ''}NULL)`;
       case 'call':
-        return FUNCTIONS[e.fn].sql(
+        return FUNCTION_SQL[e.fn](
           e.args.map(a => this.compile(a)),
           e.args.map(a => a.type)
         );

@@ -1,4 +1,5 @@
-import { LIMITS, type FixedPointGrid, type ValueType } from './types';
+import { PLAN_LIMITS } from '../limits';
+import type { FixedPointGrid, ValueType } from './types';
 
 /** |n| ≤ 2^31 for every scaled value, so n² < 2^63 (BIGINT) and sums of n, n² fit in HUGEINT. */
 export const SCALED_BITS = 31;
@@ -48,7 +49,7 @@ function niceStep(x: number): number {
 export function quantileCandidates(
   bounds: [number, number],
   type: ValueType,
-  m: number = LIMITS.defaultQuantileCandidates
+  m: number = PLAN_LIMITS.defaultQuantileCandidates
 ): number[] {
   const [L, U] = bounds;
   if (L === U) return [L];
@@ -57,7 +58,7 @@ export function quantileCandidates(
     for (let x = L; x <= U; x++) out.push(x);
     return out;
   }
-  const n = Math.min(Math.max(3, m), LIMITS.maxQuantileCandidates);
+  const n = Math.min(Math.max(3, m), PLAN_LIMITS.quantileCandidates);
   const step = niceStep((U - L) / (n - 2));
   const out: number[] = [L];
   for (let i = Math.floor(L / step) + 1; ; i++) {
