@@ -296,3 +296,33 @@ describe('fixed-point grid and candidates', () => {
     for (let i = 1; i < c.length; i++) expect(c[i]).toBeGreaterThan(c[i - 1]);
   });
 });
+
+describe('grids and candidates for extreme bounds (found by the agreement property test)', () => {
+  const extreme: Array<[number, number]> = [
+    [-1.5e-323, 0],
+    [0, 5e-324],
+    [-1e-300, 1e-300],
+    [1, 1.0000000000000002],
+    [1e300, 1e300 * (1 + 1e-15)],
+    [-Number.MAX_VALUE, Number.MAX_VALUE],
+    [1e17, 1e17 + 1000]
+  ];
+  test.each(extreme)(
+    '[%p, %p]: quantile candidates come quickly, strictly increasing, from L to U',
+    (L, U) => {
+      // Before: subnormal or few-ulp ranges looped forever (a hang of the server before any charge).
+      const c = quantileCandidates([L, U], 'float');
+      expect(c[0]).toBe(L);
+      expect(c[c.length - 1]).toBe(U);
+      for (let i = 1; i < c.length; i++) expect(c[i]).toBeGreaterThan(c[i - 1]);
+      expect(c.length).toBeLessThanOrEqual(256);
+    }
+  );
+  test.each(extreme)('[%p, %p]: the fixed-point scale 2^-exponent is a finite double', (L, U) => {
+    // The SQL multiplies by this scale: it must never overflow to Infinity.
+    const g = gridFor([L, U], 'float');
+    expect(Number.isFinite(2 ** -g.exponent)).toBe(true);
+    const M = Math.max(Math.abs(L), Math.abs(U));
+    expect(M * 2 ** -g.exponent).toBeLessThanOrEqual(2 ** 31);
+  });
+});

@@ -59,7 +59,7 @@ export const Amount = z
       z.string().regex(AMOUNT_PATTERN, AMOUNT_RULE),
       z
         .number()
-        .min(0)
+        .min(0, AMOUNT_RULE)
         .refine(x => amountParts(x) !== null, AMOUNT_RULE)
     ],
     { error: () => AMOUNT_RULE }

@@ -234,7 +234,11 @@ const ScalarSchema: z.ZodType<Scalar> = z.union([Str, Finite, z.boolean(), z.nul
   error: () => 'a value is a string (at most 1,000 characters), a finite number, a boolean or null'
 });
 
-const ConfidenceSchema = Finite.gt(0).lt(1);
+const OPEN_UNIT = (what: string) => `${what} is strictly between 0 and 1`;
+const ConfidenceSchema = Finite.gt(0, OPEN_UNIT('a confidence level')).lt(
+  1,
+  OPEN_UNIT('a confidence level')
+);
 
 export const PlanBudgetSchema: z.ZodType<PlanBudget> = z
   .object({ epsilon: Amount.optional(), delta: Amount.optional(), rho: Amount.optional() })
@@ -412,7 +416,15 @@ export const GroupBySchema: z.ZodType<GroupBy> = z
           .max(PLAN_LIMITS.valuesPerKey, `at most ${PLAN_LIMITS.valuesPerKey} values per key`)
       )
       .optional(),
-    discover: z.object({ delta: Amount }).strict().optional()
+    discover: z
+      .object({
+        delta: Amount.refine(
+          d => isPositiveAmount(d) && compareAmountToOne(d) === -1,
+          'the delta of key discovery is strictly between 0 and 1'
+        )
+      })
+      .strict()
+      .optional()
   })
   .strict()
   .superRefine((g, ctx) => {
@@ -467,7 +479,7 @@ export const AggregationSchema: z.ZodType<Aggregation> = z
     column: NameSchema.optional(),
     as: NameSchema.optional(),
     bounds: z.tuple([Finite, Finite]).optional(),
-    q: Finite.gt(0).lt(1).optional(),
+    q: Finite.gt(0, OPEN_UNIT('q')).lt(1, OPEN_UNIT('q')).optional(),
     bins: z
       .array(Finite)
       .min(2)
@@ -478,7 +490,10 @@ export const AggregationSchema: z.ZodType<Aggregation> = z
       .optional(),
     budget: PlanBudgetSchema.optional(),
     accuracy: z
-      .object({ halfWidth: Finite.gt(0), confidence: ConfidenceSchema.optional() })
+      .object({
+        halfWidth: Finite.gt(0, 'a target half-width is above 0'),
+        confidence: ConfidenceSchema.optional()
+      })
       .strict()
       .optional(),
     mechanism: z.enum(['laplace', 'gaussian']).optional()
@@ -618,6 +633,16 @@ function pathText(path: readonly PropertyKey[]): string {
   return path.length === 0 ? '(plan)' : path.map(String).join('.');
 }
 
+/** The error of guardJson's problem, for a value found at `at` in the plan. */
+function guardError(guard: { problem: string; path: string }, at: string): LomasError {
+  const path = `${at}${guard.path}`.replace(/^\./, '');
+  return new LomasError(
+    'INVALID_PLAN',
+    { problem: `${path || '(plan)'}: ${guard.problem}`, fix: GENERIC_FIX },
+    { issues: [{ path, message: guard.problem }] }
+  );
+}
+
 type Issue = { path: readonly PropertyKey[]; message: string; code?: string; params?: unknown };
 
 /**
@@ -644,8 +669,13 @@ export function planSchemaError(
   );
 }
 
-/** Validates one part of a plan (a step, the group-by, an aggregation) at its place `at`. */
+/**
+ * Validates one part of a plan (a step, the group-by, an aggregation) at its place `at`, with
+ * the same guard as parsePlan (reserved keys such as `__proto__`, which zod would silently drop).
+ */
 export function parsePlanPart<T>(schema: z.ZodType<T>, value: unknown, at: PropertyKey[]): T {
+  const guard = guardJson(value);
+  if (guard) throw guardError(guard, at.map(String).join('.'));
   const r = schema.safeParse(value);
   if (!r.success) throw planSchemaError(r.error.issues, at);
   return r.data;
@@ -657,13 +687,7 @@ export function parsePlanPart<T>(schema: z.ZodType<T>, value: unknown, at: Prope
  */
 export function parsePlan(json: unknown): QueryPlan {
   const guard = guardJson(json);
-  if (guard) {
-    throw new LomasError(
-      'INVALID_PLAN',
-      { problem: `${guard.path.slice(1) || '(plan)'}: ${guard.problem}`, fix: GENERIC_FIX },
-      { issues: [{ path: guard.path.slice(1), message: guard.problem }] }
-    );
-  }
+  if (guard) throw guardError(guard, '');
   const r = QueryPlanSchema.safeParse(json);
   if (r.success) return r.data;
   throw planSchemaError(r.error.issues);

@@ -16,21 +16,31 @@ export interface QueryState {
   readonly check: { readonly target: CheckTarget; readonly ctx: CheckContext } | null;
 }
 
-/** Metadata as `dataset.metadata()` returns it (or its `metadata` part alone). */
-export type QueryMetadata =
-  DatasetMetadataInput | { metadata: DatasetMetadataInput; accounting?: AccountingMode };
+/** What `dataset.metadata()` returns: the columns, and the accounting mode and δ the rules read. */
+export interface QueryTarget {
+  metadata: DatasetMetadataInput;
+  accounting?: AccountingMode;
+  delta?: string;
+}
 type DatasetMetadataInput = import('zod').input<typeof DatasetMetadata>;
 
+/** The dataset's description as `dataset.metadata()` returns it, or its `metadata` part alone. */
+export type QueryMetadata = QueryTarget | DatasetMetadataInput;
+
+function isTarget(m: QueryMetadata): m is QueryTarget {
+  return typeof m === 'object' && m !== null && 'metadata' in m;
+}
+
 function targetOf(dataset: string, m: QueryMetadata): CheckTarget {
-  const wrapped = typeof m === 'object' && m !== null && 'metadata' in m;
-  const r = DatasetMetadata.safeParse(wrapped ? m.metadata : m);
+  const t: QueryTarget = isTarget(m) ? m : { metadata: m };
+  const r = DatasetMetadata.safeParse(t.metadata);
   if (!r.success)
     throw new LomasError('INVALID_PARAMETER', {
       parameter: 'metadata',
       rule: `the metadata of "${dataset}" is not dataset metadata (${r.error.issues[0].message})`,
       fix: 'Pass what dataset.metadata() returns, or nothing.'
     });
-  return { metadata: r.data, accounting: wrapped ? m.accounting : undefined };
+  return { metadata: r.data, accounting: t.accounting, delta: t.delta };
 }
 
 export function initialState(dataset: string, metadata: QueryMetadata | undefined): QueryState {

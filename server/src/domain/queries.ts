@@ -55,7 +55,7 @@ export function prepare(
   dataset: DatasetRecord
 ): { plan: QueryPlan; planned: CostedQuery } {
   const plan = parsePlan(body);
-  const checked = checkPlan(plan, { metadata: dataset.metadata, accounting: dataset.accounting });
+  const checked = checkPlan(plan, dataset);
   return { plan, planned: costQuery(checked, dataset) };
 }
 

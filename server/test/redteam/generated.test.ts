@@ -79,10 +79,7 @@ async function run(c: Case): Promise<Answered | { refused: string }> {
   let planned: CostedQuery;
   try {
     const plan = parsePlan(c.plan);
-    planned = costQuery(
-      checkPlan(plan, { metadata: dataset.metadata, accounting: dataset.accounting }),
-      dataset
-    );
+    planned = costQuery(checkPlan(plan, dataset), dataset);
     checkDeltaWithinLimits(planned, dataset, grant);
   } catch (e) {
     if (e instanceof LomasError) return { refused: e.code };

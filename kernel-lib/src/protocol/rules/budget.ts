@@ -63,32 +63,63 @@ export function gaussianNeedsDelta(what: string) {
   );
 }
 
+/** An accuracy target finer than one step of the grid the statistic is released on. */
+export function accuracyTooFine(what: string, halfWidth: number, step: number) {
+  return invalidPlan(
+    `an accuracy of ±${halfWidth} for ${what} is finer than one step (${step}) of the grid its value is released on`,
+    `Ask for a coarser accuracy (at least ${step}).`
+  );
+}
+
 export interface NoiseRequest {
   /** For messages: the aggregation's output name. */
   name: string;
   op: AggregationOp;
+  /**
+   * The grid step of the released value (count and histogram: 1; sum: 2^exponent of its
+   * fixed-point grid): an accuracy target below it cannot be met by any noise.
+   */
+  step?: number;
   /** Its own budget or its share of the plan's; undefined with an accuracy target. */
   budget?: PlanBudget;
-  accuracy?: unknown;
+  accuracy?: { halfWidth: number };
   mechanism?: Mechanism;
 }
 
+/** A ρ loss charged to an (ε, δ) dataset that names no δ to convert it at. */
+export function conversionDeltaError(what: string) {
+  return invalidPlan(
+    `${what} is charged in ρ (Gaussian noise), and this (ε, δ) dataset names no δ at which to convert ρ to ε`,
+    "Give { epsilon, delta } with Gaussian noise, or an ε budget with Laplace noise; or ask an administrator to set the dataset's delta."
+  );
+}
+
+/** What the noise rules read of the dataset: its accounting mode and its conversion δ. */
+export interface NoiseTarget {
+  accounting?: AccountingMode;
+  /** For (ε, δ) and zCDP datasets: the δ at which ρ is stated as ε. */
+  delta?: string;
+}
+
 /** Checks one aggregation's noise request against the rules above and the dataset's mode. */
-export function checkNoiseRequest(
-  r: NoiseRequest,
-  discover: boolean,
-  accounting: AccountingMode | undefined
-): void {
+export function checkNoiseRequest(r: NoiseRequest, discover: boolean, target: NoiseTarget): void {
+  const accounting = target.accounting;
   if (r.accuracy !== undefined) {
     const allowed = ACCURACY_TARGETS[r.op];
     if (allowed === null || (allowed === 'public' && discover))
       throw accuracyTargetError(r.op, discover);
+    if (r.step !== undefined && r.accuracy.halfWidth < r.step)
+      throw accuracyTooFine(r.name, r.accuracy.halfWidth, r.step);
   }
   const b = r.budget;
   const gaussian = r.mechanism === 'gaussian';
   if (b?.rho !== undefined && r.mechanism === 'laplace') throw rhoNeedsGaussian(r.name);
   if (gaussian && b?.epsilon !== undefined && !isPositiveAmount(b.delta))
     throw gaussianNeedsDelta(r.name);
+  // ρ noise on an (ε, δ) dataset: a ρ budget, or an accuracy target met with Gaussian noise.
+  const rhoNoise = b?.rho !== undefined || (r.accuracy !== undefined && gaussian);
+  if (accounting === 'approx' && rhoNoise && !isPositiveAmount(target.delta))
+    throw conversionDeltaError(r.name);
   if (accounting !== 'pure') return;
   if (discover) throw pureDatasetRule('discover');
   if (b?.rho !== undefined) throw pureDatasetRule('rho');

@@ -14,6 +14,8 @@ export interface CheckTarget {
   metadata: DatasetMetadata;
   /** The dataset's accounting mode; when unknown, the rules that depend on it are left to the server. */
   accounting?: AccountingMode;
+  /** The dataset's δ at which ρ is stated as ε ((ε, δ) and zCDP datasets), if it has one. */
+  delta?: string;
 }
 
 /**
@@ -37,11 +39,7 @@ export function checkPlan(plan: QueryPlan, target: CheckTarget): CheckedPlan {
   checkQueryShape(aggregations, plan.groupby);
   shareBudget(plan, aggregations);
   for (const a of aggregations)
-    checkNoiseRequest(
-      { name: a.name, op: a.op, budget: a.budget, accuracy: a.accuracy, mechanism: a.mechanism },
-      groupBy?.mode === 'discover',
-      target.accounting
-    );
+    checkNoiseRequest({ ...a, step: gridStep(a) }, groupBy?.mode === 'discover', target);
   return {
     dataset: plan.dataset,
     steps,
@@ -87,6 +85,13 @@ function shareBudget(plan: QueryPlan, aggregations: RAggregation[]): void {
     a.budget = plan.budget;
     a.shares = sharing.length;
   }
+}
+
+/** The grid step of a released value: 1 for counts, 2^exponent for a sum. */
+function gridStep(a: RAggregation): number | undefined {
+  if (a.op === 'count' || a.op === 'histogram') return 1;
+  if (a.op === 'sum') return 2 ** a.grid.exponent;
+  return undefined;
 }
 
 function groupCount(g: RGroupBy | null): number | null {

@@ -12,10 +12,13 @@ export {
 export {
   ACCURACY_TARGETS,
   accuracyTargetError,
+  accuracyTooFine,
   checkNoiseRequest,
+  conversionDeltaError,
   gaussianNeedsDelta,
   rhoNeedsGaussian,
-  type NoiseRequest
+  type NoiseRequest,
+  type NoiseTarget
 } from './budget';
 export { checkExpr, show as showExpr } from './expr';
 export { columnOf, scopeOf, type CheckContext, type Scope } from './scope';

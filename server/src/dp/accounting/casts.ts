@@ -11,7 +11,7 @@
  * the larger of two neighbouring datasets and is independent of all other noise (PROOF.md §3).
  * Every δ in this engine is of that kind, so the casts above are sound for every loss it states.
  */
-import { pureDatasetRule } from 'lomas-kernel/protocol';
+import { conversionDeltaError, pureDatasetRule } from 'lomas-kernel/protocol';
 import { invalidParameter } from '../errors';
 import { Rational, type RationalLike, nonNegative } from '../rational';
 import { zcdpToApprox } from './conversions';
@@ -42,14 +42,11 @@ function toApprox(natural: NaturalLoss, options: CastOptions): Cost {
     return { measure: 'approx', epsilon: natural.epsilon, delta: natural.delta };
   if (natural.rho.isZero())
     return { measure: 'approx', epsilon: Rational.ZERO, delta: natural.delta };
-  if (options.conversionDelta === undefined)
-    throw invalidParameter(
-      'delta',
-      'is needed to charge Gaussian (zCDP) noise to an (ε, δ) budget',
-      'Give the query a δ (e.g. { epsilon: 1, delta: 1e-7 }) or use Laplace noise.'
-    );
+  // The plan rule (conversionDeltaError) re-asserted: ρ converts to (ε, δ) only at some δ'.
+  if (options.conversionDelta === undefined) throw conversionDeltaError('this aggregation');
   const dPrime = nonNegative(options.conversionDelta, 'delta');
-  if (dPrime.isZero() || dPrime.gte(Rational.ONE))
+  if (dPrime.isZero()) throw conversionDeltaError('this aggregation');
+  if (dPrime.gte(Rational.ONE))
     throw invalidParameter('delta', 'must be strictly between 0 and 1 to convert zCDP to (ε, δ)');
   return {
     measure: 'approx',
