@@ -50,7 +50,7 @@ export function createApp(deps: AppDeps): Express {
   });
   app.use(express.json({ limit: deps.config.bodyLimit, strict: true, verify: rejectInvalidUtf8 }));
   for (const mw of deps.authenticated ?? []) app.use(mw);
-  app.use('/v1', analystRouter(deps.analyst, deps.queries));
+  app.use('/v1', analystRouter(deps.analyst, deps.queries, deps.logger));
   if (deps.admin) app.use('/admin', deps.admin);
   app.use(notFound);
   app.use(clientErrors);

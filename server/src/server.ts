@@ -59,7 +59,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
     store,
     analyst,
     queries,
-    admin: adminRouter({ store, ledger }),
+    admin: adminRouter({ store, ledger }, logger),
     publicRoutes: serviceRoutes({
       store,
       logger,

@@ -1,3 +1,5 @@
+import { z } from 'zod';
+
 /**
  * The closed set of error codes shared by the server, the notebook library and the extension,
  * with every message in one place. Each message says what went wrong and how to fix it; privacy
@@ -30,13 +32,22 @@ export const ERROR_CODES = {
 
 export type ErrorCode = keyof typeof ERROR_CODES;
 
+const CODES = Object.keys(ERROR_CODES) as [ErrorCode, ...ErrorCode[]];
+
 /** The JSON body of every error response. */
-export interface ErrorBody {
-  code: ErrorCode;
-  message: string;
-  /** Structured facts behind the message (parameter name, rule, remaining budget, ...). */
-  details?: Record<string, unknown>;
-}
+export const ErrorBody = z
+  .object({
+    code: z.enum(CODES),
+    message: z.string(),
+    /** Structured facts behind the message (parameter name, rule, remaining budget, ...). */
+    details: z.record(z.string(), z.unknown()).optional()
+  })
+  .strict()
+  .meta({
+    id: 'Error',
+    description: 'Every error: a code from a closed set and a message saying how to fix it.'
+  });
+export type ErrorBody = z.infer<typeof ErrorBody>;
 
 type Facts = Record<string, string | number | undefined>;
 

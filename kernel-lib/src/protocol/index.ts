@@ -1,4 +1,7 @@
-/** The wire protocol shared by the notebook library, the server and the extension. */
+/**
+ * The wire protocol shared by the notebook library, the server and the extension: one zod schema
+ * per wire type, the plan rules, the limits, the amount grammar and every error message.
+ */
 export * from './errors';
 export * from './amount';
 export * from './limits';
@@ -7,3 +10,6 @@ export * from './metadata';
 export * from './result';
 export * from './plan';
 export * from './rules';
+export * from './connectors';
+export * from './admin';
+export * from './analyst';

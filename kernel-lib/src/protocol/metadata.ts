@@ -84,5 +84,6 @@ export const DatasetMetadata = z
         message: `privacy_id "${m.privacy_id}" is not a column`
       });
     }
-  });
+  })
+  .meta({ id: 'DatasetMetadata', description: "A dataset's public metadata (SmartNoise style)." });
 export type DatasetMetadata = z.infer<typeof DatasetMetadata>;

@@ -592,6 +592,10 @@ export const QueryPlanSchema: z.ZodType<QueryPlan> = z
         });
       }
     });
+  })
+  .meta({
+    id: 'QueryPlan',
+    description: 'A query plan (lomas-kernel/protocol plan.ts), validated by parsePlan.'
   });
 
 // ---------------------------------------------------------------------------------------------

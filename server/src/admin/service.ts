@@ -1,7 +1,13 @@
-import { LomasError, type AccountingMode, type Budget } from 'lomas-kernel/protocol';
+import {
+  LomasError,
+  type AccountingMode,
+  type Budget,
+  type BudgetInput,
+  type CreateDatasetBody,
+  type UpdateDatasetBody
+} from 'lomas-kernel/protocol';
 import type { z } from 'zod';
 import { newKey } from '../auth/keys';
-import type { BudgetInput, CreateDatasetBody, UpdateDatasetBody } from '../http/schemas';
 import { amount, type ChainReport, type Ledger } from '../ledger';
 import type {
   ApiKeyRecord,

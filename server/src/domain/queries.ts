@@ -13,10 +13,11 @@ import type { Rng } from '../dp';
 import { canonicalJson, type Ledger } from '../ledger';
 import { execute, type DatasetCache } from '../engine';
 import { loadDataset } from '../engine/load';
-import type { Principal } from '../http/principal';
+import type { Principal } from './types';
 import type { Logger } from '../logger';
 import type { DatasetRecord, Store } from '../store/types';
 import { datasetAccess, spendingAccess } from './access';
+import { budgetStatus } from './budget';
 import { checkDeltaWithinLimits, costQuery, type CostedQuery } from './planning';
 import { buildRelease } from './release';
 import type { QueryService } from './types';
@@ -110,14 +111,7 @@ export function createQueryService(deps: QueryDeps): QueryService {
         );
       throw e;
     }
-    const figures = await ledger.figures({
-      dataset: dataset.name,
-      user: who.user,
-      grant,
-      cap: dataset.cap,
-      accounting: dataset.accounting
-    });
-    release.budget = { dataset: dataset.name, accounting: dataset.accounting, ...figures };
+    release.budget = await budgetStatus(ledger, who.user, dataset, grant);
     await store.addArchive({ ...record, at: now().toISOString(), kind: 'release', release });
     return release;
   }
@@ -127,18 +121,11 @@ export function createQueryService(deps: QueryDeps): QueryService {
       const { dataset, grant } = await datasetAccess(store, who, datasetName(body));
       const { planned } = prepare(body, dataset);
       checkDeltaWithinLimits(planned, dataset, grant ? grant.budget : null);
-      const figures = await ledger.figures({
-        dataset: dataset.name,
-        user: who.user,
-        grant: grant ? grant.budget : null,
-        cap: dataset.cap,
-        accounting: dataset.accounting
-      });
       return {
         dataset: dataset.name,
         cost: planned.display,
         mechanisms: planned.mechanisms,
-        budget: { dataset: dataset.name, accounting: dataset.accounting, ...figures }
+        budget: await budgetStatus(ledger, who.user, dataset, grant ? grant.budget : null)
       };
     },
 

@@ -1,5 +1,5 @@
 import type { NextFunction, Request, Response } from 'express';
-import { LomasError, type ErrorBody } from 'lomas-kernel/protocol';
+import { ErrorBody, LomasError } from 'lomas-kernel/protocol';
 import type { Logger } from '../logger';
 
 /** Errors thrown by body parsing carry a `type` and a `status`. */
@@ -36,7 +36,8 @@ export function errorHandler(logger: Logger) {
     const body: ErrorBody = { code: e.code, message: e.message };
     if (Object.keys(e.details).length > 0) body.details = e.details;
     if (res.headersSent) return;
-    res.status(e.status).json(body);
+    // Errors go through their schema too (the protocol's ErrorBody).
+    res.status(e.status).json(ErrorBody.parse(body));
   };
 }
 

@@ -1,11 +1,12 @@
 import { OpenAPIRegistry, OpenApiGeneratorV31 } from '@asteasolutions/zod-to-openapi';
-import { QueryPlanSchema } from 'lomas-kernel/protocol';
+import * as S from 'lomas-kernel/protocol';
 import { z } from 'zod';
-import * as S from './schemas';
 
 /**
- * Every HTTP route of the server, in one table: the OpenAPI document, the metrics' route labels
- * and the authorization-matrix test are all derived from it.
+ * Every HTTP route of the server, in one table: the routers are mounted from it (http/contract.ts:
+ * each handler's request and response go through the schemas named here), and the OpenAPI
+ * document, the metrics' route labels and the authorization-matrix test are derived from it.
+ * Every schema is a wire type of lomas-kernel/protocol; none is written here.
  *
  * `/openapi.json` is public: it describes the API's shape only (no dataset, user, budget or
  * configuration), clients and notebook users need it before they have a key, and hiding a public
@@ -24,67 +25,18 @@ export interface RouteSpec {
   query?: z.ZodObject;
   headers?: z.ZodObject;
   body?: z.ZodType;
+  /** The body is validated by the domain (a query plan: parsePlan names its problems precisely). */
+  rawBody?: boolean;
+  /** An absent body counts as {}. */
+  optionalBody?: boolean;
   /** Success status and schema (undefined schema: no JSON body). */
   ok: { status: number; schema?: z.ZodType; description?: string; contentType?: string };
   /** Touches private data: timing protection applies. */
   private?: boolean;
 }
 
-// Doc-only response schemas of the analyst routes (their types live in lomas-kernel/protocol).
-const DatasetSummary = z
-  .object({ name: z.string(), description: z.string().optional(), accounting: z.string() })
-  .meta({ id: 'DatasetSummary' });
-const BudgetStatus = z
-  .object({
-    dataset: z.string(),
-    accounting: S.AccountingMode,
-    initial: S.Budget,
-    spent: S.Budget,
-    remaining: S.Budget
-  })
-  .meta({ id: 'BudgetStatus' });
-const Mechanism = z
-  .object({
-    aggregation: z.string(),
-    column: z.string().optional(),
-    mechanism: z.string(),
-    scale: z.string(),
-    halfWidth: z.number(),
-    confidence: z.number(),
-    cost: S.Budget
-  })
-  .meta({ id: 'MechanismReport' });
-const EstimateResponse = z
-  .object({
-    dataset: z.string(),
-    cost: S.Budget,
-    mechanisms: z.array(Mechanism),
-    budget: BudgetStatus.optional()
-  })
-  .meta({ id: 'EstimateResponse' });
-const ReleaseResponse = z
-  .object({
-    version: z.literal(1),
-    kind: z.enum(['release', 'dummy', 'estimate']),
-    dataset: z.string(),
-    queryId: z.string().optional(),
-    title: z.string(),
-    columns: z.array(z.object({ name: z.string(), role: z.string(), type: z.string() })),
-    rows: z.array(z.record(z.string(), z.union([z.string(), z.number(), z.boolean(), z.null()]))),
-    cost: S.Budget,
-    mechanisms: z.array(Mechanism),
-    budget: BudgetStatus.optional()
-  })
-  .meta({ id: 'ReleaseResponse' });
-
 /** The query request body: the protocol's plan schema, the one parsePlan validates with. */
-const QueryRequest: z.ZodType = (QueryPlanSchema as unknown as z.ZodType).meta({
-  id: 'QueryPlan',
-  description: 'A query plan (lomas-kernel/protocol plan.ts), validated by parsePlan.'
-});
-
-const name = z.object({ name: S.DatasetName });
-const userName = z.object({ name: S.UserName });
+const QueryRequest = S.QueryPlanSchema as unknown as z.ZodType;
 
 export function apiRoutes(): RouteSpec[] {
   return [
@@ -123,46 +75,46 @@ export function apiRoutes(): RouteSpec[] {
       path: '/v1/me',
       access: 'analyst',
       summary: 'Who am I',
-      ok: { status: 200, schema: z.object({ user: z.string(), role: S.Role }) }
+      ok: { status: 200, schema: S.Me }
     },
     {
       method: 'get',
       path: '/v1/me/budgets',
       access: 'analyst',
       summary: 'My budgets on every dataset I may query',
-      ok: { status: 200, schema: z.array(BudgetStatus) }
+      ok: { status: 200, schema: z.array(S.BudgetStatus) }
     },
     {
       method: 'get',
       path: '/v1/datasets',
       access: 'analyst',
       summary: 'Datasets I may query',
-      ok: { status: 200, schema: z.array(DatasetSummary) }
+      ok: { status: 200, schema: z.array(S.DatasetSummary) }
     },
     {
       method: 'get',
       path: '/v1/datasets/{name}',
       access: 'analyst',
       summary: "A dataset's public metadata",
-      params: name,
-      ok: { status: 200, schema: z.record(z.string(), z.unknown()) }
+      params: S.DatasetPathParams,
+      ok: { status: 200, schema: S.DatasetInfo }
     },
     {
       method: 'get',
       path: '/v1/datasets/{name}/budget',
       access: 'analyst',
       summary: 'My budget on a dataset',
-      params: name,
-      ok: { status: 200, schema: BudgetStatus }
+      params: S.DatasetPathParams,
+      ok: { status: 200, schema: S.BudgetStatus }
     },
     {
       method: 'get',
       path: '/v1/datasets/{name}/dummy',
       access: 'analyst',
       summary: 'Synthetic rows respecting the metadata (free)',
-      params: name,
+      params: S.DatasetPathParams,
       query: S.DummyRowsQuery,
-      ok: { status: 200, schema: z.unknown() }
+      ok: { status: 200, schema: S.DummyRows }
     },
     {
       method: 'get',
@@ -170,7 +122,7 @@ export function apiRoutes(): RouteSpec[] {
       access: 'analyst',
       summary: 'My previous queries',
       query: S.HistoryQuery,
-      ok: { status: 200, schema: z.array(z.unknown()) }
+      ok: { status: 200, schema: z.array(S.HistoryEntry) }
     },
     {
       method: 'post',
@@ -178,7 +130,8 @@ export function apiRoutes(): RouteSpec[] {
       access: 'analyst',
       summary: 'Cost and accuracy of a query (free)',
       body: QueryRequest,
-      ok: { status: 200, schema: EstimateResponse }
+      rawBody: true,
+      ok: { status: 200, schema: S.EstimateResponse }
     },
     {
       method: 'post',
@@ -186,7 +139,8 @@ export function apiRoutes(): RouteSpec[] {
       access: 'analyst',
       summary: 'Run a query on dummy data (free)',
       body: QueryRequest,
-      ok: { status: 200, schema: ReleaseResponse },
+      rawBody: true,
+      ok: { status: 200, schema: S.ReleaseResponse },
       private: true
     },
     {
@@ -195,8 +149,9 @@ export function apiRoutes(): RouteSpec[] {
       access: 'analyst',
       summary: 'Run a query (spends budget)',
       body: QueryRequest,
+      rawBody: true,
       headers: S.IdempotencyHeader,
-      ok: { status: 200, schema: ReleaseResponse },
+      ok: { status: 200, schema: S.ReleaseResponse },
       private: true
     },
     // ----- admin: users and keys -----
@@ -220,7 +175,7 @@ export function apiRoutes(): RouteSpec[] {
       path: '/admin/users/{name}',
       access: 'admin',
       summary: 'A user and their keys (without secrets)',
-      params: userName,
+      params: S.UserParams,
       ok: { status: 200, schema: S.UserDetail }
     },
     {
@@ -228,7 +183,7 @@ export function apiRoutes(): RouteSpec[] {
       path: '/admin/users/{name}',
       access: 'admin',
       summary: 'Deactivate or reactivate a user',
-      params: userName,
+      params: S.UserParams,
       body: S.PatchUserBody,
       ok: { status: 200, schema: S.UserView }
     },
@@ -237,7 +192,7 @@ export function apiRoutes(): RouteSpec[] {
       path: '/admin/users/{name}/keys',
       access: 'admin',
       summary: "A user's keys (without secrets)",
-      params: userName,
+      params: S.UserParams,
       ok: { status: 200, schema: z.array(S.KeyView) }
     },
     {
@@ -245,8 +200,9 @@ export function apiRoutes(): RouteSpec[] {
       path: '/admin/users/{name}/keys',
       access: 'admin',
       summary: 'Issue a key (the plaintext is shown once)',
-      params: userName,
+      params: S.UserParams,
       body: S.IssueKeyBody,
+      optionalBody: true,
       ok: { status: 201, schema: S.IssuedKey }
     },
     {
@@ -322,7 +278,7 @@ export function apiRoutes(): RouteSpec[] {
       path: '/admin/datasets/{name}',
       access: 'admin',
       summary: 'A dataset',
-      params: name,
+      params: S.DatasetParams,
       ok: { status: 200, schema: S.DatasetView }
     },
     {
@@ -330,7 +286,7 @@ export function apiRoutes(): RouteSpec[] {
       path: '/admin/datasets/{name}',
       access: 'admin',
       summary: 'Update a dataset (bumps its version)',
-      params: name,
+      params: S.DatasetParams,
       body: S.UpdateDatasetBody,
       ok: { status: 200, schema: S.DatasetView }
     },
@@ -339,8 +295,8 @@ export function apiRoutes(): RouteSpec[] {
       path: '/admin/datasets/{name}',
       access: 'admin',
       summary: 'Remove a dataset (its ledger stays)',
-      params: name,
-      ok: { status: 200, schema: z.object({ name: z.string(), removed: z.literal(true) }) }
+      params: S.DatasetParams,
+      ok: { status: 200, schema: S.RemovedDataset }
     },
     // ----- admin: ledger, archive, audit, configuration -----
     {

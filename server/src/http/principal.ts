@@ -1,13 +1,8 @@
 import type { Response } from 'express';
 import { LomasError } from 'lomas-kernel/protocol';
-import type { Role } from '../store/types';
+import type { Principal } from '../domain/types';
 
-/** Who is calling, established by the auth middleware from the API key alone. */
-export interface Principal {
-  user: string;
-  role: Role;
-  keyId: string;
-}
+export type { Principal };
 
 export function principalOf(res: Response): Principal {
   const p = res.locals.principal as Principal | undefined;

@@ -1,73 +1,42 @@
 import { Router } from 'express';
-import { LomasError } from 'lomas-kernel/protocol';
-import { principalOf } from '../http/principal';
 import type { AnalystService, QueryService } from '../domain/types';
+import { mountRoutes } from '../http/contract';
+import type { Logger } from '../logger';
 
-function intParam(
-  value: unknown,
-  name: string,
-  min: number,
-  max: number,
-  fallback: number
-): number {
-  if (value === undefined) return fallback;
-  const n = typeof value === 'string' && /^\d{1,9}$/.test(value) ? Number(value) : NaN;
-  if (!Number.isInteger(n) || n < min || n > max)
-    throw new LomasError('INVALID_PARAMETER', {
-      parameter: name,
-      rule: `an integer from ${min} to ${max}`
-    });
-  return n;
-}
-
-function idempotencyKey(value: unknown): string | null {
-  if (value === undefined) return null;
-  if (typeof value !== 'string' || !/^[A-Za-z0-9_.:-]{8,128}$/.test(value))
-    throw new LomasError('INVALID_PARAMETER', {
-      parameter: 'Idempotency-Key',
-      rule: '8 to 128 characters from letters, digits and _.:-'
-    });
-  return value;
-}
-
-/** Routes of an authenticated analyst: only their own datasets, budgets and history. */
-export function analystRouter(analyst: AnalystService, queries: QueryService): Router {
-  const r = Router();
-  r.get('/me', (_req, res) => {
-    const p = principalOf(res);
-    res.json({ user: p.user, role: p.role });
-  });
-  r.get('/me/budgets', async (_req, res) => {
-    res.json(await analyst.budgets(principalOf(res)));
-  });
-  r.get('/datasets', async (_req, res) => {
-    res.json(await analyst.datasets(principalOf(res)));
-  });
-  r.get('/datasets/:name', async (req, res) => {
-    res.json(await analyst.metadata(principalOf(res), req.params.name));
-  });
-  r.get('/datasets/:name/budget', async (req, res) => {
-    res.json(await analyst.budget(principalOf(res), req.params.name));
-  });
-  r.get('/datasets/:name/dummy', async (req, res) => {
-    const rows = intParam(req.query.rows, 'rows', 1, 100000, 100);
-    const seed = intParam(req.query.seed, 'seed', 0, 2 ** 31 - 1, 0);
-    res.json(await analyst.dummyRows(principalOf(res), req.params.name, rows, seed));
-  });
-  r.get('/queries', async (req, res) => {
-    const dataset = typeof req.query.dataset === 'string' ? req.query.dataset : undefined;
-    const limit = intParam(req.query.limit, 'limit', 1, 1000, 100);
-    res.json(await analyst.history(principalOf(res), dataset, limit));
-  });
-  r.post('/queries/estimate', async (req, res) => {
-    res.json(await queries.estimate(principalOf(res), req.body));
-  });
-  r.post('/queries/dummy', async (req, res) => {
-    res.json(await queries.dummy(principalOf(res), req.body));
-  });
-  r.post('/queries', async (req, res) => {
-    const key = idempotencyKey(req.headers['idempotency-key']);
-    res.json(await queries.run(principalOf(res), req.body, key));
-  });
-  return r;
+/**
+ * Routes of an authenticated analyst: only their own datasets, budgets and history. Requests and
+ * responses go through the protocol's schemas of each route (http/openapi.ts, http/contract.ts).
+ */
+export function analystRouter(
+  analyst: AnalystService,
+  queries: QueryService,
+  logger?: Logger
+): Router {
+  return mountRoutes(
+    Router(),
+    '/v1',
+    {
+      'GET /v1/me': ({ principal }) => ({ user: principal().user, role: principal().role }),
+      'GET /v1/me/budgets': ({ principal }) => analyst.budgets(principal()),
+      'GET /v1/datasets': ({ principal }) => analyst.datasets(principal()),
+      'GET /v1/datasets/{name}': ({ principal, params }) =>
+        analyst.metadata(principal(), params.name as string),
+      'GET /v1/datasets/{name}/budget': ({ principal, params }) =>
+        analyst.budget(principal(), params.name as string),
+      'GET /v1/datasets/{name}/dummy': ({ principal, params, query }) =>
+        analyst.dummyRows(
+          principal(),
+          params.name as string,
+          query.rows as number,
+          query.seed as number
+        ),
+      'GET /v1/queries': ({ principal, query }) =>
+        analyst.history(principal(), query.dataset as string | undefined, query.limit as number),
+      'POST /v1/queries/estimate': ({ principal, body }) => queries.estimate(principal(), body),
+      'POST /v1/queries/dummy': ({ principal, body }) => queries.dummy(principal(), body),
+      'POST /v1/queries': ({ principal, body, headers }) =>
+        queries.run(principal(), body, (headers['idempotency-key'] as string | undefined) ?? null)
+    },
+    logger
+  );
 }
