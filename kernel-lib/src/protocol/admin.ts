@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { Amount } from './amount';
-import { AccountingMode, Budget } from './budget';
+import { AccountingMode, Budget, orNull } from './budget';
 import { ConnectorSpec } from './connectors';
 import { DatasetMetadata as ProtocolMetadata } from './metadata';
 import { ErrorBody } from './errors';
@@ -59,13 +59,17 @@ export const BudgetInput = z
     description: 'Exact amounts; numbers are read as their shortest decimal.'
   });
 
-/** Digits-only query parameter → integer. */
-export const IntParam = (min: number, max: number) =>
-  z
-    .string()
-    .regex(/^\d{1,9}$/, `an integer from ${min} to ${max}`)
-    .transform(Number)
-    .pipe(z.number().int().min(min).max(max));
+/**
+ * An integer query parameter: digits only ("12"; not "1e1", " 12" or "0x10"), within [min, max].
+ * Documented as an integer with its range.
+ */
+export const IntParam = (min: number, max: number) => {
+  const rule = `an integer from ${min} to ${max}`;
+  return z.preprocess(
+    v => (typeof v === 'string' && /^\d{1,10}$/.test(v) ? Number(v) : v),
+    z.number({ error: rule }).int(rule).min(min, rule).max(max, rule)
+  );
+};
 
 // ---------- connector settings and metadata ----------
 
@@ -133,7 +137,7 @@ export const CreateDatasetBody = z
     delta: Amount.optional().meta({
       description: 'For zcdp datasets: the δ at which ρ is shown as ε.'
     }),
-    cap: BudgetInput.nullable().default(null)
+    cap: orNull(BudgetInput).default(null)
   })
   .strict()
   .meta({ id: 'CreateDatasetBody' });
@@ -145,7 +149,7 @@ export const UpdateDatasetBody = z
     metadata: DatasetMetadataBody.optional(),
     accounting: AccountingMode.optional(),
     delta: Amount.optional(),
-    cap: BudgetInput.nullable().optional()
+    cap: orNull(BudgetInput).optional()
   })
   .strict()
   .refine(b => Object.keys(b).length > 0, 'at least one field to change')
@@ -235,7 +239,7 @@ export const DatasetView = z
     metadata: ProtocolMetadata,
     accounting: AccountingMode,
     delta: z.string().optional(),
-    cap: Budget.nullable(),
+    cap: orNull(Budget),
     version: z.number().int(),
     createdAt: z.string(),
     updatedAt: z.string()
@@ -257,8 +261,8 @@ export const LedgerEntryView = z
     cost: Budget,
     datasetSpent: Budget,
     userSpent: Budget,
-    userGrant: Budget.nullable().optional(),
-    datasetCap: Budget.nullable().optional(),
+    userGrant: orNull(Budget).optional(),
+    datasetCap: orNull(Budget).optional(),
     actor: z.string().optional(),
     queryId: z.string(),
     idempotencyKey: z.string().nullable(),
@@ -282,7 +286,7 @@ export const ArchiveView = z
     /** 'failure': charged, then failed; retries with its key get the same error. */
     kind: z.enum(['release', 'failure']),
     plan: z.record(z.string(), z.unknown()).meta({ description: 'The plan as it was accepted.' }),
-    release: ReleaseResponse.nullable(),
+    release: orNull(ReleaseResponse),
     error: ErrorBody.optional(),
     cost: Budget
   })

@@ -8,11 +8,13 @@ import { z } from 'zod';
  * float, so 1,000 charges of 0.001 fit exactly in 1.0. Amounts are read exactly by
  * {@link amountParts}; the server turns the parts into a big rational.
  *
- * Integer part: at most 21 digits without leading zeros; fraction: at most 30 digits; exponent: at
- * most 3 digits. Every finite non-negative number's String(x) fits. Amounts the server writes back (ledger fractions "num/den", decimals rounded for
- * display) are its own storage format, not this grammar.
+ * Integer part: at most 1,100 digits without leading zeros; fraction: at most 1,100 digits;
+ * exponent: at most 3 digits. Every finite non-negative number's String(x) fits, and so does the
+ * plain decimal of every amount the grammar accepts (an amount "1e-300" is stored, and shown
+ * back, as its 300-digit decimal), so what the server writes back reads with the same grammar.
+ * The ledger's exact fractions "num/den" are its own storage format.
  */
-export const AMOUNT_PATTERN = /^(0|[1-9]\d{0,20})(?:\.(\d{1,30}))?(?:[eE]([+-]?\d{1,3}))?$/;
+export const AMOUNT_PATTERN = /^(0|[1-9]\d{0,1099})(?:\.(\d{1,1100}))?(?:[eE]([+-]?\d{1,3}))?$/;
 
 const AMOUNT_RULE = 'a non-negative decimal such as "0.5" or "1e-6"';
 

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { IntParam, Role } from './admin';
-import { AccountingMode, Budget } from './budget';
+import { AccountingMode, Budget, orNull } from './budget';
 import { REQUEST_DEFAULTS, REQUEST_LIMITS } from './limits';
 import { DatasetMetadata } from './metadata';
 import { ReleaseResponse } from './result';
@@ -52,7 +52,7 @@ export const HistoryEntry = z
     at: z.string(),
     plan: z.record(z.string(), z.unknown()),
     cost: Budget,
-    release: ReleaseResponse.nullable()
+    release: orNull(ReleaseResponse)
   })
   .strict()
   .meta({ id: 'HistoryEntry' });
@@ -60,7 +60,9 @@ export type HistoryEntry = z.infer<typeof HistoryEntry>;
 
 // ---------- request parameters ----------
 
-export const DatasetPathParams = z.object({ name: z.string() }).strict();
+export const DatasetPathParams = z
+  .object({ name: z.string().meta({ example: 'penguins' }) })
+  .strict();
 
 export const DummyRowsQuery = z
   .object({

@@ -1,6 +1,13 @@
 import { z } from 'zod';
 
 /**
+ * `schema` or null. A union rather than `.nullable()`: the OpenAPI generator renders a nullable
+ * named schema as allOf [$ref, null-or-object] (null fails the $ref) or drops the null entirely;
+ * a union renders as anyOf [$ref, null], which says what the server sends.
+ */
+export const orNull = <T extends z.ZodType>(schema: T) => z.union([schema, z.null()]);
+
+/**
  * Privacy budgets as they travel back from the server: exact amounts as decimal strings (rounded
  * up for costs and spending, down for what remains). Amounts sent TO the server follow the amount
  * grammar (amount.ts).

@@ -10,6 +10,7 @@ export const ERROR_CODES = {
   UNAUTHENTICATED: 401,
   FORBIDDEN: 403,
   NOT_FOUND: 404,
+  METHOD_NOT_ALLOWED: 405,
   DATASET_NOT_FOUND: 404,
   NO_GRANT: 403,
   INVALID_REQUEST: 400,
@@ -57,6 +58,7 @@ const MESSAGES: { [C in ErrorCode]: (f: Facts) => string } = {
   FORBIDDEN: f =>
     `You may not ${f.action ?? 'do this'}. ${f.reason ?? 'This action needs the admin role.'}`,
   NOT_FOUND: f => `${f.what ?? 'The resource'} was not found. Check the name or path.`,
+  METHOD_NOT_ALLOWED: f => `${f.path} does not answer ${f.method}. It answers ${f.allowed}.`,
   DATASET_NOT_FOUND: f =>
     `Dataset "${f.dataset}" does not exist or is not shared with you. List the datasets you can query with lomas.datasets().`,
   NO_GRANT: f =>

@@ -60,6 +60,7 @@ export const DatasetMetadata = z
     columns: z
       .record(Name, ColumnMetadata)
       .refine(c => Object.keys(c).length > 0, 'at least one column')
+      .meta({ minProperties: 1 })
   })
   .strict()
   .superRefine((m, ctx) => {

@@ -226,7 +226,8 @@ const NameSchema = z
 
 export const DatasetNameSchema = z
   .string()
-  .regex(DATASET_NAME_PATTERN, 'a dataset name is letters, digits, _ . or -');
+  .regex(DATASET_NAME_PATTERN, 'a dataset name is letters, digits, _ . or -')
+  .meta({ example: 'penguins' });
 
 const Finite = z.number().finite();
 const Str = z.string().max(PLAN_LIMITS.stringLength);
@@ -595,7 +596,15 @@ export const QueryPlanSchema: z.ZodType<QueryPlan> = z
   })
   .meta({
     id: 'QueryPlan',
-    description: 'A query plan (lomas-kernel/protocol plan.ts), validated by parsePlan.'
+    description: 'A query plan (lomas-kernel/protocol plan.ts), validated by parsePlan.',
+    example: {
+      version: 1,
+      dataset: 'penguins',
+      steps: [],
+      groupby: { keys: ['species'] },
+      aggregations: [{ op: 'count' }],
+      budget: { epsilon: '0.1' }
+    }
   });
 
 // ---------------------------------------------------------------------------------------------

@@ -408,15 +408,22 @@ export function createAdminService(deps: AdminDeps) {
   };
 }
 
-/** Amounts come from decimals, so the denominator divides a power of ten: the decimal is exact. */
+/**
+ * The exact decimal of an amount that came from a decimal: its reduced denominator is 2^a·5^b, so
+ * max(a, b) fractional digits render it exactly (an amount "1e-300" has 300).
+ */
 function fracToDecimal(f: amount.Frac): string {
-  for (let k = 0; k <= 120; k++) {
-    if ((f.num * 10n ** BigInt(k)) % f.den === 0n) return amount.toDecimal(f, k, 'down');
-  }
-  throw new LomasError('INVALID_PARAMETER', {
-    parameter: 'budget',
-    rule: 'an exact decimal amount'
-  });
+  let den = f.den;
+  let twos = 0;
+  let fives = 0;
+  for (; den % 2n === 0n; twos++) den /= 2n;
+  for (; den % 5n === 0n; fives++) den /= 5n;
+  if (den !== 1n)
+    throw new LomasError('INVALID_PARAMETER', {
+      parameter: 'budget',
+      rule: 'an exact decimal amount'
+    });
+  return amount.toDecimal(f, Math.max(twos, fives), 'down');
 }
 
 export type AdminService = ReturnType<typeof createAdminService>;

@@ -341,9 +341,14 @@ export function apiRoutes(): RouteSpec[] {
   ];
 }
 
+/**
+ * Error statuses per access class: a bad request (400), no key (401), a budget or cap exhausted,
+ * no grant or not an admin (403), not found (404), an idempotency key or state conflict (409), a
+ * body too large (413) or not JSON (415), the rate limit (429).
+ */
 const ERRORS_BY_ACCESS: Record<Access, number[]> = {
   public: [],
-  analyst: [400, 401, 404, 413, 415, 429],
+  analyst: [400, 401, 403, 404, 409, 413, 415, 429],
   admin: [400, 401, 403, 404, 409, 413, 415, 429]
 };
 
@@ -399,7 +404,7 @@ export function openApiDocument(
         query: r.query,
         headers: r.headers,
         body: r.body
-          ? { required: true, content: { 'application/json': { schema: r.body } } }
+          ? { required: !r.optionalBody, content: { 'application/json': { schema: r.body } } }
           : undefined
       },
       responses
@@ -418,6 +423,11 @@ export function openApiDocument(
   }) as unknown as Record<string, unknown>;
 }
 
+/** The request paths an OpenAPI path template matches ({x}: one path segment). */
+export function routePattern(template: string): RegExp {
+  return new RegExp('^' + template.replace(/[.]/g, '\\.').replace(/\{[^}]+\}/g, '[^/]+') + '/?$');
+}
+
 /** Compiles the route table into a matcher giving each request a bounded route label. */
 export function routeLabeler(
   routes: RouteSpec[] = apiRoutes()
@@ -425,7 +435,7 @@ export function routeLabeler(
   const compiled = routes.map(r => ({
     method: r.method.toUpperCase(),
     label: r.path,
-    re: new RegExp('^' + r.path.replace(/[.]/g, '\\.').replace(/\{[^}]+\}/g, '[^/]+') + '/?$')
+    re: routePattern(r.path)
   }));
   return (method, path) => {
     for (const c of compiled) if (c.method === method && c.re.test(path)) return c.label;

@@ -1,7 +1,6 @@
 import { amountParts, type Budget } from 'lomas-kernel/protocol';
 import {
   Rational,
-  readDecimal,
   toDecimal as rationalToDecimal,
   toFraction as rationalToFraction
 } from '../dp/rational';
@@ -15,14 +14,12 @@ export type Frac = Rational;
 export const ZERO: Frac = Rational.ZERO;
 export const ONE: Frac = Rational.ONE;
 
-const FRACTION = /^(\d{1,80})\/(\d{1,80})$/;
-const LONG_DECIMAL = /^\d{1,80}\.\d{1,1100}$/;
+const FRACTION = /^(\d{1,4000})\/(\d{1,4000})$/;
 
 /**
  * Reads an amount exactly: an amount in the protocol's grammar (lomas-kernel/protocol,
- * amount.ts: "0.01", "1e-7", or a finite number read as its shortest decimal), or one this server
- * stored — a fraction "num/den" (ledger totals) or a long decimal (a grant of "1e-40" is stored as
- * its 40-digit decimal). Throws RangeError otherwise.
+ * amount.ts: "0.01", "1e-7", a stored grant's plain decimal, or a finite number read as its
+ * shortest decimal), or a ledger fraction "num/den". Throws RangeError otherwise.
  */
 export function readAmount(x: string | number): Frac {
   if (typeof x === 'string') {
@@ -32,7 +29,6 @@ export function readAmount(x: string | number): Frac {
       if (d === 0n) throw new RangeError(`invalid amount "${x}": zero denominator`);
       return Rational.of(BigInt(m[1]), d);
     }
-    if (LONG_DECIMAL.test(x)) return readDecimal(x);
   }
   const p = amountParts(x);
   if (p === null)

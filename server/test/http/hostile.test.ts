@@ -42,7 +42,7 @@ const BAD_AMOUNTS: unknown[] = [
   true,
   {},
   [],
-  '1'.repeat(40),
+  '1'.repeat(1200),
   'ε'
 ];
 const RAW_BAD_AMOUNTS = [

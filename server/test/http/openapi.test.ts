@@ -108,6 +108,18 @@ describe('OpenAPI document', () => {
     ]);
   });
 
+  test('a nullable named schema says null (anyOf [$ref, null]), never allOf or a bare $ref', () => {
+    // zod-to-openapi renders X.nullable() of a named X as allOf [$ref, object|null] (null fails
+    // the $ref) or drops the null: found by Schemathesis on /admin/ledger (userGrant: null).
+    const text = JSON.stringify(doc);
+    expect(text).not.toMatch(/"allOf":\[\{"\$ref":"[^"]+"\},\{"type":\["object","null"\]\}\]/);
+    const s = doc.components.schemas;
+    expect(s.LedgerEntry.properties.userGrant.anyOf).toContainEqual({ type: 'null' });
+    expect(s.ArchiveRecord.properties.release.anyOf).toContainEqual({ type: 'null' });
+    expect(s.HistoryEntry.properties.release.anyOf).toContainEqual({ type: 'null' });
+    expect(s.Dataset.properties.cap.anyOf).toContainEqual({ type: 'null' });
+  });
+
   test('route labels are bounded', () => {
     const label = routeLabeler();
     expect(label('GET', '/admin/users/alice')).toBe('/admin/users/{name}');
