@@ -1,5 +1,6 @@
 import { randomInt } from 'node:crypto';
 import { LomasError } from 'lomas-kernel/protocol';
+import { keyedQueue } from '../queue';
 import type { LedgerEntry, Store } from '../store/types';
 import { parseBudget, ZERO_BUDGET, type ExactBudget } from './amount';
 import { entryHash, GENESIS_HASH } from './chain';
@@ -45,21 +46,10 @@ export function createAppender(store: Store, opts: LedgerOptions): Appender {
   const maxAttempts = opts.maxAttempts ?? 500;
   const baseMs = opts.backoffBaseMs ?? 2;
   const maxMs = opts.backoffMaxMs ?? 250;
-  const queues = new Map<string, Promise<unknown>>();
+  const queue = keyedQueue();
 
   function queued<T>(dataset: string, fn: () => Promise<T>): Promise<T> {
-    if (opts.serializeInProcess === false) return fn();
-    const prev = queues.get(dataset) ?? Promise.resolve();
-    const run = prev.then(fn, fn);
-    const tail = run.then(
-      () => undefined,
-      () => undefined
-    );
-    queues.set(dataset, tail);
-    void tail.then(() => {
-      if (queues.get(dataset) === tail) queues.delete(dataset);
-    });
-    return run;
+    return opts.serializeInProcess === false ? fn() : queue(dataset, fn);
   }
 
   async function readState(dataset: string, user: string): Promise<State | null> {
