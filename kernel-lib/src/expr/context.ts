@@ -3,9 +3,9 @@ import { LomasError } from '../protocol/errors';
 import { NAME_PATTERN, PLAN_LIMITS, RESERVED_NAMES, type Expr } from '../protocol/plan';
 import type { ParamValue, Params } from './types';
 
-/** What the converter knows while it walks one function body. */
 export type Node = acorn.AnyNode;
 
+/** What the converter knows while it walks one function body. */
 export interface Context {
   text: string;
   row: string | null;
