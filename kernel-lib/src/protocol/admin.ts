@@ -4,7 +4,8 @@ import { AccountingMode, Budget, orNull } from './budget';
 import { ConnectorSpec } from './connectors';
 import { DatasetMetadata as ProtocolMetadata } from './metadata';
 import { ErrorBody } from './errors';
-import { DATASET_NAME_PATTERN, RESERVED_NAMES } from './plan';
+import { RESERVED_NAMES } from './names';
+import { DatasetNameSchema } from './plan';
 import { ReleaseResponse } from './result';
 
 /**
@@ -24,10 +25,10 @@ export const UserName = z
   )
   .meta({ description: 'A user name.', example: 'alice' });
 
-export const DatasetName = z
-  .string()
-  .regex(DATASET_NAME_PATTERN, 'letters, digits and _.- (1 to 128, not starting with . or -)')
-  .meta({ description: 'A dataset name.', example: 'penguins' });
+export const DatasetName = DatasetNameSchema.meta({
+  description: 'A dataset name.',
+  example: 'penguins'
+});
 
 export const KeyId = z
   .string()

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { NAME_PATTERN } from './names';
 
 /**
  * Connector settings: where a dataset's rows come from, as an administrator registers them (admin
@@ -16,10 +17,7 @@ export const FORMATS = ['csv', 'json', 'parquet', 'arrow'] as const;
 export const Format = z.enum(FORMATS);
 export type Format = z.infer<typeof Format>;
 
-const ColumnMap = z.record(
-  z.string().regex(/^[A-Za-z_][A-Za-z0-9_]{0,63}$/),
-  z.string().min(1).max(200)
-);
+const ColumnMap = z.record(z.string().regex(NAME_PATTERN), z.string().min(1).max(200));
 
 /** Default cap on downloaded bytes (HTTP and S3): 2 GiB. */
 export const DEFAULT_MAX_BYTES = 2 * 1024 ** 3;

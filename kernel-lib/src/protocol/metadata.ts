@@ -1,10 +1,11 @@
 import { z } from 'zod';
+import { NAME_PATTERN } from './names';
 
 /**
  * Public metadata of a dataset (SmartNoise style). Everything here is public by definition:
  * bounds and categories must come from domain knowledge, never from the private data.
  */
-const Name = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]{0,63}$/, 'letters, digits and _ (max 64)');
+const Name = z.string().regex(NAME_PATTERN, 'letters, digits and _ (max 64)');
 
 const Common = {
   nullable: z.boolean().default(false),

@@ -30,20 +30,13 @@ import { z } from 'zod';
 import { Amount, compareAmountToOne, isPositiveAmount } from './amount';
 import { LomasError } from './errors';
 import { PLAN_LIMITS } from './limits';
+import { DATASET_NAME_PATTERN, NAME_PATTERN, RESERVED_NAMES } from './names';
 
 export { PLAN_LIMITS } from './limits';
 
 export const PLAN_VERSION = 1;
 
-/** Column, alias and derived-column names. */
-export const NAME_PATTERN = /^[A-Za-z_][A-Za-z0-9_]{0,63}$/;
-/** Dataset names. */
-export const DATASET_NAME_PATTERN = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/;
-/** Names that would collide with Object.prototype members (or prototype pollution) on any side. */
-export const RESERVED_NAMES: readonly string[] = [
-  ...Object.getOwnPropertyNames(Object.prototype),
-  'prototype'
-];
+export { DATASET_NAME_PATTERN, NAME_PATTERN, RESERVED_NAMES } from './names';
 
 // ---------------------------------------------------------------------------------------------
 // Types (plain TypeScript)
@@ -171,8 +164,28 @@ export interface AccuracyTarget {
   confidence?: number;
 }
 
-export type AggregationOp =
-  'count' | 'sum' | 'mean' | 'variance' | 'stdev' | 'quantile' | 'median' | 'histogram';
+/** Every aggregation, in one list (the schema, the checker and the DP engine read it). */
+export const AGGREGATION_OPS = [
+  'count',
+  'sum',
+  'mean',
+  'variance',
+  'stdev',
+  'quantile',
+  'median',
+  'histogram'
+] as const;
+export type AggregationOp = (typeof AGGREGATION_OPS)[number];
+
+/** Aggregations that clamp their column to public bounds (the bounds fix their sensitivity). */
+export const BOUNDED_AGGREGATIONS: readonly AggregationOp[] = [
+  'sum',
+  'mean',
+  'variance',
+  'stdev',
+  'quantile',
+  'median'
+];
 
 export type Mechanism = 'laplace' | 'gaussian';
 
@@ -226,7 +239,10 @@ const NameSchema = z
 
 export const DatasetNameSchema = z
   .string()
-  .regex(DATASET_NAME_PATTERN, 'a dataset name is letters, digits, _ . or -')
+  .regex(
+    DATASET_NAME_PATTERN,
+    'a dataset name is 1 to 128 letters, digits and _.-, not starting with . or -'
+  )
   .meta({ example: 'penguins' });
 
 const Finite = z.number().finite();
@@ -473,9 +489,8 @@ const BOUNDED_OPS = new Set<AggregationOp>([
 
 export const AggregationSchema: z.ZodType<Aggregation> = z
   .object({
-    op: z.enum(['count', 'sum', 'mean', 'variance', 'stdev', 'quantile', 'median', 'histogram'], {
-      error: () =>
-        'op must be one of count, sum, mean, variance, stdev, quantile, median, histogram'
+    op: z.enum(AGGREGATION_OPS, {
+      error: () => `op must be one of ${AGGREGATION_OPS.join(', ')}`
     }),
     column: NameSchema.optional(),
     as: NameSchema.optional(),

@@ -1,21 +1,11 @@
 import { PLAN_LIMITS } from '../limits';
-import { aggregationName, type Aggregation, type AggregationOp } from '../plan';
+import { aggregationName, type Aggregation } from '../plan';
 import { hasBounds } from './domain';
 import { isNumeric } from './expr';
 import { gridFor, quantileCandidates } from './grid';
 import { boundsRule, invalidPlan, publicCategoriesRule, typeMismatch } from './messages';
 import { columnOf, type CheckContext } from './scope';
 import type { ColumnInfo, KeyValue, RAggregation } from './types';
-
-/** Aggregations that clamp their column to bounds (the bounds fix their sensitivity). */
-export const BOUNDED_AGGREGATIONS: readonly AggregationOp[] = [
-  'sum',
-  'mean',
-  'variance',
-  'stdev',
-  'quantile',
-  'median'
-];
 
 /**
  * The clamping bounds of a bounded aggregation. An analyst's `bounds` OVERRIDE the column's public

@@ -3,7 +3,6 @@ export { checkPlan, checkQueryShape, type CheckTarget } from './check';
 export { checkStep } from './steps';
 export { checkGroupBy } from './groupby';
 export {
-  BOUNDED_AGGREGATIONS,
   checkAggregation,
   clampBounds,
   varianceBoundsError,

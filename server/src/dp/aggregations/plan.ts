@@ -18,12 +18,14 @@ import {
 } from '../accuracy';
 import {
   ACCURACY_TARGETS,
+  AGGREGATION_OPS,
   accuracyTargetError,
   gaussianNeedsDelta,
   pureDatasetRule,
   rhoNeedsGaussian,
   varianceBoundsError,
-  varianceBoundsFit
+  varianceBoundsFit,
+  type AggregationOp
 } from 'lomas-kernel/protocol';
 import { invalidParameter } from '../errors';
 import { checkBounds, checkGrid, defaultGrid } from '../float';
@@ -45,8 +47,8 @@ import {
 } from '../rational';
 import { Contributions, contributions, PrivacyUnit } from '../units';
 
-export type AggregationKind =
-  'count' | 'sum' | 'mean' | 'variance' | 'stdev' | 'quantile' | 'median' | 'histogram';
+/** The aggregations of the protocol (one list: lomas-kernel/protocol AGGREGATION_OPS). */
+export type AggregationKind = AggregationOp;
 
 export type GroupsSpec =
   | { kind: 'none' }
@@ -165,16 +167,7 @@ export const DEFAULT_QUANTILE_CANDIDATES = 1025;
 const abs = (x: bigint) => (x < 0n ? -x : x);
 const maxBig = (a: bigint, b: bigint) => (a > b ? a : b);
 
-const KINDS: readonly AggregationKind[] = [
-  'count',
-  'sum',
-  'mean',
-  'variance',
-  'stdev',
-  'quantile',
-  'median',
-  'histogram'
-];
+const KINDS: readonly AggregationKind[] = AGGREGATION_OPS;
 
 const isMoment = (k: AggregationKind) => k === 'mean' || k === 'variance' || k === 'stdev';
 
