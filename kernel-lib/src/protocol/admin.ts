@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { Amount } from './amount';
 import { AccountingMode, Budget, orNull } from './budget';
 import { ConnectorSpec } from './connectors';
+import { REQUEST_LIMITS } from './limits';
 import { DatasetMetadata as ProtocolMetadata } from './metadata';
 import { ErrorBody } from './errors';
 import { RESERVED_NAMES } from './names';
@@ -172,14 +173,14 @@ export const LedgerQuery = z
     dataset: DatasetName.optional(),
     user: UserName.optional(),
     afterSeq: IntParam(0, 999_999_999).optional(),
-    limit: IntParam(1, 10_000).optional()
+    limit: IntParam(1, REQUEST_LIMITS.ledgerEntries).optional()
   })
   .strict();
 export const ArchiveQuery = z
   .object({
     dataset: DatasetName.optional(),
     user: UserName.optional(),
-    limit: IntParam(1, 1000).optional()
+    limit: IntParam(1, REQUEST_LIMITS.archiveRecords).optional()
   })
   .strict();
 export const VerifyQuery = z.object({ dataset: DatasetName.optional() }).strict();

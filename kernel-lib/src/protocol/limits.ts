@@ -33,17 +33,34 @@ export const PLAN_LIMITS = {
   quantileCandidates: 1024
 } as const;
 
-/** Limits of the analyst API's other requests. */
+/** Limits of the API's other requests. */
 export const REQUEST_LIMITS = {
   /** Rows of one dummy-data request (GET /v1/datasets/{name}/dummy?rows=). */
   dummyRows: 100000,
   /** Entries of one history request (GET /v1/queries?limit=). */
-  historyEntries: 1000
+  historyEntries: 1000,
+  /** Entries of one ledger page (GET /admin/ledger?limit=). */
+  ledgerEntries: 10000,
+  /** Records of one archive page (GET /admin/archive?limit=). */
+  archiveRecords: 1000
+} as const;
+
+/** Limits of a dataset's public metadata. */
+export const METADATA_LIMITS = {
+  /** Rows one person may contribute (max_ids). */
+  maxIds: 10000,
+  /** Public categories of one column, and characters in one. */
+  categories: 10000,
+  categoryLength: 200,
+  /** Characters in a column's description. */
+  description: 500
 } as const;
 
 /** Defaults of the analyst API's optional parameters. */
 export const REQUEST_DEFAULTS = {
   dummyRows: 100,
   dummySeed: 0,
-  historyEntries: 100
+  historyEntries: 100,
+  ledgerEntries: 1000,
+  archiveRecords: 100
 } as const;

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { METADATA_LIMITS } from './limits';
 import { NAME_PATTERN } from './names';
 
 /**
@@ -9,7 +10,7 @@ const Name = z.string().regex(NAME_PATTERN, 'letters, digits and _ (max 64)');
 
 const Common = {
   nullable: z.boolean().default(false),
-  description: z.string().max(500).optional()
+  description: z.string().max(METADATA_LIMITS.description).optional()
 };
 
 export const ColumnMetadata = z.discriminatedUnion('type', [
@@ -32,7 +33,10 @@ export const ColumnMetadata = z.discriminatedUnion('type', [
   z
     .object({
       type: z.literal('string'),
-      categories: z.array(z.string().max(200)).max(10000).optional(),
+      categories: z
+        .array(z.string().max(METADATA_LIMITS.categoryLength))
+        .max(METADATA_LIMITS.categories)
+        .optional(),
       ...Common
     })
     .strict(),
@@ -51,7 +55,7 @@ export type ColumnMetadata = z.infer<typeof ColumnMetadata>;
 export const DatasetMetadata = z
   .object({
     /** Each person contributes at most this many rows (1 = row-level privacy). */
-    max_ids: z.number().int().min(1).max(10000).default(1),
+    max_ids: z.number().int().min(1).max(METADATA_LIMITS.maxIds).default(1),
     /** True when each row is one person (then max_ids must be 1). */
     row_privacy: z.boolean().default(true),
     /** Optional column identifying the person; rows beyond max_ids per id are truncated. */

@@ -1,6 +1,6 @@
 import type { Ledger, ChainReport } from '../ledger';
 import type { ArchiveRecord, LedgerEntry, Store } from '../store/types';
-import { LomasError } from 'lomas-kernel/protocol';
+import { LomasError, REQUEST_DEFAULTS } from 'lomas-kernel/protocol';
 import { redactConnector } from './redact';
 
 /** The ledger, the query archive, the audit of the hash chain, and the configuration dump. */
@@ -11,13 +11,15 @@ export function recordAdmin(store: Store, ledger: Ledger) {
       user?: string;
       afterSeq?: number;
       limit?: number;
-    }): Promise<LedgerEntry[]> => ledger.entries({ ...filter, limit: filter.limit ?? 1000 }),
+    }): Promise<LedgerEntry[]> =>
+      ledger.entries({ ...filter, limit: filter.limit ?? REQUEST_DEFAULTS.ledgerEntries }),
 
     archive: (filter: {
       dataset?: string;
       user?: string;
       limit?: number;
-    }): Promise<ArchiveRecord[]> => store.listArchive({ ...filter, limit: filter.limit ?? 100 }),
+    }): Promise<ArchiveRecord[]> =>
+      store.listArchive({ ...filter, limit: filter.limit ?? REQUEST_DEFAULTS.archiveRecords }),
 
     async archiveRecord(queryId: string): Promise<ArchiveRecord> {
       const a = await store.getArchive(queryId);
