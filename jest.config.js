@@ -6,8 +6,15 @@ module.exports = {
   testMatch: ['**/?(*.)test.ts'],
   testPathIgnorePatterns: ['/node_modules/', '/dist/', '/lib/'],
   transform: {
-    '^.+\\.ts$': ['ts-jest', { tsconfig: 'tsconfig.test.json', diagnostics: false }]
+    '^.+\\.ts$': ['ts-jest', { tsconfig: 'tsconfig.test.json', diagnostics: false }],
+    // jose 6 ships ES modules only; the server loads it through Node's require(esm), which jest's
+    // module system lacks before Node 24.9, so jest compiles jose's files to CommonJS.
+    '/node_modules/jose/.+\\.js$': [
+      'ts-jest',
+      { tsconfig: { allowJs: true, module: 'commonjs', target: 'ES2022' }, diagnostics: false }
+    ]
   },
+  transformIgnorePatterns: ['/node_modules/(?!jose/)'],
   moduleNameMapper: {
     // arquero 8 is ESM-only; jest (on Node 20) cannot require ESM, so tests use its UMD build.
     '^arquero$': '<rootDir>/node_modules/arquero/dist/arquero.js',

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs everything Lomas needs on this machine, idempotently, and builds the workspace.
 #   bash .ci/setup.sh          server, notebook library, JupyterLab + extension + tslab kernel
-#   bash .ci/setup.sh --test   also Chromium (UI tests) and FerretDB (MongoDB-compatible test server)
+#   bash .ci/setup.sh --test   also Chromium (UI tests), FerretDB (MongoDB-compatible test server) and
+#                              Dex (OpenID Connect provider)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
@@ -28,6 +29,11 @@ if $WITH_TEST && ! "$CACHE/bin/ferretdb" --version >/dev/null 2>&1; then
   echo v1.24.2 > "$WORK/build/version/version.txt"
   (cd "$WORK" && go build -o "$CACHE/bin/ferretdb" ./cmd/ferretdb)
   rm -rf "$WORK"
+fi
+
+if $WITH_TEST; then
+  # shellcheck source=/dev/null
+  source .ci/dex.sh && dex_build # Dex, the OpenID Connect provider of the sign-in tests (cached)
 fi
 
 if ! python3 -c 'import jupyterlab, nbclient, nbconvert; assert jupyterlab.__version__ == "4.6.4"' 2>/dev/null; then

@@ -26,6 +26,9 @@ async function timeIt(n: number, f: () => Promise<unknown>): Promise<number[]> {
 
 async function main(): Promise<void> {
   const [penguins, , flights] = demoDatasets();
+  console.log(
+    'query-engine (engine only, no HTTP: timing protection does not apply; default engine limits)'
+  );
   const cache = new DatasetCache();
   const rss0 = process.memoryUsage().rss;
   const fref = {

@@ -1,6 +1,7 @@
 import express, { type Express, type Router } from 'express';
 import { randomUUID } from 'node:crypto';
 import { LomasError } from 'lomas-kernel/protocol';
+import type { TokenSignIn } from './auth/oidc/signIn';
 import type { Config } from './config';
 import type { AnalystService, QueryService } from './domain/types';
 import { authenticate } from './http/authenticate';
@@ -16,6 +17,8 @@ export interface AppDeps {
   config: Config;
   logger: Logger;
   store: Store;
+  /** OpenID Connect sign-in, when configured: access tokens then authenticate like API keys. */
+  tokenSignIn?: TokenSignIn;
   analyst: AnalystService;
   queries: QueryService;
   /** Mounted under /admin behind authentication and the admin role. */
@@ -40,7 +43,7 @@ export function createApp(deps: AppDeps): Express {
   });
   app.use(cors(deps.config.corsOrigins));
   if (deps.publicRoutes) app.use(deps.publicRoutes);
-  app.use(authenticate(deps.store));
+  app.use(authenticate(deps.store, deps.tokenSignIn));
   for (const mw of deps.limits ?? []) app.use(mw);
   app.use((req, _res, next) => {
     const hasBody = req.method === 'POST' || req.method === 'PUT' || req.method === 'PATCH';

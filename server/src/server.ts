@@ -1,6 +1,7 @@
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createApp } from './app';
+import { createTokenSignIn } from './auth/oidc/signIn';
 import { bootstrap } from './bootstrap';
 import type { Config } from './config';
 import { dummyRows } from './datasets/dummy';
@@ -35,12 +36,19 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
   const ledger = createLedger(store);
   await bootstrap(store, ledger, config, logger);
   const cache = new DatasetCache({
+    limits: config.engine,
     onLoad: (name, version, d) =>
       logger.info(
         { dataset: name, version, rows: Number(d.rowCount), ms: Math.round(d.loadMs) },
         'dataset loaded'
       )
   });
+  const tokenSignIn = config.oidc
+    ? createTokenSignIn(config.oidc, store, {
+        onUnavailable: problem =>
+          logger.warn({ issuer: config.oidc?.issuer, problem }, 'sign-in provider unavailable')
+      })
+    : undefined;
   const metrics = createMetrics();
   let ready = true;
   const analyst = createAnalystService({
@@ -52,16 +60,25 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
       return { columns, rows: dummyRows(d!.metadata, rows, seed) };
     }
   });
-  const queries = createQueryService({ store, ledger, cache, rng: cryptoRng(), logger });
+  const queries = createQueryService({
+    store,
+    ledger,
+    cache,
+    rng: cryptoRng(),
+    logger,
+    limits: config.engine
+  });
   const app = createApp({
     config,
     logger,
     store,
+    tokenSignIn,
     analyst,
     queries,
     admin: adminRouter({ store, ledger }, logger),
     publicRoutes: serviceRoutes({
       store,
+      tokenSignIn,
       logger,
       metrics,
       timing: { minLatencyMs: config.minLatencyMs, jitterMs: config.latencyJitterMs },
@@ -76,7 +93,10 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
   });
   const { port } = server.address() as AddressInfo;
   const url = `http://${config.host}:${port}`;
-  logger.info({ url, store: store.kind }, `Lomas server ready on ${url}`);
+  logger.info(
+    { url, store: store.kind, oidcIssuer: config.oidc?.issuer },
+    `Lomas server ready on ${url}`
+  );
   return {
     url,
     store,

@@ -26,8 +26,9 @@ export const ERROR_CODES = {
   PAYLOAD_TOO_LARGE: 413,
   UNSUPPORTED_MEDIA_TYPE: 415,
   RATE_LIMITED: 429,
-  CONNECTOR_FAILED: 502,
   UNAVAILABLE: 503,
+  /** Any failure after a query's charge: one code and one message, whatever the cause. */
+  QUERY_FAILED: 500,
   INTERNAL: 500
 } as const;
 
@@ -52,9 +53,38 @@ export type ErrorBody = z.infer<typeof ErrorBody>;
 
 type Facts = Record<string, string | number | undefined>;
 
+/**
+ * Why an OpenID Connect access token was refused (the `reason` fact of UNAUTHENTICATED), each
+ * with what to do about it. Facts: `issuer`, `audience`, `algorithm`, `accepted`, `claim`.
+ */
+const TOKEN_REFUSALS: Record<string, (f: Facts) => string> = {
+  malformed: () =>
+    'it is not a well-formed signed JWT. Send the access token exactly as the sign-in provider issued it',
+  expired: () =>
+    'it has expired. Sign in again, or let your client refresh the token, and send the new one',
+  not_yet_valid: () =>
+    'it is not valid yet (its "nbf" or "iat" lies in the future). Check the clocks of this server and of the sign-in provider',
+  no_expiry: () => 'it has no expiry ("exp"). Configure the sign-in provider to set one',
+  issuer: f =>
+    `it was issued by another sign-in provider. This server accepts tokens from ${f.issuer} only`,
+  audience: f =>
+    `it was issued for another application (audience). This server accepts tokens for ${f.audience}; sign in with that client id`,
+  algorithm: f =>
+    `it is signed with algorithm "${f.algorithm}", which this server does not accept (accepted: ${f.accepted})`,
+  unknown_key: () =>
+    'it is signed with a key the sign-in provider does not publish. Sign in again to get a token signed with a current key',
+  signature: () => 'its signature does not verify: it was altered or forged',
+  no_user_claim: f =>
+    `it has no "${f.claim}" claim, which names your Lomas user. Ask the sign-in provider for the scope that adds it (for "email": the "email" scope)`,
+  not_accepted: () =>
+    'this server does not accept sign-in tokens (OpenID Connect is not configured). Send an API key instead'
+};
+
 const MESSAGES: { [C in ErrorCode]: (f: Facts) => string } = {
-  UNAUTHENTICATED: () =>
-    'No valid API key was sent. Send "Authorization: Bearer <your API key>"; ask an administrator for a key if you have none.',
+  UNAUTHENTICATED: f =>
+    f.reason === undefined
+      ? 'No valid API key or access token was sent. Send "Authorization: Bearer <your API key or access token>"; ask an administrator for a key if you have none.'
+      : `The access token was refused: ${(TOKEN_REFUSALS[f.reason] ?? TOKEN_REFUSALS.malformed)(f)}.`,
   FORBIDDEN: f =>
     `You may not ${f.action ?? 'do this'}. ${f.reason ?? 'This action needs the admin role.'}`,
   NOT_FOUND: f => `${f.what ?? 'The resource'} was not found. Check the name or path.`,
@@ -84,11 +114,11 @@ const MESSAGES: { [C in ErrorCode]: (f: Facts) => string } = {
     `The request body is larger than the limit of ${f.limit}. Send a smaller query.`,
   UNSUPPORTED_MEDIA_TYPE: () => 'Send the request body as JSON (Content-Type: application/json).',
   RATE_LIMITED: f =>
-    `Too many requests with this API key. Wait ${f.retryAfter ?? 'a few'} seconds and try again.`,
-  CONNECTOR_FAILED: f =>
-    `The data of dataset "${f.dataset}" could not be loaded. An administrator should check the dataset's connector settings.`,
+    `Too many requests with this API key or sign-in. Wait ${f.retryAfter ?? 'a few'} seconds and try again.`,
   UNAVAILABLE: f =>
     `The service is not ready: ${f.problem ?? 'it is starting or stopping'}. Try again shortly.`,
+  QUERY_FAILED: () =>
+    'This query was charged but could not be answered. The charge is kept: a failure after the charge (a time or memory limit, too many groups, a data source that failed) can depend on the private data, so every such failure gives this same answer and costs the same. Retrying with the same Idempotency-Key returns this answer again without a new charge; give the queryId in the details to an administrator, who can read the cause in the server log.',
   INTERNAL: () =>
     'The server failed unexpectedly. Nothing about your data was revealed; report the request id to an administrator.'
 };

@@ -23,6 +23,12 @@ export const PLAN_LIMITS = {
    * draws noise for whatever the data hold.
    */
   groups: 10000,
+  /**
+   * Private key discovery: at most this many distinct keys may occur in the data. The engine
+   * reads at most one more; a query whose data hold more fails after its charge (QUERY_FAILED),
+   * and the DP engine does the work of this many keys whatever the data hold.
+   */
+  discoveredGroups: 10000,
   aggregations: 20,
   /** Bins of one histogram (its `bins` list has one edge more). */
   histogramBins: 1000,

@@ -58,7 +58,13 @@ export const DatasetMetadata = z
     max_ids: z.number().int().min(1).max(METADATA_LIMITS.maxIds).default(1),
     /** True when each row is one person (then max_ids must be 1). */
     row_privacy: z.boolean().default(true),
-    /** Optional column identifying the person; rows beyond max_ids per id are truncated. */
+    /**
+     * Optional column identifying the person: rows beyond max_ids per id are truncated (the
+     * first max_ids in source order), and rows whose id is NULL, or does not fit the column's
+     * type (which makes it NULL), are DROPPED at load: they cannot be tied to one person, so no
+     * bound on a person's rows could hold for them. Ids are compared after the cast to the
+     * column's type ("01" and "1" in an int column are one person).
+     */
     privacy_id: Name.optional(),
     /** Public number of rows, if the dataset's size is itself public. */
     rows: z.number().int().nonnegative().optional(),

@@ -42,6 +42,16 @@ export const MechanismReport = z
   .meta({ id: 'MechanismReport' });
 export type MechanismReport = z.infer<typeof MechanismReport>;
 
+/**
+ * One released row, keyed by column name. Key values are exact, in ONE encoding:
+ * - integer keys within ±(2^53 − 1) are JSON numbers; beyond that, decimal strings
+ *   ("18014398509481985"), so a column of type "integer" may hold both;
+ * - decimal keys are exact decimal strings without trailing zeros ("-1.5", "3");
+ * - date keys are ISO 8601 "YYYY-MM-DD", timestamp keys "YYYY-MM-DDTHH:MM:SS[.ffffff]Z" (UTC;
+ *   years outside 0000–9999 in the expanded form "+275760-09-13"; "infinity", "-infinity");
+ * - strings, booleans and null as themselves.
+ * Two rows never share a key: distinct values in the data stay distinct groups.
+ */
 export const ResultRow = z.record(
   z.string(),
   z.union([z.string(), z.number(), z.boolean(), z.null()])

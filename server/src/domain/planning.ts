@@ -21,6 +21,14 @@ import {
   type GroupsSpec,
   type NoisePlan
 } from '../dp';
+import {
+  keyId,
+  keyProduct,
+  publicAtom,
+  publicKeyLists,
+  type Key,
+  type KeyAtom
+} from '../query/keys';
 import type { CheckedPlan, KeyValue, RAggregation } from '../query/types';
 import { readAmount } from '../ledger/amount';
 import type { DatasetRecord } from '../store/types';
@@ -34,16 +42,12 @@ import type { DatasetRecord } from '../store/types';
  * the grant-dependent "delta-within-limit" and the DP engine's own preconditions.
  */
 
-/** Group keys travel to the DP engine as strings: the JSON of the key tuple. */
-export function keyString(values: readonly KeyValue[]): string {
-  return JSON.stringify(values);
-}
-
-function product(lists: readonly KeyValue[][]): KeyValue[][] {
-  return lists.reduce<KeyValue[][]>(
-    (acc, list) => acc.flatMap(prefix => list.map(v => [...prefix, v])),
-    [[]]
-  );
+/**
+ * Group keys travel to the DP engine as strings: the exact, typed identity of the key tuple
+ * (query/keys.ts), the same for a public key from the plan and for the engine's value of it.
+ */
+export function keyString(key: Key): string {
+  return keyId(key);
 }
 
 /** Bin labels of a histogram, in order: "[e0, e1]", "(e1, e2]", … or the categories. */
@@ -53,12 +57,17 @@ export function binLabels(a: Extract<RAggregation, { op: 'histogram' }>): KeyVal
   return e.slice(0, -1).map((lo, i) => `${i === 0 ? '[' : '('}${lo}, ${e[i + 1]}]`);
 }
 
+/** The exact keys of a histogram's bins: the labels of numeric bins, or the column's categories. */
+export function binKeys(a: Extract<RAggregation, { op: 'histogram' }>): KeyAtom[] {
+  return binLabels(a).map(label => publicAtom(label, a.categories ? a.type : 'string'));
+}
+
 /** One aggregation of a costed query: its checked form and its noise plan. */
 export interface CostedAggregation {
   agg: RAggregation;
   dp: NoisePlan;
-  /** Public group keys (tuples) in release order; histograms add the bin as the last element. */
-  publicKeys: KeyValue[][] | null;
+  /** Public group keys (exact tuples) in release order; histograms add the bin as the last element. */
+  publicKeys: Key[] | null;
 }
 
 /** A checked plan with every aggregation's noise plan and the cost the ledger charges. */
@@ -89,9 +98,9 @@ function budgetSpec(b: PlanBudget, shares: number, where: string): BudgetSpec {
 function groupsFor(
   checked: CheckedPlan,
   agg: RAggregation
-): { spec: GroupsSpec; keys: KeyValue[][] | null } {
+): { spec: GroupsSpec; keys: Key[] | null } {
   const g = checked.groupBy;
-  const bins = agg.op === 'histogram' ? binLabels(agg) : null;
+  const bins = agg.op === 'histogram' ? binKeys(agg) : null;
   if (!g) {
     if (!bins) return { spec: { kind: 'none' }, keys: null };
     const keys = bins.map(b => [b]);
@@ -103,12 +112,16 @@ function groupsFor(
         kind: 'private',
         delta: parseAmount(g.delta, 'groupby.discover.delta'),
         // The release draws noise for this many groups whatever the data holds (timing).
-        padTo: PLAN_LIMITS.groups
+        padTo: PLAN_LIMITS.discoveredGroups
       },
       keys: null
     };
   }
-  const keys = product(bins ? [...g.values, bins] : g.values);
+  const lists = publicKeyLists(
+    g.values,
+    g.keys.map(k => k.type)
+  );
+  const keys = keyProduct(bins ? [...lists, bins] : lists);
   return { spec: { kind: 'public', keys: keys.map(keyString) }, keys };
 }
 

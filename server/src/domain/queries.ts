@@ -11,7 +11,7 @@ import { ConnectorError } from '../datasets/connectors/types';
 import { dummyRows } from '../datasets/dummy';
 import type { Rng } from '../dp';
 import { canonicalJson, type Ledger } from '../ledger';
-import { execute, type DatasetCache } from '../engine';
+import { EngineFailure, execute, type DatasetCache, type EngineLimits } from '../engine';
 import { loadDataset } from '../engine/load';
 import type { Principal } from './types';
 import type { Logger } from '../logger';
@@ -30,6 +30,8 @@ export interface QueryDeps {
   logger: Logger;
   /** Rows of the dummy dataset a dummy run executes on. */
   dummyRowCount?: number;
+  /** Resource limits of the dummy datasets' instances (the cache has its own for private data). */
+  limits?: Partial<EngineLimits>;
   now?: () => Date;
 }
 
@@ -68,6 +70,13 @@ function datasetName(body: unknown): string {
   return name;
 }
 
+/** The cause of a post-charge failure, for the server's log (never for the analyst). */
+function failureCause(err: unknown): string {
+  if (err instanceof EngineFailure) return err.reason;
+  if (err instanceof ConnectorError) return 'connector';
+  return 'internal';
+}
+
 /**
  * The query pipeline: validate → plan (cost) → charge the ledger → execute → noise → archive.
  * The charge is written BEFORE the private data is touched: a failure after it keeps the charge,
@@ -78,7 +87,11 @@ export function createQueryService(deps: QueryDeps): QueryService {
   const now = deps.now ?? (() => new Date());
   const inFlight = new Map<string, Promise<ReleaseResponse>>();
 
-  /** Executes a charged plan, noises it and archives the answer — or the failure, so retries see it. */
+  /**
+   * Executes a charged plan, noises it and archives the answer. Every failure from here on —
+   * connector, timeout, memory, group cap, duplicate key, a bug — becomes the same QUERY_FAILED
+   * answer (the charge is kept and archived so retries see it); the cause goes to the log only.
+   */
   async function answer(
     who: Principal,
     plan: QueryPlan,
@@ -88,32 +101,34 @@ export function createQueryService(deps: QueryDeps): QueryService {
     queryId: string
   ): Promise<ReleaseResponse> {
     const record = { queryId, user: who.user, dataset: dataset.name, plan, cost: planned.display };
-    let release: ReleaseResponse;
     try {
       const exact = await cache.use(dataset, d => execute(planned.checked, d));
-      release = { ...buildRelease(planned, exact, rng, 'release'), queryId };
+      const release: ReleaseResponse = {
+        ...buildRelease(planned, exact, rng, 'release'),
+        queryId
+      };
+      release.budget = await budgetStatus(ledger, who.user, dataset, grant);
+      await store.addArchive({ ...record, at: now().toISOString(), kind: 'release', release });
+      return release;
     } catch (err) {
-      logger.error({ err, queryId, dataset: dataset.name }, 'query failed after its charge');
-      const e =
-        err instanceof ConnectorError
-          ? new LomasError('CONNECTOR_FAILED', { dataset: dataset.name }, { queryId })
-          : new LomasError('INTERNAL', {}, { queryId });
+      logger.error(
+        { err, cause: failureCause(err), queryId, dataset: dataset.name },
+        'query failed after its charge'
+      );
+      const e = new LomasError('QUERY_FAILED', {}, { queryId });
       await store
         .addArchive({
           ...record,
           at: now().toISOString(),
           kind: 'failure',
           release: null,
-          error: { code: e.code, message: e.message, details: e.details }
+          error: e.toBody()
         })
         .catch(archiveErr =>
           logger.error({ err: archiveErr, queryId }, 'could not archive a failure')
         );
       throw e;
     }
-    release.budget = await budgetStatus(ledger, who.user, dataset, grant);
-    await store.addArchive({ ...record, at: now().toISOString(), kind: 'release', release });
-    return release;
   }
 
   return {
@@ -137,7 +152,7 @@ export function createQueryService(deps: QueryDeps): QueryService {
         deps.dummyRowCount ?? 1000,
         `${dataset.name}:${dataset.version}`
       );
-      const loaded = await loadDataset({ kind: 'rows', rows }, dataset.metadata);
+      const loaded = await loadDataset({ kind: 'rows', rows }, dataset.metadata, deps.limits);
       try {
         const exact = await execute(planned.checked, loaded);
         return buildRelease(planned, exact, rng, 'dummy');

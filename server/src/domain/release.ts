@@ -1,8 +1,9 @@
 import type { ReleaseResponse, ResultColumn } from 'lomas-kernel/protocol';
 import { releaseAggregation, type GroupStatistics, type Rng } from '../dp';
 import type { ExactResult, ExactStats, GroupStats } from '../engine/types';
-import type { KeyValue, ValueType } from '../query/types';
-import { binLabels, keyString, type CostedAggregation, type CostedQuery } from './planning';
+import { keyFromId, releaseValue } from '../query/keys';
+import type { ValueType } from '../query/types';
+import { binKeys, keyString, type CostedAggregation, type CostedQuery } from './planning';
 
 /** Engine statistics of one aggregation → the DP engine's per-group input (exact bigints). */
 function toGroupStatistics(p: CostedAggregation, g: GroupStats, s: ExactStats): GroupStatistics[] {
@@ -26,8 +27,9 @@ function toGroupStatistics(p: CostedAggregation, g: GroupStats, s: ExactStats): 
     case 'median':
       return [{ key: keyString(g.key), count: s.count, below: s.below, above: s.above }];
     case 'histogram': {
-      const labels = p.agg.op === 'histogram' ? binLabels(p.agg) : [];
-      return s.counts.map((count, i) => ({ key: keyString([...g.key, labels[i]]), count }));
+      if (p.agg.op !== 'histogram') throw new Error('histogram statistics for another aggregation');
+      const bins = binKeys(p.agg);
+      return s.counts.map((count, i) => ({ key: keyString([...g.key, bins[i]]), count }));
     }
   }
 }
@@ -72,7 +74,8 @@ export function buildRelease(
   const rowFor = (key: string): Record<string, string | number | boolean | null> => {
     let row = rows.get(key);
     if (!row) {
-      const values = JSON.parse(key) as KeyValue[];
+      // The one JSON encoding of key values (query/keys.ts): exact, big integers as strings.
+      const values = keyFromId(key).map(releaseValue);
       row = {};
       keyCols.forEach((c, i) => (row![c.name] = values[i] ?? null));
       rows.set(key, row);

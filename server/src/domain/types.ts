@@ -9,11 +9,12 @@ import type {
 } from 'lomas-kernel/protocol';
 import type { Role } from '../store/types';
 
-/** Who is calling, established by the HTTP layer's authentication from the API key alone. */
+/** Who is calling, established by the HTTP layer's authentication from the credential alone. */
 export interface Principal {
   user: string;
   role: Role;
-  keyId: string;
+  /** What the caller signed in with (rate limits count per credential): `key:<key id>` or `oidc:<user>`. */
+  credential: string;
 }
 
 /** What the analyst routes need from the domain. */

@@ -1,7 +1,7 @@
 import type { DatasetMetadata } from 'lomas-kernel/protocol';
 import { openSource } from '../datasets/connectors';
 import type { ConnectorOptions } from '../datasets/connectors/types';
-import type { InstanceOptions } from './duck';
+import type { EngineLimits } from './limits';
 import { loadDataset, type LoadedDataset } from './load';
 
 /** What the cache needs of a dataset registration (a subset of the store's DatasetRecord). */
@@ -24,7 +24,8 @@ interface Entry {
 
 export interface CacheOptions {
   connector?: ConnectorOptions;
-  instance?: InstanceOptions;
+  /** Resource limits of every instance this cache loads (defaults: ENGINE_DEFAULTS). */
+  limits?: Partial<EngineLimits>;
   /** Called after each load (for logs/metrics). */
   onLoad?: (name: string, version: number, d: LoadedDataset) => void;
 }
@@ -108,7 +109,7 @@ export class DatasetCache {
   private async doLoad(ref: DatasetRef): Promise<LoadedDataset> {
     const src = await openSource(ref.connector, this.opts.connector);
     try {
-      return await loadDataset(src, ref.metadata, this.opts.instance);
+      return await loadDataset(src, ref.metadata, this.opts.limits);
     } finally {
       await src.release();
     }

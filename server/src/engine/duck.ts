@@ -9,6 +9,7 @@ import {
   type DuckDBConnection,
   type DuckDBType
 } from '@duckdb/node-api';
+import type { EngineLimits } from './limits';
 
 /** Quotes an identifier for DuckDB: wrapped in double quotes, inner quotes doubled. */
 export function quoteIdent(name: string): string {
@@ -16,26 +17,21 @@ export function quoteIdent(name: string): string {
   return `"${name.replace(/"/g, '""')}"`;
 }
 
-export interface InstanceOptions {
-  /** DuckDB worker threads (default: DuckDB's own default, the core count). */
-  threads?: number;
-  /** e.g. "2GB". */
-  memoryLimit?: string;
-}
-
 /**
- * A fresh in-memory DuckDB instance for ONE dataset version. External access stays ON until
+ * A fresh in-memory DuckDB instance for ONE dataset version, bounded by the engine limits (memory,
+ * threads). Spilling to disk is off (no temp directory): private rows never land in a temp file,
+ * and memory stays bounded: a query that needs more fails instead. External access stays ON until
  * `lockDown` is called after loading; nothing analyst-controlled runs before that.
  */
-export async function createInstance(opts: InstanceOptions = {}): Promise<DuckDBInstance> {
-  const config: Record<string, string> = {
+export async function createInstance(limits: EngineLimits): Promise<DuckDBInstance> {
+  return DuckDBInstance.create(':memory:', {
     autoinstall_known_extensions: 'false',
     autoload_known_extensions: 'false',
-    allow_community_extensions: 'false'
-  };
-  if (opts.threads) config.threads = String(opts.threads);
-  if (opts.memoryLimit) config.memory_limit = opts.memoryLimit;
-  return DuckDBInstance.create(':memory:', config);
+    allow_community_extensions: 'false',
+    threads: String(limits.threads),
+    memory_limit: limits.memoryLimit,
+    temp_directory: ''
+  });
 }
 
 /**

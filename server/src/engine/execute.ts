@@ -1,56 +1,78 @@
-import { DuckDBMapValue, type DuckDBValue } from '@duckdb/node-api';
+import { DuckDBMapValue, type DuckDBType, type DuckDBValue } from '@duckdb/node-api';
 import { compile, type AggLayout, type CompiledQuery } from '../query/compile';
-import type { KeyValue, RAggregation, ResolvedPlan } from '../query/types';
+import { engineKeyDecoder, keyId, keyProduct, publicKeyLists, type Key } from '../query/keys';
+import { LIMITS, type RAggregation, type ResolvedPlan } from '../query/types';
+import { EngineFailure, fromDuckDB } from './failure';
 import { DATA_TABLE, type LoadedDataset } from './load';
 import type { ExactResult, ExactStats, GroupStats } from './types';
 
 /** Compiles the plan for a loaded dataset (exposed for tests and logs). */
 export function compileFor(plan: ResolvedPlan, d: LoadedDataset): CompiledQuery {
-  return compile(plan, { table: DATA_TABLE, columns: Object.keys(d.columns) });
+  const enums: Record<string, readonly string[]> = {};
+  for (const c of Object.values(d.columns)) if (c.enumValues) enums[c.name] = c.enumValues;
+  return compile(plan, { table: DATA_TABLE, columns: Object.keys(d.columns), enums });
 }
 
 /**
  * Runs a resolved plan on a loaded (locked-down) dataset and returns EXACT sufficient statistics
  * per group. Public group-bys return every public key, in the order of the key product, with
- * zero statistics for keys absent from the data; observed keys outside the public sets are
- * dropped. Discovery returns the observed keys only (to be thresholded by the DP engine).
+ * zero statistics for keys absent from the data (the SQL only groups rows with public keys).
+ * Discovery returns the observed keys only (to be thresholded by the DP engine), at most
+ * LIMITS.maxDiscoveredGroups of them.
+ *
+ * Fails closed with an EngineFailure when the statement runs past the instance's timeout or out
+ * of memory, when discovery finds more keys than the cap, or when two result rows carry the same
+ * key (two groups must never merge into one released row).
  */
 export async function execute(plan: ResolvedPlan, d: LoadedDataset): Promise<ExactResult> {
   const q = compileFor(plan, d);
   const t0 = performance.now();
-  const conn = await d.instance.connect();
-  let rows: DuckDBValue[][];
-  let names: string[];
-  try {
-    const r = await conn.runAndReadAll(q.sql, q.params, q.types);
-    rows = r.getRows();
-    names = r.columnNames();
-  } finally {
-    conn.closeSync();
-  }
+  const result = await runBounded(d, q);
   const elapsedMs = performance.now() - t0;
-  const col = new Map(names.map((n, i) => [n, i]));
+  const col = new Map(result.names.map((n, i) => [n, i]));
   const at = (row: DuckDBValue[], name: string) => row[col.get(name)!];
 
   const observed = new Map<string, GroupStats>();
-  for (const row of rows) {
-    const key: KeyValue[] = [];
-    for (let i = 0; i < q.keyCount; i++) key.push(keyValue(at(row, `__k${i}`)));
+  const decoders = keyDecoders(q.keyCount, result, col);
+  const g = plan.groupBy;
+  if (g?.mode === 'discover' && result.rows.length > LIMITS.maxDiscoveredGroups)
+    throw new EngineFailure(
+      'group-cap',
+      `key discovery found more than ${LIMITS.maxDiscoveredGroups} keys`
+    );
+  for (const row of result.rows) {
+    const key = decoders.map((decode, i) => decode(at(row, `__k${i}`)));
+    const id = keyId(key);
+    if (observed.has(id))
+      // (The key itself stays out of the message: logs get no private values.)
+      throw new EngineFailure('duplicate-key', 'two result rows with the same key');
     const rowsInGroup = toBig(at(row, '__rows'));
     const stats = plan.aggregations.map((a, i) => statsOf(a, q.layout[i], row, at, rowsInGroup));
-    observed.set(keyId(key), { key, rows: rowsInGroup, stats });
+    observed.set(id, { key, rows: rowsInGroup, stats });
   }
 
-  const g = plan.groupBy;
   let groups: GroupStats[];
   if (!g) {
     groups = [observed.get(keyId([])) ?? emptyGroup([], plan.aggregations)];
   } else if (g.mode === 'discover') {
     groups = [...observed.values()];
   } else {
-    groups = [];
-    for (const key of product(g.values))
-      groups.push(observed.get(keyId(key)) ?? emptyGroup(key, plan.aggregations));
+    const lists = publicKeyLists(
+      g.values,
+      g.keys.map(k => k.type)
+    );
+    groups = keyProduct(lists).map(key => {
+      const id = keyId(key);
+      const found = observed.get(id);
+      observed.delete(id);
+      return found ?? emptyGroup(key, plan.aggregations);
+    });
+    // The SQL keeps public keys only: anything left means the two disagree on a key's identity.
+    if (observed.size > 0)
+      throw new EngineFailure(
+        'unexpected-key',
+        `${observed.size} result rows outside the public keys`
+      );
   }
   return {
     keys: g?.keys.map(k => k.name) ?? [],
@@ -61,43 +83,90 @@ export async function execute(plan: ResolvedPlan, d: LoadedDataset): Promise<Exa
   };
 }
 
-function keyValue(v: DuckDBValue): KeyValue {
-  if (v === null || v === undefined) return null;
-  if (typeof v === 'bigint') return Number(v);
-  if (typeof v === 'number' || typeof v === 'string' || typeof v === 'boolean') return v;
-  return String(v);
+interface StatementResult {
+  rows: DuckDBValue[][];
+  names: string[];
+  types: DuckDBType[];
 }
 
-function keyId(key: KeyValue[]): string {
-  return JSON.stringify(key);
-}
-
-function* product(values: KeyValue[][]): Generator<KeyValue[]> {
-  const idx = values.map(() => 0);
-  if (values.some(v => v.length === 0)) return;
-  for (;;) {
-    yield idx.map((j, i) => values[i][j]);
-    let i = values.length - 1;
-    while (i >= 0 && ++idx[i] === values[i].length) idx[i--] = 0;
-    if (i < 0) return;
+/**
+ * Runs the statement on its own connection, interrupted when it outlives the instance's query
+ * timeout. A statement that finishes after the deadline counts as timed out too, so the outcome
+ * does not depend on how the interrupt raced with the end of the statement.
+ */
+async function runBounded(d: LoadedDataset, q: CompiledQuery): Promise<StatementResult> {
+  const conn = await d.instance.connect();
+  let timedOut = false;
+  const timer = setTimeout(() => {
+    timedOut = true;
+    conn.interrupt();
+  }, d.limits.queryTimeoutMs);
+  try {
+    const r = await conn.runAndReadAll(q.sql, q.params, q.types);
+    if (timedOut) throw new EngineFailure('timeout', `over ${d.limits.queryTimeoutMs} ms`);
+    return { rows: r.getRows(), names: r.columnNames(), types: r.columnTypes() };
+  } catch (e) {
+    if (timedOut && !(e instanceof EngineFailure))
+      throw new EngineFailure('timeout', `over ${d.limits.queryTimeoutMs} ms`, { cause: e });
+    throw fromDuckDB(e);
+  } finally {
+    clearTimeout(timer);
+    conn.closeSync();
   }
+}
+
+/** One exact decoder per key column, chosen from the column's DuckDB type. */
+function keyDecoders(
+  count: number,
+  r: StatementResult,
+  col: Map<string, number>
+): ((v: DuckDBValue) => Key[number])[] {
+  const failed = (e: unknown) =>
+    new EngineFailure('key-encoding', (e as Error).message, { cause: e });
+  return Array.from({ length: count }, (_, i) => {
+    let decode: (v: DuckDBValue) => Key[number];
+    try {
+      decode = engineKeyDecoder(r.types[col.get(`__k${i}`)!]);
+    } catch (e) {
+      throw failed(e);
+    }
+    return (v: DuckDBValue) => {
+      try {
+        return decode(v);
+      } catch (e) {
+        throw failed(e);
+      }
+    };
+  });
 }
 
 function toBig(v: DuckDBValue): bigint {
   if (v === null || v === undefined) return 0n;
   if (typeof v === 'bigint') return v;
-  if (typeof v === 'number') return BigInt(v);
-  return BigInt(String(v));
+  if (typeof v === 'number' && Number.isSafeInteger(v)) return BigInt(v);
+  throw new EngineFailure('engine', `a count or sum arrived as ${typeof v}`);
 }
 
-/** MAP(key → UBIGINT) to a JS map keyed by the map's key (number/boolean/string). */
-function mapOf(v: DuckDBValue): Map<unknown, bigint> {
-  const out = new Map<unknown, bigint>();
-  if (v instanceof DuckDBMapValue)
-    for (const e of v.entries)
-      out.set(typeof e.key === 'bigint' ? Number(e.key) : e.key, toBig(e.value));
+/**
+ * MAP(key → UBIGINT) of DuckDB's histogram aggregates, keyed exactly: DOUBLE keys (candidates,
+ * bin boundaries) are JS numbers already; integer keys (category positions) must be safe
+ * integers. A repeated key would merge two bins: it fails closed.
+ */
+function mapOf(v: DuckDBValue): Map<number, bigint> {
+  const out = new Map<number, bigint>();
+  if (!(v instanceof DuckDBMapValue)) return out;
+  for (const e of v.entries) {
+    const k = e.key;
+    const key = typeof k === 'bigint' && k >= -MAX_SAFE && k <= MAX_SAFE ? Number(k) : k;
+    if (typeof key !== 'number')
+      throw new EngineFailure('key-encoding', `a histogram bin key arrived as ${typeof k}`);
+    if (out.has(key)) throw new EngineFailure('duplicate-key', 'a histogram bin repeats');
+    out.set(key, toBig(e.value));
+  }
   return out;
 }
+
+const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
 
 function statsOf(
   a: RAggregation,
@@ -176,7 +245,7 @@ function statsOf(
   }
 }
 
-function emptyGroup(key: KeyValue[], aggs: RAggregation[]): GroupStats {
+function emptyGroup(key: Key, aggs: RAggregation[]): GroupStats {
   return {
     key,
     rows: 0n,

@@ -8,14 +8,8 @@ import {
 } from '@duckdb/node-api';
 import type { DatasetMetadata } from 'lomas-kernel/protocol';
 import { ConnectorError, type Format, type LocalSource } from '../datasets/connectors/types';
-import {
-  appendRows,
-  createInstance,
-  lockDown,
-  quoteIdent,
-  type InstanceOptions,
-  type RawType
-} from './duck';
+import { appendRows, createInstance, lockDown, quoteIdent, type RawType } from './duck';
+import { engineLimits, type EngineLimits } from './limits';
 
 /** Name of the loaded table in every dataset instance. */
 export const DATA_TABLE = 'data';
@@ -26,6 +20,8 @@ export interface StoredColumn {
   type: DatasetMetadata['columns'][string]['type'];
   /** True when the column is a DuckDB ENUM over its public categories. */
   isEnum: boolean;
+  /** The ENUM's values in declaration order (enum_code(x) is the index of x here). */
+  enumValues?: readonly string[];
 }
 
 /** A dataset version loaded into its own locked-down DuckDB instance. */
@@ -37,6 +33,8 @@ export interface LoadedDataset {
   rowCount: bigint;
   /** At most this many rows per privacy unit remain (metadata.max_ids). */
   maxRowsPerUnit: number;
+  /** The resource limits of this instance (memory and threads are set; the timeout applies per query). */
+  limits: EngineLimits;
   loadMs: number;
   close(): void;
 }
@@ -77,9 +75,12 @@ function rawTypeOf(t: StoredColumn['type']): RawType {
  *     each TRY_CAST to its declared type (BIGINT, DOUBLE, VARCHAR, BOOLEAN, TIMESTAMP); NaN and
  *     ±Infinity become NULL; string columns with public categories become an ENUM over exactly
  *     those categories, so a value outside the public list becomes NULL;
- *  3. privacy unit: with metadata.privacy_id, keep at most max_ids rows per id, deterministically
- *     (the first max_ids rows of each id in source order; all NULL ids count as ONE unit).
- *     The choice depends only on the unit's own rows, so it is a stable transformation. A random
+ *  3. privacy unit: with metadata.privacy_id, rows whose id is NULL (or does not fit the id
+ *     column's type, which makes it NULL) are DROPPED: they belong to no identifiable person, and
+ *     counting them all as one unit would let that "unit" hold many people's rows beyond max_ids.
+ *     Then keep at most max_ids rows per id, deterministically (the first max_ids rows of each id
+ *     in source order). The choice depends only on the unit's own rows, so it is a stable
+ *     transformation. A random
  *     reservoir would need per-row keys drawn from node:crypto (or an HMAC of the row under a
  *     secret key) stored in a column: DuckDB's random() is not a CSPRNG;
  *  4. lock the instance down (external access off, configuration locked).
@@ -87,10 +88,11 @@ function rawTypeOf(t: StoredColumn['type']): RawType {
 export async function loadDataset(
   source: LocalSource | RowSource,
   metadata: DatasetMetadata,
-  opts: InstanceOptions = {}
+  limits: Partial<EngineLimits> = {}
 ): Promise<LoadedDataset> {
   const t0 = performance.now();
-  const instance = await createInstance(opts);
+  const bounded = engineLimits(limits);
+  const instance = await createInstance(bounded);
   const conn = await instance.connect();
   try {
     const srcCols = await stage(conn, source, metadata);
@@ -105,6 +107,7 @@ export async function loadDataset(
       columns,
       rowCount,
       maxRowsPerUnit: metadata.max_ids,
+      limits: bounded,
       loadMs,
       close: () => instance.closeSync()
     };
@@ -215,7 +218,7 @@ async function project(
       );
     const s = quoteIdent(srcName);
     let expr: string;
-    let isEnum = false;
+    let enumValues: string[] | undefined;
     switch (col.type) {
       case 'int':
         expr = `TRY_CAST(${s} AS BIGINT)`;
@@ -239,21 +242,25 @@ async function project(
             [LIST(VARCHAR)]
           );
           expr = `TRY_CAST(TRY_CAST(${s} AS VARCHAR) AS ${typeName})`;
-          isEnum = true;
+          enumValues = cats;
         } else expr = `TRY_CAST(${s} AS VARCHAR)`;
         break;
     }
     selects.push(`${expr} AS ${quoteIdent(name)}`);
-    out[name] = { name, type: col.type, isEnum };
+    out[name] = { name, type: col.type, isEnum: enumValues !== undefined, enumValues };
   }
   let sql = `CREATE TABLE ${quoteIdent(DATA_TABLE)} AS SELECT ${selects.join(', ')} FROM ${quoteIdent(STAGE)}`;
   if (metadata.privacy_id !== undefined) {
-    // (QUALIFY … ORDER BY rowid directly on the table drops rows in DuckDB 1.5: number in a subquery.)
-    const pid = quoteIdent(rename[metadata.privacy_id] ?? metadata.privacy_id);
+    // Units are the PROJECTED ids (after the cast to the declared type), so two source spellings
+    // of one id ("1", "01") are one unit. (QUALIFY … ORDER BY rowid directly on the table drops
+    // rows in DuckDB 1.5: number in a subquery.)
+    const pid = quoteIdent(metadata.privacy_id);
+    const names = Object.keys(out).map(quoteIdent).join(', ');
     sql =
-      `CREATE TABLE ${quoteIdent(DATA_TABLE)} AS SELECT ${selects.join(', ')} FROM ` +
+      `CREATE TABLE ${quoteIdent(DATA_TABLE)} AS SELECT ${names} FROM ` +
       `(SELECT *, row_number() OVER (PARTITION BY ${pid} ORDER BY "__lomas_rowid") AS "__lomas_k" FROM ` +
-      `(SELECT *, rowid AS "__lomas_rowid" FROM ${quoteIdent(STAGE)}) AS s) AS s ` +
+      `(SELECT ${selects.join(', ')}, rowid AS "__lomas_rowid" FROM ${quoteIdent(STAGE)}) AS s ` +
+      `WHERE ${pid} IS NOT NULL) AS s ` +
       `WHERE "__lomas_k" <= ${Number(metadata.max_ids)} ORDER BY "__lomas_rowid"`;
   }
   await conn.run(sql);

@@ -1,3 +1,4 @@
+import type { Key } from '../query/keys';
 import type { FixedPointGrid, KeyValue } from '../query/types';
 
 /**
@@ -59,8 +60,8 @@ export interface HistogramStats {
 export type ExactStats = CountStats | MomentStats | QuantileStats | HistogramStats;
 
 export interface GroupStats {
-  /** One value per group key (empty without group-by). */
-  key: KeyValue[];
+  /** One exact, typed value per group key (empty without group-by); see query/keys.ts. */
+  key: Key;
   /** Exact number of rows in the group (after filters and truncation). */
   rows: bigint;
   /** One entry per plan aggregation, same order. */

@@ -360,7 +360,8 @@ export function openApiDocument(
   const bearer = registry.registerComponent('securitySchemes', 'apiKey', {
     type: 'http',
     scheme: 'bearer',
-    description: 'An API key "lomas_<id>_<secret>" issued by an administrator.'
+    description:
+      'An API key "lomas_<id>_<secret>" issued by an administrator, or (when the server is configured for OpenID Connect) an access token (JWT) from the sign-in provider.'
   });
   for (const r of apiRoutes()) {
     const responses: Record<

@@ -68,15 +68,15 @@ export class TokenBuckets {
 }
 
 /**
- * Express middleware: one bucket per API key (the principal set by `authenticate`), so mount it
- * after authentication. Refusals are 429 RATE_LIMITED with a Retry-After header.
+ * Express middleware: one bucket per credential (API key or signed-in user, the principal set by
+ * `authenticate`), so mount it after authentication. Refusals are 429 RATE_LIMITED with a Retry-After header.
  */
 export function rateLimit(opts: TokenBucketOptions | TokenBuckets) {
   const buckets = opts instanceof TokenBuckets ? opts : new TokenBuckets(opts);
   return (_req: Request, res: Response, next: NextFunction): void => {
     const p = res.locals.principal as Principal | undefined;
     if (!p) return next();
-    const r = buckets.take(p.keyId);
+    const r = buckets.take(p.credential);
     if (!r.ok) {
       res.setHeader('Retry-After', String(r.retryAfter));
       throw new LomasError('RATE_LIMITED', { retryAfter: r.retryAfter });

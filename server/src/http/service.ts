@@ -1,4 +1,5 @@
 import { Router, type NextFunction, type Request, type Response } from 'express';
+import type { TokenSignIn } from '../auth/oidc/signIn';
 import type { Logger } from '../logger';
 import type { Store } from '../store/types';
 import { authenticate, requireAdmin } from './authenticate';
@@ -10,6 +11,8 @@ import { timingProtection, type TimingOptions } from './timing';
 
 export interface ServiceRouteOptions {
   store: Store;
+  /** OpenID Connect sign-in, when configured (/metrics accepts an admin's access token too). */
+  tokenSignIn?: TokenSignIn;
   logger: Logger;
   metrics: Metrics;
   /** Timing protection on POST /v1/queries and /v1/queries/dummy (config minLatencyMs, latencyJitterMs). */
@@ -46,7 +49,7 @@ export function accessLog(logger: Logger) {
  * The routes and middleware mounted before authentication (AppDeps.publicRoutes): metrics and
  * access log (so that 401s are counted too), timing protection (so that every answer of a
  * protected route is held, errors of authentication and body parsing included), /health, /ready,
- * /openapi.json, and /metrics (which checks the admin key itself).
+ * /openapi.json, and /metrics (which checks the admin's credential itself).
  */
 export function serviceRoutes(opts: ServiceRouteOptions): Router {
   const r = Router();
@@ -59,7 +62,7 @@ export function serviceRoutes(opts: ServiceRouteOptions): Router {
     doc ??= JSON.stringify(openApiDocument({ version: opts.version }));
     res.type('application/json').send(doc);
   });
-  r.get('/metrics', authenticate(opts.store), requireAdmin, async (_req, res) => {
+  r.get('/metrics', authenticate(opts.store, opts.tokenSignIn), requireAdmin, async (_req, res) => {
     const m = await opts.metrics.render();
     res.setHeader('Cache-Control', 'no-store');
     res.type(m.contentType).send(m.body);

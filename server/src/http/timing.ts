@@ -6,6 +6,12 @@ import type { NextFunction, Request, Response } from 'express';
  * until at least `minLatencyMs` plus a random jitter in [0, jitterMs] has passed since the request
  * arrived, so how long a query took says little about the data. The jitter comes from node:crypto.
  */
+/**
+ * The server's default timing protection (LOMAS_MIN_LATENCY_MS, LOMAS_LATENCY_JITTER_MS): chosen
+ * from measured latencies, see docs/SECURITY.md, "Timing side channels".
+ */
+export const TIMING_DEFAULTS = { minLatencyMs: 250, jitterMs: 50 } as const;
+
 export interface TimingOptions {
   minLatencyMs: number;
   jitterMs: number;

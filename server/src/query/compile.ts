@@ -2,6 +2,7 @@ import {
   BIGINT,
   BOOLEAN,
   DOUBLE,
+  INTEGER,
   LIST,
   VARCHAR,
   listValue,
@@ -9,8 +10,9 @@ import {
   type DuckDBValue
 } from '@duckdb/node-api';
 import { quoteIdent } from '../engine/duck';
+import { PLAN_LIMITS } from 'lomas-kernel/protocol';
 import { FUNCTION_SQL } from './functions';
-import type { CheckedPlan, KeyValue, RAggregation, RExpr, ValueType } from './types';
+import type { CheckedPlan, KeyValue, RAggregation, RExpr, RGroupBy, ValueType } from './types';
 
 /**
  * Compiles a checked plan to ONE parameterised DuckDB statement.
@@ -25,7 +27,8 @@ import type { CheckedPlan, KeyValue, RAggregation, RExpr, ValueType } from './ty
  *    statement fail.
  *
  * Result columns: "__k<i>" group keys, "__rows" = COUNT(*), then per aggregation the columns
- * listed in its AggLayout.
+ * listed in its AggLayout. Groups are bounded inside the SQL: public group-bys keep only rows with
+ * public key values; discovery reads at most PLAN_LIMITS.discoveredGroups + 1 groups.
  */
 
 export interface CompiledQuery {
@@ -48,6 +51,8 @@ export interface StorageInfo {
   table: string;
   /** Columns of the loaded table, in order. */
   columns: readonly string[];
+  /** Columns stored as a DuckDB ENUM, with the ENUM's values in declaration order. */
+  enums?: Readonly<Record<string, readonly string[]>>;
 }
 
 export { quoteIdent };
@@ -74,6 +79,8 @@ export function compile(plan: CheckedPlan, storage: StorageInfo): CompiledQuery 
   const p = new Params();
   const x = new ExprCompiler(p);
   let current = [...storage.columns];
+  // Stored columns no derive step has replaced (their storage type, e.g. ENUM, still holds).
+  const stored = new Set(storage.columns);
 
   // 1. The row pipeline: nested subqueries, one per step.
   let rel = quoteIdent(storage.table);
@@ -92,6 +99,7 @@ export function compile(plan: CheckedPlan, storage: StorageInfo): CompiledQuery 
       const add = fresh.map(c => `, ${x.compile(c.expr)} AS ${quoteIdent(c.name)}`).join('');
       rel = `(SELECT *${replace}${add} FROM ${rel} AS t)`;
       for (const c of fresh) current.push(c.name);
+      for (const c of s.columns) stored.delete(c.name);
     }
   }
 
@@ -104,9 +112,69 @@ export function compile(plan: CheckedPlan, storage: StorageInfo): CompiledQuery 
   const layout: AggLayout[] = plan.aggregations.map((a, i) => aggregation(a, i, p, inner, outer));
 
   const innerSql = inner.length ? inner.join(', ') : '1 AS "__one"';
-  let sql = `SELECT ${outer.join(', ')} FROM (SELECT ${innerSql} FROM ${rel} AS t) AS v`;
+  const g = plan.groupBy;
+  const filter =
+    g?.mode === 'public'
+      ? publicKeyFilter(g, p, name => (stored.has(name) ? storage.enums?.[name] : undefined))
+      : null;
+  const where = filter ? ` WHERE ${filter}` : '';
+  let sql = `SELECT ${outer.join(', ')} FROM (SELECT ${innerSql} FROM ${rel} AS t${where}) AS v`;
   if (keys.length) sql += ` GROUP BY ${keys.map((_, i) => `"__k${i}"`).join(', ')}`;
+  // One row beyond the public cap is enough to know the cap was exceeded (a public constant).
+  if (g?.mode === 'discover') sql += ` LIMIT ${PLAN_LIMITS.discoveredGroups + 1}`;
   return { sql, params: p.values, types: p.types, layout, keyCount: keys.length };
+}
+
+/**
+ * Public keys: only rows whose keys are among the public values are grouped, so the number of
+ * groups the engine builds is at most the public product (a high-cardinality column cannot blow
+ * up memory) and depends on nothing private. Keys are filtered one by one: the product of the
+ * per-key sets is exactly the set of public groups. Null when no row needs filtering.
+ */
+function publicKeyFilter(
+  g: Extract<RGroupBy, { mode: 'public' }>,
+  p: Params,
+  enumOf: (name: string) => readonly string[] | undefined
+): string | null {
+  const conditions = g.keys
+    .map((k, i) => keyCondition(k.name, k.type, g.values[i], p, enumOf(k.name)))
+    .filter((c): c is string => c !== null);
+  return conditions.length > 0 ? conditions.join(' AND ') : null;
+}
+
+/** The rows whose key is one of `values`, or null when that is every row. */
+function keyCondition(
+  name: string,
+  type: ValueType,
+  values: readonly KeyValue[],
+  p: Params,
+  enumValues: readonly string[] | undefined
+): string | null {
+  const c = quoteIdent(name);
+  const present = values.filter((v): v is string | number | boolean => v !== null);
+  const withNull = values.includes(null);
+  let member: string | null;
+  if (enumValues) {
+    // A stored ENUM: compare its integer codes (values outside the ENUM cannot occur).
+    const codes = [...new Set(present.map(v => enumValues.indexOf(String(v))))].filter(i => i >= 0);
+    if (codes.length === enumValues.length) return withNull ? null : `${c} IS NOT NULL`;
+    member =
+      codes.length > 0
+        ? `enum_code(${c}) IN (SELECT unnest(${p.add(listValue(codes), LIST(INTEGER))}))`
+        : null;
+  } else if (type === 'boolean' && present.includes(true) && present.includes(false)) {
+    return withNull ? null : `${c} IS NOT NULL`;
+  } else if (present.length > 0) {
+    const list =
+      type === 'int'
+        ? p.add(listValue(present.map(v => BigInt(v as number))), LIST(BIGINT))
+        : type === 'boolean'
+          ? p.add(listValue(present as boolean[]), LIST(BOOLEAN))
+          : p.add(listValue(present.map(v => String(v))), LIST(VARCHAR));
+    member = `${type === 'string' ? `CAST(${c} AS VARCHAR)` : c} IN (SELECT unnest(${list}))`;
+  } else member = null;
+  const parts = [member, withNull ? `${c} IS NULL` : null].filter((x): x is string => x !== null);
+  return parts.length > 0 ? `(${parts.join(' OR ')})` : 'false';
 }
 
 function aggregation(

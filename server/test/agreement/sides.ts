@@ -57,7 +57,7 @@ export const DATASETS: Record<string, DatasetRecord> = Object.fromEntries(
 );
 
 const GRANT = { epsilon: '1000000', delta: '0.9', rho: '1000000' };
-const WHO = { user: 'alice', role: 'analyst' as const, keyId: 'k' };
+const WHO = { user: 'alice', role: 'analyst' as const, credential: 'key:k' };
 
 /** One query service per accounting mode, on a memory store holding that dataset and a grant. */
 async function serviceFor(dataset: DatasetRecord) {

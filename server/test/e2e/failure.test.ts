@@ -29,14 +29,13 @@ afterAll(async () => {
 test('a failure after the charge keeps the charge, and its retry gets the same error for free', async () => {
   const p = plan({ aggregations: [{ op: 'count' }] }, 'gone');
   const first = await e2e.run(p, 'failure-key-0001');
-  expect(first.body).toMatchObject({ code: 'CONNECTOR_FAILED' });
-  expect(first.status).toBe(502);
-  expect(first.body.code).toBe('CONNECTOR_FAILED');
+  expect(first.body).toMatchObject({ code: 'QUERY_FAILED' });
+  expect(first.status).toBe(500);
   expect(first.text).not.toMatch(/at .*\.js|missing\.csv/); // no stack, no server paths
   expect((await e2e.budget('gone')).spent.epsilon).toBe('1');
 
   const retry = await e2e.run(p, 'failure-key-0001');
-  expect(retry.status).toBe(502);
+  expect(retry.status).toBe(500);
   expect(retry.body).toEqual(first.body);
   expect((await e2e.budget('gone')).spent.epsilon).toBe('1');
 

@@ -18,7 +18,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadConfig } from '../../src/config';
-import { createLogger } from '../../src/logger';
+import { createLogger, type Logger } from '../../src/logger';
 import { startServer } from '../../src/server';
 
 export const ADMIN_KEY = 'lomas_00000000000000e1_e2eadminsecretadminsecret01';
@@ -132,7 +132,14 @@ export interface E2E {
   stop(): Promise<void>;
 }
 
-export async function startE2E(): Promise<E2E> {
+export interface E2EOptions {
+  /** More server environment (engine limits, ...), over the harness's own. */
+  env?: Record<string, string>;
+  /** The server's logger (default: silent). */
+  logger?: Logger;
+}
+
+export async function startE2E(opts: E2EOptions = {}): Promise<E2E> {
   const dataDir = mkdtempSync(join(tmpdir(), 'lomas-e2e-'));
   const rows = makeRows();
   const csv = join(dataDir, 'data.csv');
@@ -145,9 +152,13 @@ export async function startE2E(): Promise<E2E> {
     LOMAS_ADMIN_KEY: ADMIN_KEY,
     LOMAS_DEMO_ANALYST_KEY: ANALYST_KEY,
     LOMAS_RATE_LIMIT_PER_MINUTE: '1000000',
-    LOG_LEVEL: 'silent'
+    // These tests measure answers, not timing: protection off, explicitly (it is on by default).
+    LOMAS_MIN_LATENCY_MS: '0',
+    LOMAS_LATENCY_JITTER_MS: '0',
+    LOG_LEVEL: 'silent',
+    ...opts.env
   });
-  const server = await startServer(config, createLogger('silent'));
+  const server = await startServer(config, opts.logger ?? createLogger('silent'));
 
   async function send(
     method: string,

@@ -56,3 +56,33 @@ test('a failed load is not cached', async () => {
   expect(d.rowCount).toBe(1n);
   cache.close();
 });
+
+test('every instance the cache loads gets the configured limits (and never spills to disk)', async () => {
+  const path = join(dir, 'limits.csv');
+  writeFileSync(path, 'v\n1\n');
+  const cache = new DatasetCache({
+    limits: { memoryLimit: '300MB', threads: 1, queryTimeoutMs: 1234 }
+  });
+  const ref = {
+    name: 'l',
+    version: 1,
+    connector: { kind: 'file', path, format: 'csv' },
+    metadata: M
+  };
+  try {
+    await cache.use(ref, async d => {
+      const conn = await d.instance.connect();
+      try {
+        const r = await conn.runAndReadAll(
+          "SELECT current_setting('memory_limit'), current_setting('threads'), current_setting('temp_directory')"
+        );
+        expect(r.getRows()[0]).toEqual(['286.1 MiB', 1n, '']);
+        expect(d.limits.queryTimeoutMs).toBe(1234);
+      } finally {
+        conn.closeSync();
+      }
+    });
+  } finally {
+    cache.close();
+  }
+});

@@ -1,13 +1,23 @@
-import type { QueryPlan } from 'lomas-kernel/protocol';
-import { execute } from '../../src/engine/execute';
-import type { LoadedDataset } from '../../src/engine/load';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { listValue } from '@duckdb/node-api';
+import { PLAN_LIMITS, type QueryPlan } from 'lomas-kernel/protocol';
+import { compileFor, execute } from '../../src/engine/execute';
+import type { EngineFailure } from '../../src/engine/failure';
+import { LIMITS } from '../../src/query/types';
+import { loadDataset, type LoadedDataset } from '../../src/engine/load';
 import type {
   MomentStats,
   QuantileStats,
   HistogramStats,
   CountStats
 } from '../../src/engine/types';
+import { releaseValue, type Key } from '../../src/query/keys';
 import { bin, col, lit, loadRows, meta, resolve } from './helpers';
+
+/** The first key of a group, as released. */
+const key0 = (g: { key: Key }) => releaseValue(g.key[0]);
 
 const M = meta({
   columns: {
@@ -45,7 +55,7 @@ describe('execute: exact statistics', () => {
       d
     );
     expect(r.keyMode).toBe('public');
-    expect(r.groups.map(g => [g.key[0], (g.stats[0] as CountStats).count])).toEqual([
+    expect(r.groups.map(g => [key0(g), (g.stats[0] as CountStats).count])).toEqual([
       ['a', 3n],
       ['b', 2n],
       ['c', 1n],
@@ -62,7 +72,7 @@ describe('execute: exact statistics', () => {
       ),
       d
     );
-    expect(withValues.groups.map(g => [g.key[0], g.rows])).toEqual([
+    expect(withValues.groups.map(g => [key0(g), g.rows])).toEqual([
       ['b', 2n],
       ['nope', 0n],
       [null, 1n]
@@ -150,7 +160,7 @@ describe('execute: exact statistics', () => {
       d
     );
     expect(r.groups).toHaveLength(12);
-    expect(r.groups.filter(g => g.rows > 0n).map(g => [g.key[0], g.rows])).toEqual([
+    expect(r.groups.filter(g => g.rows > 0n).map(g => [key0(g), g.rows])).toEqual([
       [3, 2n],
       [7, 1n],
       [12, 2n]
@@ -169,7 +179,7 @@ describe('execute: exact statistics', () => {
       d
     );
     expect(r.keyMode).toBe('discover');
-    expect(r.groups.map(g => g.key[0]).sort()).toEqual([-4, 1, 10, 15, 3, 5, null].sort());
+    expect(r.groups.map(key0).sort()).toEqual([-4, 1, 10, 15, 3, 5, null].sort());
   });
 
   test('no data-dependent errors: division by zero, overflow, log(0), bad casts give NULL', async () => {
@@ -226,31 +236,94 @@ describe('execute: exact statistics', () => {
 });
 
 describe('privacy unit: truncation to max_ids rows per id', () => {
-  test('keeps the first max_ids rows of each id (source order)', async () => {
-    const m = meta({
-      max_ids: 2,
-      row_privacy: false,
-      privacy_id: 'pid',
-      columns: { pid: { type: 'string', nullable: true }, v: { type: 'int', lower: 0, upper: 100 } }
-    });
-    const rows = [
-      { pid: 'u1', v: 1 },
-      { pid: 'u1', v: 2 },
-      { pid: 'u1', v: 4 },
-      { pid: 'u2', v: 8 },
-      { pid: null, v: 16 },
-      { pid: null, v: 32 },
-      { pid: null, v: 64 },
-      { pid: 'u1', v: 100 }
-    ];
+  const m = meta({
+    max_ids: 2,
+    row_privacy: false,
+    privacy_id: 'pid',
+    columns: {
+      pid: { type: 'string', nullable: true },
+      g: { type: 'string', categories: ['x', 'y'] },
+      v: { type: 'int', lower: 0, upper: 100 }
+    }
+  });
+  const rows = [
+    { pid: 'u1', g: 'x', v: 1 },
+    { pid: 'u1', g: 'y', v: 2 },
+    { pid: 'u1', g: 'x', v: 4 },
+    { pid: 'u2', g: 'x', v: 8 },
+    { pid: null, g: 'x', v: 16 },
+    { pid: null, g: 'y', v: 32 },
+    { pid: null, g: 'x', v: 64 },
+    { pid: 'u1', g: 'y', v: 100 }
+  ];
+
+  test('keeps the first max_ids rows of each id (source order) and drops rows without an id', async () => {
     const dd = await loadRows(m, rows);
     try {
-      expect(dd.rowCount).toBe(5n);
+      expect(dd.rowCount).toBe(3n);
       const r = await execute(resolve({ aggregations: [{ op: 'sum', column: 'v' }] }, m), dd);
-      expect((r.groups[0].stats[0] as MomentStats).sum).toBe(1n + 2n + 8n + 16n + 32n);
+      expect((r.groups[0].stats[0] as MomentStats).sum).toBe(1n + 2n + 8n);
       expect(r.maxRowsPerUnit).toBe(2);
     } finally {
       dd.close();
+    }
+  });
+
+  test('adding a person whose id is NULL changes no count (the bound is max_ids; here 0)', async () => {
+    // Neighbouring datasets: the same rows, plus one more person with five rows and no id.
+    const person = Array.from({ length: 5 }, (_, i) => ({ pid: null, g: 'x', v: i }));
+    const counts = async (data: Record<string, unknown>[]) => {
+      const dd = await loadRows(m, data);
+      try {
+        const total = await execute(resolve({ aggregations: [{ op: 'count' }] }, m), dd);
+        const byG = await execute(
+          resolve({ groupby: { keys: ['g'] }, aggregations: [{ op: 'count' }] }, m),
+          dd
+        );
+        return [total, byG].flatMap(r => r.groups.map(g => (g.stats[0] as CountStats).count));
+      } finally {
+        dd.close();
+      }
+    };
+    const without = await counts(rows);
+    const withPerson = await counts([...rows, ...person]);
+    without.forEach((c, i) => {
+      const change = withPerson[i] > c ? withPerson[i] - c : c - withPerson[i];
+      expect(change).toBeLessThanOrEqual(BigInt(m.max_ids));
+    });
+    expect(withPerson).toEqual(without);
+  });
+
+  test('units are the ids after the cast to the declared type: "1", "01" and 1 are one person', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'lomas-units-'));
+    const path = join(dir, 'rows.json');
+    writeFileSync(
+      path,
+      JSON.stringify([
+        { pid: '1', v: 1 },
+        { pid: '01', v: 2 },
+        { pid: '001', v: 4 },
+        { pid: 'not a number', v: 8 },
+        { pid: '2', v: 16 }
+      ])
+    );
+    const mi = meta({
+      max_ids: 1,
+      row_privacy: false,
+      privacy_id: 'pid',
+      columns: { pid: { type: 'int', nullable: true }, v: { type: 'int', lower: 0, upper: 100 } }
+    });
+    const dd = await loadDataset(
+      { path, format: 'json', columns: {}, bytes: 0, release: async () => undefined },
+      mi
+    );
+    try {
+      const r = await execute(resolve({ aggregations: [{ op: 'sum', column: 'v' }] }, mi), dd);
+      // One row of person 1 (the first), none of the id that is not an int, one of person 2.
+      expect((r.groups[0].stats[0] as MomentStats).sum).toBe(1n + 16n);
+    } finally {
+      dd.close();
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 });
@@ -274,6 +347,209 @@ describe('lockdown', () => {
       expect(ok.getRows()[0][0]).toBe(7n);
     } finally {
       conn.closeSync();
+    }
+  });
+});
+
+describe('group keys are exact end to end', () => {
+  const bm = meta({
+    columns: { y: { type: 'int', lower: 0, upper: 100 }, s: { type: 'string' } }
+  });
+  // The reported membership oracle: two derived keys that are one JS number apart from nothing.
+  const big = (plus: number) =>
+    bin('+', bin('*', lit(9007199254740991), lit(2)), lit(plus)) as unknown;
+  const oracle = {
+    steps: [
+      {
+        op: 'derive',
+        columns: {
+          k: {
+            expr: {
+              kind: 'cond',
+              test: bin('==', col('y'), lit(42)),
+              then: big(3),
+              else: big(2)
+            } as never
+          }
+        }
+      }
+    ],
+    groupby: { keys: ['k'], discover: { delta: '0.000001' } },
+    aggregations: [{ op: 'count' as const }]
+  } as never;
+
+  test('derived keys beyond 2^53 stay two groups with their own counts', async () => {
+    const dd = await loadRows(bm, [{ y: 42 }, { y: 1 }, { y: 2 }, { y: 3 }]);
+    try {
+      const r = await execute(resolve(oracle, bm), dd);
+      const got = r.groups.map(g => [key0(g), (g.stats[0] as CountStats).count]);
+      expect(got.sort()).toEqual([
+        ['18014398509481984', 3n],
+        ['18014398509481985', 1n]
+      ]);
+    } finally {
+      dd.close();
+    }
+  });
+
+  test('two result rows with the same key fail closed', async () => {
+    const compileModule = await import('../../src/query/compile');
+    const original = compileModule.compile;
+    const spy = jest.spyOn(compileModule, 'compile').mockImplementation((plan, storage) => {
+      const q = original(plan, storage);
+      return { ...q, sql: `${q.sql} UNION ALL ${q.sql}` }; // every group twice
+    });
+    try {
+      await expect(
+        execute(resolve({ groupby: { keys: ['g'] }, aggregations: [{ op: 'count' }] }, M), d)
+      ).rejects.toMatchObject({ name: 'EngineFailure', reason: 'duplicate-key' });
+    } finally {
+      spy.mockRestore();
+    }
+  });
+});
+
+test('a result row outside the public keys fails closed (the SQL and the key identity disagree)', async () => {
+  const compileModule = await import('../../src/query/compile');
+  const original = compileModule.compile;
+  const spy = jest.spyOn(compileModule, 'compile').mockImplementation((plan, storage) => {
+    const q = original(plan, storage);
+    return { ...q, sql: q.sql.replace(' WHERE (enum_code', ' WHERE true OR (enum_code') };
+  });
+  try {
+    await expect(
+      execute(
+        resolve(
+          { groupby: { keys: ['g'], values: { g: ['b'] } }, aggregations: [{ op: 'count' }] },
+          M
+        ),
+        d
+      )
+    ).rejects.toMatchObject({ name: 'EngineFailure', reason: 'unexpected-key' });
+  } finally {
+    spy.mockRestore();
+  }
+});
+
+describe('resource limits fail closed', () => {
+  const cm = meta({ columns: { k: { type: 'int' }, v: { type: 'float', lower: 0, upper: 1 } } });
+  const discover = (q: Record<string, unknown> = {}) =>
+    resolve(
+      {
+        groupby: { keys: ['k'], discover: { delta: '0.000001' } },
+        aggregations: [{ op: 'count' }],
+        ...q
+      },
+      cm
+    );
+  const rows = (n: number) => Array.from({ length: n }, (_, i) => ({ k: i, v: (i % 97) / 97 }));
+
+  test('key discovery reads at most the public cap of keys, plus one to know it was exceeded', async () => {
+    expect(LIMITS.maxDiscoveredGroups).toBe(PLAN_LIMITS.discoveredGroups);
+    const cap = LIMITS.maxDiscoveredGroups;
+    expect(compileFor(discover(), d).sql).toMatch(new RegExp(`LIMIT ${cap + 1}$`));
+    const atCap = await loadRows(cm, rows(cap));
+    const overCap = await loadRows(cm, rows(cap + 1));
+    try {
+      expect((await execute(discover(), atCap)).groups).toHaveLength(cap);
+      await expect(execute(discover(), overCap)).rejects.toMatchObject({ reason: 'group-cap' });
+    } finally {
+      atCap.close();
+      overCap.close();
+    }
+  });
+
+  test('public keys are restricted in the SQL: rows with other keys are never grouped', async () => {
+    const sqlOf = (p: Record<string, unknown>) =>
+      compileFor(resolve({ aggregations: [{ op: 'count' }], ...p } as never, M), d);
+    // A stored ENUM, some values: compared by ENUM code ("b" is code 1).
+    const some = sqlOf({ groupby: { keys: ['g'], values: { g: ['b', 'nope', null] } } });
+    expect(some.sql).toContain('WHERE (enum_code("g") IN (SELECT unnest($1)) OR "g" IS NULL)');
+    expect(some.params[0]).toEqual(listValue([1]));
+    // Every category is public: only the NULL group (values outside the list) is left out.
+    expect(sqlOf({ groupby: { keys: ['g'] } }).sql).toContain('WHERE "g" IS NOT NULL)');
+    // Ints, and a derived column that replaced the ENUM, are compared by value.
+    const ints = sqlOf({ groupby: { keys: ['n'], values: { n: [1, 10] } } });
+    expect(ints.sql).toContain('WHERE ("n" IN (SELECT unnest($1))))');
+    expect(ints.params[0]).toEqual(listValue([1n, 10n]));
+    const derived = sqlOf({
+      steps: [
+        {
+          op: 'derive',
+          columns: { g: { expr: { kind: 'call', fn: 'upper', args: [col('g')] } as never } }
+        }
+      ],
+      groupby: { keys: ['g'], values: { g: ['A'] } }
+    });
+    expect(derived.sql).toContain('WHERE (CAST("g" AS VARCHAR) IN (SELECT unnest(');
+
+    // The rows grouped are exactly the public ones: a count over a high-cardinality column.
+    const wide = meta({ columns: { k: { type: 'int' } } });
+    const dd = await loadRows(
+      wide,
+      Array.from({ length: 5000 }, (_, i) => ({ k: i % 2500 }))
+    );
+    try {
+      const r = await execute(
+        resolve(
+          {
+            groupby: { keys: ['k'], values: { k: [7, 2499, 2500] } },
+            aggregations: [{ op: 'count' }]
+          },
+          wide
+        ),
+        dd
+      );
+      expect(r.groups.map(g => [key0(g), g.rows])).toEqual([
+        [7, 2n],
+        [2499, 2n],
+        [2500, 0n]
+      ]);
+    } finally {
+      dd.close();
+    }
+  });
+
+  test('the timeout interrupts a running statement', async () => {
+    const km = meta({
+      columns: { k: { type: 'int', lower: 0, upper: 9999 }, v: cm.columns.v }
+    });
+    const dd = await loadDataset(
+      { kind: 'rows', rows: rows(200_000).map(r => ({ ...r, k: r.k % 10_000 })) },
+      km,
+      { queryTimeoutMs: 100 }
+    );
+    try {
+      // 10,000 groups × 256 candidates: seconds of work, interrupted after 100 ms.
+      const slow = resolve(
+        { groupby: { keys: ['k'] }, aggregations: [{ op: 'median', column: 'v' }] },
+        km
+      );
+      const failure = await execute(slow, dd).then(
+        () => null,
+        (e: unknown) => e as EngineFailure
+      );
+      expect(failure).toMatchObject({ name: 'EngineFailure', reason: 'timeout' });
+      expect(String((failure?.cause as Error)?.message)).toMatch(/INTERRUPT/);
+      // The instance stays usable.
+      expect(
+        (await execute(resolve({ aggregations: [{ op: 'count' }] }, km), dd)).groups[0].rows
+      ).toBe(200_000n);
+    } finally {
+      dd.close();
+    }
+  });
+
+  test('an out-of-memory statement fails as "memory" (no spilling to disk)', async () => {
+    const dd = await loadDataset({ kind: 'rows', rows: rows(200_000) }, cm, {
+      memoryLimit: '16MB'
+    });
+    try {
+      await expect(
+        execute(discover({ aggregations: [{ op: 'median', column: 'v' }] }), dd)
+      ).rejects.toMatchObject({ name: 'EngineFailure', reason: 'memory' });
+    } finally {
+      dd.close();
     }
   });
 });

@@ -79,6 +79,10 @@ export async function startServerProcess(
     LOMAS_ADMIN_KEY: adminKey,
     LOMAS_DEMO_ANALYST_KEY: analystKey,
     LOG_LEVEL: 'warn',
+    // Tests measure answers, not timing: protection off unless a test asks for it (it is on by
+    // default in the server).
+    LOMAS_MIN_LATENCY_MS: '0',
+    LOMAS_LATENCY_JITTER_MS: '0',
     ...opts.env
   };
   // The store is the embedded one unless the caller asks for MongoDB explicitly.

@@ -34,7 +34,7 @@ test('an answer with an undeclared field is refused (500 INTERNAL), a declared o
   handlers['GET /v1/me'] = () => me;
   const app = express();
   app.use((_req, res, next) => {
-    res.locals.principal = { user: 'alice', role: 'analyst', keyId: 'k' };
+    res.locals.principal = { user: 'alice', role: 'analyst', credential: 'key:k' };
     next();
   });
   app.use('/v1', mountRoutes(Router(), '/v1', handlers, logger));

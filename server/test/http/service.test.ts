@@ -88,7 +88,7 @@ test('access log: one JSON line per request, with route template and user, never
   const app = express();
   app.use(accessLog(logger));
   app.use((_req, res, next) => {
-    res.locals.principal = { user: 'alice', role: 'analyst', keyId: 'k' };
+    res.locals.principal = { user: 'alice', role: 'analyst', credential: 'key:k' };
     next();
   });
   app.get('/admin/users/:name', (_req, res) => {

@@ -139,7 +139,8 @@ const budget = fc.oneof(
     .constantFrom('0.000001', '0.3')
     .map(delta => ({ budget: { epsilon: '1', delta }, mechanism: 'gaussian' })),
   fc.constantFrom('0.05', '0.5').map(rho => ({ budget: { rho }, mechanism: 'gaussian' })),
-  fc.constantFrom('0.5').map(rho => ({ budget: { rho } })),
+  // a generous ρ: little noise, low key thresholds, so discovered keys (big ones too) get released
+  fc.constantFrom('0.5', '50').map(rho => ({ budget: { rho } })),
   fc.constantFrom(5, 50).map(halfWidth => ({ accuracy: { halfWidth } })),
   fc.constantFrom(5).map(halfWidth => ({ accuracy: { halfWidth }, mechanism: 'gaussian' }))
 );
@@ -183,11 +184,20 @@ const plan = fc
     filters: fc.array(predicate, { maxLength: 2 }),
     derives: fc.array(derive, { maxLength: 2 }),
     keyDerive: fc.boolean(),
-    shape: fc.constantFrom('plain', 'plain', 'public', 'discover', 'discover', 'histogram'),
+    shape: fc.constantFrom(
+      'plain',
+      'plain',
+      'public',
+      'discover',
+      'discover',
+      'histogram',
+      'attack'
+    ),
     confidence: fc.constantFrom(undefined, 0.9, 0.99)
   })
   .chain(p => {
-    const derives = p.keyDerive ? [...p.derives, DERIVE_KEY_VALUE] : p.derives;
+    const derives =
+      p.keyDerive || p.shape === 'attack' ? [...p.derives, DERIVE_KEY_VALUE] : p.derives;
     const derived = new Set(derives.flatMap(d => Object.keys(d.columns)));
     const values = ['x_int', 'x_float', ...(derived.has('dv') ? ['dv'] : [])];
     const keysPublic = fc.constantFrom(
@@ -205,6 +215,15 @@ const plan = fc
           ]
         : [])
     );
+    // The review's membership oracle, with little noise so both big keys can be released.
+    if (p.shape === 'attack')
+      return fc.constant<Case['plan']>({
+        version: 1,
+        dataset: 'redteam',
+        steps: derives,
+        groupby: { keys: ['dk'], discover: { delta: '0.0000001' } },
+        aggregations: [{ op: 'count', budget: { rho: '50' }, as: 'a0' }]
+      });
     const aggs: fc.Arbitrary<Json[]> =
       p.shape === 'histogram'
         ? histogram.map(h => [h])

@@ -35,7 +35,10 @@ export interface ConnectorOptions {
   env?: NodeJS.ProcessEnv;
 }
 
-/** An admin-facing failure of a connector. The engine turns it into CONNECTOR_FAILED. */
+/**
+ * An admin-facing failure of a connector. Its message goes to the server log; after a query's
+ * charge the analyst gets the generic QUERY_FAILED, like every other post-charge failure.
+ */
 export class ConnectorError extends Error {
   constructor(
     message: string,
