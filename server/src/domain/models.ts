@@ -12,7 +12,6 @@ import type { Rng } from '../dp';
 import type { DatasetCache } from '../engine';
 import type { EngineLimits } from '../engine/limits';
 import { loadDataset } from '../engine/load';
-import type { Principal } from '../http/principal';
 import { canonicalJson, type Ledger } from '../ledger';
 import type { Logger } from '../logger';
 import { featureInfo, targetInfo } from '../models/columns';
@@ -22,6 +21,7 @@ import type { DatasetRecord, Store } from '../store/types';
 import { datasetAccess, spendingAccess } from './access';
 import { checkDeltaWithinLimits } from './planning';
 import { postChargeFailure } from './failure';
+import type { Principal } from './types';
 import { DEFAULT_ANSWER_WAIT_MS, storedAnswer } from './queries';
 
 /** What the model routes need from the domain. */

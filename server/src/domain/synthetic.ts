@@ -22,13 +22,13 @@ import {
 import type { DatasetCache } from '../engine';
 import { loadDataset } from '../engine/load';
 import { countMarginals } from '../engine/marginals';
-import type { Principal } from '../http/principal';
 import { canonicalJson, type Ledger } from '../ledger';
 import type { Logger } from '../logger';
 import type { DatasetRecord, Store } from '../store/types';
 import { datasetAccess, spendingAccess } from './access';
 import { checkDeltaWithinLimits } from './planning';
 import { postChargeFailure } from './failure';
+import type { Principal } from './types';
 import { DEFAULT_ANSWER_WAIT_MS, storedAnswer } from './queries';
 import { resolveColumns, type ResolvedColumns } from './syntheticColumns';
 import { buildSyntheticRelease, estimateParts } from './syntheticRelease';

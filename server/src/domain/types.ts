@@ -1,5 +1,21 @@
-import type { BudgetStatus, EstimateResponse, ReleaseResponse } from 'lomas-kernel/protocol';
-import type { Principal } from '../http/principal';
+import type {
+  BudgetStatus,
+  DatasetInfo,
+  DatasetSummary,
+  DummyRows,
+  EstimateResponse,
+  HistoryEntry,
+  ReleaseResponse
+} from 'lomas-kernel/protocol';
+import type { Role } from '../store/types';
+
+/** Who is calling, established by the HTTP layer's authentication from the credential alone. */
+export interface Principal {
+  user: string;
+  role: Role;
+  /** What the caller signed in with (rate limits count per credential): `key:<key id>` or `oidc:<user>`. */
+  credential: string;
+}
 
 /** What the analyst routes need from the domain. */
 export interface QueryService {
@@ -8,17 +24,11 @@ export interface QueryService {
   run(who: Principal, body: unknown, idempotencyKey: string | null): Promise<ReleaseResponse>;
 }
 
-export interface DatasetSummary {
-  name: string;
-  description?: string;
-  accounting: string;
-}
-
 export interface AnalystService {
   datasets(who: Principal): Promise<DatasetSummary[]>;
-  metadata(who: Principal, dataset: string): Promise<unknown>;
+  metadata(who: Principal, dataset: string): Promise<DatasetInfo>;
   budget(who: Principal, dataset: string): Promise<BudgetStatus>;
   budgets(who: Principal): Promise<BudgetStatus[]>;
-  history(who: Principal, dataset: string | undefined, limit: number): Promise<unknown[]>;
-  dummyRows(who: Principal, dataset: string, rows: number, seed: number): Promise<unknown>;
+  history(who: Principal, dataset: string | undefined, limit: number): Promise<HistoryEntry[]>;
+  dummyRows(who: Principal, dataset: string, rows: number, seed: number): Promise<DummyRows>;
 }

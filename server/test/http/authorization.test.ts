@@ -96,9 +96,10 @@ async function requestFor(r: RouteSpec): Promise<Req> {
         user: 'alice',
         dataset: 'penguins',
         at,
-        kind: 'release',
+        kind: 'failure',
         plan: {},
-        release: {},
+        release: null,
+        error: { code: 'INTERNAL', message: 'charged, then failed' },
         cost: GRANT
       });
       return { path: `/admin/archive/${queryId}` };
