@@ -41,15 +41,10 @@ describe('result payload validation', () => {
       'mechanisms[0].mechanism'
     ],
     ['a chart that is not a spec', { ...SAMPLE_BUNDLE, chart: 'bar' }, 'chart'],
-    // The protocol's schema is strict: a field it does not declare is refused, and the kinds
-    // and roles the server never produces are gone.
+    // The protocol's schema is strict: a field it does not declare is refused, and the kind the
+    // server never produces is gone.
     ['an undeclared field', { ...SAMPLE_BUNDLE, secret: 1 }, 'secret'],
-    ['kind "estimate"', { ...SAMPLE_BUNDLE, kind: 'estimate' }, 'kind'],
-    [
-      'role "value"',
-      { ...SAMPLE_BUNDLE, columns: [{ name: 'x', role: 'value', type: 'number' }] },
-      'role'
-    ]
+    ['kind "estimate"', { ...SAMPLE_BUNDLE, kind: 'estimate' }, 'kind']
   ])('rejects %s with a readable problem', (_name, payload, expected) => {
     const parsed = parseResultBundle(payload);
     expect(parsed.ok).toBe(false);

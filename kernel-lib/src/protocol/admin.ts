@@ -7,7 +7,9 @@ import { DatasetMetadata as ProtocolMetadata } from './metadata';
 import { ErrorBody } from './errors';
 import { RESERVED_NAMES } from './names';
 import { DatasetNameSchema } from './plan';
+import { ModelReleaseSchema } from './models';
 import { ReleaseResponse } from './result';
+import { SyntheticReleaseSchema } from './synthetic';
 
 /**
  * The admin API's wire types: request bodies, path and query parameters, and the views it answers
@@ -288,7 +290,14 @@ export const ArchiveView = z
     /** 'failure': charged, then failed; retries with its key get the same error. */
     kind: z.enum(['release', 'failure']),
     plan: z.record(z.string(), z.unknown()).meta({ description: 'The plan as it was accepted.' }),
-    release: orNull(ReleaseResponse),
+    /** A query's release, a model, or a synthetic table (with its rows); null for a failure. */
+    release: orNull(
+      z.union([
+        ReleaseResponse,
+        ModelReleaseSchema as unknown as z.ZodType<Record<string, unknown>>,
+        SyntheticReleaseSchema as unknown as z.ZodType<Record<string, unknown>>
+      ])
+    ),
     error: ErrorBody.optional(),
     cost: Budget
   })
