@@ -18,7 +18,10 @@ import { startServerProcess, type ServerProcess } from '../helpers/serverProcess
 
 const BIN = process.env.SCHEMATHESIS_BIN;
 const SEED = process.env.LOMAS_SCHEMATHESIS_SEED ?? '7';
-const EXAMPLES = process.env.LOMAS_SCHEMATHESIS_EXAMPLES ?? '15';
+const EXAMPLES = process.env.LOMAS_SCHEMATHESIS_EXAMPLES ?? '8';
+/** Each run is stopped (and fails) after this long, so a slow machine cannot hang the suite. */
+const DEADLINE_MS = Number(process.env.LOMAS_SCHEMATHESIS_DEADLINE_MS ?? 720000);
+const children = new Set<ReturnType<typeof spawn>>();
 const CHECKS = [
   'not_a_server_error',
   'response_schema_conformance',
@@ -30,10 +33,19 @@ const CHECKS = [
 function run(args: string[], cwd: string): Promise<{ code: number | null; out: string }> {
   return new Promise(resolve => {
     const child = spawn(BIN!, args, { cwd, env: { ...process.env, NO_COLOR: '1' } });
+    children.add(child);
     let out = '';
+    const timer = setTimeout(() => {
+      out += `\n[stopped: still running after ${DEADLINE_MS} ms]`;
+      child.kill('SIGKILL');
+    }, DEADLINE_MS);
     child.stdout.on('data', d => (out += d));
     child.stderr.on('data', d => (out += d));
-    child.on('close', code => resolve({ code, out }));
+    child.on('close', code => {
+      clearTimeout(timer);
+      children.delete(child);
+      resolve({ code, out });
+    });
   });
 }
 
@@ -61,6 +73,7 @@ if (!BIN) {
       cwd = mkdtempSync(join(tmpdir(), 'lomas-schemathesis-'));
     }, 90000);
     afterAll(async () => {
+      for (const child of children) child.kill('SIGKILL');
       await server?.stop();
       if (cwd) rmSync(cwd, { recursive: true, force: true });
     });
@@ -99,7 +112,7 @@ if (!BIN) {
         // Nothing the server logged as a failure of its own while it was being fuzzed.
         expect(server.logs()).not.toMatch(/"level":50/);
       },
-      900000
+      DEADLINE_MS + 60000
     );
   });
 }
