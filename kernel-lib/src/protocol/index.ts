@@ -4,3 +4,4 @@ export * from './budget';
 export * from './metadata';
 export * from './result';
 export * from './plan';
+export * from './sqlRequest';
