@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { LomasError } from 'lomas-kernel/protocol';
 import type { TokenSignIn } from './auth/oidc/signIn';
 import type { Config } from './config';
+import { createSqlService } from './domain/sql';
 import type { AnalystService, QueryService } from './domain/types';
 import { authenticate } from './http/authenticate';
 import { cors } from './http/cors';
@@ -53,7 +54,8 @@ export function createApp(deps: AppDeps): Express {
   });
   app.use(express.json({ limit: deps.config.bodyLimit, strict: true, verify: rejectInvalidUtf8 }));
   for (const mw of deps.authenticated ?? []) app.use(mw);
-  app.use('/v1', analystRouter(deps.analyst, deps.queries));
+  const sql = createSqlService(deps.store, deps.queries);
+  app.use('/v1', analystRouter(deps.analyst, deps.queries, sql));
   if (deps.admin) app.use('/admin', deps.admin);
   app.use(notFound);
   app.use(clientErrors);

@@ -68,6 +68,7 @@ export function createAnalystService(deps: AnalystDeps): AnalystService {
         dataset: r.dataset,
         at: r.at,
         plan: r.plan,
+        ...(r.sql ? { sql: r.sql } : {}),
         cost: r.cost,
         release: r.release
       }));

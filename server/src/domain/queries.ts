@@ -19,7 +19,7 @@ import type { DatasetRecord, Store } from '../store/types';
 import { datasetAccess, spendingAccess } from './access';
 import { checkDeltaWithinLimits, planQuery, type PlannedQuery } from './planning';
 import { buildRelease } from './release';
-import type { QueryService } from './types';
+import type { QueryService, QuerySource } from './types';
 
 export interface QueryDeps {
   store: Store;
@@ -49,7 +49,7 @@ async function storedAnswer(store: Store, queryId: string, running: Promise<unkn
 }
 
 /** Parse, validate against the public metadata and calibrate: no private data, no randomness. */
-function prepare(
+export function prepare(
   body: unknown,
   dataset: DatasetRecord
 ): { plan: QueryPlan; planned: PlannedQuery } {
@@ -94,9 +94,17 @@ export function createQueryService(deps: QueryDeps): QueryService {
     planned: PlannedQuery,
     dataset: DatasetRecord,
     grant: Budget,
-    queryId: string
+    queryId: string,
+    source: QuerySource
   ): Promise<ReleaseResponse> {
-    const record = { queryId, user: who.user, dataset: dataset.name, plan, cost: planned.display };
+    const record = {
+      queryId,
+      user: who.user,
+      dataset: dataset.name,
+      plan,
+      cost: planned.display,
+      ...source
+    };
     try {
       const exact = await cache.use(dataset, d => execute(planned.resolved, d));
       const release: ReleaseResponse = {
@@ -174,7 +182,8 @@ export function createQueryService(deps: QueryDeps): QueryService {
     async run(
       who: Principal,
       body: unknown,
-      idempotencyKey: string | null
+      idempotencyKey: string | null,
+      source: QuerySource = {}
     ): Promise<ReleaseResponse> {
       const { dataset, grant } = await spendingAccess(store, who, datasetName(body));
       const { plan, planned } = prepare(body, dataset);
@@ -210,7 +219,7 @@ export function createQueryService(deps: QueryDeps): QueryService {
         return archived.release as ReleaseResponse;
       }
       // Charged. From here on every failure keeps the charge.
-      const work = answer(who, plan, planned, dataset, grant.budget, queryId);
+      const work = answer(who, plan, planned, dataset, grant.budget, queryId, source);
       inFlight.set(queryId, work);
       try {
         return await work;

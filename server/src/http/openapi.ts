@@ -1,5 +1,5 @@
 import { OpenAPIRegistry, OpenApiGeneratorV31 } from '@asteasolutions/zod-to-openapi';
-import { QueryPlanSchema } from 'lomas-kernel/protocol';
+import { QueryPlanSchema, SqlRequestSchema } from 'lomas-kernel/protocol';
 import { z } from 'zod';
 import * as S from './schemas';
 
@@ -82,6 +82,22 @@ const QueryRequest: z.ZodType = (QueryPlanSchema as unknown as z.ZodType).meta({
   id: 'QueryPlan',
   description: 'A query plan (lomas-kernel/protocol plan.ts), validated by parsePlan.'
 });
+
+const SqlRequest: z.ZodType = (SqlRequestSchema as unknown as z.ZodType).meta({
+  id: 'SqlRequest',
+  description:
+    'SQL text (a SELECT of group keys and aggregates FROM df or a dataset), the dataset, bound parameters ($1 …) and options (budget, bounds, keys). Compiled into a QueryPlan on the server; never executed.'
+});
+const SqlExtras = {
+  plan: QueryRequest,
+  sql: z.object({ text: z.string(), postprocess: z.unknown() })
+};
+const SqlEstimateResponse = z
+  .object({ ...EstimateResponse.shape, plan: QueryRequest })
+  .meta({ id: 'SqlEstimateResponse' });
+const SqlReleaseResponse = z
+  .object({ ...ReleaseResponse.shape, ...SqlExtras })
+  .meta({ id: 'SqlReleaseResponse' });
 
 const name = z.object({ name: S.DatasetName });
 const userName = z.object({ name: S.UserName });
@@ -197,6 +213,33 @@ export function apiRoutes(): RouteSpec[] {
       body: QueryRequest,
       headers: S.IdempotencyHeader,
       ok: { status: 200, schema: ReleaseResponse },
+      private: true
+    },
+    {
+      method: 'post',
+      path: '/v1/queries/sql/estimate',
+      access: 'analyst',
+      summary: 'Cost and accuracy of an SQL query, with its compiled plan (free)',
+      body: SqlRequest,
+      ok: { status: 200, schema: SqlEstimateResponse }
+    },
+    {
+      method: 'post',
+      path: '/v1/queries/sql/dummy',
+      access: 'analyst',
+      summary: 'Run an SQL query on dummy data (free)',
+      body: SqlRequest,
+      ok: { status: 200, schema: SqlReleaseResponse },
+      private: true
+    },
+    {
+      method: 'post',
+      path: '/v1/queries/sql',
+      access: 'analyst',
+      summary: 'Run an SQL query (spends budget); the release carries the compiled plan',
+      body: SqlRequest,
+      headers: S.IdempotencyHeader,
+      ok: { status: 200, schema: SqlReleaseResponse },
       private: true
     },
     // ----- admin: users and keys -----

@@ -15,7 +15,7 @@ export const TIMING_DEFAULTS = { minLatencyMs: 250, jitterMs: 50 } as const;
 export interface TimingOptions {
   minLatencyMs: number;
   jitterMs: number;
-  /** Which requests are protected. Default: POST /v1/queries and POST /v1/queries/dummy. */
+  /** Which requests are protected. Default: POST /v1/queries[/dummy] and /v1/queries/sql[/dummy]. */
   applies?: (req: Request) => boolean;
   /** Injectable for tests. */
   now?: () => number;
@@ -27,7 +27,11 @@ const PROTECTED = new Set([
   '/v1/queries',
   '/v1/queries/',
   '/v1/queries/dummy',
-  '/v1/queries/dummy/'
+  '/v1/queries/dummy/',
+  '/v1/queries/sql',
+  '/v1/queries/sql/',
+  '/v1/queries/sql/dummy',
+  '/v1/queries/sql/dummy/'
 ]);
 
 export function touchesPrivateData(req: Request): boolean {

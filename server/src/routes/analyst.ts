@@ -1,7 +1,7 @@
 import { Router } from 'express';
 import { LomasError } from 'lomas-kernel/protocol';
 import { principalOf } from '../http/principal';
-import type { AnalystService, QueryService } from '../domain/types';
+import type { AnalystService, QueryService, SqlService } from '../domain/types';
 
 function intParam(
   value: unknown,
@@ -31,7 +31,11 @@ function idempotencyKey(value: unknown): string | null {
 }
 
 /** Routes of an authenticated analyst: only their own datasets, budgets and history. */
-export function analystRouter(analyst: AnalystService, queries: QueryService): Router {
+export function analystRouter(
+  analyst: AnalystService,
+  queries: QueryService,
+  sql: SqlService
+): Router {
   const r = Router();
   r.get('/me', (_req, res) => {
     const p = principalOf(res);
@@ -68,6 +72,17 @@ export function analystRouter(analyst: AnalystService, queries: QueryService): R
   r.post('/queries', async (req, res) => {
     const key = idempotencyKey(req.headers['idempotency-key']);
     res.json(await queries.run(principalOf(res), req.body, key));
+  });
+  // SQL: compiled into a plan on the server, then the same pipeline as the routes above.
+  r.post('/queries/sql/estimate', async (req, res) => {
+    res.json(await sql.estimate(principalOf(res), req.body));
+  });
+  r.post('/queries/sql/dummy', async (req, res) => {
+    res.json(await sql.dummy(principalOf(res), req.body));
+  });
+  r.post('/queries/sql', async (req, res) => {
+    const key = idempotencyKey(req.headers['idempotency-key']);
+    res.json(await sql.run(principalOf(res), req.body, key));
   });
   return r;
 }

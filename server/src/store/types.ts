@@ -102,6 +102,15 @@ export interface LedgerEntry {
   hash: string;
 }
 
+/** The SQL a query was written in (SQL front end): the text, its bound values and options. */
+export interface ArchivedSql {
+  text: string;
+  params?: unknown[];
+  options?: Record<string, unknown>;
+  /** HAVING, ORDER BY, LIMIT and the SELECT order, applied to the release when it is answered. */
+  postprocess: unknown;
+}
+
 export interface ArchiveRecord {
   queryId: string;
   user: string;
@@ -110,6 +119,8 @@ export interface ArchiveRecord {
   /** 'failure': the query was charged, then failed; retries with its key get the same error. */
   kind: 'release' | 'failure';
   plan: unknown;
+  /** Set when the query was sent as SQL: the text and what it compiled to besides the plan. */
+  sql?: ArchivedSql;
   /** The release (null for a failure). */
   release: unknown;
   error?: { code: ErrorCode; message: string; details?: Record<string, unknown> };

@@ -751,7 +751,7 @@ export function compileToPlan(req: SqlRequest): CompiledSql {
     );
   const { tokens, cleaned } = lex(src);
   refuseKeywords(src, tokens);
-  const ast = parseSql(src, cleaned);
+  const ast = parseSql(src, cleaned, tokens);
   if (Array.isArray(ast) && ast.length !== 1)
     throw sqlError(
       src,

@@ -362,7 +362,7 @@ export class ExprTranslator {
     const right = n.right as AstNode;
     const pattern =
       isNode(right) && right.type === 'single_quote_string' ? String(right.value) : undefined;
-    const fix = "Use 'prefix%', '%suffix', '%text%' or a text without wildcards.";
+    const fix = "Use 'prefix%', '%suffix', '%text%' or a text without wildcards";
     if (pattern === undefined)
       return this.unsupported(right, 'LIKE needs a pattern in quotes', fix);
     const body = pattern.replace(/^%/, '').replace(/%$/, '');
@@ -370,7 +370,7 @@ export class ExprTranslator {
       return this.unsupported(
         right,
         `the pattern '${pattern}' is not supported`,
-        `${fix} (_ and inner % are not).`
+        `${fix}; _ and inner % are not supported.`
       );
     const x = this.expr(n.left, `${path}.args.0`, scope);
     const lit: Expr = { kind: 'lit', value: body };

@@ -143,6 +143,14 @@ function sqlFix(err: LomasError, plan: QueryPlan, path: string | undefined): str
     const name = agg?.as ?? agg?.column ?? 'column';
     return `Give its bounds in the query options: { bounds: { ${name}: [lower, upper] } } (values outside are clamped).`;
   }
+  if (
+    err.code === 'INVALID_PLAN' &&
+    /\.as$/.test(path ?? '') &&
+    /used twice/.test(String(err.details.problem))
+  )
+    return 'Give each aggregate its own alias: COUNT(*) AS n, AVG(x) AS mean_x.';
+  if (err.code === 'INVALID_PLAN' && String(err.details.fix ?? '').startsWith('Build plans with'))
+    return 'See the Lomas SQL subset in the documentation of lomas-kernel/sql.';
   if (rule === 'public-group-keys') {
     const k = path?.match(/^groupby\.keys\.(\d+)/)?.[1];
     const key = k !== undefined ? plan.groupby?.keys[Number(k)] : plan.groupby?.keys[0];

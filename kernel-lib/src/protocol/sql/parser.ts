@@ -3,6 +3,7 @@
  * same code runs on the server and in a notebook). It is loaded at the first SQL query only, so the
  * protocol module stays light for the extension and for plan-only users.
  */
+import type { Token } from './lexer';
 import { sqlError, type SqlSource } from './source';
 
 /** A node of node-sql-parser's AST, read loosely: compile.ts checks every field it accepts. */
@@ -27,7 +28,11 @@ const GRAMMAR =
   'Lomas SQL reads: SELECT keys and aggregates FROM df [WHERE …] [GROUP BY …] [HAVING …] [ORDER BY …] [LIMIT n].';
 
 /** Parses the cleaned text (comments blanked). Syntax errors become INVALID_SQL with a caret. */
-export function parseSql(src: SqlSource, cleaned: string): AstNode | AstNode[] {
+export function parseSql(
+  src: SqlSource,
+  cleaned: string,
+  tokens: readonly Token[]
+): AstNode | AstNode[] {
   try {
     return load().astify(cleaned, { database: 'postgresql' }) as AstNode | AstNode[];
   } catch (e) {
@@ -44,10 +49,11 @@ export function parseSql(src: SqlSource, cleaned: string): AstNode | AstNode[] {
         { problem: 'the text is not a SELECT statement Lomas can read', fix: GRAMMAR },
         'syntax'
       );
-    const found = /but (.{1,40}?) found\.?$/.exec(err.message ?? '')?.[1];
-    const what =
-      found === undefined ? 'the text' : found === 'end of input' ? 'the end of the text' : found;
-    const end = Math.max(start + 1, err.location?.end?.offset ?? start + 1);
+    // The token at the error names it better than the parser's first character.
+    const tok = tokens.find(t => t.start <= start && start < t.end);
+    const atEnd = /but end of input found/.test(err.message ?? '') || !tok;
+    const what = atEnd ? 'the end of the text' : `"${tok.text}"`;
+    const end = tok ? tok.end : start + 1;
     throw sqlError(
       src,
       { start: Math.min(start, src.text.length - 1), end: Math.min(end, src.text.length) },

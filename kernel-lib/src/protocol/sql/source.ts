@@ -87,7 +87,10 @@ export function atSpan(err: LomasError, source: SqlSource, span: Span | undefine
   return e;
 }
 
-/** A new error of the SQL front end, placed at a span. `rule` names the refusal (also in details). */
+/**
+ * A new error of the SQL front end, placed at a span. `rule` names the refusal: it is
+ * `details.sqlRule`, and for INVALID_SQL/UNSUPPORTED_SQL also the `rule` the message names.
+ */
 export function sqlError(
   source: SqlSource,
   span: Span | undefined,
@@ -98,5 +101,6 @@ export function sqlError(
   facts: Record<string, string | undefined>,
   rule: string
 ): LomasError {
-  return atSpan(new LomasError(code, { ...facts, rule }, { rule }), source, span);
+  const named = code === 'INVALID_SQL' || code === 'UNSUPPORTED_SQL' ? { rule } : {};
+  return atSpan(new LomasError(code, { ...facts, ...named }, { sqlRule: rule }), source, span);
 }

@@ -130,6 +130,8 @@ export class SpanWalker {
         return this.set(n, this.call(n));
       case 'case':
         return this.set(n, this.caseExpr(n));
+      case 'cast':
+        return this.set(n, this.cast(n));
       default:
         return this.set(n, parserLocation(n));
     }
@@ -182,6 +184,20 @@ export class SpanWalker {
       end = inner.close ?? end;
     }
     return join(nameTok, end);
+  }
+
+  /** CAST(x AS t) or x::t (refused, but shown). */
+  private cast(n: AstNode): Span | undefined {
+    const start = this.tokens[this.cursor]?.upper === 'CAST' ? this.keyword('CAST') : undefined;
+    if (start) {
+      const { close } = this.openParen();
+      this.closeAt(close);
+      return join(start, close);
+    }
+    const x = this.node(n.expr);
+    const colons = this.take(t => t.text === '::');
+    const type = colons ? this.take(t => t.kind === 'ident') : undefined;
+    return join(x, type ?? colons);
   }
 
   private caseExpr(n: AstNode): Span | undefined {
