@@ -44,7 +44,7 @@ describe('SQL corpus', () => {
           length: f.expect.length
         });
         // The message shows the line and a caret under the span.
-        expect(e.message).toContain(`at line ${f.expect.line}, column ${f.expect.column}:`);
+        expect(e.message).toContain(`line ${f.expect.line}, column ${f.expect.column}:`);
         expect(e.message).toMatch(/\n {4}.*\n {4}\s*\^+$/);
       }
       expect(e.status).toBeGreaterThanOrEqual(400);

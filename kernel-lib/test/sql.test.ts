@@ -243,9 +243,7 @@ describe('errors point at the SQL', () => {
       })
     );
     expect(e.details.sql).toMatchObject({ line: 3, column: 7, length: 16 });
-    expect(e.message).toMatch(
-      /at line 3, column 7:\n {4}WHERE LOG\(body_mass_g\) > 3\n {10}\^{16}$/
-    );
+    expect(e.message).toMatch(/line 3, column 7:\n {4}WHERE LOG\(body_mass_g\) > 3\n {10}\^{16}$/);
     expect(e.message).toContain('LN(x)');
   });
 

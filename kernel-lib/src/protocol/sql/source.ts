@@ -82,7 +82,7 @@ export function atSpan(err: LomasError, source: SqlSource, span: Span | undefine
   if (!span) return err;
   const loc = source.location(span);
   const e = new LomasError(err.code, {}, { ...err.details, sql: loc });
-  e.message = `${err.message}\n  at line ${loc.line}, column ${loc.column}:\n${loc.excerpt}`;
+  e.message = `${err.message}\n  line ${loc.line}, column ${loc.column}:\n${loc.excerpt}`;
   e.stack = `${e.name} [${e.code}]: ${e.message}`;
   return e;
 }
