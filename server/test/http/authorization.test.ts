@@ -32,6 +32,11 @@ beforeAll(async () => {
 });
 afterAll(() => h.close());
 
+/** The SQL form of countPlan. */
+function countSql(epsilon = '0.5') {
+  return { sql: 'SELECT COUNT(*) FROM df', dataset: 'penguins', options: { epsilon } };
+}
+
 interface Req {
   path: string;
   body?: unknown;
@@ -107,6 +112,11 @@ async function requestFor(r: RouteSpec): Promise<Req> {
     case 'post /v1/queries/estimate':
     case 'post /v1/queries/dummy':
       return { path: r.path, body: countPlan('penguins') };
+    case 'post /v1/queries/sql':
+      return { path: r.path, body: countSql('0.001') };
+    case 'post /v1/queries/sql/estimate':
+    case 'post /v1/queries/sql/dummy':
+      return { path: r.path, body: countSql() };
   }
   if (r.method !== 'get') throw new Error(`no request for ${r.method} ${r.path}`);
   return {
@@ -133,7 +143,9 @@ function expected(r: RouteSpec, who: Who): { status: number; code?: string } {
   const scoped = r.path.includes('{name}') || r.body !== undefined;
   if (who === 'analyst' || !scoped) return ok;
   if (who === 'admin')
-    return r.method === 'post' && r.path === '/v1/queries' ? { status: 403, code: 'NO_GRANT' } : ok;
+    return r.method === 'post' && (r.path === '/v1/queries' || r.path === '/v1/queries/sql')
+      ? { status: 403, code: 'NO_GRANT' }
+      : ok;
   return { status: 404, code: 'DATASET_NOT_FOUND' };
 }
 
@@ -161,11 +173,14 @@ describe('authorization matrix', () => {
     expect(rows.length).toBe(apiRoutes().length * WHO.length);
     const entries = await h.store.ledgerEntries({ dataset: 'penguins' });
     const charges = entries.filter(e => e.kind === 'charge');
-    expect(charges.map(e => e.user)).toEqual(['alice']);
+    // Two charges: the plan route and the SQL route.
+    expect(charges.map(e => e.user)).toEqual(['alice', 'alice']);
     // The real query pipeline ran: the charge's answer is in the archive, a DP count of the CSV.
-    const archived = await h.store.getArchive(charges[0].queryId);
-    expect(archived).toMatchObject({ user: 'alice', dataset: 'penguins', kind: 'release' });
-    expect((archived!.release as { queryId?: string }).queryId).toBe(charges[0].queryId);
+    for (const c of charges) {
+      const archived = await h.store.getArchive(c.queryId);
+      expect(archived).toMatchObject({ user: 'alice', dataset: 'penguins', kind: 'release' });
+      expect((archived!.release as { queryId?: string }).queryId).toBe(c.queryId);
+    }
     expect(await h.store.ledgerEntries({ dataset: 'other' })).toHaveLength(1); // bob's grant only
   });
 
