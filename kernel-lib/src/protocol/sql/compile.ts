@@ -122,7 +122,13 @@ class Compiler {
     private readonly req: SqlRequest
   ) {
     this.walker = new SpanWalker(tokens);
-    this.tr = new ExprTranslator(src, this.walker.spans, req.params ?? [], this.sourceMap);
+    this.tr = new ExprTranslator(
+      src,
+      this.walker.spans,
+      this.walker.strings,
+      req.params ?? [],
+      this.sourceMap
+    );
     this.identifiers = new Set(tokens.filter(t => t.kind === 'ident').map(t => t.text));
   }
 
@@ -306,7 +312,7 @@ class Compiler {
     this.sourceMap.set('dataset', span ?? { start: 0, end: 0 });
     const requested = this.req.dataset;
     if (requested !== undefined) {
-      if (name !== 'df' && name !== requested)
+      if (name.toLowerCase() !== 'df' && name !== requested)
         throw sqlError(
           this.src,
           span,
@@ -320,7 +326,7 @@ class Compiler {
         );
       return requested;
     }
-    if (name === 'df')
+    if (name.toLowerCase() === 'df')
       throw sqlError(
         this.src,
         span,

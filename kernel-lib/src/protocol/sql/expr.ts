@@ -104,6 +104,7 @@ export class ExprTranslator {
   constructor(
     private readonly src: SqlSource,
     private readonly spans: SpanMap,
+    private readonly strings: WeakMap<object, string>,
     private readonly params: readonly SqlParam[],
     /** Plan path → span, filled as nodes are translated. */
     readonly sourceMap: Map<string, Span>
@@ -144,7 +145,7 @@ export class ExprTranslator {
       case 'bigint':
         return { kind: 'lit', value: this.number(n) };
       case 'single_quote_string':
-        return { kind: 'lit', value: String(n.value) };
+        return { kind: 'lit', value: this.text(n) };
       case 'bool':
         return { kind: 'lit', value: n.value === true };
       case 'null':
@@ -185,6 +186,18 @@ export class ExprTranslator {
           `${String(n.type ?? 'this construct').replace(/_/g, ' ')} is not supported here`
         );
     }
+  }
+
+  /** A string literal's text, as the guard decoded it ('' → '). */
+  private text(n: AstNode): string {
+    const v = this.strings.get(n);
+    if (v === undefined)
+      return this.unsupported(
+        n,
+        'this string literal could not be read unambiguously',
+        "Write strings in single quotes, a quote as ''."
+      );
+    return v;
   }
 
   private number(n: AstNode): number {
@@ -361,7 +374,7 @@ export class ExprTranslator {
   private like(n: AstNode, path: string, scope: ExprScope): Expr {
     const right = n.right as AstNode;
     const pattern =
-      isNode(right) && right.type === 'single_quote_string' ? String(right.value) : undefined;
+      isNode(right) && right.type === 'single_quote_string' ? this.text(right) : undefined;
     const fix = "Use 'prefix%', '%suffix', '%text%' or a text without wildcards";
     if (pattern === undefined)
       return this.unsupported(right, 'LIKE needs a pattern in quotes', fix);

@@ -50,7 +50,7 @@ export function parseSql(
         'syntax'
       );
     // The token at the error names it better than the parser's first character.
-    const tok = tokens.find(t => t.start <= start && start < t.end);
+    const tok = tokens.find(t => t.end > start);
     const atEnd = /but end of input found/.test(err.message ?? '') || !tok;
     const what = atEnd ? 'the end of the text' : `"${tok.text}"`;
     const end = tok ? tok.end : start + 1;

@@ -42,6 +42,8 @@ export function columnName(n: AstNode): string | undefined {
 export class SpanWalker {
   private cursor = 0;
   readonly spans: SpanMap = new WeakMap();
+  /** String literal nodes → their decoded text, from the guard's token. */
+  readonly strings = new WeakMap<object, string>();
   private readonly match: number[] = [];
 
   constructor(private readonly tokens: readonly Token[]) {
@@ -98,11 +100,15 @@ export class SpanWalker {
       case 'bigint':
         return this.set(n, this.number(n));
       case 'single_quote_string':
-      case 'string':
-        return this.set(
-          n,
-          this.take(t => t.kind === 'string' && t.value === n.value)
+      case 'string': {
+        // The parser keeps '' inside its value; the guard's token holds the decoded text, which
+        // is the value the compiler uses (so both readers must agree on where the string is).
+        const tok = this.take(
+          t => t.kind === 'string' && (t.text.slice(1, -1) === n.value || t.value === n.value)
         );
+        if (tok) this.strings.set(n, tok.value as string);
+        return this.set(n, tok);
+      }
       case 'bool':
         return this.set(n, this.keyword(n.value ? 'TRUE' : 'FALSE'));
       case 'null':
