@@ -83,10 +83,10 @@ describe('token bucket', () => {
 
 describe('timing protection', () => {
   test('applies to POST /v1/queries[/dummy] and /v1/queries/sql[/dummy] only', () => {
+    const req = (method: string, path: string) => ({ method, path }) as never;
     expect(touchesPrivateData(req('POST', '/v1/queries/sql'))).toBe(true);
     expect(touchesPrivateData(req('POST', '/v1/queries/sql/dummy'))).toBe(true);
     expect(touchesPrivateData(req('POST', '/v1/queries/sql/estimate'))).toBe(false);
-    const req = (method: string, path: string) => ({ method, path }) as never;
     expect(touchesPrivateData(req('POST', '/v1/queries'))).toBe(true);
     expect(touchesPrivateData(req('POST', '/v1/queries/dummy'))).toBe(true);
     expect(touchesPrivateData(req('POST', '/v1/queries/estimate'))).toBe(false);
