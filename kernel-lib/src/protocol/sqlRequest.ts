@@ -30,7 +30,7 @@ export const SQL_LIMITS = {
   /** Values of one list parameter (used as `IN ($1)`). */
   valuesPerParam: PLAN_LIMITS.valuesPerKey,
   /** Tokens of SQL text (keeps the parser's work small whatever the text). */
-  tokens: 2000,
+  tokens: 1000,
   /** Nesting of parentheses. */
   parenDepth: PLAN_LIMITS.exprDepth,
   /** Largest LIMIT. */

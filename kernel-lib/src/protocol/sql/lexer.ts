@@ -77,6 +77,7 @@ class Lexer {
 
   run(): Lexed {
     while (this.i < this.t.length) this.step();
+    this.checkParentheses();
     this.checkStatements();
     if (this.tokens.length > SQL_LIMITS.tokens)
       this.fail(
@@ -273,7 +274,7 @@ class Lexer {
         `parentheses are nested deeper than ${SQL_LIMITS.parenDepth} levels`,
         'Simplify the expression.'
       );
-    if (p === ')') this.depth--;
+    if (p === ')') this.depth = Math.max(0, this.depth - 1);
     this.push('punct', start, start + p.length);
     this.i = start + p.length;
   }
@@ -319,6 +320,30 @@ class Lexer {
       `the character "${c}" has no meaning here`,
       'Lomas SQL uses + - * / %, comparisons (= <> != < <= > >=), AND, OR, NOT and parentheses.'
     );
+  }
+
+  /** Every parenthesis is closed, and closes an open one. */
+  private checkParentheses(): void {
+    const open: Token[] = [];
+    for (const tk of this.tokens) {
+      if (tk.text === '(') open.push(tk);
+      else if (tk.text === ')' && !open.pop())
+        this.fail(
+          tk.start,
+          tk.end,
+          'parentheses',
+          'this parenthesis closes nothing',
+          'Remove it, or open it where it belongs.'
+        );
+    }
+    if (open.length)
+      this.fail(
+        open[open.length - 1].start,
+        open[open.length - 1].end,
+        'parentheses',
+        'this parenthesis is never closed',
+        'Close it with ")".'
+      );
   }
 
   /** A `;` may only end the text; it is then blanked. */

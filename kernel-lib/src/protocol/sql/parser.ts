@@ -2,26 +2,65 @@
  * The SQL parser: node-sql-parser's PostgreSQL grammar (a PEG parser in plain JavaScript, so the
  * same code runs on the server and in a notebook). It is loaded at the first SQL query only, so the
  * protocol module stays light for the extension and for plan-only users.
+ *
+ * The parser backtracks without memoisation: on some invalid texts (a syntax error deep inside
+ * nested parentheses or CASEs) its work grows exponentially with the nesting (8 nested
+ * `CASE WHEN (` took 6.7 s). So each parse runs in its own V8 context with a time limit
+ * (node:vm's `timeout`, which interrupts synchronous code): a text the parser cannot read within
+ * SQL_PARSE_TIMEOUT_MS is refused. The context is not a security boundary (the parser is trusted
+ * code); it is only what lets the limit interrupt the parse. The AST crosses back as JSON.
  */
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { createContext, Script, type Context } from 'node:vm';
 import type { Token } from './lexer';
 import { sqlError, type SqlSource } from './source';
 
 /** A node of node-sql-parser's AST, read loosely: compile.ts checks every field it accepts. */
 export type AstNode = Record<string, unknown>;
 
-interface ParserLike {
-  astify(sql: string, opt?: { database?: string }): unknown;
+/** Wall-clock limit of one parse; an honest query parses in well under 5 ms. */
+export const SQL_PARSE_TIMEOUT_MS = 250;
+
+interface LoadedParser {
+  context: Context;
+  call: Script;
 }
 
-let parser: ParserLike | undefined;
+let loaded: LoadedParser | undefined;
 
-function load(): ParserLike {
-  if (!parser) {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports -- lazy: loaded at the first SQL query
-    const mod = require('node-sql-parser/build/postgresql') as { Parser: new () => ParserLike };
-    parser = new mod.Parser();
-  }
-  return parser;
+const WARM_UP =
+  "SELECT k, COUNT(*) AS n, AVG(x) FROM df WHERE y IN (1, 2) AND z LIKE 'a%' GROUP BY k";
+
+function load(): LoadedParser {
+  if (loaded) return loaded;
+  const file = require.resolve('node-sql-parser/build/postgresql');
+  const own = createRequire(file);
+  const sandbox: Record<string, unknown> = {
+    exports: {},
+    // The bundle's one dependency, resolved from the parser's own folder.
+    require: (name: string) => {
+      if (name === 'big-integer') return own('big-integer');
+      throw new Error(`the SQL parser asked for ${name}`);
+    }
+  };
+  const context = createContext(sandbox);
+  new Script(readFileSync(file, 'utf8'), { filename: file }).runInContext(context);
+  new Script('var lomasParser = new exports.Parser();').runInContext(context);
+  const call = new Script(
+    'JSON.stringify(lomasParser.astify(lomasText, { database: "postgresql" }))'
+  );
+  // The first parse compiles the grammar's code: done once, without the limit.
+  sandbox.lomasText = WARM_UP;
+  call.runInContext(context);
+  loaded = { context, call };
+  return loaded;
+}
+
+function astify(text: string): unknown {
+  const p = load();
+  (p.context as Record<string, unknown>).lomasText = text;
+  return JSON.parse(p.call.runInContext(p.context, { timeout: SQL_PARSE_TIMEOUT_MS }) as string);
 }
 
 const GRAMMAR =
@@ -34,8 +73,19 @@ export function parseSql(
   tokens: readonly Token[]
 ): AstNode | AstNode[] {
   try {
-    return load().astify(cleaned, { database: 'postgresql' }) as AstNode | AstNode[];
+    return astify(cleaned) as AstNode | AstNode[];
   } catch (e) {
+    if ((e as { code?: unknown }).code === 'ERR_SCRIPT_EXECUTION_TIMEOUT')
+      throw sqlError(
+        src,
+        undefined,
+        'INVALID_SQL',
+        {
+          problem: `the parser could not read it within ${SQL_PARSE_TIMEOUT_MS} ms (deeply nested parentheses or CASEs around a mistake make its work grow very fast)`,
+          fix: 'Check that every parenthesis and CASE is closed, and nest less.'
+        },
+        'parse-time'
+      );
     const err = e as {
       message?: string;
       location?: { start?: { offset?: number }; end?: { offset?: number } };
