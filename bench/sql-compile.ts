@@ -9,7 +9,8 @@
  *    The target: compilation adds at most 1 ms at p50.
  * 2. HTTP, one server process (server/dist/main.js, demo datasets): the estimate and run routes
  *    with the plan and with the SQL, interleaved so that both see the same machine load.
- * Environment: BENCH_SQL_N (5000 compilations), BENCH_SQL_HTTP_N (300 estimates, 150 runs each).
+ * Environment: BENCH_SQL_N (5000 compilations), BENCH_SQL_HTTP_N (300 estimates, 150 runs each),
+ * BENCH_SQL_WARM (300 warm-up estimates per route first).
  */
 import { parsePlan } from 'lomas-kernel/protocol';
 import { compileSql } from 'lomas-kernel/sql';
@@ -17,6 +18,8 @@ import { machineLine, startBenchServer } from './support/server';
 
 const N = Number(process.env.BENCH_SQL_N ?? 5000);
 const HTTP_N = Number(process.env.BENCH_SQL_HTTP_N ?? 300);
+/** Warm-up requests per route before measuring: the parser's code needs many calls to be optimised. */
+const WARM = Number(process.env.BENCH_SQL_WARM ?? 300);
 
 const SQL = {
   sql: 'SELECT species, COUNT(*) AS n, AVG(bill_length_mm) FROM df WHERE island = $1 AND body_mass_g BETWEEN 3000 AND 6000 GROUP BY species',
@@ -75,7 +78,7 @@ async function overHttp(): Promise<void> {
       `over HTTP (timing protection OFF: LOMAS_MIN_LATENCY_MS=0, LOMAS_LATENCY_JITTER_MS=0)`
     );
     for (const [label, planPath, planBody, sqlPath, sqlBody, n] of pairs) {
-      for (let i = 0; i < 10; i++) {
+      for (let i = 0; i < (label === 'run' ? 10 : WARM); i++) {
         await s.post(planPath, planBody);
         await s.post(sqlPath, sqlBody);
       }
