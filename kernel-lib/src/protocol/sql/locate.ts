@@ -30,12 +30,22 @@ export function spanOf(c: CompiledSql, path: string): Span | undefined {
   }
 }
 
+/** A plan path as the checks give it: "a.0.b" or ["a", 0, "b"]. */
+function pathText(p: unknown): string | undefined {
+  if (typeof p === 'string') return p === '(plan)' || p === '' ? undefined : p;
+  if (
+    Array.isArray(p) &&
+    p.length > 0 &&
+    p.every(x => typeof x === 'string' || typeof x === 'number')
+  )
+    return p.join('.');
+  return undefined;
+}
+
 function errorPath(err: LomasError): string | undefined {
   const d = err.details;
-  if (typeof d.path === 'string') return d.path;
   const issues = d.issues as Array<{ path?: unknown }> | undefined;
-  const p = Array.isArray(issues) ? issues[0]?.path : undefined;
-  return typeof p === 'string' && p !== '(plan)' ? p : undefined;
+  return pathText(d.path) ?? (Array.isArray(issues) ? pathText(issues[0]?.path) : undefined);
 }
 
 const PROBE_COUNT: Aggregation = { op: 'count' };
