@@ -92,6 +92,7 @@ export function themedSpec(
     legend: { labelColor: theme.muted, titleColor: theme.text },
     title: { color: theme.text },
     bar: { color: theme.accent, opacity: theme.dark ? 0.85 : 0.75 },
+    point: { color: theme.accent },
     rule: { color: theme.text },
     ...(own as Record<string, unknown>)
   };

@@ -43,19 +43,39 @@ export function formatCost(b: Budget): string {
   return parts.join(' · ');
 }
 
-/** "±4.6 at 95%". */
-export function formatAccuracy(m: Pick<MechanismReport, 'halfWidth' | 'confidence'>): string {
+/**
+ * "±4.6 at 95%" when every row has that interval; the server's words when a single "±x" would
+ * mislead (a mean's interval per group, a quantile's rank).
+ */
+export function formatAccuracy(
+  m: Pick<MechanismReport, 'halfWidth' | 'confidence' | 'accuracy' | 'interval'>
+): string {
+  if (m.accuracy && m.interval !== undefined && m.interval !== 'value') return m.accuracy;
   const hw = m.halfWidth;
   const shown =
     hw >= 100 ? Math.round(hw).toLocaleString(LOCALE) : Number(hw.toPrecision(2)).toString();
   return `±${shown} at ${formatPercent(m.confidence)}`;
 }
 
-/** "count: discrete Laplace (scale 2), ±4.6 at 95%". */
-export function describeMechanism(m: MechanismReport): string {
+/** The half-width that sets how many digits a row's values get, when one is known. */
+export function rowHalfWidth(
+  m: Pick<MechanismReport, 'halfWidth' | 'interval'> | undefined,
+  row: Record<string, unknown>,
+  lower: string | undefined,
+  upper: string | undefined
+): number | undefined {
+  if (!m || m.interval === 'rank' || m.interval === 'depends') return undefined;
+  if (m.interval !== 'per_row') return m.halfWidth;
+  const [lo, hi] = [row[lower ?? ''], row[upper ?? '']];
+  return typeof lo === 'number' && typeof hi === 'number' ? (hi - lo) / 2 : undefined;
+}
+
+/** "count: discrete Laplace (scale 2), ±4.6 at 95%" (the accuracy left out when said apart). */
+export function describeMechanism(m: MechanismReport, withAccuracy = true): string {
   const what = m.column ? `${m.aggregation}(${m.column})` : m.aggregation;
   const scale = m.scale ? ` (scale ${m.scale})` : '';
-  return `${what}: ${mechanismName(m.mechanism)}${scale}, ${formatAccuracy(m)}`;
+  const accuracy = withAccuracy ? `, ${formatAccuracy(m)}` : '';
+  return `${what}: ${mechanismName(m.mechanism)}${scale}${accuracy}`;
 }
 
 /** Share of a budget that remains, in [0, 1], for a progress bar (display only, not accounting). */

@@ -33,10 +33,16 @@ function isBudget(v: unknown): v is Budget {
 
 /** "ε 0.5", "ε 1 · δ 0.000001", "ρ 0.05": the measures actually charged. */
 export function formatSpent(b: Budget): string {
-  const parts = [`ε ${b.epsilon}`];
+  const parts: string[] = [];
+  if (Number(b.epsilon) > 0) parts.push(`ε ${b.epsilon}`);
   if (Number(b.delta) > 0) parts.push(`δ ${b.delta}`);
   if (b.rho !== undefined && Number(b.rho) > 0) parts.push(`ρ ${b.rho}`);
-  return parts.join(' · ');
+  return parts.length > 0 ? parts.join(' · ') : `ε ${b.epsilon}`;
+}
+
+/** The measure a charge was made in: ρ on a zCDP dataset, ε otherwise. */
+function measureOf(b: Budget): 'ε' | 'ρ' {
+  return b.rho !== undefined && Number(b.rho) > 0 ? 'ρ' : 'ε';
 }
 
 /** Accepts `[...]` or `{ queries: [...] }`; entries that are not objects are skipped. */
@@ -50,7 +56,7 @@ export function normalizeHistory(body: unknown): HistoryItem[] {
   const items: HistoryItem[] = [];
   for (const e of list) {
     if (!isObject(e)) continue;
-    const s = summarizePlan(e.plan);
+    const s = summarizePlan(e.plan, isBudget(e.cost) ? measureOf(e.cost) : undefined);
     items.push({
       queryId: typeof e.queryId === 'string' ? e.queryId : '',
       dataset: typeof e.dataset === 'string' ? e.dataset : '?',

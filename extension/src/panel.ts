@@ -15,6 +15,12 @@ import { el } from './dom';
  */
 const CLASS = 'jp-LomasPanel';
 
+/**
+ * Where a column's details may wrap: between values ("Adelie, Chinstrap", "2,700 – 6,300 ·
+ * nullable"), never inside one (a date bound would break at its hyphens).
+ */
+const DETAIL_SEPARATORS = /(, | – | · )/;
+
 /** Two error texts that differ only in their URL (a refused key, an unreachable server). */
 function sameFailure(a: string, b: string): boolean {
   const strip = (s: string): string => s.replace(/https?:\/\/\S+/g, 'URL');
@@ -317,7 +323,11 @@ export class BudgetPanel extends Widget {
       dt.appendChild(el('span', `${CLASS}-columnName`, c.name));
       dt.appendChild(el('span', `${CLASS}-columnType`, c.type));
       dl.appendChild(dt);
-      const dd = el('dd', `${CLASS}-columnDetail`, c.detail || '—');
+      const dd = el('dd', `${CLASS}-columnDetail`);
+      for (const part of (c.detail || '—').split(DETAIL_SEPARATORS))
+        dd.appendChild(
+          el('span', DETAIL_SEPARATORS.test(part) ? undefined : `${CLASS}-value`, part)
+        );
       dd.title = c.detail;
       dl.appendChild(dd);
     }

@@ -95,8 +95,11 @@ function positive(x: PlanAmount | undefined): boolean {
   return x !== undefined && Number(x) > 0;
 }
 
-/** The budget a plan asks for: the plan's own budget plus the aggregations' own budgets. */
-function budgetText(plan: QueryPlan): string {
+/**
+ * The budget a plan asks for: the plan's own budget plus the aggregations' own budgets. An
+ * accuracy target's budget is in the dataset's measure (ρ on zCDP datasets), when it is known.
+ */
+function budgetText(plan: QueryPlan, measure?: 'ε' | 'ρ'): string {
   const budgets: PlanBudget[] = [];
   let targets = 0;
   let shared = false;
@@ -116,7 +119,9 @@ function budgetText(plan: QueryPlan): string {
     if (xs.length > 0) parts.push(`${symbol} ${addAmounts(xs)}`);
   }
   if (targets > 0)
-    parts.push(parts.length > 0 ? 'plus accuracy targets' : 'ε from accuracy target');
+    parts.push(
+      parts.length > 0 ? 'plus accuracy targets' : `${measure ?? 'budget'} from accuracy target`
+    );
   return parts.join(', ');
 }
 
@@ -124,7 +129,7 @@ function budgetText(plan: QueryPlan): string {
  * A one-line summary of a (validated) plan:
  * `mean(body_mass_g) by species where island == "Biscoe" and body_mass_g > 3000 — ε 0.5`.
  */
-export function describePlan(plan: QueryPlan): string {
+export function describePlan(plan: QueryPlan, measure?: 'ε' | 'ρ'): string {
   let text = plan.aggregations.map(aggregationText).join(', ');
   if (plan.groupby) {
     text += ` by ${plan.groupby.keys.join(', ')}`;
@@ -145,7 +150,7 @@ export function describePlan(plan: QueryPlan): string {
   let conditions = '';
   if (derived.length > 0) conditions += ` with ${derived.join(', ')}`;
   if (filters.length > 0) conditions += ` where ${filters.join(' and ')}`;
-  const budget = budgetText(plan);
+  const budget = budgetText(plan, measure);
   const tail = budget ? ` — ${budget}` : '';
   // Long conditions are cut in the middle of the line, so the budget always shows.
   const room = SUMMARY_MAX - text.length - tail.length;
@@ -155,11 +160,14 @@ export function describePlan(plan: QueryPlan): string {
 }
 
 /** A summary of an untrusted plan, or "unreadable plan" when it does not validate. */
-export function summarizePlan(json: unknown): { ok: boolean; text: string; problem?: string } {
+export function summarizePlan(
+  json: unknown,
+  measure?: 'ε' | 'ρ'
+): { ok: boolean; text: string; problem?: string } {
   const r = readPlan(json);
   if (!r.ok) return { ok: false, text: 'unreadable plan', problem: r.problem };
   try {
-    return { ok: true, text: describePlan(r.plan) };
+    return { ok: true, text: describePlan(r.plan, measure) };
   } catch (err) {
     return { ok: false, text: 'unreadable plan', problem: String(err) };
   }

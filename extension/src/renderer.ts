@@ -8,7 +8,8 @@ import {
   formatAccuracy,
   formatCost,
   formatPercent,
-  formatValue
+  formatValue,
+  rowHalfWidth
 } from './format';
 import { RESULT_MIME } from './tokens';
 import { parseResultBundle } from './validate';
@@ -35,14 +36,15 @@ function isNumeric(c: ResultColumn): boolean {
 
 function headerText(
   c: ResultColumn,
-  confidence: string | undefined
+  confidence: string | undefined,
+  noInterval: boolean
 ): { label: string; hint?: string } {
   const ci = confidence ? `${confidence} CI` : 'CI';
   switch (c.role) {
     case 'lower':
-      return { label: c.name, hint: `${ci} lower` };
+      return { label: c.name, hint: noInterval ? 'no interval' : `${ci} lower` };
     case 'upper':
-      return { label: c.name, hint: `${ci} upper` };
+      return { label: c.name, hint: noInterval ? 'no interval' : `${ci} upper` };
     case 'estimate':
       return { label: c.name, hint: 'DP estimate' };
     default:
@@ -70,10 +72,14 @@ export function renderBundle(
   sub.textContent = `Dataset ${bundle.dataset} · ${KIND_NOTES[bundle.kind]}`;
   root.appendChild(sub);
 
-  // One confidence level and half-width per table when there is a single mechanism.
+  // One confidence level per table; the digits of a row follow its interval when it is known.
   const confidences = new Set(bundle.mechanisms.map(m => m.confidence));
   const confidence = confidences.size === 1 ? formatPercent([...confidences][0]) : undefined;
-  const hw = bundle.mechanisms.length === 1 ? bundle.mechanisms[0].halfWidth : undefined;
+  const single = bundle.mechanisms.length === 1 ? bundle.mechanisms[0] : undefined;
+  const lowerName = bundle.columns.find(c => c.role === 'lower')?.name;
+  const upperName = bundle.columns.find(c => c.role === 'upper')?.name;
+  const caveats = new Map((bundle.caveats ?? []).map(c => [`${c.row}\0${c.column}`, c]));
+  const noInterval = single?.interval === 'rank';
 
   const table = el('table', `${CLASS}-table`);
   const thead = el('thead');
@@ -82,7 +88,7 @@ export function renderBundle(
     const th = el('th');
     th.dataset.role = c.role;
     if (isNumeric(c)) th.classList.add(`${CLASS}-num`);
-    const { label, hint } = headerText(c, confidence);
+    const { label, hint } = headerText(c, confidence, noInterval);
     th.appendChild(el('span', `${CLASS}-colname`, label));
     if (hint) th.appendChild(el('span', `${CLASS}-colhint`, hint));
     hr.appendChild(th);
@@ -90,17 +96,27 @@ export function renderBundle(
   thead.appendChild(hr);
   table.appendChild(thead);
   const tbody = el('tbody');
-  for (const row of bundle.rows) {
+  bundle.rows.forEach((row, i) => {
     const tr = el('tr');
+    const hw = rowHalfWidth(single, row, lowerName, upperName);
     for (const c of bundle.columns) {
       const td = el('td', isNumeric(c) ? `${CLASS}-num` : undefined);
       td.dataset.role = c.role;
       td.dataset.column = c.name;
       td.textContent = formatValue(row[c.name], c.role === 'key' ? undefined : hw);
+      const caveat = caveats.get(`${i}\0${c.name}`);
+      if (caveat) {
+        tr.classList.add(`${CLASS}-saysLittle`);
+        td.dataset.caveat = caveat.kind;
+        td.title = caveat.text;
+        td.appendChild(el('span', `${CLASS}-caveatMark`, ` ${CAVEAT_MARK}`));
+      }
+      if ((c.role === 'lower' || c.role === 'upper') && row[c.name] === null && noInterval)
+        td.title = 'No interval in the unit of the column: see Accuracy below';
       tr.appendChild(td);
     }
     tbody.appendChild(tr);
-  }
+  });
   if (bundle.rows.length === 0) {
     const tr = el('tr');
     const td = el('td', `${CLASS}-empty`, 'No rows.');
@@ -112,6 +128,8 @@ export function renderBundle(
   const wrap = el('div', `${CLASS}-tableWrap`);
   wrap.appendChild(table);
   root.appendChild(wrap);
+  const notes = caveatNotes(bundle);
+  if (notes) root.appendChild(notes);
 
   const facts = el('dl', `${CLASS}-facts`);
   const fact = (name: string, value: string, cls: string): void => {
@@ -122,7 +140,9 @@ export function renderBundle(
   if (bundle.mechanisms.length === 1) {
     fact('Accuracy', formatAccuracy(bundle.mechanisms[0]), 'accuracy');
   }
-  for (const m of bundle.mechanisms) fact('Mechanism', describeMechanism(m), 'mechanism');
+  // One mechanism: its accuracy is the Accuracy line above; several: each says its own.
+  const several = bundle.mechanisms.length > 1;
+  for (const m of bundle.mechanisms) fact('Mechanism', describeMechanism(m, several), 'mechanism');
   if (bundle.budget) {
     fact('Budget left', formatBudgetLeft(bundle.budget), 'budget');
   }
@@ -134,6 +154,24 @@ export function renderBundle(
     root.appendChild(chart.node);
   }
   return { node: root, chart };
+}
+
+/** Marks a row that says little; the note under the table says why. */
+export const CAVEAT_MARK = '⚠';
+
+/** "⚠ Chinstrap: the interval covers every value …", one line per marked row. */
+function caveatNotes(bundle: ResultBundle): HTMLElement | undefined {
+  if (!bundle.caveats?.length) return undefined;
+  const keys = bundle.columns.filter(c => c.role === 'key').map(c => c.name);
+  const list = el('ul', `${CLASS}-caveats`);
+  for (const c of bundle.caveats) {
+    const row = bundle.rows[c.row] ?? {};
+    const label = keys.length ? keys.map(k => formatValue(row[k])).join(', ') : c.column;
+    const li = el('li', `${CLASS}-caveat`, `${CAVEAT_MARK} ${label}: ${c.text}`);
+    li.dataset.caveat = c.kind;
+    list.appendChild(li);
+  }
+  return list;
 }
 
 export function renderError(problems: string[]): HTMLElement {

@@ -95,7 +95,18 @@ export function parseResultBundle(data: unknown): Parsed {
       if (typeof m.confidence !== 'number' || !(m.confidence > 0 && m.confidence < 1)) {
         problems.push(`mechanisms[${i}].confidence must be a number between 0 and 1`);
       }
+      if (m.accuracy !== undefined && typeof m.accuracy !== 'string')
+        problems.push(`mechanisms[${i}].accuracy must be a string`);
     });
+  }
+  if (data.caveats !== undefined) {
+    if (!Array.isArray(data.caveats)) problems.push('caveats must be an array');
+    else
+      data.caveats.forEach((c, i) => {
+        if (!isObject(c) || typeof c.row !== 'number' || typeof c.column !== 'string')
+          problems.push(`caveats[${i}] needs a row number and a column name`);
+        else if (typeof c.text !== 'string') problems.push(`caveats[${i}].text must be a string`);
+      });
   }
   if (data.chart !== undefined && !isObject(data.chart))
     problems.push('chart must be a Vega-Lite spec object');

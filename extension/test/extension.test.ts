@@ -8,7 +8,8 @@ import {
   formatCost,
   formatNumber,
   formatPercent,
-  remainingShare
+  remainingShare,
+  rowHalfWidth
 } from '../src/format';
 import { readSettings, RESULT_MIME as EXT_MIME } from '../src/tokens';
 import { parseResultBundle } from '../src/validate';
@@ -130,4 +131,35 @@ test('mechanism identifiers read as people write them', () => {
   expect(mechanismName('discrete_laplace')).toBe('discrete Laplace');
   expect(mechanismName('discrete_gaussian')).toBe('discrete Gaussian');
   expect(mechanismName('some_new_thing')).toBe('some new thing');
+});
+
+describe('accuracy that a single "±x" would misstate', () => {
+  const base = { halfWidth: 2000, confidence: 0.95 };
+  it("shows the server's words for per-row intervals and quantiles, ±x otherwise", () => {
+    const words = 'each row has its own interval (lower, upper): ±400 to ±2,000 at 95%';
+    expect(formatAccuracy({ ...base, interval: 'per_row', accuracy: words })).toBe(words);
+    const rank = "no interval in the unit of delay: the released value's rank is within ±41 rows";
+    expect(formatAccuracy({ ...base, halfWidth: 41, interval: 'rank', accuracy: rank })).toBe(rank);
+    expect(formatAccuracy({ ...base, interval: 'value', accuracy: 'ignored' })).toBe(
+      '±2,000 at 95%'
+    );
+  });
+
+  it("formats a row's digits by its own interval, never by a rank in rows", () => {
+    const row = { lower: 3300.123, upper: 3400.456 };
+    expect(
+      rowHalfWidth({ halfWidth: 2000, interval: 'per_row' }, row, 'lower', 'upper')
+    ).toBeCloseTo(50.1665);
+    expect(
+      rowHalfWidth({ halfWidth: 41, interval: 'rank' }, row, 'lower', 'upper')
+    ).toBeUndefined();
+    expect(rowHalfWidth({ halfWidth: 6 }, row, 'lower', 'upper')).toBe(6);
+  });
+
+  it('accepts caveats and refuses malformed ones', () => {
+    const caveat = { row: 0, column: 'count', kind: 'may_be_empty', text: 'may be empty' };
+    expect(parseResultBundle({ ...SAMPLE_BUNDLE, caveats: [caveat] }).ok).toBe(true);
+    const bad = parseResultBundle({ ...SAMPLE_BUNDLE, caveats: [{ row: 'x' }] });
+    expect(bad.ok).toBe(false);
+  });
 });

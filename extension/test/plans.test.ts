@@ -81,9 +81,24 @@ describe('describePlan', () => {
         })
       )
     ).toBe('count, sum(x) — ε 0.3, δ 0.000001');
-    expect(
-      describePlan(plan({ aggregations: [{ op: 'count', accuracy: { halfWidth: 5 } }] }))
-    ).toBe('count ±5 — ε from accuracy target');
+    const target = plan({ aggregations: [{ op: 'count', accuracy: { halfWidth: 5 } }] });
+    expect(describePlan(target)).toBe('count ±5 — budget from accuracy target');
+    expect(describePlan(target, 'ε')).toBe('count ±5 — ε from accuracy target');
+  });
+
+  it('names the measure a zCDP query was charged in (not "ε from accuracy target")', () => {
+    const [item] = normalizeHistory([
+      {
+        queryId: 'q',
+        dataset: 'flights',
+        at: '2026-11-30T16:49:37.751Z',
+        plan: plan({ aggregations: [{ op: 'count', accuracy: { halfWidth: 100 } }] }),
+        cost: { epsilon: '0', delta: '0', rho: '0.00044423458592' },
+        release: { rows: [] }
+      }
+    ]);
+    expect(item.summary).toBe('count ±100 — ρ from accuracy target');
+    expect(item.cost).toBe('ρ 0.00044423458592');
   });
 
   it('parenthesizes by precedence', () => {

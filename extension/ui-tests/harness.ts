@@ -44,8 +44,8 @@ export interface Lab {
   rootDir: string;
   /** A full URL of a lab page, token included: lab.url('lab/tree/x.ipynb'). */
   url(path?: string): string;
-  /** The server's recent output, for error messages. */
-  log(): string;
+  /** The server's recent output (its last `lines` lines, 40 by default; kernels' stderr included). */
+  log(lines?: number): string;
 }
 
 /** Settings that keep a test run quiet and side-effect free. */
@@ -74,12 +74,12 @@ function writeJson(path: string, value: unknown): void {
   writeFileSync(path, JSON.stringify(value, null, 2));
 }
 
-/** `<data>/kernels/tslab/kernel.json` for this repository's tslab (TOOLCHAIN.md). */
+/** `<data>/kernels/tslab/kernel.json` for this repository's Lomas tslab kernel (kernel-lib). */
 export function writeTslabKernelspec(dataDir: string): void {
   writeJson(join(dataDir, 'kernels', 'tslab', 'kernel.json'), {
     argv: [
-      join(REPO_ROOT, 'node_modules', '.bin', 'tslab'),
-      'kernel',
+      process.execPath,
+      join(REPO_ROOT, 'kernel-lib', 'dist', 'client', 'kernel.js'),
       '--config-path',
       '{connection_file}'
     ],
@@ -188,7 +188,7 @@ export async function withJupyterLab<T>(
   });
   let output = '';
   const keep = (chunk: Buffer): void => {
-    output = (output + chunk.toString()).slice(-20000);
+    output = (output + chunk.toString()).slice(-200000);
   };
   proc.stdout?.on('data', keep);
   proc.stderr?.on('data', keep);
@@ -208,7 +208,7 @@ export async function withJupyterLab<T>(
     token,
     rootDir: resolve(opts.rootDir),
     url: (path = 'lab') => `${baseUrl}/${path.replace(/^\/+/, '')}?token=${token}`,
-    log: () => output.split('\n').slice(-40).join('\n')
+    log: (lines = 40) => output.split('\n').slice(-lines).join('\n')
   };
   try {
     await Promise.race([waitForServer(lab, proc, opts.startTimeoutMs ?? 60000), spawnError]);
@@ -254,6 +254,86 @@ interface CellError {
   index: number;
   ename: string;
   evalue: string;
+}
+
+/** Opens a notebook (path relative to the lab root) and waits until its kernel is ready. */
+export async function openNotebook(
+  page: Page,
+  lab: Lab,
+  path: string,
+  { timeoutMs = 60000 } = {}
+): Promise<void> {
+  await page.goto(lab.url(`lab/tree/${path.split('/').map(encodeURIComponent).join('/')}`));
+  await page.waitForFunction(
+    p => {
+      // eslint-disable-next-line @typescript-eslint/no-explicit-any
+      const app = (window as any).jupyterapp;
+      if (!app?.shell) return false;
+      for (const w of app.shell.widgets('main')) if (w.context?.path === p) return true;
+      return false;
+    },
+    path,
+    { timeout: timeoutMs, polling: 200 }
+  );
+  await page.evaluate(
+    async ({ path, timeout }) => {
+      // eslint-disable-next-line @typescript-eslint/no-explicit-any
+      const app = (window as any).jupyterapp;
+      // eslint-disable-next-line @typescript-eslint/no-explicit-any
+      const panel = [...app.shell.widgets('main')].find((w: any) => w.context?.path === path);
+      const within = <T>(p: Promise<T>, what: string): Promise<T> =>
+        Promise.race([
+          p,
+          new Promise<T>((_, fail) =>
+            setTimeout(() => fail(new Error(`timed out: ${what}`)), timeout)
+          )
+        ]);
+      await within(panel.context.ready, 'notebook load');
+      await within(panel.sessionContext.ready, 'kernel session');
+      const kernel = panel.sessionContext.session?.kernel;
+      if (!kernel) throw new Error('the notebook has no kernel (is the kernelspec installed?)');
+      await within(kernel.info, 'kernel start');
+    },
+    { path, timeout: timeoutMs }
+  );
+}
+
+/** An output of a cell, as the notebook model holds it (nbformat). */
+export interface CellOutput {
+  output_type: string;
+  name?: string;
+  text?: string | string[];
+  data?: Record<string, unknown>;
+  ename?: string;
+  evalue?: string;
+}
+
+/** Runs one cell of an open notebook (`index` among all cells) and returns its outputs. */
+export async function runCell(
+  page: Page,
+  path: string,
+  index: number,
+  timeoutMs = 60000
+): Promise<CellOutput[]> {
+  return page.evaluate(
+    async ({ path, index, timeout }) => {
+      // eslint-disable-next-line @typescript-eslint/no-explicit-any
+      const app = (window as any).jupyterapp;
+      // eslint-disable-next-line @typescript-eslint/no-explicit-any
+      const panel = [...app.shell.widgets('main')].find((w: any) => w.context?.path === path);
+      if (!panel) throw new Error(`notebook ${path} is not open`);
+      app.shell.activateById(panel.id);
+      panel.content.activeCellIndex = index;
+      await Promise.race([
+        app.commands.execute('notebook:run-cell'),
+        new Promise((_, fail) =>
+          setTimeout(() => fail(new Error(`timed out: cell ${index}`)), timeout)
+        )
+      ]);
+      return panel.content.model.cells.get(index).toJSON().outputs ?? [];
+    },
+    { path, index, timeout: timeoutMs }
+  );
 }
 
 /**

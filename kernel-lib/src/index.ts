@@ -11,6 +11,16 @@ export { QueryResult } from './client/result';
 export { show } from './client/show';
 export { Runner } from './client/runner';
 export type { SqlQuery, SqlTag, SqlCallOptions } from './client/sql';
+export {
+  SyntheticRequestBuilder,
+  SyntheticResult,
+  compareChart,
+  showChart,
+  type SyntheticOptions,
+  type CompareEncoding
+} from './client/synthetic';
+export { ModelBuilder, type ModelSpec } from './client/model';
+export { Model } from './client/modelResult';
 export * from './query';
 export {
   LomasError,

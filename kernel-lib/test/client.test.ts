@@ -9,6 +9,12 @@ import { HttpClient } from '../src/client/http';
 import { QueryResult } from '../src/client/result';
 import { bundleOf } from '../src/client/show';
 import { chartFor } from '../src/client/chart';
+import { budgetBundle, budgetText, displayableBudget } from '../src/client/budget';
+import { beginCell, markShown } from '../src/client/display';
+import { lastValueBundle } from '../src/client/kernel';
+import { chargeOf, Runner } from '../src/client/runner';
+import { Lomas } from '../src/client/connect';
+import { inspect } from 'node:util';
 
 const RELEASE: ReleaseResponse = {
   version: 1,
@@ -149,4 +155,225 @@ describe('results', () => {
     expect(String(b['text/html'])).toContain('&lt;y&gt;');
     expect(String(b['text/plain'])).toContain('|a|b|');
   });
+});
+
+const MEAN: ReleaseResponse = {
+  version: 1,
+  kind: 'release',
+  dataset: 'penguins',
+  title: 'mean_body_mass_g by species — penguins',
+  columns: [
+    { name: 'species', role: 'key', type: 'string' },
+    { name: 'mean_body_mass_g', role: 'estimate', type: 'number' },
+    { name: 'lower', role: 'lower', type: 'number' },
+    { name: 'upper', role: 'upper', type: 'number' }
+  ],
+  rows: [
+    { species: 'Adelie', mean_body_mass_g: 3700, lower: 3300, upper: 4100 },
+    { species: 'Chinstrap', mean_body_mass_g: 6500, lower: 2500, upper: 6500 }
+  ],
+  cost: { epsilon: '0.5', delta: '0' },
+  mechanisms: [
+    {
+      aggregation: 'mean_body_mass_g',
+      column: 'body_mass_g',
+      kind: 'mean',
+      interval: 'per_row',
+      accuracy: 'each row has its own interval (lower, upper): ±400 to ±2,000 at 95%',
+      mechanism: 'discrete_laplace',
+      scale: '4',
+      halfWidth: 2000,
+      confidence: 0.95,
+      cost: { epsilon: '0.5', delta: '0' }
+    }
+  ],
+  caveats: [
+    {
+      row: 1,
+      column: 'mean_body_mass_g',
+      kind: 'whole_range',
+      text: 'the interval covers every value body_mass_g may take (2,500 to 6,500): this row says nothing'
+    }
+  ]
+};
+
+const MEDIAN: ReleaseResponse = {
+  ...RELEASE,
+  title: 'median_body_mass_g — penguins',
+  columns: [
+    { name: 'median_body_mass_g', role: 'estimate', type: 'number' },
+    { name: 'lower', role: 'lower', type: 'number' },
+    { name: 'upper', role: 'upper', type: 'number' }
+  ],
+  rows: [{ median_body_mass_g: 4020, lower: null, upper: null }],
+  mechanisms: [
+    {
+      ...RELEASE.mechanisms[0],
+      aggregation: 'median_body_mass_g',
+      kind: 'median',
+      interval: 'rank',
+      halfWidth: 41,
+      accuracy:
+        "no interval in the unit of body_mass_g: the released value's rank is within ±41 rows of the median's, at 95%"
+    }
+  ]
+};
+
+type Layer = { mark: { type: string }; encoding: Record<string, unknown> };
+
+describe('releases say what they know, and mark what they do not', () => {
+  test('means are drawn as points with intervals; counts as bars with error bars', () => {
+    const marks = (r: ReleaseResponse) =>
+      (chartFor(r)!.layer as Layer[]).map(l => l.mark.type).sort();
+    expect(marks(MEAN)).toEqual(['point', 'rule']);
+    expect(marks(RELEASE)).toEqual(['bar', 'rule']);
+    const point = (chartFor(MEAN)!.layer as Layer[]).find(l => l.mark.type === 'point')!;
+    expect(point.encoding.y).toMatchObject({ scale: { zero: false } });
+  });
+
+  test('a row whose interval covers the whole range is drawn apart, with a legend', () => {
+    const spec = chartFor(MEAN)!;
+    const values = (spec.data as { values: Record<string, unknown>[] }).values;
+    expect(values.map(v => v.status)).toEqual(['estimate', 'interval covers the whole range']);
+    const rule = (spec.layer as Layer[]).find(l => l.mark.type === 'rule')!;
+    expect(rule.encoding.strokeDash).toMatchObject({
+      field: 'status',
+      scale: { domain: ['estimate', 'interval covers the whole range'] },
+      legend: { orient: 'bottom' }
+    });
+    expect(JSON.stringify(rule.encoding.opacity)).toContain("datum['status'] !== 'estimate'");
+  });
+
+  test('the table text marks the row and says why; the accuracy is the words of the server', () => {
+    const text = new QueryResult(MEAN).toString();
+    expect(text).toMatch(/Chinstrap +6500 ⚠/);
+    expect(text).toContain('⚠ Chinstrap: the interval covers every value body_mass_g may take');
+    expect(text).toContain('±400 to ±2,000 at 95%');
+    expect(text).not.toContain('±2000 at 95%');
+    expect(new QueryResult(MEAN).caveats).toHaveLength(1);
+  });
+
+  test('a median says in words why it has no interval, instead of "—" next to "±41"', () => {
+    const text = new QueryResult(MEDIAN).toString();
+    expect(text).toMatch(/4020 +— +—/);
+    expect(text).toContain('no interval in the unit of body_mass_g');
+    expect(text).not.toMatch(/±41 at 95%/);
+  });
+
+  test('the budget names its dataset once and reads as amounts', () => {
+    const s = {
+      dataset: 'penguins',
+      accounting: 'pure' as const,
+      initial: { epsilon: '10', delta: '0' },
+      spent: { epsilon: '0.5', delta: '0' },
+      remaining: { epsilon: '9.5', delta: '0' }
+    };
+    expect(budgetText(s)).toBe('penguins (pure DP): ε 0.5 spent of 10 · 9.5 left');
+    const html = String(budgetBundle(s)['text/html']);
+    expect(html.match(/penguins/g)).toHaveLength(1);
+    const z = {
+      ...s,
+      dataset: 'flights',
+      accounting: 'zcdp' as const,
+      initial: { epsilon: '0', delta: '0', rho: '1' },
+      spent: { epsilon: '0', delta: '0', rho: '0.25' },
+      remaining: { epsilon: '0', delta: '0', rho: '0.75' }
+    };
+    expect(budgetText(z)).toBe('flights (zCDP): ρ 0.25 spent of 1 · 0.75 left');
+  });
+});
+
+describe('displays in a kernel', () => {
+  test('a budget and a result print readably, and JSON stays plain', () => {
+    const s = displayableBudget({
+      dataset: 'penguins',
+      accounting: 'pure' as const,
+      initial: { epsilon: '10', delta: '0' },
+      spent: { epsilon: '0', delta: '0' },
+      remaining: { epsilon: '10', delta: '0' }
+    });
+    expect(inspect(s)).toBe('penguins (pure DP): ε 0 spent of 10 · 10 left');
+    expect(Object.keys(s)).toEqual(['dataset', 'accounting', 'initial', 'spent', 'remaining']);
+    expect(JSON.parse(JSON.stringify(s)).dataset).toBe('penguins');
+    expect(inspect(new QueryResult(RELEASE))).toBe(new QueryResult(RELEASE).toString());
+  });
+
+  test("a cell's last value: tables and results get their display, once per cell", () => {
+    const t = aq.table({ species: ['Adelie'], n: [1] });
+    const b = lastValueBundle(t);
+    expect(b).not.toBeNull();
+    expect(String((b as Record<string, unknown>)['text/html'])).toContain('<table');
+    expect(lastValueBundle({ plain: 'object' })).toBeNull();
+    beginCell();
+    const r = new QueryResult(RELEASE);
+    markShown(r);
+    expect(lastValueBundle(r)).toBe('shown');
+    beginCell();
+    expect((lastValueBundle(r) as Record<string, unknown>)[RESULT_MIME]).toBeDefined();
+  });
+
+  test('an error prints as its code and advice, without stack frames or details', () => {
+    const e = new LomasError('UNKNOWN_COLUMN', {
+      column: 'weight',
+      dataset: 'penguins',
+      known: 'x'
+    });
+    e.stack = `/somewhere/kernel-lib/dist/query/builder.js:118\n  throw …\n\n${e.stack}`;
+    expect(inspect(e)).toBe(
+      'LomasError [UNKNOWN_COLUMN]: Column "weight" is not in dataset "penguins". Known columns: x.'
+    );
+  });
+});
+
+describe('a failed run says whether it was charged, in one line', () => {
+  let server: Server;
+  let url: string;
+  const answers: Record<string, [number, unknown]> = {
+    '/v1/queries': [
+      403,
+      { code: 'BUDGET_EXHAUSTED', message: 'This query costs ε = 50 …', details: {} }
+    ]
+  };
+  beforeAll(async () => {
+    server = createServer((req, res) => {
+      const [status, body] = answers[req.url ?? ''] ?? [404, {}];
+      res.setHeader('Content-Type', 'application/json');
+      res.writeHead(status).end(JSON.stringify(body));
+    });
+    await new Promise<void>(ok => server.listen(0, '127.0.0.1', ok));
+    const a = server.address();
+    url = `http://127.0.0.1:${typeof a === 'object' && a ? a.port : 0}`;
+  });
+  afterAll(() => new Promise<void>(ok => server.close(() => ok())));
+
+  test('refused before the charge, charged then failed, or no answer', async () => {
+    const runner = (u: string) =>
+      new Runner(new HttpClient({ url: u, token: 't', display: false, timeoutMs: 5000 }));
+    const refused = await failure(runner(url).run({}));
+    expect(chargeOf(refused)).toBe('not charged');
+    expect(refused.details.charged).toBe('not charged');
+    answers['/v1/queries'] = [
+      500,
+      { code: 'INTERNAL', message: 'failed', details: { queryId: 'q-1' } }
+    ];
+    expect(chargeOf(await failure(runner(url).run({})))).toBe('charged');
+    expect(chargeOf(await failure(runner('http://127.0.0.1:1').run({})))).toBe('unknown');
+  });
+});
+
+test('printing or serializing a connection, a dataset or a client never shows the API key', () => {
+  const http = new HttpClient({
+    url: 'http://127.0.0.1:9',
+    token: 'lomas_0123456789abcdef_SECRETSECRETSECRETSECRET',
+    display: false,
+    timeoutMs: 1
+  });
+  const lomas = new Lomas(http);
+  const penguins = lomas.dataset('penguins');
+  for (const v of [http, lomas, penguins, new Runner(http), { lomas, penguins }]) {
+    expect(inspect(v, { depth: 10, showHidden: true })).not.toContain('SECRET');
+    expect(JSON.stringify(v)).not.toContain('SECRET');
+  }
+  expect(inspect(lomas)).toBe('Lomas(http://127.0.0.1:9)');
+  expect(inspect(penguins)).toBe('Dataset(penguins)');
 });

@@ -5,7 +5,8 @@ import {
   startServerProcess,
   type ServerProcess
 } from '../../server/test/helpers/serverProcess';
-import { runNotebook, textOf, type ExecutedCell } from './runNotebook';
+import { readFileSync } from 'node:fs';
+import { runNotebookFile, savedByDemoWorkflow, textOf, type ExecutedCell } from './runNotebook';
 
 /**
  * The flights notebook (3M rows, zCDP) in a real tslab kernel against a real server process:
@@ -14,13 +15,14 @@ import { runNotebook, textOf, type ExecutedCell } from './runNotebook';
  */
 let server: ServerProcess;
 let cells: ExecutedCell[];
+let raw: string;
 
 beforeAll(async () => {
   server = await startServerProcess();
-  cells = await runNotebook(join(REPO_ROOT, 'notebooks/02-flights.ipynb'), {
+  ({ cells, raw } = await runNotebookFile(join(REPO_ROOT, 'notebooks/02-flights.ipynb'), {
     LOMAS_URL: server.url,
     LOMAS_API_KEY: server.analystKey
-  });
+  }));
 }, 240000);
 
 afterAll(async () => {
@@ -98,4 +100,11 @@ test('everything was charged in ρ, exactly', async () => {
   // 0.01 (mean) + the accuracy-first count + 0.005 (median) + 0.01 (histogram)
   expect(Number(b.spent.rho)).toBeGreaterThan(0.025);
   expect(Number(b.spent.rho)).toBeLessThan(0.026);
+});
+
+test('run, then saved by the demo workflow, the notebook is the committed file again', () => {
+  expect(raw).toContain('"outputs": [\n    {');
+  expect(savedByDemoWorkflow(raw)).toBe(
+    readFileSync(join(REPO_ROOT, 'notebooks/02-flights.ipynb'), 'utf8')
+  );
 });

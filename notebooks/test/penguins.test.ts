@@ -5,7 +5,8 @@ import {
   startServerProcess,
   type ServerProcess
 } from '../../server/test/helpers/serverProcess';
-import { runNotebook, textOf, type ExecutedCell } from './runNotebook';
+import { readFileSync } from 'node:fs';
+import { runNotebookFile, savedByDemoWorkflow, textOf, type ExecutedCell } from './runNotebook';
 
 /**
  * The demo notebook, top to bottom, in a real tslab kernel against a real server process on the
@@ -16,13 +17,14 @@ const TRUE_COUNTS: Record<string, number> = { Adelie: 152, Chinstrap: 68, Gentoo
 
 let server: ServerProcess;
 let cells: ExecutedCell[];
+let raw: string;
 
 beforeAll(async () => {
   server = await startServerProcess();
-  cells = await runNotebook(join(REPO_ROOT, 'notebooks/01-penguins.ipynb'), {
+  ({ cells, raw } = await runNotebookFile(join(REPO_ROOT, 'notebooks/01-penguins.ipynb'), {
     LOMAS_URL: server.url,
     LOMAS_API_KEY: server.analystKey
-  });
+  }));
 }, 240000);
 
 afterAll(async () => {
@@ -89,4 +91,11 @@ test('the filtered mean is released per species and charged', async () => {
   });
   const budget = (await res.json()) as { spent: { epsilon: string } };
   expect(budget.spent.epsilon).toBe('1');
+});
+
+test('run, then saved by the demo workflow, the notebook is the committed file again', () => {
+  expect(raw).toContain('"outputs": [\n    {');
+  expect(savedByDemoWorkflow(raw)).toBe(
+    readFileSync(join(REPO_ROOT, 'notebooks/01-penguins.ipynb'), 'utf8')
+  );
 });

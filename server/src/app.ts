@@ -4,6 +4,8 @@ import { LomasError } from 'lomas-kernel/protocol';
 import type { TokenSignIn } from './auth/oidc/signIn';
 import type { Config } from './config';
 import { createSqlService } from './domain/sql';
+import type { SyntheticService } from './domain/synthetic';
+import type { ModelService } from './domain/models';
 import type { AnalystService, QueryService } from './domain/types';
 import { authenticate } from './http/authenticate';
 import { cors } from './http/cors';
@@ -22,6 +24,9 @@ export interface AppDeps {
   tokenSignIn?: TokenSignIn;
   analyst: AnalystService;
   queries: QueryService;
+  synthetic: SyntheticService;
+  /** DP models (/v1/models); optional so that app tests without them keep working. */
+  models?: ModelService;
   /** Mounted under /admin behind authentication and the admin role. */
   admin?: Router;
   /** Public probes and other routes mounted before authentication. */
@@ -55,7 +60,7 @@ export function createApp(deps: AppDeps): Express {
   app.use(express.json({ limit: deps.config.bodyLimit, strict: true, verify: rejectInvalidUtf8 }));
   for (const mw of deps.authenticated ?? []) app.use(mw);
   const sql = createSqlService(deps.store, deps.queries);
-  app.use('/v1', analystRouter(deps.analyst, deps.queries, sql));
+  app.use('/v1', analystRouter(deps.analyst, deps.queries, deps.synthetic, sql, deps.models));
   if (deps.admin) app.use('/admin', deps.admin);
   app.use(notFound);
   app.use(clientErrors);

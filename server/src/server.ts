@@ -1,3 +1,4 @@
+import type { Express } from 'express';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createApp } from './app';
@@ -6,11 +7,13 @@ import { bootstrap } from './bootstrap';
 import type { Config } from './config';
 import { dummyRows } from './datasets/dummy';
 import { createAnalystService } from './domain/analyst';
+import { createModelService } from './domain/models';
 import { createQueryService } from './domain/queries';
+import { createSyntheticService } from './domain/synthetic';
 import { cryptoRng } from './dp';
 import { DatasetCache } from './engine';
 import { createMetrics } from './http/metrics';
-import { rateLimit } from './http/rateLimit';
+import { rateLimit, SharedWindows, TokenBuckets } from './http/rateLimit';
 import { serviceRoutes } from './http/service';
 import { bodyGuard } from './http/validate';
 import { createLedger, type Ledger } from './ledger';
@@ -24,6 +27,26 @@ export interface RunningServer {
   store: Store;
   ledger: Ledger;
   stop(): Promise<void>;
+}
+
+/**
+ * Listens, or fails with what to do: Express 5 hands a listen error (a port in use) to the
+ * callback, and the server is then not listening at all.
+ */
+function listen(app: Express, host: string, port: number): Promise<Server> {
+  return new Promise((ok, fail) => {
+    const s = app.listen(port, host, (err?: Error) => {
+      if (!err) return ok(s);
+      if ((err as NodeJS.ErrnoException).code === 'EADDRINUSE')
+        return fail(
+          new Error(
+            `port ${port} on ${host} is in use (another Lomas server, or another program, listens there). ` +
+              'Stop it, or start this server on another port: LOMAS_PORT=<port>.'
+          )
+        );
+      fail(err);
+    });
+  });
 }
 
 /** Assembles and starts the service: store → ledger → engine → domain → HTTP. */
@@ -66,6 +89,23 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
     cache,
     rng: cryptoRng(),
     logger,
+    limits: config.engine,
+    answerWaitMs: config.answerWaitMs
+  });
+  const synthetic = createSyntheticService({
+    store,
+    ledger,
+    cache,
+    rng: cryptoRng(),
+    logger,
+    answerWaitMs: config.answerWaitMs
+  });
+  const models = createModelService({
+    store,
+    ledger,
+    cache,
+    rng: cryptoRng(),
+    logger,
     limits: config.engine
   });
   const app = createApp({
@@ -75,6 +115,8 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
     tokenSignIn,
     analyst,
     queries,
+    synthetic,
+    models,
     admin: adminRouter({ store, ledger }),
     publicRoutes: serviceRoutes({
       store,
@@ -84,13 +126,26 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
       timing: { minLatencyMs: config.minLatencyMs, jitterMs: config.latencyJitterMs },
       isReady: () => ready
     }),
-    limits: [rateLimit({ perMinute: config.rateLimitPerMinute })],
+    limits: [
+      rateLimit(
+        config.rateLimitScope === 'store'
+          ? new SharedWindows(store, {
+              perMinute: config.rateLimitPerMinute,
+              onPurgeError: err => logger.warn({ err }, 'could not forget old rate-limit windows')
+            })
+          : new TokenBuckets({ perMinute: config.rateLimitPerMinute })
+      )
+    ],
     authenticated: [bodyGuard]
   });
-  const server: Server = await new Promise((ok, fail) => {
-    const s = app.listen(config.port, config.host, () => ok(s));
-    s.once('error', fail);
-  });
+  let server: Server;
+  try {
+    server = await listen(app, config.host, config.port);
+  } catch (err) {
+    cache.close();
+    await store.close();
+    throw err;
+  }
   const { port } = server.address() as AddressInfo;
   const url = `http://${config.host}:${port}`;
   logger.info(

@@ -1,8 +1,8 @@
 import type { BudgetStatus } from '../protocol';
-import { budgetBundle } from './budget';
+import { budgetBundle, displayableBudget } from './budget';
 import { resolveConfig, type ConnectOptions } from './config';
 import { Dataset } from './dataset';
-import { Display } from './display';
+import { Display, INSPECT, markShown } from './display';
 import { HttpClient } from './http';
 import { Runner } from './runner';
 import { sqlEntry, type SqlQuery, type SqlTag } from './sql';
@@ -23,6 +23,27 @@ export class Lomas {
 
   get url(): string {
     return this.http.config.url;
+  }
+
+  [INSPECT](): string {
+    return `Lomas(${this.url})`;
+  }
+
+  toJSON(): { url: string } {
+    return { url: this.url };
+  }
+
+  /**
+   * Whether estimates, dummy runs, runs and budgets draw themselves in the notebook (default true).
+   * `lomas.display = false` before a loop of queries keeps the cell quiet; `show(r)` draws one
+   * result, and `run({ display: false })` quiets a single run.
+   */
+  get display(): boolean {
+    return this.http.config.display;
+  }
+
+  set display(on: boolean) {
+    this.http.config.display = on;
   }
 
   async me(): Promise<{ user: string; role: string }> {
@@ -51,8 +72,11 @@ export class Lomas {
 
   /** My budgets on every dataset. */
   async budgets(): Promise<BudgetStatus[]> {
-    const all = await this.http.get<BudgetStatus[]>('/v1/me/budgets');
-    if (this.http.config.display) for (const s of all) new Display().show(budgetBundle(s));
+    const all = (await this.http.get<BudgetStatus[]>('/v1/me/budgets')).map(displayableBudget);
+    if (this.http.config.display) {
+      for (const s of all) new Display().show(budgetBundle(s));
+      markShown(all);
+    }
     return all;
   }
 }

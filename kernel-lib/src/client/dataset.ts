@@ -1,13 +1,21 @@
 import * as aq from 'arquero';
 import type { BudgetStatus, DatasetMetadata, EstimateResponse } from '../protocol';
 import { QueryBuilder } from '../query';
-import { budgetBundle } from './budget';
-import { Display } from './display';
+import { budgetBundle, displayableBudget } from './budget';
+import { Display, INSPECT, markShown } from './display';
 import type { HttpClient } from './http';
+import { ModelBuilder, type ModelSpec } from './model';
+import type { ModelKind } from '../protocol';
 import type { QueryResult } from './result';
 import type { Runner } from './runner';
 import { sqlEntry, sqlQuery, type SqlCallOptions, type SqlQuery, type SqlTag } from './sql';
 import type { SqlOptions } from '../protocol/sqlRequest';
+import {
+  archivedSynthetic,
+  SyntheticRequestBuilder,
+  type SyntheticOptions,
+  type SyntheticResult
+} from './synthetic';
 
 type Table = ReturnType<typeof aq.table>;
 
@@ -24,6 +32,14 @@ export class Dataset {
     private readonly http: HttpClient,
     private readonly runner: Runner
   ) {}
+
+  [INSPECT](): string {
+    return `Dataset(${this.name})`;
+  }
+
+  toJSON(): { name: string } {
+    return { name: this.name };
+  }
 
   private path(suffix = ''): string {
     return `/v1/datasets/${encodeURIComponent(this.name)}${suffix}`;
@@ -65,10 +81,18 @@ export class Dataset {
     return sqlEntry(this.runner, this.name, first, rest);
   }
 
+  /** A DP model on this dataset: estimate() and dummy() are free, run() spends (see model.ts). */
+  model(kind: ModelKind, spec: ModelSpec): ModelBuilder {
+    return new ModelBuilder(this.name, kind, spec, this.http);
+  }
+
   /** Initial, spent and remaining budget on this dataset; shown as a bar in a notebook. */
   async budget(): Promise<BudgetStatus> {
-    const status = await this.http.get<BudgetStatus>(this.path('/budget'));
-    if (this.http.config.display) new Display().show(budgetBundle(status));
+    const status = displayableBudget(await this.http.get<BudgetStatus>(this.path('/budget')));
+    if (this.http.config.display) {
+      new Display().show(budgetBundle(status));
+      markShown(status);
+    }
     return status;
   }
 
@@ -78,6 +102,16 @@ export class Dataset {
     const cols: Record<string, unknown[]> = {};
     for (const c of d.columns) cols[c] = d.rows.map(r => r[c]);
     return aq.table(cols);
+  }
+
+  /** A DP synthetic table: `.estimate()` (free), `.dummy()` (free), `.run()` (spends budget). */
+  synthetic(options: SyntheticOptions): SyntheticRequestBuilder {
+    return new SyntheticRequestBuilder(this.name, this.http, options);
+  }
+
+  /** A synthetic table I paid for earlier, again from the archive: free (post-processing). */
+  syntheticTable(queryId: string): Promise<SyntheticResult> {
+    return archivedSynthetic(this.http, queryId);
   }
 
   /** My previous queries on this dataset. */

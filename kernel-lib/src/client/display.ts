@@ -3,6 +3,24 @@ import { randomUUID } from 'node:crypto';
 /** A multi-MIME display bundle, as Jupyter's display_data carries it. */
 export type MimeBundle = Record<string, unknown>;
 
+/** Objects that know how they look in a notebook (results, budgets) carry this method. */
+export const MIME_BUNDLE = Symbol.for('lomas.mimeBundle');
+
+/** util.inspect's hook: how console.log (and tslab's echo of a last expression) prints a value. */
+export const INSPECT = Symbol.for('nodejs.util.inspect.custom');
+
+export interface Displayable {
+  [MIME_BUNDLE](): MimeBundle;
+}
+
+export function isDisplayable(v: unknown): v is Displayable {
+  return (
+    typeof v === 'object' &&
+    v !== null &&
+    typeof (v as Partial<Displayable>)[MIME_BUNDLE] === 'function'
+  );
+}
+
 type WriteDisplayData = (
   data: { data: MimeBundle; metadata: Record<string, unknown>; transient: { display_id?: string } },
   update: boolean
@@ -27,6 +45,26 @@ function kernelWriter(): WriteDisplayData | null {
 
 export function inKernel(): boolean {
   return kernelWriter() !== null;
+}
+
+/**
+ * Which cell is running (the Lomas kernel counts them, see kernel.ts), and which values a cell
+ * already displayed: the echo of a cell's last expression skips a value shown moments before
+ * (`await penguins.budget()` shows its bar once).
+ */
+let cell = 0;
+const shownIn = new WeakMap<object, number>();
+
+export function beginCell(): void {
+  cell++;
+}
+
+export function markShown(value: object): void {
+  shownIn.set(value, cell);
+}
+
+export function shownThisCell(value: unknown): boolean {
+  return typeof value === 'object' && value !== null && cell > 0 && shownIn.get(value) === cell;
 }
 
 /** A display that can be replaced in place (progress, then the result). */

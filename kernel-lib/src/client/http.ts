@@ -1,6 +1,7 @@
 import axios, { AxiosError, type AxiosInstance } from 'axios';
 import { errorMessage, isErrorCode, LomasError, type ErrorBody } from '../protocol';
 import type { ResolvedConfig } from './config';
+import { INSPECT } from './display';
 
 /** Turns an HTTP failure into the server's typed error, or a readable connection error. */
 export function toLomasError(err: unknown, url: string): Error {
@@ -14,14 +15,22 @@ export function toLomasError(err: unknown, url: string): Error {
         details: body.details
       });
     if (!err.response)
-      return new LomasError('UNAVAILABLE', {
-        problem: `no answer from ${url} (${err.code ?? err.message}); is the Lomas server running?`
-      });
+      return new LomasError(
+        'UNAVAILABLE',
+        {
+          problem: `no answer from ${url} (${err.code ?? err.message}); is the Lomas server running?`
+        },
+        { noAnswer: true }
+      );
     return new LomasError('INTERNAL');
   }
   return err instanceof Error ? err : new Error(String(err));
 }
 
+/**
+ * The only holder of the API key. Printing or serializing a client (or a connection or dataset
+ * that holds one) shows the server URL, never the key: a notebook's outputs are shared.
+ */
 export class HttpClient {
   private readonly http: AxiosInstance;
   constructor(readonly config: ResolvedConfig) {
@@ -30,6 +39,14 @@ export class HttpClient {
       timeout: config.timeoutMs,
       headers: { Authorization: `Bearer ${config.token}` }
     });
+  }
+
+  [INSPECT](): string {
+    return `HttpClient(${this.config.url})`;
+  }
+
+  toJSON(): { url: string } {
+    return { url: this.config.url };
   }
 
   async get<T>(path: string, params?: Record<string, string | number>): Promise<T> {

@@ -3,16 +3,20 @@ import {
   mechanismName,
   RESULT_MIME,
   type Budget,
+  type MechanismReport,
   type ReleaseResponse,
   type ResultBundle
 } from '../protocol';
 import { chartFor } from './chart';
-import { escapeHtml, type MimeBundle } from './display';
+import { escapeHtml, INSPECT, MIME_BUNDLE, type Displayable, type MimeBundle } from './display';
 
 type Table = ReturnType<typeof aq.table>;
 
+/** Marks a row that says little (see ResultBundle.caveats). */
+export const CAVEAT_MARK = '⚠';
+
 function cell(v: unknown): string {
-  if (v === null || v === undefined) return '';
+  if (v === null || v === undefined) return '—';
   if (typeof v === 'number')
     return Number.isInteger(v) ? String(v) : v.toPrecision(6).replace(/\.?0+$/, '');
   return String(v);
@@ -24,8 +28,13 @@ export function costText(cost: Budget): string {
   return parts.join(', ');
 }
 
+/** "±6 at 95%", or the words of the report when one "±x" would mislead. */
+export function accuracyText(m: MechanismReport): string {
+  return m.accuracy ?? `±${cell(m.halfWidth)} at ${Math.round(m.confidence * 100)}%`;
+}
+
 /** A noisy answer: an arquero table (estimate, lower, upper per group) plus its cost and accuracy. */
-export class QueryResult {
+export class QueryResult implements Displayable {
   readonly bundle: ResultBundle;
   constructor(readonly release: ReleaseResponse) {
     this.bundle = { ...release, chart: chartFor(release) };
@@ -46,21 +55,51 @@ export class QueryResult {
     return this.release.rows;
   }
 
-  toString(): string {
-    const names = this.release.columns.map(c => c.name);
-    const body = this.release.rows.map(r => names.map(n => cell(r[n])));
-    const widths = names.map((n, i) => Math.max(n.length, ...body.map(b => b[i].length)));
-    const line = (vals: string[]) => vals.map((v, i) => v.padEnd(widths[i])).join('  ');
-    const acc = this.release.mechanisms
+  /** Rows that say little (whole-range intervals, possibly empty groups), from the server. */
+  get caveats(): NonNullable<ResultBundle['caveats']> {
+    return this.release.caveats ?? [];
+  }
+
+  /** The table's cells as text, a caveat's estimate marked. */
+  private cells(): string[][] {
+    const marked = new Set(this.caveats.map(c => `${c.row}\0${c.column}`));
+    return this.release.rows.map((r, i) =>
+      this.release.columns.map(c =>
+        marked.has(`${i}\0${c.name}`) ? `${cell(r[c.name])} ${CAVEAT_MARK}` : cell(r[c.name])
+      )
+    );
+  }
+
+  /** "⚠ Chinstrap: the interval covers …", one line per caveat. */
+  private caveatLines(): string[] {
+    const keys = this.release.columns.filter(c => c.role === 'key').map(c => c.name);
+    return this.caveats.map(c => {
+      const row = this.release.rows[c.row] ?? {};
+      const label = keys.length ? keys.map(k => cell(row[k])).join(', ') : c.column;
+      return `${CAVEAT_MARK} ${label}: ${c.text}`;
+    });
+  }
+
+  private accuracyLine(): string {
+    return this.release.mechanisms
       .map(
         m =>
-          `${m.aggregation}${m.column ? `(${m.column})` : ''}: ${mechanismName(m.mechanism)}, ±${cell(m.halfWidth)} at ${Math.round(m.confidence * 100)}%`
+          `${m.aggregation}${m.column ? `(${m.column})` : ''}: ${mechanismName(m.mechanism)}, ${accuracyText(m)}`
       )
       .join('; ');
+  }
+
+  toString(): string {
+    const names = this.release.columns.map(c => c.name);
+    const body = this.cells();
+    const widths = names.map((n, i) => Math.max(n.length, ...body.map(b => b[i].length)));
+    const line = (vals: string[]) => vals.map((v, i) => v.padEnd(widths[i])).join('  ');
+    const acc = this.accuracyLine();
     return [
       `${this.release.title}${this.release.kind === 'dummy' ? ' (DUMMY DATA — not a real answer)' : ''}`,
       line(names),
       ...body.map(line),
+      ...this.caveatLines(),
       `cost: ${costText(this.release.cost)}${acc ? ` — ${acc}` : ''}`
     ].join('\n');
   }
@@ -68,10 +107,18 @@ export class QueryResult {
   toHtml(): string {
     const names = this.release.columns.map(c => c.name);
     const head = names.map(n => `<th>${escapeHtml(n)}</th>`).join('');
-    const rows = this.release.rows
-      .map(r => `<tr>${names.map(n => `<td>${escapeHtml(cell(r[n]))}</td>`).join('')}</tr>`)
+    const rows = this.cells()
+      .map(r => `<tr>${r.map(v => `<td>${escapeHtml(v)}</td>`).join('')}</tr>`)
       .join('');
-    return `<div><b>${escapeHtml(this.release.title)}</b><table><thead><tr>${head}</tr></thead><tbody>${rows}</tbody></table><small>cost: ${escapeHtml(costText(this.release.cost))}</small></div>`;
+    const notes = [
+      ...this.caveatLines(),
+      `cost: ${costText(this.release.cost)}`,
+      this.accuracyLine()
+    ]
+      .filter(Boolean)
+      .map(l => `<div><small>${escapeHtml(l)}</small></div>`)
+      .join('');
+    return `<div><b>${escapeHtml(this.release.title)}</b><table><thead><tr>${head}</tr></thead><tbody>${rows}</tbody></table>${notes}</div>`;
   }
 
   /** The display bundle: the Lomas renderer's type, with HTML and text for other front ends. */
@@ -81,5 +128,14 @@ export class QueryResult {
       'text/html': this.toHtml(),
       'text/plain': this.toString()
     };
+  }
+
+  [MIME_BUNDLE](): MimeBundle {
+    return this.mimeBundle();
+  }
+
+  /** console.log(result), or a last expression outside the Lomas kernel: the table as text. */
+  [INSPECT](): string {
+    return this.toString();
   }
 }

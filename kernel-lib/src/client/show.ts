@@ -1,5 +1,4 @@
-import { Display, escapeHtml, type MimeBundle } from './display';
-import { QueryResult } from './result';
+import { Display, escapeHtml, isDisplayable, MIME_BUNDLE, type MimeBundle } from './display';
 
 interface TableLike {
   toHTML(options?: { limit?: number }): string;
@@ -7,7 +6,7 @@ interface TableLike {
   numRows(): number;
 }
 
-function isTable(v: unknown): v is TableLike {
+export function isTable(v: unknown): v is TableLike {
   const t = v as TableLike;
   return (
     !!t &&
@@ -17,9 +16,9 @@ function isTable(v: unknown): v is TableLike {
   );
 }
 
-/** The display bundle of a value: results, arquero tables, anything else as JSON. */
+/** The display bundle of a value: results and budgets, arquero tables, anything else as JSON. */
 export function bundleOf(value: unknown, limit = 50): MimeBundle {
-  if (value instanceof QueryResult) return value.mimeBundle();
+  if (isDisplayable(value)) return value[MIME_BUNDLE]();
   if (isTable(value)) {
     const more = value.numRows() > limit ? `\n(${value.numRows() - limit} more rows)` : '';
     return {
@@ -31,7 +30,7 @@ export function bundleOf(value: unknown, limit = 50): MimeBundle {
   return { 'text/html': `<pre>${escapeHtml(text)}</pre>`, 'text/plain': text };
 }
 
-/** Shows a result or an arquero table in the notebook (HTML, with a text fallback). */
+/** Shows a result, a budget or an arquero table in the notebook (HTML, with a text fallback). */
 export function show(value: unknown, options: { limit?: number } = {}): void {
   new Display().show(bundleOf(value, options.limit));
 }

@@ -153,6 +153,13 @@ export class LomasError extends Error {
   get status(): number {
     return errorStatus(this.code);
   }
+  /**
+   * How console.log and a notebook kernel print it: the code and the advice, once. Without this,
+   * Node prints the stack a vm context decorated with library source lines, then the details.
+   */
+  [Symbol.for('nodejs.util.inspect.custom')](): string {
+    return `${this.name} [${this.code}]: ${this.message}`;
+  }
   toBody(): ErrorBody {
     return { code: this.code, message: this.message, details: this.details };
   }

@@ -5,3 +5,5 @@ export * from './metadata';
 export * from './result';
 export * from './plan';
 export * from './sqlRequest';
+export * from './synthetic';
+export * from './models';

@@ -24,6 +24,29 @@ export interface MechanismReport {
   cost: Budget;
   /** Caveats, e.g. "the interval of a mean depends on the data: ±x is the noise of its sum". */
   note?: string;
+  /** The statistic ('count', 'sum', 'mean', 'median', …): charts draw counts and sums as bars, others as points. */
+  kind?: string;
+  /**
+   * What `halfWidth` is. 'value' (or absent): every row's interval is ±halfWidth. 'per_row': each
+   * row carries its own interval (lower, upper) and halfWidth is the widest. 'depends': an
+   * estimate whose interval depends on each group's data. 'rank': no interval in the column's
+   * unit; halfWidth is a rank error, in rows. `accuracy` says it in words for the last three.
+   */
+  interval?: 'value' | 'per_row' | 'depends' | 'rank';
+  /** The accuracy in words, where a bare "±halfWidth" would mislead. */
+  accuracy?: string;
+}
+
+/** A released row that says little, marked in tables and drawn apart in charts. */
+export interface ReleaseCaveat {
+  /** Index of the row in `rows`. */
+  row: number;
+  /** The estimate column it is about. */
+  column: string;
+  /** 'whole_range': the interval spans every value the statistic may take; 'may_be_empty': the group may hold no row. */
+  kind: 'whole_range' | 'may_be_empty';
+  /** What it means, in words. */
+  text: string;
 }
 
 /** The payload of RESULT_MIME: a table plus what it cost and how accurate it is. */
@@ -48,6 +71,8 @@ export interface ResultBundle {
   cost: Budget;
   mechanisms: MechanismReport[];
   budget?: BudgetStatus;
+  /** Rows whose interval covers the whole public range or whose group may be empty. */
+  caveats?: ReleaseCaveat[];
   /** A Vega-Lite v5 spec of the rows, if the result has a natural chart. */
   chart?: Record<string, unknown>;
 }

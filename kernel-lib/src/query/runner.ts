@@ -4,6 +4,8 @@ import type { QueryPlan } from '../protocol/plan';
 export interface RunOptions {
   /** Sent as the Idempotency-Key header: a retried run with the same key is charged once. */
   idempotencyKey?: string;
+  /** Draw progress and the result in the notebook (default: the connection's `display`). */
+  display?: boolean;
 }
 
 /**

@@ -5,12 +5,14 @@
  * as any other admin request.
  */
 import { readFileSync } from 'node:fs';
-import { extname } from 'node:path';
+import { extname, resolve } from 'node:path';
 import YAML from 'yaml';
 import { ConfigFile } from '../admin/config';
 import { exactDecimal } from '../admin/service';
 import { canonicalJson } from '../ledger/chain';
 import { ConnectorSettings, DatasetMetadata } from '../http/schemas';
+import { withDecimals } from './amounts';
+import { GRANT_FLAGS, grantBody, GrantFlagError, type Accounting } from './grants';
 
 export interface CliIO {
   stdout: (s: string) => void;
@@ -35,12 +37,15 @@ Users and keys
   keys list <user>
   keys issue <user> [--label TEXT]          prints the key once
   keys revoke <key-id>
-Grants (amounts are exact decimals: --epsilon 1 --delta 0.00001 [--rho R])
+Grants, in the dataset's own measure (exact decimals; a δ not given is 0)
   grants list [--dataset D] [--user U]
   grants show <dataset> <user>
-  grants set <dataset> <user> --epsilon E --delta D [--rho R]
-  grants raise <dataset> <user> --epsilon E --delta D [--rho R]
-  grants lower <dataset> <user> --epsilon E --delta D [--rho R]   never below what is spent
+  grants set <dataset> <user> AMOUNT
+  grants raise <dataset> <user> AMOUNT
+  grants lower <dataset> <user> AMOUNT      never below what is spent
+    AMOUNT on a pure DP dataset:        ${GRANT_FLAGS.pure}
+           on an approximate DP one:    ${GRANT_FLAGS.approx}
+           on a zCDP one:               ${GRANT_FLAGS.zcdp}   (δ only for private key discovery)
 Datasets
   datasets list
   datasets show <name>
@@ -49,12 +54,14 @@ Datasets
   datasets remove <name>
 Ledger, archive, audit
   ledger [--dataset D] [--user U] [--after-seq N] [--limit N]
+                                             amounts as decimals (--json: the exact fractions)
   archive [--dataset D] [--user U] [--limit N]
   archive show <query-id>
   audit [--dataset D]                        verifies the hash chain (exit code 3 if broken)
 Configuration
   load <file.yaml|json> [--dry-run]          users, datasets, grants; idempotent; prints issued keys
   dump [--format yaml|json]                  the configuration without secrets
+                                             (through npm: npm run --silent admin -- dump > file)
 `;
 
 /** What the admin API answers (only the fields the CLI reads are typed). */
@@ -151,13 +158,27 @@ function need(args: Args, index: number, what: string): string {
   return v;
 }
 
-function readDataFile(path: string): unknown {
+/**
+ * A file named on the command line, read from where the user typed the command: `npm run admin`
+ * runs the tool in the server workspace, and npm keeps the user's directory in INIT_CWD.
+ */
+function readDataFile(name: string, env: NodeJS.ProcessEnv): unknown {
+  const path = resolve(env.INIT_CWD ?? process.cwd(), name);
   let text: string;
   try {
     text = readFileSync(path, 'utf8');
   } catch (e) {
-    throw new UsageError(`cannot read ${path}: ${(e as Error).message}`);
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new UsageError(
+      `cannot read ${path}: ${code === 'ENOENT' ? 'no such file' : (e as Error).message}`
+    );
   }
+  if (NPM_BANNER.test(text))
+    throw new UsageError(
+      `${path} starts with npm's script banner ("${text.trim().split('\n')[0]}"), not with the configuration: ` +
+        'it was written by `npm run admin -- dump > file`, where npm prints its banner into the file. ' +
+        'Write it again with `npm run --silent admin -- dump > file`.'
+    );
   try {
     return extname(path).toLowerCase() === '.json' ? JSON.parse(text) : YAML.parse(text);
   } catch (e) {
@@ -167,16 +188,12 @@ function readDataFile(path: string): unknown {
   }
 }
 
-function budgetFlags(args: Args): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const k of ['epsilon', 'delta', 'rho']) {
-    const v = flag(args, k);
-    if (v !== undefined) out[k] = v;
-  }
-  if (out.epsilon === undefined || out.delta === undefined)
-    throw new UsageError('give --epsilon and --delta');
-  return out;
+function grantFlags(args: Args): { epsilon?: string; delta?: string; rho?: string } {
+  return { epsilon: flag(args, 'epsilon'), delta: flag(args, 'delta'), rho: flag(args, 'rho') };
 }
+
+/** npm's script banner ("> package@version script") at the top of a file written through npm. */
+const NPM_BANNER = /^\s*> \S+@\S+ \S+/;
 
 function query(args: Args, names: Record<string, string>): string {
   const q = new URLSearchParams();
@@ -314,10 +331,16 @@ export async function runCli(argv: string[], io: CliIO): Promise<number> {
           return EXIT.OK;
         }
         if (sub === 'show' || sub === 'set' || sub === 'raise' || sub === 'lower') {
-          const path = `/admin/grants/${enc(need(args, 2, 'dataset'))}/${enc(need(args, 3, 'user'))}`;
-          if (sub === 'show') print(await api('GET', path));
-          else if (sub === 'set') print(await api('PUT', path, budgetFlags(args)));
-          else print(await api('POST', `${path}/${sub}`, budgetFlags(args)));
+          const dataset = need(args, 2, 'dataset');
+          const path = `/admin/grants/${enc(dataset)}/${enc(need(args, 3, 'user'))}`;
+          if (sub === 'show') {
+            print(await api('GET', path));
+            return EXIT.OK;
+          }
+          const ds = await api<ServerDataset>('GET', `/admin/datasets/${enc(dataset)}`);
+          const body = grantBody(dataset, ds.accounting as Accounting, grantFlags(args));
+          if (sub === 'set') print(await api('PUT', path, body));
+          else print(await api('POST', `${path}/${sub}`, body));
           return EXIT.OK;
         }
         break;
@@ -332,7 +355,11 @@ export async function runCli(argv: string[], io: CliIO): Promise<number> {
             return EXIT.OK;
           case 'create':
             print(
-              await api('POST', '/admin/datasets', readDataFile(need(args, 2, 'dataset file')))
+              await api(
+                'POST',
+                '/admin/datasets',
+                readDataFile(need(args, 2, 'dataset file'), io.env)
+              )
             );
             return EXIT.OK;
           case 'update':
@@ -340,7 +367,7 @@ export async function runCli(argv: string[], io: CliIO): Promise<number> {
               await api(
                 'PATCH',
                 `/admin/datasets/${enc(need(args, 2, 'dataset name'))}`,
-                readDataFile(need(args, 3, 'file of changes'))
+                readDataFile(need(args, 3, 'file of changes'), io.env)
               )
             );
             return EXIT.OK;
@@ -350,14 +377,14 @@ export async function runCli(argv: string[], io: CliIO): Promise<number> {
         }
         break;
       }
-      case 'ledger':
-        print(
-          await api(
-            'GET',
-            `/admin/ledger${query(args, { dataset: 'dataset', user: 'user', 'after-seq': 'afterSeq', limit: 'limit' })}`
-          )
+      case 'ledger': {
+        const entries = await api<unknown>(
+          'GET',
+          `/admin/ledger${query(args, { dataset: 'dataset', user: 'user', 'after-seq': 'afterSeq', limit: 'limit' })}`
         );
+        print(asJson ? entries : withDecimals(entries));
         return EXIT.OK;
+      }
       case 'archive':
         if (sub === 'show') {
           print(await api('GET', `/admin/archive/${enc(need(args, 2, 'query id'))}`));
@@ -399,7 +426,7 @@ export async function runCli(argv: string[], io: CliIO): Promise<number> {
     }
     throw new UsageError(`unknown command: ${args.positional.join(' ')}`);
   } catch (e) {
-    if (e instanceof UsageError) {
+    if (e instanceof UsageError || e instanceof GrantFlagError) {
       io.stderr(`lomas-admin: ${e.message}\nRun lomas-admin --help for the commands.\n`);
       return EXIT.USAGE;
     }
@@ -417,7 +444,7 @@ export async function runCli(argv: string[], io: CliIO): Promise<number> {
 
   /** Brings the server to the file's users, datasets and grants; changes only what differs. */
   async function load(path: string, dryRun: boolean): Promise<number> {
-    const parsed = ConfigFile.safeParse(readDataFile(path));
+    const parsed = ConfigFile.safeParse(readDataFile(path, io.env));
     if (!parsed.success) {
       const lines = parsed.error.issues
         .slice(0, 20)
@@ -535,6 +562,11 @@ export async function runCli(argv: string[], io: CliIO): Promise<number> {
 }
 
 if (require.main === module) {
+  // Output piped into `head` and the like: stop quietly when the reader goes away.
+  process.stdout.on('error', err => {
+    if ((err as NodeJS.ErrnoException).code === 'EPIPE') process.exit(process.exitCode ?? 0);
+    throw err;
+  });
   runCli(process.argv.slice(2), {
     stdout: s => process.stdout.write(s),
     stderr: s => process.stderr.write(s),

@@ -3,6 +3,7 @@ import type { Principal } from '../http/principal';
 import type { Ledger } from '../ledger';
 import type { Store } from '../store/types';
 import { datasetAccess } from './access';
+import { historyRelease } from './synthetic';
 import type { AnalystService, DatasetSummary } from './types';
 
 export interface AnalystDeps {
@@ -70,7 +71,7 @@ export function createAnalystService(deps: AnalystDeps): AnalystService {
         plan: r.plan,
         ...(r.sql ? { sql: r.sql } : {}),
         cost: r.cost,
-        release: r.release
+        release: historyRelease(r.plan, r.release)
       }));
     },
     async dummyRows(who, name, rows, seed) {

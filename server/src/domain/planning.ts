@@ -31,6 +31,7 @@ import {
 } from '../query/keys';
 import { LIMITS, type KeyValue, type RAggregation, type ResolvedPlan } from '../query/types';
 import type { DatasetRecord } from '../store/types';
+import { figure, percent } from './words';
 
 /**
  * Planning joins the resolved query (columns, bounds, grids, public keys) with the DP engine's
@@ -182,7 +183,14 @@ function specFor(
   return spec;
 }
 
+/**
+ * What the analyst is told about one aggregation's accuracy before the data is read. Counts and
+ * sums have one interval for every row; a quantile has no interval in the column's unit (its
+ * accuracy is a rank); a mean's, variance's or standard deviation's interval depends on each
+ * group, so a single "±x" would mislead and the report says it in words.
+ */
 function report(p: PlannedAggregation, column: string | undefined): MechanismReport {
+  const stat = (name: string) => p.dp.statistics.find(s => s.name === name);
   const main = p.dp.statistics[0];
   const base = {
     aggregation: p.agg.name,
@@ -190,21 +198,45 @@ function report(p: PlannedAggregation, column: string | undefined): MechanismRep
     mechanism: p.dp.mechanism,
     scale: toSignificant(main.scaleReal, 6, 'up'),
     confidence: p.dp.confidence,
-    cost: costToBudget(p.dp.cost)
+    cost: costToBudget(p.dp.cost),
+    kind: p.agg.op
   };
-  if (p.dp.halfWidth !== undefined) return { ...base, halfWidth: p.dp.halfWidth };
+  const at = percent(p.dp.confidence);
+  const unit = column ? `the unit of ${column}` : "the column's unit";
+  if (p.dp.halfWidth !== undefined)
+    return { ...base, halfWidth: p.dp.halfWidth, interval: 'value' };
   if (p.agg.op === 'quantile' || p.agg.op === 'median') {
-    const rows = main.halfWidth / Number(p.dp.level!.den);
+    const rows = (stat('quantile') ?? main).halfWidth / Number(p.dp.level!.den);
+    const which = p.agg.op === 'median' ? 'the median' : `the ${p.agg.q[0]}-quantile`;
     return {
       ...base,
       halfWidth: rows,
-      note: `±${rows.toPrecision(3)} is a rank error: the released value's rank is within that many rows of the requested one; its error in ${column ?? 'the column'}'s unit depends on the data`
+      interval: 'rank',
+      note: `±${rows.toPrecision(3)} is a rank error: the released value's rank is within that many rows of the requested one; its error in ${unit} depends on the data`,
+      accuracy: `no interval in ${unit}: the released value's rank is within ±${figure(rows)} rows of ${which}'s, at ${at}`
+    };
+  }
+  const count = stat('count');
+  const sum = stat('centered_sum');
+  if (p.agg.op === 'mean' && count && sum && 'bounds' in p.agg) {
+    // mean = mid + Σ(x − mid)/n: the sum's noise over n, plus the count's noise moving the
+    // denominator of values at most (U − L)/2 from mid. First order in (count noise)/n.
+    const [lo, hi] = p.agg.bounds;
+    const k = sum.halfWidth + (count.halfWidth * (hi - lo)) / 2;
+    return {
+      ...base,
+      halfWidth: k,
+      interval: 'depends',
+      note: `the interval of a mean depends on each group's size n: up to about ±${k.toPrecision(4)}/n`,
+      accuracy: `depends on each group's size n: up to about ±${figure(k)}/n at ${at} (±${figure(k / 100)} for 100 rows); each released row carries its own interval`
     };
   }
   return {
     ...base,
     halfWidth: main.halfWidth,
-    note: `the interval of a ${p.agg.op} depends on the data (each row carries its own); ±${main.halfWidth.toPrecision(4)} is the noise of its ${main.name.replace('_', ' ')}`
+    interval: 'depends',
+    note: `the interval of a ${p.agg.op} depends on the data (each row carries its own)`,
+    accuracy: `depends on each group's size and spread: each released row carries its own interval, at ${at}`
   };
 }
 
@@ -255,7 +287,7 @@ export function planQuery(
  * instead of a budget figure. (The ledger checks every dimension again, atomically, on charge.)
  */
 export function checkDeltaWithinLimits(
-  q: PlannedQuery,
+  q: Pick<PlannedQuery, 'cost'>,
   dataset: DatasetRecord,
   grant: Budget | null
 ): void {

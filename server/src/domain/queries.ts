@@ -6,18 +6,18 @@ import {
   type QueryPlan,
   type ReleaseResponse
 } from 'lomas-kernel/protocol';
-import { ConnectorError } from '../datasets/connectors/types';
 import { dummyRows } from '../datasets/dummy';
 import type { Rng } from '../dp';
 import { canonicalJson, type Ledger } from '../ledger';
-import { EngineFailure, execute, type DatasetCache, type EngineLimits } from '../engine';
+import { execute, type DatasetCache, type EngineLimits } from '../engine';
 import { loadDataset } from '../engine/load';
 import type { Principal } from '../http/principal';
 import type { Logger } from '../logger';
 import { validatePlan } from '../query/validate';
-import type { DatasetRecord, Store } from '../store/types';
+import type { ArchiveRecord, DatasetRecord, LedgerEntry, Store } from '../store/types';
 import { datasetAccess, spendingAccess } from './access';
 import { checkDeltaWithinLimits, planQuery, type PlannedQuery } from './planning';
+import { postChargeFailure } from './failure';
 import { buildRelease } from './release';
 import type { QueryService, QuerySource } from './types';
 
@@ -31,21 +31,73 @@ export interface QueryDeps {
   dummyRowCount?: number;
   /** Resource limits of the dummy datasets' instances (the cache has its own for private data). */
   limits?: Partial<EngineLimits>;
+  /** How long after its charge a retry waits for a query's answer (storedAnswer). */
+  answerWaitMs?: number;
   now?: () => Date;
 }
 
-/**
- * The stored answer of a charged request. A retry may arrive while the first attempt still runs:
- * in this process we wait for it; on another replica we poll the archive briefly.
- */
-async function storedAnswer(store: Store, queryId: string, running: Promise<unknown> | undefined) {
-  if (running) await running.catch(() => undefined);
-  const deadline = Date.now() + (running ? 0 : 2000);
-  for (;;) {
+/** How long after its charge a retry waits for an answer by default (LOMAS_ANSWER_WAIT_MS). */
+export const DEFAULT_ANSWER_WAIT_MS = 90_000;
+
+/** A retry polls the archive after 50 ms, then 1.5 times longer each time, at most every second. */
+const POLL = { firstMs: 50, factor: 1.5, maxMs: 1000 } as const;
+
+/** Reads the archive until the query's answer is there or `until` (ms since the epoch) passed. */
+async function pollArchive(
+  store: Store,
+  queryId: string,
+  until: number,
+  now: () => Date
+): Promise<ArchiveRecord | null> {
+  for (let pause: number = POLL.firstMs; ; pause = Math.min(POLL.maxMs, pause * POLL.factor)) {
     const archived = await store.getArchive(queryId);
-    if (archived || Date.now() >= deadline) return archived;
-    await new Promise(r => setTimeout(r, 100));
+    const left = until - now().getTime();
+    if (archived || !(left > 0)) return archived;
+    await new Promise(r => setTimeout(r, Math.min(pause, left)));
   }
+}
+
+/**
+ * The answer archived for a charged request, for a retry with its Idempotency-Key. The first
+ * attempt archives its release, or its failure, under the query id. In this process we wait for
+ * it. Elsewhere it may still be running on another replica, or that replica may have died: we
+ * poll the archive until `waitMs` after the charge (a deadline every replica reads alike from the
+ * ledger entry), then archive the query as failed ourselves. The archive's unique query id makes
+ * that a race with one winner: if the first attempt answers later, its own archive insert
+ * conflicts and it answers QUERY_FAILED too (its release is dropped, never shown). Either way
+ * every answer to one key is the same, and it was charged once.
+ */
+export async function storedAnswer(
+  store: Store,
+  charged: LedgerEntry,
+  lost: Omit<ArchiveRecord, 'at' | 'kind' | 'release' | 'error'>,
+  running: Promise<unknown> | undefined,
+  waitMs: number,
+  now: () => Date
+): Promise<ArchiveRecord> {
+  if (running) await running.catch(() => undefined);
+  // Once this process's own attempt has ended there is nothing more to wait for.
+  const until = running ? 0 : Date.parse(charged.at) + waitMs;
+  const archived = await pollArchive(store, charged.queryId, until, now);
+  if (archived) return archived;
+  const failure: ArchiveRecord = {
+    ...lost,
+    at: now().toISOString(),
+    kind: 'failure',
+    release: null,
+    error: new LomasError('QUERY_FAILED', {}, { queryId: charged.queryId }).toBody()
+  };
+  try {
+    await store.addArchive(failure);
+    return failure;
+  } catch (e) {
+    if (!(e instanceof LomasError && e.code === 'CONFLICT')) throw e;
+  }
+  // The first attempt archived its answer just before us; a lagging majority read may need a
+  // moment to show it.
+  const winner = await pollArchive(store, charged.queryId, now().getTime() + 10_000, now);
+  if (winner) return winner;
+  throw new LomasError('UNAVAILABLE', { problem: 'the archive of answers did not answer in time' });
 }
 
 /** Parse, validate against the public metadata and calibrate: no private data, no randomness. */
@@ -66,13 +118,6 @@ function datasetName(body: unknown): string {
   return name;
 }
 
-/** The cause of a post-charge failure, for the server's log (never for the analyst). */
-function failureCause(err: unknown): string {
-  if (err instanceof EngineFailure) return err.reason;
-  if (err instanceof ConnectorError) return 'connector';
-  return 'internal';
-}
-
 /**
  * The query pipeline: validate → plan (cost) → charge the ledger → execute → noise → archive.
  * The charge is written BEFORE the private data is touched: a failure after it keeps the charge,
@@ -81,6 +126,7 @@ function failureCause(err: unknown): string {
 export function createQueryService(deps: QueryDeps): QueryService {
   const { store, ledger, cache, rng, logger } = deps;
   const now = deps.now ?? (() => new Date());
+  const answerWaitMs = deps.answerWaitMs ?? DEFAULT_ANSWER_WAIT_MS;
   const inFlight = new Map<string, Promise<ReleaseResponse>>();
 
   /**
@@ -122,23 +168,13 @@ export function createQueryService(deps: QueryDeps): QueryService {
       await store.addArchive({ ...record, at: now().toISOString(), kind: 'release', release });
       return release;
     } catch (err) {
-      logger.error(
-        { err, cause: failureCause(err), queryId, dataset: dataset.name },
-        'query failed after its charge'
-      );
-      const e = new LomasError('QUERY_FAILED', {}, { queryId });
-      await store
-        .addArchive({
-          ...record,
-          at: now().toISOString(),
-          kind: 'failure',
-          release: null,
-          error: e.toBody()
-        })
-        .catch(archiveErr =>
-          logger.error({ err: archiveErr, queryId }, 'could not archive a failure')
-        );
-      throw e;
+      throw await postChargeFailure(err, {
+        store,
+        logger,
+        record,
+        at: now().toISOString(),
+        what: 'query'
+      });
     }
   }
 
@@ -205,15 +241,18 @@ export function createQueryService(deps: QueryDeps): QueryService {
         // A retry of a charged request: the same answer (or error), no second charge, no new noise.
         const archived = await storedAnswer(
           store,
-          charged.entry.queryId,
-          inFlight.get(charged.entry.queryId)
+          charged.entry,
+          {
+            queryId: charged.entry.queryId,
+            user: who.user,
+            dataset: dataset.name,
+            plan,
+            cost: planned.display
+          },
+          inFlight.get(charged.entry.queryId),
+          answerWaitMs,
+          now
         );
-        if (!archived)
-          throw new LomasError('CONFLICT', {
-            what: 'This idempotency key',
-            problem:
-              'it was charged but its answer was lost (the server stopped mid-query); send the query again with a new key'
-          });
         if (archived.kind === 'failure' && archived.error)
           throw LomasError.fromBody(archived.error);
         return archived.release as ReleaseResponse;

@@ -1,9 +1,10 @@
-import type { ReleaseResponse, ResultColumn } from 'lomas-kernel/protocol';
-import { releaseAggregation, type GroupStatistics, type Rng } from '../dp';
+import type { ReleaseCaveat, ReleaseResponse, ResultColumn } from 'lomas-kernel/protocol';
+import { releaseAggregation, type GroupStatistics, type ReleasedValue, type Rng } from '../dp';
 import type { ExactResult, ExactStats, GroupStats } from '../engine/types';
 import { keyFromId, releaseValue } from '../query/keys';
 import type { ValueType } from '../query/types';
 import { binKeys, keyString, type PlannedAggregation, type PlannedQuery } from './planning';
+import { figure, percent } from './words';
 
 /** Engine statistics of one aggregation → the DP engine's per-group input (exact bigints). */
 function toGroupStatistics(p: PlannedAggregation, g: GroupStats, s: ExactStats): GroupStatistics[] {
@@ -50,6 +51,50 @@ function title(q: PlannedQuery): string {
   return `${aggs}${keys.length ? ` by ${keys.join(', ')}` : ''} — ${q.resolved.dataset}`;
 }
 
+type Caveat = Omit<ReleaseCaveat, 'row'>;
+
+/**
+ * Whether a released value says little: a mean (variance, standard deviation) whose interval spans
+ * every value the statistic may take, or a count (a sum of non-negative values) whose interval
+ * reaches 0, so that the group may be empty. Post-processing of the release: it costs nothing.
+ */
+function caveatOf(p: PlannedAggregation, v: ReleasedValue): Caveat | null {
+  const a = p.agg;
+  if (v.lower === null || v.upper === null) return null;
+  const column = a.name;
+  if (a.op === 'count' || a.op === 'histogram' || (a.op === 'sum' && a.bounds[0] >= 0)) {
+    if (v.lower > 0) return null;
+    return {
+      column,
+      kind: 'may_be_empty',
+      text: 'the interval reaches 0: this group may be empty'
+    };
+  }
+  if (a.op !== 'mean' && a.op !== 'variance' && a.op !== 'stdev') return null;
+  const [lo, hi] = a.bounds;
+  const span =
+    a.op === 'mean' ? [lo, hi] : [0, a.op === 'stdev' ? (hi - lo) / 2 : (hi - lo) ** 2 / 4];
+  if (v.lower > span[0] || v.upper < span[1]) return null;
+  const what = a.op === 'mean' ? `${a.column} may take` : `a ${a.op} of ${a.column} may take`;
+  return {
+    column,
+    kind: 'whole_range',
+    text: `the interval covers every value ${what} (${figure(span[0])} to ${figure(span[1])}): this row says nothing; its group may be empty or too small`
+  };
+}
+
+/** Per-row intervals (mean, variance, stdev): the range of their widths, in words. */
+function perRowAccuracy(widths: number[], confidence: number, marked: number): string {
+  const [narrow, wide] = [Math.min(...widths), Math.max(...widths)];
+  const at = percent(confidence);
+  const range =
+    widths.length === 1
+      ? `±${figure(wide)} at ${at}`
+      : `each row has its own interval (lower, upper): ±${figure(narrow)} to ±${figure(wide)} at ${at}`;
+  if (marked === 0) return range;
+  return `${range}; ${marked === 1 ? '1 marked row says' : `${marked} marked rows say`} little (see the table)`;
+}
+
 /**
  * Noises exact statistics with the planned mechanisms and lays the released values out as a table:
  * key columns, then per aggregation its estimate and confidence interval.
@@ -89,6 +134,7 @@ export function buildRelease(
   if (!q.resolved.groupBy && !histogram) rowFor(keyString([]));
 
   const mechanisms = [...q.mechanisms];
+  const caveats = new Map<string, Caveat[]>();
   q.aggregations.forEach((p, i) => {
     const name = p.agg.name;
     const lower = single ? 'lower' : `${name}_lower`;
@@ -101,11 +147,18 @@ export function buildRelease(
     );
     const stats = exact.groups.flatMap(g => toGroupStatistics(p, g, g.stats[i]));
     const released = releaseAggregation(p.dp, stats, rng);
+    let marked = 0;
     for (const v of released.values) {
-      const row = rowFor(v.key ?? keyString([]));
+      const key = v.key ?? keyString([]);
+      const row = rowFor(key);
       row[name] = v.estimate;
       row[lower] = v.lower;
       row[upper] = v.upper;
+      const c = caveatOf(p, v);
+      if (c) {
+        caveats.set(key, [...(caveats.get(key) ?? []), c]);
+        marked++;
+      }
     }
     // Data-dependent intervals (mean, variance, stdev): report the widest one actually released.
     const widths = released.values.map(v => v.halfWidth).filter((w): w is number => w !== null);
@@ -113,10 +166,13 @@ export function buildRelease(
       mechanisms[i] = {
         ...mechanisms[i],
         halfWidth: Math.max(...widths),
-        note: 'the widest confidence interval among the released rows; each row carries its own'
+        interval: 'per_row',
+        note: 'the widest confidence interval among the released rows; each row carries its own',
+        accuracy: perRowAccuracy(widths, p.dp.confidence, marked)
       };
   });
   const ordered = q.resolved.groupBy?.mode === 'discover' ? [...order].sort() : order;
+  const marked = ordered.flatMap((k, row) => (caveats.get(k) ?? []).map(c => ({ row, ...c })));
   return {
     version: 1,
     kind,
@@ -125,6 +181,7 @@ export function buildRelease(
     columns,
     rows: ordered.map(k => rows.get(k)!),
     cost: kind === 'dummy' ? { epsilon: '0', delta: '0' } : q.display,
-    mechanisms
+    mechanisms,
+    ...(marked.length > 0 ? { caveats: marked } : {})
   };
 }

@@ -107,3 +107,17 @@ export type {
   CountSpec
 } from './aggregations';
 export { planAggregation, releaseAggregation, planCount, releaseCount } from './aggregations';
+
+export type {
+  ColumnSpec,
+  ColumnDomain,
+  SynthesisSpec,
+  SynthesisPlan,
+  NoiseStage,
+  MarginalCounts,
+  Synthesis,
+  SyntheticCell,
+  MarginalReport
+} from './synthetic';
+export { discretise, binEdges, valueIndex, planSynthesis, synthesize } from './synthetic';
+export * from './models';

@@ -83,7 +83,7 @@ export async function execute(plan: ResolvedPlan, d: LoadedDataset): Promise<Exa
   };
 }
 
-interface StatementResult {
+export interface StatementResult {
   rows: DuckDBValue[][];
   names: string[];
   types: DuckDBType[];
@@ -94,7 +94,10 @@ interface StatementResult {
  * timeout. A statement that finishes after the deadline counts as timed out too, so the outcome
  * does not depend on how the interrupt raced with the end of the statement.
  */
-async function runBounded(d: LoadedDataset, q: CompiledQuery): Promise<StatementResult> {
+export async function runBounded(
+  d: LoadedDataset,
+  q: Pick<CompiledQuery, 'sql' | 'params' | 'types'>
+): Promise<StatementResult> {
   const conn = await d.instance.connect();
   let timedOut = false;
   const timer = setTimeout(() => {

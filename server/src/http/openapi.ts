@@ -1,5 +1,14 @@
 import { OpenAPIRegistry, OpenApiGeneratorV31 } from '@asteasolutions/zod-to-openapi';
-import { QueryPlanSchema, SqlRequestSchema } from 'lomas-kernel/protocol';
+import {
+  ModelEstimateSchema,
+  ModelReleaseSchema,
+  ModelRequestSchema,
+  QueryPlanSchema,
+  SqlRequestSchema,
+  SyntheticEstimateSchema,
+  SyntheticReleaseSchema,
+  SyntheticRequestSchema
+} from 'lomas-kernel/protocol';
 import { z } from 'zod';
 import * as S from './schemas';
 
@@ -51,9 +60,21 @@ const Mechanism = z
     scale: z.string(),
     halfWidth: z.number(),
     confidence: z.number(),
-    cost: S.Budget
+    cost: S.Budget,
+    note: z.string().optional(),
+    kind: z.string().optional(),
+    interval: z.enum(['value', 'per_row', 'depends', 'rank']).optional(),
+    accuracy: z.string().optional()
   })
   .meta({ id: 'MechanismReport' });
+const ReleaseCaveat = z
+  .object({
+    row: z.number().int(),
+    column: z.string(),
+    kind: z.enum(['whole_range', 'may_be_empty']),
+    text: z.string()
+  })
+  .meta({ id: 'ReleaseCaveat' });
 const EstimateResponse = z
   .object({
     dataset: z.string(),
@@ -73,7 +94,8 @@ const ReleaseResponse = z
     rows: z.array(z.record(z.string(), z.union([z.string(), z.number(), z.boolean(), z.null()]))),
     cost: S.Budget,
     mechanisms: z.array(Mechanism),
-    budget: BudgetStatus.optional()
+    budget: BudgetStatus.optional(),
+    caveats: z.array(ReleaseCaveat).optional()
   })
   .meta({ id: 'ReleaseResponse' });
 
@@ -83,21 +105,45 @@ const QueryRequest: z.ZodType = (QueryPlanSchema as unknown as z.ZodType).meta({
   description: 'A query plan (lomas-kernel/protocol plan.ts), validated by parsePlan.'
 });
 
+// SQL: the request schema of the protocol (sqlRequest.ts); answers are the plan's, with the plan.
 const SqlRequest: z.ZodType = (SqlRequestSchema as unknown as z.ZodType).meta({
   id: 'SqlRequest',
   description:
     'SQL text (a SELECT of group keys and aggregates FROM df or a dataset), the dataset, bound parameters ($1 …) and options (budget, bounds, keys). Compiled into a QueryPlan on the server; never executed.'
 });
-const SqlExtras = {
-  plan: QueryRequest,
-  sql: z.object({ text: z.string(), postprocess: z.unknown() })
-};
 const SqlEstimateResponse = z
   .object({ ...EstimateResponse.shape, plan: QueryRequest })
   .meta({ id: 'SqlEstimateResponse' });
 const SqlReleaseResponse = z
-  .object({ ...ReleaseResponse.shape, ...SqlExtras })
+  .object({
+    ...ReleaseResponse.shape,
+    plan: QueryRequest,
+    sql: z.object({ text: z.string(), postprocess: z.unknown() })
+  })
   .meta({ id: 'SqlReleaseResponse' });
+// Synthetic data: the protocol's schemas (lomas-kernel/protocol synthetic.ts).
+const SyntheticRequest: z.ZodType = (SyntheticRequestSchema as unknown as z.ZodType).meta({
+  id: 'SyntheticRequest',
+  description:
+    'A synthetic-table request (lomas-kernel/protocol synthetic.ts), validated by parseSyntheticRequest.'
+});
+const SyntheticEstimate: z.ZodType = (SyntheticEstimateSchema as unknown as z.ZodType).meta({
+  id: 'SyntheticEstimate'
+});
+const SyntheticRelease: z.ZodType = (SyntheticReleaseSchema as unknown as z.ZodType).meta({
+  id: 'SyntheticRelease'
+});
+// DP models: the protocol's schemas (lomas-kernel/protocol models.ts).
+const ModelRequest: z.ZodType = (ModelRequestSchema as unknown as z.ZodType).meta({
+  id: 'ModelRequest',
+  description: 'A model request (lomas-kernel/protocol models.ts), validated by parseModelRequest.'
+});
+const ModelEstimate: z.ZodType = (ModelEstimateSchema as unknown as z.ZodType).meta({
+  id: 'ModelEstimate'
+});
+const ModelRelease: z.ZodType = (ModelReleaseSchema as unknown as z.ZodType).meta({
+  id: 'ModelRelease'
+});
 
 const name = z.object({ name: S.DatasetName });
 const userName = z.object({ name: S.UserName });
@@ -240,6 +286,68 @@ export function apiRoutes(): RouteSpec[] {
       body: SqlRequest,
       headers: S.IdempotencyHeader,
       ok: { status: 200, schema: SqlReleaseResponse },
+      private: true
+    },
+    {
+      method: 'post',
+      path: '/v1/synthetic/estimate',
+      access: 'analyst',
+      summary: 'Cost and noise of a synthetic table (free)',
+      body: SyntheticRequest,
+      ok: { status: 200, schema: SyntheticEstimate }
+    },
+    {
+      method: 'post',
+      path: '/v1/synthetic/dummy',
+      access: 'analyst',
+      summary: 'A synthetic table learnt from dummy data (free)',
+      body: SyntheticRequest,
+      ok: { status: 200, schema: SyntheticRelease },
+      private: true
+    },
+    {
+      method: 'post',
+      path: '/v1/models/estimate',
+      access: 'analyst',
+      summary: 'Cost and noise of a DP model (free)',
+      body: ModelRequest,
+      ok: { status: 200, schema: ModelEstimate }
+    },
+    {
+      method: 'post',
+      path: '/v1/models/dummy',
+      access: 'analyst',
+      summary: 'A DP model fitted on dummy data (free)',
+      body: ModelRequest,
+      ok: { status: 200, schema: ModelRelease },
+      private: true
+    },
+    {
+      method: 'post',
+      path: '/v1/synthetic',
+      access: 'analyst',
+      summary: 'A differentially private synthetic table (spends budget)',
+      body: SyntheticRequest,
+      headers: S.IdempotencyHeader,
+      ok: { status: 200, schema: SyntheticRelease },
+      private: true
+    },
+    {
+      method: 'get',
+      path: '/v1/synthetic/{queryId}',
+      access: 'analyst',
+      summary: 'A synthetic table I paid for, again from the archive (free)',
+      params: z.object({ queryId: S.QueryId }),
+      ok: { status: 200, schema: SyntheticRelease }
+    },
+    {
+      method: 'post',
+      path: '/v1/models',
+      access: 'analyst',
+      summary: 'A DP model fitted on the private data (spends budget)',
+      body: ModelRequest,
+      headers: S.IdempotencyHeader,
+      ok: { status: 200, schema: ModelRelease },
       private: true
     },
     // ----- admin: users and keys -----

@@ -27,13 +27,15 @@ export function accessLog(logger: Logger) {
   const label = routeLabeler();
   return (req: Request, res: Response, next: NextFunction): void => {
     const start = process.hrtime.bigint();
+    // Labelled now: by 'finish', a router mounted on a prefix (/v1) has cut it from req.path.
+    const route = label(req.method, req.path);
     res.on('finish', () => {
       const p = res.locals.principal as Principal | undefined;
       logger.info(
         {
           reqId: res.locals.reqId,
           method: req.method,
-          route: label(req.method, req.path),
+          route,
           status: res.statusCode,
           ms: Math.round(Number(process.hrtime.bigint() - start) / 1e4) / 100,
           user: p?.user

@@ -64,7 +64,7 @@ export interface StorageInfo {
 
 export { quoteIdent };
 
-class Params {
+export class Params {
   readonly values: DuckDBValue[] = [];
   readonly types: DuckDBType[] = [];
   add(value: DuckDBValue, type: DuckDBType): string {
@@ -262,7 +262,7 @@ function aggregation(
   }
 }
 
-class ExprCompiler {
+export class ExprCompiler {
   constructor(private readonly p: Params) {}
 
   compile(e: RExpr): string {

@@ -1,6 +1,8 @@
 import { Router } from 'express';
 import { LomasError } from 'lomas-kernel/protocol';
 import { principalOf } from '../http/principal';
+import type { SyntheticService } from '../domain/synthetic';
+import type { ModelService } from '../domain/models';
 import type { AnalystService, QueryService, SqlService } from '../domain/types';
 
 function intParam(
@@ -30,11 +32,19 @@ function idempotencyKey(value: unknown): string | null {
   return value;
 }
 
+function queryIdParam(value: string): string {
+  if (!/^[A-Za-z0-9_.:-]{1,128}$/.test(value))
+    throw new LomasError('INVALID_PARAMETER', { parameter: 'queryId', rule: 'a query id' });
+  return value;
+}
+
 /** Routes of an authenticated analyst: only their own datasets, budgets and history. */
 export function analystRouter(
   analyst: AnalystService,
   queries: QueryService,
-  sql: SqlService
+  synthetic: SyntheticService,
+  sql: SqlService,
+  models?: ModelService
 ): Router {
   const r = Router();
   r.get('/me', (_req, res) => {
@@ -84,5 +94,30 @@ export function analystRouter(
     const key = idempotencyKey(req.headers['idempotency-key']);
     res.json(await sql.run(principalOf(res), req.body, key));
   });
+  r.post('/synthetic/estimate', async (req, res) => {
+    res.json(await synthetic.estimate(principalOf(res), req.body));
+  });
+  r.post('/synthetic/dummy', async (req, res) => {
+    res.json(await synthetic.dummy(principalOf(res), req.body));
+  });
+  r.post('/synthetic', async (req, res) => {
+    const key = idempotencyKey(req.headers['idempotency-key']);
+    res.json(await synthetic.run(principalOf(res), req.body, key));
+  });
+  r.get('/synthetic/:queryId', async (req, res) => {
+    res.json(await synthetic.archived(principalOf(res), queryIdParam(req.params.queryId)));
+  });
+  if (models) {
+    r.post('/models/estimate', async (req, res) => {
+      res.json(await models.estimate(principalOf(res), req.body));
+    });
+    r.post('/models/dummy', async (req, res) => {
+      res.json(await models.dummy(principalOf(res), req.body));
+    });
+    r.post('/models', async (req, res) => {
+      const key = idempotencyKey(req.headers['idempotency-key']);
+      res.json(await models.run(principalOf(res), req.body, key));
+    });
+  }
   return r;
 }

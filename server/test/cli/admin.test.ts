@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import YAML from 'yaml';
 import { EXIT, parseArgs, runCli } from '../../src/cli/admin';
+import { fractionText } from '../../src/cli/amounts';
 import { call, KEYS, PENGUINS_METADATA, startHarness, type Harness } from '../http/harness';
 
 let h: Harness;
@@ -171,8 +172,8 @@ test('readable errors and exit codes', async () => {
   const unknown = await cli(['frobnicate']);
   expect(unknown.code).toBe(EXIT.USAGE);
   expect(unknown.err).toMatch(/unknown command: frobnicate/);
-  expect((await cli(['grants', 'set', 'a', 'b', '--epsilon', '1'])).err).toMatch(
-    /--epsilon and --delta/
+  expect((await cli(['grants', 'set', 'nope', 'b', '--epsilon', '1'])).err).toMatch(
+    /DATASET_NOT_FOUND \(404\)/
   );
   const noKey = await cli(['users', 'list'], { LOMAS_ADMIN_KEY: '' });
   expect(noKey.code).toBe(EXIT.USAGE);
@@ -226,4 +227,123 @@ test('audit exits 3 when the chain is broken', async () => {
   });
   expect(code).toBe(EXIT.AUDIT_FAILED);
   expect(out).toMatch(/BROKEN: dataset "d", entry 2: hash does not match/);
+});
+
+describe("grants in the dataset's own measure", () => {
+  const DATASETS = { 'g-pure': 'pure', 'g-approx': 'approx', 'g-zcdp': 'zcdp' } as const;
+  beforeAll(async () => {
+    await cli(['users', 'create', 'gus', '--no-key']);
+    for (const [name, accounting] of Object.entries(DATASETS)) {
+      const spec = {
+        name,
+        connector: { kind: 'vega-datasets', name: 'penguins' },
+        metadata: PENGUINS_METADATA,
+        accounting,
+        cap: null
+      };
+      expect((await cli(['datasets', 'create', file(`${name}.yaml`, spec)])).code).toBe(EXIT.OK);
+    }
+  });
+
+  async function grant(argv: string[]) {
+    const r = await cli(['grants', ...argv, '--json']);
+    return { ...r, budget: r.code === EXIT.OK ? JSON.parse(r.out).budget : undefined };
+  }
+
+  test('zCDP: --rho alone, δ defaults to 0', async () => {
+    expect((await grant(['set', 'g-zcdp', 'gus', '--rho', '0.5'])).budget).toEqual({
+      epsilon: '0',
+      delta: '0',
+      rho: '0.5'
+    });
+    expect((await grant(['raise', 'g-zcdp', 'gus', '--rho', '0.25'])).budget.rho).toBe('0.75');
+    expect((await grant(['lower', 'g-zcdp', 'gus', '--rho', '0.5'])).budget.rho).toBe('0.25');
+    // A δ for private key discovery, and the long form that worked before, still work.
+    expect(
+      (await grant(['set', 'g-zcdp', 'gus', '--rho', '1', '--delta', '0.000001'])).budget
+    ).toEqual({ epsilon: '0', delta: '0.000001', rho: '1' });
+    expect(
+      (await grant(['set', 'g-zcdp', 'gus', '--epsilon', '0', '--delta', '0', '--rho', '2'])).budget
+    ).toEqual({ epsilon: '0', delta: '0', rho: '2' });
+  });
+
+  test('pure: --epsilon alone; approx: --epsilon, δ defaults to 0', async () => {
+    expect((await grant(['set', 'g-pure', 'gus', '--epsilon', '2'])).budget).toEqual({
+      epsilon: '2',
+      delta: '0'
+    });
+    expect((await grant(['set', 'g-pure', 'gus', '--epsilon', '2', '--delta', '0'])).code).toBe(
+      EXIT.OK
+    );
+    expect((await grant(['set', 'g-approx', 'gus', '--epsilon', '1'])).budget).toEqual({
+      epsilon: '1',
+      delta: '0'
+    });
+    expect(
+      (await grant(['set', 'g-approx', 'gus', '--epsilon', '1', '--delta', '0.00001'])).budget
+    ).toEqual({ epsilon: '1', delta: '0.00001' });
+  });
+
+  test('a flag in another measure is refused with the flags that fit, and nothing changes', async () => {
+    const before = (await grant(['show', 'g-zcdp', 'gus'])).budget;
+    const eps = await cli(['grants', 'set', 'g-zcdp', 'gus', '--epsilon', '2', '--delta', '0']);
+    expect(eps.code).toBe(EXIT.USAGE);
+    expect(eps.err).toContain(
+      '--epsilon does not apply; g-zcdp is budgeted in ρ (zCDP): write --rho R [--delta D]'
+    );
+    expect((await grant(['show', 'g-zcdp', 'gus'])).budget).toEqual(before);
+    expect((await cli(['grants', 'set', 'g-pure', 'gus', '--rho', '1'])).err).toContain(
+      '--rho does not apply; g-pure is budgeted in ε (pure DP): write --epsilon E'
+    );
+    expect(
+      (await cli(['grants', 'set', 'g-pure', 'gus', '--epsilon', '1', '--delta', '0.1'])).err
+    ).toContain('--delta does not apply');
+    expect((await cli(['grants', 'set', 'g-approx', 'gus', '--delta', '0.1'])).err).toContain(
+      'no --epsilon given; g-approx is budgeted in ε and δ (approximate DP)'
+    );
+  });
+
+  test('the ledger shows decimals (exact fractions with --json)', async () => {
+    const text = (await cli(['ledger', '--dataset', 'g-approx', '--limit', '20'])).out;
+    expect(text).not.toMatch(/\d+\/\d+/);
+    const entries = YAML.parse(text) as Array<{ kind: string; userGrant: unknown }>;
+    expect(entries.filter(e => e.kind === 'grant').pop()?.userGrant).toEqual({
+      epsilon: '1',
+      delta: '0.00001',
+      rho: '0'
+    });
+    expect((await cli(['ledger', '--dataset', 'g-approx', '--json'])).out).toContain('"1/100000"');
+  });
+});
+
+test('amounts read as decimals; a fraction without an end says so', () => {
+  expect(fractionText('20/1')).toBe('20');
+  expect(fractionText('1/10000')).toBe('0.0001');
+  expect(fractionText('0/1')).toBe('0');
+  expect(fractionText('3/8')).toBe('0.375');
+  expect(fractionText('1/6')).toBe('0.166666666667 (exactly 1/6)');
+  expect(fractionText('2026-11-30')).toBe('2026-11-30');
+});
+
+test("a file written with npm's banner in it is refused with the command that writes it right", async () => {
+  const p = join(dir, 'bannered.yaml');
+  writeFileSync(
+    p,
+    '\n> jupyterlab-lomas@0.1.0 admin\n> npm run --silent --workspace server admin -- dump\n\nusers: []\n'
+  );
+  const r = await cli(['load', p]);
+  expect(r.code).toBe(EXIT.USAGE);
+  expect(r.err).toContain("npm's script banner");
+  expect(r.err).toContain('npm run --silent admin -- dump > file');
+});
+
+test('files are read from where the command was typed (npm run keeps it in INIT_CWD)', async () => {
+  const p = file('typed-here.yaml', { users: [], datasets: [], grants: [] });
+  const r = await cli(['load', 'typed-here.yaml'], { INIT_CWD: dir });
+  expect(r.err).toBe('');
+  expect(r.out).toBe('Nothing to change: the server already matches the file.\n');
+  expect((await cli(['load', 'nope.yaml'], { INIT_CWD: dir })).err).toContain(
+    `cannot read ${join(dir, 'nope.yaml')}: no such file`
+  );
+  expect(p).toBe(join(dir, 'typed-here.yaml'));
 });

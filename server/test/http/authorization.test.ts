@@ -7,6 +7,7 @@ import { apiRoutes, type RouteSpec } from '../../src/http/openapi';
 import {
   call,
   countPlan,
+  syntheticRequest,
   GRANT,
   KEYS,
   PENGUINS_METADATA,
@@ -117,6 +118,40 @@ async function requestFor(r: RouteSpec): Promise<Req> {
     case 'post /v1/queries/sql/estimate':
     case 'post /v1/queries/sql/dummy':
       return { path: r.path, body: countSql() };
+    case 'post /v1/synthetic':
+      return { path: r.path, body: syntheticRequest('penguins', '0.01') };
+    case 'post /v1/synthetic/estimate':
+    case 'post /v1/synthetic/dummy':
+      return { path: r.path, body: syntheticRequest('penguins', '0.5') };
+    case 'get /v1/synthetic/{queryId}': {
+      // A synthetic table alice paid for: only she may fetch it again.
+      const queryId = `s${i}`;
+      await h.store.addArchive({
+        queryId,
+        user: 'alice',
+        dataset: 'penguins',
+        at,
+        kind: 'release',
+        plan: { kind: 'synthetic' },
+        release: { version: 1, kind: 'release' },
+        cost: GRANT
+      });
+      return { path: `/v1/synthetic/${queryId}` };
+    }
+    case 'post /v1/models':
+    case 'post /v1/models/estimate':
+    case 'post /v1/models/dummy':
+      return {
+        path: r.path,
+        body: {
+          version: 1,
+          dataset: 'penguins',
+          model: 'linear',
+          features: ['bill_length_mm'],
+          target: 'body_mass_g',
+          budget: { epsilon: '0.01' }
+        }
+      };
   }
   if (r.method !== 'get') throw new Error(`no request for ${r.method} ${r.path}`);
   return {
@@ -141,11 +176,17 @@ function expected(r: RouteSpec, who: Who): { status: number; code?: string } {
   if (r.access === 'admin') return who === 'admin' ? ok : { status: 403, code: 'FORBIDDEN' };
   // Analyst routes: only the analyst with a grant on "penguins" may touch it.
   const scoped = r.path.includes('{name}') || r.body !== undefined;
-  if (who === 'analyst' || !scoped) return ok;
-  if (who === 'admin')
-    return r.method === 'post' && (r.path === '/v1/queries' || r.path === '/v1/queries/sql')
-      ? { status: 403, code: 'NO_GRANT' }
-      : ok;
+  if (who === 'analyst') return ok;
+  // An archived synthetic table is its payer's only (admins read the archive on /admin).
+  if (r.path === '/v1/synthetic/{queryId}') return { status: 404, code: 'NOT_FOUND' };
+  if (!scoped) return ok;
+  const spends =
+    r.method === 'post' &&
+    (r.path === '/v1/queries' ||
+      r.path === '/v1/queries/sql' ||
+      r.path === '/v1/synthetic' ||
+      r.path === '/v1/models');
+  if (who === 'admin') return spends ? { status: 403, code: 'NO_GRANT' } : ok;
   return { status: 404, code: 'DATASET_NOT_FOUND' };
 }
 
@@ -173,14 +214,15 @@ describe('authorization matrix', () => {
     expect(rows.length).toBe(apiRoutes().length * WHO.length);
     const entries = await h.store.ledgerEntries({ dataset: 'penguins' });
     const charges = entries.filter(e => e.kind === 'charge');
-    // Two charges: the plan route and the SQL route.
-    expect(charges.map(e => e.user)).toEqual(['alice', 'alice']);
+    // Two queries (plan and SQL), one synthetic table and one model, all alice's.
+    expect(charges.map(e => e.user)).toEqual(['alice', 'alice', 'alice', 'alice']);
     // The real query pipeline ran: the charge's answer is in the archive, a DP count of the CSV.
-    for (const c of charges) {
-      const archived = await h.store.getArchive(c.queryId);
-      expect(archived).toMatchObject({ user: 'alice', dataset: 'penguins', kind: 'release' });
-      expect((archived!.release as { queryId?: string }).queryId).toBe(c.queryId);
-    }
+    const archived = await Promise.all(charges.map(c => h.store.getArchive(c.queryId)));
+    for (const a of archived)
+      expect(a).toMatchObject({ user: 'alice', dataset: 'penguins', kind: 'release' });
+    expect((archived[0]!.release as { queryId?: string }).queryId).toBe(charges[0].queryId);
+    // The SQL query's archive keeps its text next to the compiled plan.
+    expect(archived.filter(a => a?.sql?.text === 'SELECT COUNT(*) FROM df')).toHaveLength(1);
     expect(await h.store.ledgerEntries({ dataset: 'other' })).toHaveLength(1); // bob's grant only
   });
 

@@ -70,6 +70,14 @@ export function countPlan(
   return { version: 1, dataset, steps: [], aggregations: [{ op: 'count' }], budget: { epsilon } };
 }
 
+export function syntheticRequest(
+  dataset: string,
+  epsilon: string | number = '0.5',
+  rows = 20
+): Record<string, unknown> {
+  return { version: 1, dataset, rows, budget: { epsilon } };
+}
+
 export interface Harness {
   url: string;
   /** A second handle on the server's store (same SQLite file). */

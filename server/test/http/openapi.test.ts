@@ -71,7 +71,7 @@ describe('OpenAPI document', () => {
       .sort();
     const fake = {} as never;
     const actual = [
-      ...declared(analystRouter(fake, fake, fake), '/v1'),
+      ...declared(analystRouter(fake, fake, fake, fake, fake), '/v1'),
       ...declared(adminRouter({ store: fake, ledger: fake }), '/admin')
     ].sort();
     expect(documented).toEqual(actual);

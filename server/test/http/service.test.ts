@@ -1,6 +1,12 @@
 import express from 'express';
-import type { AddressInfo } from 'node:net';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer, type AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import pino from 'pino';
+import { loadConfig } from '../../src/config';
+import { createLogger } from '../../src/logger';
+import { startServer } from '../../src/server';
 import { healthRoutes } from '../../src/http/health';
 import { accessLog } from '../../src/http/service';
 import { MemoryStore } from '../../src/store/memory';
@@ -117,4 +123,51 @@ test('access log: one JSON line per request, with route template and user, never
   });
   expect(lines[0]).not.toContain(KEYS.admin);
   expect(lines[0]).not.toContain('secretquery');
+});
+
+test('access log: routes of routers mounted on a prefix keep their template (GET /v1/me)', async () => {
+  const lines: string[] = [];
+  const logger = pino({ level: 'info' }, { write: (s: string) => lines.push(s) });
+  const app = express();
+  app.use(accessLog(logger));
+  const v1 = express.Router();
+  v1.get('/me', (_req, res) => {
+    res.json({});
+  });
+  app.use('/v1', v1);
+  const s = app.listen(0, '127.0.0.1');
+  await new Promise(r => s.once('listening', r));
+  try {
+    const url = `http://127.0.0.1:${(s.address() as AddressInfo).port}`;
+    await call({ url }, 'GET', '/v1/me', { key: KEYS.alice });
+    await call({ url }, 'GET', '/v1/nothing-here', { key: KEYS.alice });
+  } finally {
+    await new Promise(r => s.close(r));
+  }
+  expect(lines.map(l => JSON.parse(l)).map(l => [l.route, l.status])).toEqual([
+    ['/v1/me', 200],
+    ['unmatched', 404]
+  ]);
+});
+
+test('a port in use stops the start with what to do (no server half started)', async () => {
+  const taken = createServer();
+  await new Promise<void>(r => taken.listen(0, '127.0.0.1', () => r()));
+  const port = (taken.address() as AddressInfo).port;
+  const dataDir = mkdtempSync(join(tmpdir(), 'lomas-port-'));
+  try {
+    const config = loadConfig({
+      LOMAS_HOST: '127.0.0.1',
+      LOMAS_PORT: String(port),
+      LOMAS_DATA_DIR: dataDir,
+      LOMAS_DEMO: 'false',
+      LOG_LEVEL: 'silent'
+    });
+    await expect(startServer(config, createLogger('silent'))).rejects.toThrow(
+      `port ${port} on 127.0.0.1 is in use (another Lomas server, or another program, listens there). Stop it, or start this server on another port: LOMAS_PORT=<port>.`
+    );
+  } finally {
+    await new Promise(r => taken.close(r));
+    rmSync(dataDir, { recursive: true, force: true });
+  }
 });

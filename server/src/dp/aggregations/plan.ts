@@ -215,7 +215,7 @@ function normalizeGroups(g: GroupsSpec | undefined): Groups {
 }
 
 /** How the budget calibrates the noise: the family, and ε or ρ per statistic. */
-interface Calibration {
+export interface Calibration {
   family: 'laplace' | 'gaussian';
   /** laplace: ε per statistic; gaussian: ρ per statistic. */
   perPart: Rational;
@@ -289,6 +289,17 @@ function calibrate(spec: AggregationSpec, parts: number, groups: Groups): Calibr
     conversionDelta: delta,
     approxRequest: { epsilon: eps, delta }
   };
+}
+
+/**
+ * The noise family, the share of the budget per part, and the measure of a budget request with no
+ * groups (the same rules as aggregations: used by the synthesizer, dp/synthetic/plan.ts).
+ */
+export function calibrateBudget(
+  spec: Pick<AggregationSpec, 'budget' | 'mechanism' | 'measure' | 'conversionDelta'>,
+  parts: number
+): Calibration {
+  return calibrate({ kind: 'count', ...spec }, parts, { kind: 'none' });
 }
 
 /** Turns a target accuracy into a budget (count, sum, histogram). */
