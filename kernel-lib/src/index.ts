@@ -11,6 +11,7 @@ export { Dataset } from './client/dataset';
 export { QueryResult } from './client/result';
 export { show } from './client/show';
 export { Runner } from './client/runner';
+export type { SqlQuery, SqlTag, SqlCallOptions } from './client/sql';
 export {
   SyntheticRequestBuilder,
   SyntheticResult,
@@ -32,5 +33,7 @@ export {
   type EstimateResponse,
   type QueryPlan,
   type ReleaseResponse,
-  type ResultBundle
+  type ResultBundle,
+  type SqlOptions,
+  type SqlRequest
 } from './protocol';
