@@ -19,7 +19,7 @@ let raw: string;
 
 beforeAll(async () => {
   server = await startServerProcess();
-  ({ cells, raw } = await runNotebookFile(join(REPO_ROOT, 'notebooks/02-flights.ipynb'), {
+  ({ cells, raw } = await runNotebookFile(join(REPO_ROOT, 'notebooks/03-flights.ipynb'), {
     LOMAS_URL: server.url,
     LOMAS_API_KEY: server.analystKey
   }));
@@ -120,6 +120,6 @@ test('everything was charged in ρ, exactly', async () => {
 test('run, then saved by the demo workflow, the notebook is the committed file again', () => {
   expect(raw).toContain('"outputs": [\n    {');
   expect(savedByDemoWorkflow(raw)).toBe(
-    readFileSync(join(REPO_ROOT, 'notebooks/02-flights.ipynb'), 'utf8')
+    readFileSync(join(REPO_ROOT, 'notebooks/03-flights.ipynb'), 'utf8')
   );
 });
