@@ -92,7 +92,20 @@ describe('server configuration', () => {
     ).toEqual({ memoryLimit: '512MB', threads: 4, queryTimeoutMs: 2500 });
   });
 
+  test('no browser origin is allowed by default (the JupyterLab extension calls through Jupyter)', () => {
+    expect(loadConfig({}).corsOrigins).toEqual([]);
+    expect(
+      loadConfig({ LOMAS_CORS_ORIGINS: ' https://a.example, https://b.example ' }).corsOrigins
+    ).toEqual(['https://a.example', 'https://b.example']);
+  });
+
+  test('16 charged requests at once by default; the others wait before their charge', () => {
+    expect(loadConfig({}).maxConcurrentQueries).toBe(16);
+    expect(loadConfig({ LOMAS_MAX_CONCURRENT_QUERIES: '1' }).maxConcurrentQueries).toBe(1);
+  });
+
   test.each([
+    ['LOMAS_MAX_CONCURRENT_QUERIES', '0'],
     ['LOMAS_DUCKDB_MEMORY_LIMIT', 'lots'],
     ['LOMAS_DUCKDB_MEMORY_LIMIT', '2GB; SET x = 1'],
     ['LOMAS_DUCKDB_MEMORY_LIMIT', '0GB'],

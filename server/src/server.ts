@@ -6,6 +6,7 @@ import { createTokenSignIn } from './auth/oidc/signIn';
 import { bootstrap } from './bootstrap';
 import type { Config } from './config';
 import { dummyRows } from './datasets/dummy';
+import { createAdmission } from './domain/admission';
 import { createAnalystService } from './domain/analyst';
 import { createQueryService } from './domain/queries';
 import { createSyntheticService } from './domain/synthetic';
@@ -73,9 +74,11 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
     : undefined;
   const metrics = createMetrics();
   let ready = true;
+  const admission = createAdmission(config.maxConcurrentQueries);
   const analyst = createAnalystService({
     store,
     ledger,
+    admission,
     dummyRows: async (name, rows, seed) => {
       const d = await store.getDataset(name);
       const columns = Object.keys(d!.metadata.columns);
@@ -88,9 +91,17 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
     cache,
     rng: cryptoRng(),
     logger,
-    limits: config.engine
+    limits: config.engine,
+    admission
   });
-  const synthetic = createSyntheticService({ store, ledger, cache, rng: cryptoRng(), logger });
+  const synthetic = createSyntheticService({
+    store,
+    ledger,
+    cache,
+    rng: cryptoRng(),
+    logger,
+    admission
+  });
   const app = createApp({
     config,
     logger,

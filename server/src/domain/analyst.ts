@@ -1,8 +1,9 @@
-import { LomasError, type BudgetStatus } from 'lomas-kernel/protocol';
+import { LomasError, type Budget, type BudgetStatus } from 'lomas-kernel/protocol';
 import type { Principal } from '../http/principal';
-import type { Ledger } from '../ledger';
+import { amount, type Ledger } from '../ledger';
 import type { Store } from '../store/types';
 import { datasetAccess } from './access';
+import type { Admission } from './admission';
 import { historyRelease } from './synthetic';
 import type { AnalystService, DatasetSummary } from './types';
 
@@ -15,6 +16,14 @@ export interface AnalystDeps {
     rows: number,
     seed: number
   ): Promise<{ columns: string[]; rows: Array<Record<string, unknown>> }>;
+  /** The admission of charged requests, shared with the query and synthetic services. */
+  admission?: Admission;
+}
+
+/** Amounts of a charge for people: decimals rounded up (never less than was spent). */
+function shownCost(cost: Budget): Budget {
+  const d = amount.budgetToDecimal(amount.parseBudget(cost), 10, 'up');
+  return amount.parseAmount(d.rho ?? '0').isZero() ? { epsilon: d.epsilon, delta: d.delta } : d;
 }
 
 export function createAnalystService(deps: AnalystDeps): AnalystService {
@@ -78,6 +87,24 @@ export function createAnalystService(deps: AnalystDeps): AnalystService {
       if (rows > 100000)
         throw new LomasError('INVALID_PARAMETER', { parameter: 'rows', rule: 'at most 100000' });
       return deps.dummyRows(name, rows, seed);
+    },
+    async charge(who, idempotencyKey) {
+      // A request with this key still on its way to the ledger here: answer after its charge step.
+      await deps.admission?.settled(who.user, idempotencyKey);
+      const entry = await store.findLedgerEntryByIdempotencyKey(who.user, idempotencyKey);
+      if (!entry)
+        throw new LomasError('NOT_FOUND', {
+          what: `A charge for Idempotency-Key "${idempotencyKey}"`
+        });
+      const archived = await store.getArchive(entry.queryId);
+      return {
+        idempotencyKey,
+        queryId: entry.queryId,
+        dataset: entry.dataset,
+        at: entry.at,
+        cost: shownCost(entry.cost),
+        answer: archived ? archived.kind : 'pending'
+      };
     }
   };
 }

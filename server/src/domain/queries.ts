@@ -17,6 +17,7 @@ import { validatePlan } from '../query/validate';
 import type { DatasetRecord, Store } from '../store/types';
 import { datasetAccess, spendingAccess } from './access';
 import { checkDeltaWithinLimits, planQuery, type PlannedQuery } from './planning';
+import { createAdmission, type Admission } from './admission';
 import { postChargeFailure } from './failure';
 import { buildRelease } from './release';
 import type { QueryService } from './types';
@@ -31,6 +32,8 @@ export interface QueryDeps {
   dummyRowCount?: number;
   /** Resource limits of the dummy datasets' instances (the cache has its own for private data). */
   limits?: Partial<EngineLimits>;
+  /** Charged requests at once; shared with the synthetic service (default: no limit). */
+  admission?: Admission;
   now?: () => Date;
 }
 
@@ -71,12 +74,14 @@ function datasetName(body: unknown): string {
 }
 
 /**
- * The query pipeline: validate → plan (cost) → charge the ledger → execute → noise → archive.
- * The charge is written BEFORE the private data is touched: a failure after it keeps the charge,
- * so no data-dependent failure can leak anything for free. Rejections before it cost nothing.
+ * The query pipeline: validate → plan (cost) → wait for a slot → charge the ledger → execute →
+ * noise → archive. The charge is written BEFORE the private data is touched: a failure after it
+ * keeps the charge, so no data-dependent failure can leak anything for free. Rejections before it
+ * cost nothing, and so does a request whose client went away before it was admitted.
  */
 export function createQueryService(deps: QueryDeps): QueryService {
   const { store, ledger, cache, rng, logger } = deps;
+  const admission = deps.admission ?? createAdmission(Infinity);
   const now = deps.now ?? (() => new Date());
   const inFlight = new Map<string, Promise<ReleaseResponse>>();
 
@@ -161,48 +166,59 @@ export function createQueryService(deps: QueryDeps): QueryService {
     async run(
       who: Principal,
       body: unknown,
-      idempotencyKey: string | null
+      idempotencyKey: string | null,
+      signal?: AbortSignal
     ): Promise<ReleaseResponse> {
       const { dataset, grant } = await spendingAccess(store, who, datasetName(body));
       const { plan, planned } = prepare(body, dataset);
       checkDeltaWithinLimits(planned, dataset, grant.budget);
-      const queryId = randomUUID();
-      const requestHash = createHash('sha256').update(canonicalJson(plan)).digest('hex');
-      const charged = await ledger.charge({
-        user: who.user,
-        dataset: dataset.name,
-        cost: planned.charge,
-        grant: grant.budget,
-        cap: dataset.cap,
-        accounting: dataset.accounting,
-        queryId,
-        idempotencyKey: idempotencyKey ?? undefined,
-        requestHash
-      });
-      if (charged.replayed) {
-        // A retry of a charged request: the same answer (or error), no second charge, no new noise.
-        const archived = await storedAnswer(
-          store,
-          charged.entry.queryId,
-          inFlight.get(charged.entry.queryId)
-        );
-        if (!archived)
-          throw new LomasError('CONFLICT', {
-            what: 'This idempotency key',
-            problem:
-              'it was charged but its answer was lost (the server stopped mid-query); send the query again with a new key'
-          });
-        if (archived.kind === 'failure' && archived.error)
-          throw LomasError.fromBody(archived.error);
-        return archived.release as ReleaseResponse;
-      }
-      // Charged. From here on every failure keeps the charge.
-      const work = answer(who, plan, planned, dataset, grant.budget, queryId);
-      inFlight.set(queryId, work);
+      const ticket = await admission.admit(who.user, idempotencyKey, signal);
       try {
-        return await work;
+        const queryId = randomUUID();
+        const requestHash = createHash('sha256').update(canonicalJson(plan)).digest('hex');
+        let charged;
+        try {
+          charged = await ledger.charge({
+            user: who.user,
+            dataset: dataset.name,
+            cost: planned.charge,
+            grant: grant.budget,
+            cap: dataset.cap,
+            accounting: dataset.accounting,
+            queryId,
+            idempotencyKey: idempotencyKey ?? undefined,
+            requestHash
+          });
+        } finally {
+          ticket.charged();
+        }
+        if (charged.replayed) {
+          // A retry of a charged request: the same answer (or error), no second charge, no new noise.
+          const archived = await storedAnswer(
+            store,
+            charged.entry.queryId,
+            inFlight.get(charged.entry.queryId)
+          );
+          if (!archived)
+            throw new LomasError('CONFLICT', {
+              what: 'This idempotency key',
+              problem:
+                'it was charged but its answer was lost (the server stopped mid-query); send the query again with a new key'
+            });
+          if (archived.kind === 'failure' && archived.error)
+            throw LomasError.fromBody(archived.error);
+          return archived.release as ReleaseResponse;
+        }
+        // Charged. From here on every failure keeps the charge.
+        const work = answer(who, plan, planned, dataset, grant.budget, queryId);
+        inFlight.set(queryId, work);
+        try {
+          return await work;
+        } finally {
+          inFlight.delete(queryId);
+        }
       } finally {
-        inFlight.delete(queryId);
+        ticket.leave();
       }
     }
   };

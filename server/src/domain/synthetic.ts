@@ -27,6 +27,7 @@ import { canonicalJson, type Ledger } from '../ledger';
 import type { Logger } from '../logger';
 import type { DatasetRecord, Store } from '../store/types';
 import { datasetAccess, spendingAccess } from './access';
+import { createAdmission, type Admission } from './admission';
 import { checkDeltaWithinLimits } from './planning';
 import { postChargeFailure } from './failure';
 import { storedAnswer } from './queries';
@@ -37,7 +38,13 @@ import { buildSyntheticRelease, estimateParts } from './syntheticRelease';
 export interface SyntheticService {
   estimate(who: Principal, body: unknown): Promise<SyntheticEstimate>;
   dummy(who: Principal, body: unknown): Promise<SyntheticRelease>;
-  run(who: Principal, body: unknown, idempotencyKey: string | null): Promise<SyntheticRelease>;
+  /** `signal` aborts when the client goes away: before its charge, the request is dropped. */
+  run(
+    who: Principal,
+    body: unknown,
+    idempotencyKey: string | null,
+    signal?: AbortSignal
+  ): Promise<SyntheticRelease>;
   /** A synthetic table the caller already paid for, from the archive (post-processing: free). */
   archived(who: Principal, queryId: string): Promise<SyntheticRelease>;
 }
@@ -50,6 +57,8 @@ export interface SyntheticDeps {
   logger: Logger;
   /** Rows of the dummy dataset a dummy synthesis learns from. */
   dummyRowCount?: number;
+  /** Charged requests at once; shared with the query service (default: no limit). */
+  admission?: Admission;
   now?: () => Date;
 }
 
@@ -134,6 +143,7 @@ async function figures(
  */
 export function createSyntheticService(deps: SyntheticDeps): SyntheticService {
   const { store, ledger, cache, rng, logger } = deps;
+  const admission = deps.admission ?? createAdmission(Infinity);
   const now = deps.now ?? (() => new Date());
   const inFlight = new Map<string, Promise<SyntheticRelease>>();
 
@@ -207,48 +217,58 @@ export function createSyntheticService(deps: SyntheticDeps): SyntheticService {
       }
     },
 
-    async run(who, body, idempotencyKey) {
+    async run(who, body, idempotencyKey, signal) {
       const { dataset, grant } = await spendingAccess(store, who, datasetName(body));
       const p = prepare(body, dataset);
       checkDeltaWithinLimits(p.plan, dataset, grant.budget);
-      const queryId = randomUUID();
-      const requestHash = createHash('sha256')
-        .update(canonicalJson({ kind: SYNTHETIC_PLAN_KIND, ...p.request }))
-        .digest('hex');
-      const charged = await ledger.charge({
-        user: who.user,
-        dataset: dataset.name,
-        cost: costToBudget(p.plan.cost, 'fraction'),
-        grant: grant.budget,
-        cap: dataset.cap,
-        accounting: dataset.accounting,
-        queryId,
-        idempotencyKey: idempotencyKey ?? undefined,
-        requestHash
-      });
-      if (charged.replayed) {
-        const archived = await storedAnswer(
-          store,
-          charged.entry.queryId,
-          inFlight.get(charged.entry.queryId)
-        );
-        if (!archived)
-          throw new LomasError('CONFLICT', {
-            what: 'This idempotency key',
-            problem:
-              'it was charged but its answer was lost (the server stopped mid-synthesis); send the request again with a new key'
-          });
-        if (archived.kind === 'failure' && archived.error)
-          throw LomasError.fromBody(archived.error);
-        return archived.release as SyntheticRelease;
-      }
-      // Charged. From here on every failure keeps the charge.
-      const work = answer(who, p, dataset, grant.budget, queryId);
-      inFlight.set(queryId, work);
+      const ticket = await admission.admit(who.user, idempotencyKey, signal);
       try {
-        return await work;
+        const queryId = randomUUID();
+        const requestHash = createHash('sha256')
+          .update(canonicalJson({ kind: SYNTHETIC_PLAN_KIND, ...p.request }))
+          .digest('hex');
+        let charged;
+        try {
+          charged = await ledger.charge({
+            user: who.user,
+            dataset: dataset.name,
+            cost: costToBudget(p.plan.cost, 'fraction'),
+            grant: grant.budget,
+            cap: dataset.cap,
+            accounting: dataset.accounting,
+            queryId,
+            idempotencyKey: idempotencyKey ?? undefined,
+            requestHash
+          });
+        } finally {
+          ticket.charged();
+        }
+        if (charged.replayed) {
+          const archived = await storedAnswer(
+            store,
+            charged.entry.queryId,
+            inFlight.get(charged.entry.queryId)
+          );
+          if (!archived)
+            throw new LomasError('CONFLICT', {
+              what: 'This idempotency key',
+              problem:
+                'it was charged but its answer was lost (the server stopped mid-synthesis); send the request again with a new key'
+            });
+          if (archived.kind === 'failure' && archived.error)
+            throw LomasError.fromBody(archived.error);
+          return archived.release as SyntheticRelease;
+        }
+        // Charged. From here on every failure keeps the charge.
+        const work = answer(who, p, dataset, grant.budget, queryId);
+        inFlight.set(queryId, work);
+        try {
+          return await work;
+        } finally {
+          inFlight.delete(queryId);
+        }
       } finally {
-        inFlight.delete(queryId);
+        ticket.leave();
       }
     },
 

@@ -197,14 +197,17 @@ export const HistoryQuery = z.object({
   dataset: z.string().optional(),
   limit: IntParam(1, 1000).optional()
 });
+/** The rule of an Idempotency-Key, in the header and in GET /v1/charges/{idempotencyKey}. */
+export const IdempotencyKey = z
+  .string()
+  .regex(/^[A-Za-z0-9_.:-]{8,128}$/, '8 to 128 characters from letters, digits and _.:-');
+
+export const ChargeParams = z.object({ idempotencyKey: IdempotencyKey }).strict();
+
 export const IdempotencyHeader = z.object({
-  'idempotency-key': z
-    .string()
-    .regex(/^[A-Za-z0-9_.:-]{8,128}$/)
-    .optional()
-    .meta({
-      description: 'Retrying with the same key returns the same answer without a second charge.'
-    })
+  'idempotency-key': IdempotencyKey.optional().meta({
+    description: 'Retrying with the same key returns the same answer without a second charge.'
+  })
 });
 
 // ---------- responses ----------
@@ -220,6 +223,23 @@ export const ErrorBody = z
   .meta({
     id: 'Error',
     description: 'Every error: a code from a closed set and a message saying how to fix it.'
+  });
+
+export const ChargeStatus = z
+  .object({
+    idempotencyKey: z.string(),
+    queryId: z.string(),
+    dataset: z.string(),
+    at: z.string(),
+    cost: Budget,
+    answer: z.enum(['pending', 'release', 'failure']).meta({
+      description:
+        'pending: still being computed; release or failure: archived, returned again (no second charge) to the same request sent with the same Idempotency-Key.'
+    })
+  })
+  .meta({
+    id: 'ChargeStatus',
+    description: 'The charge made for an Idempotency-Key (amounts rounded up).'
   });
 
 export const StatusBody = z

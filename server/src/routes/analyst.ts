@@ -1,4 +1,4 @@
-import { Router } from 'express';
+import { Router, type Response } from 'express';
 import { LomasError } from 'lomas-kernel/protocol';
 import { principalOf } from '../http/principal';
 import type { SyntheticService } from '../domain/synthetic';
@@ -29,6 +29,18 @@ function idempotencyKey(value: unknown): string | null {
       rule: '8 to 128 characters from letters, digits and _.:-'
     });
   return value;
+}
+
+/**
+ * Aborts when the client goes away before its answer is sent (the analyst interrupted the
+ * kernel): a charged request still waiting for its turn is then dropped, uncharged.
+ */
+function clientSignal(res: Response): AbortSignal {
+  const gone = new AbortController();
+  res.once('close', () => {
+    if (!res.writableFinished) gone.abort();
+  });
+  return gone.signal;
 }
 
 function queryIdParam(value: string): string {
@@ -70,6 +82,10 @@ export function analystRouter(
     const limit = intParam(req.query.limit, 'limit', 1, 1000, 100);
     res.json(await analyst.history(principalOf(res), dataset, limit));
   });
+  r.get('/charges/:idempotencyKey', async (req, res) => {
+    const key = idempotencyKey(req.params.idempotencyKey);
+    res.json(await analyst.charge(principalOf(res), key!));
+  });
   r.post('/queries/estimate', async (req, res) => {
     res.json(await queries.estimate(principalOf(res), req.body));
   });
@@ -78,7 +94,7 @@ export function analystRouter(
   });
   r.post('/queries', async (req, res) => {
     const key = idempotencyKey(req.headers['idempotency-key']);
-    res.json(await queries.run(principalOf(res), req.body, key));
+    res.json(await queries.run(principalOf(res), req.body, key, clientSignal(res)));
   });
   r.post('/synthetic/estimate', async (req, res) => {
     res.json(await synthetic.estimate(principalOf(res), req.body));
@@ -88,7 +104,7 @@ export function analystRouter(
   });
   r.post('/synthetic', async (req, res) => {
     const key = idempotencyKey(req.headers['idempotency-key']);
-    res.json(await synthetic.run(principalOf(res), req.body, key));
+    res.json(await synthetic.run(principalOf(res), req.body, key, clientSignal(res)));
   });
   r.get('/synthetic/:queryId', async (req, res) => {
     res.json(await synthetic.archived(principalOf(res), queryIdParam(req.params.queryId)));
