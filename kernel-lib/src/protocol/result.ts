@@ -3,6 +3,23 @@ import type { Budget, BudgetStatus } from './budget';
 /** The MIME type of a Lomas result in a notebook output, drawn by the JupyterLab extension. */
 export const RESULT_MIME = 'application/vnd.lomas.result.v1+json';
 
+/**
+ * A result's chart is an output of its own, so that front ends without the Lomas extension draw
+ * it too: JupyterLab prefers HTML (rank 50) to Vega-Lite (57), so a chart inside the result's
+ * bundle, beside its HTML table, would never be drawn there. The chart's bundle carries the
+ * standard Vega-Lite type (JupyterLab's Vega renderer, VS Code, nbconvert's lab template) and
+ * CHART_MIME, which the Lomas extension prefers and draws in the notebook's theme.
+ */
+export const VEGALITE_MIME = 'application/vnd.vegalite.v5+json';
+export const CHART_MIME = 'application/vnd.lomas.chart.v1+json';
+
+/** The payload of CHART_MIME; the spec itself is the bundle's VEGALITE_MIME entry. */
+export interface ChartPayload {
+  version: 1;
+  dataset: string;
+  title: string;
+}
+
 export type ColumnRole = 'key' | 'estimate' | 'lower' | 'upper' | 'value';
 
 export interface ResultColumn {
@@ -73,7 +90,10 @@ export interface ResultBundle {
   budget?: BudgetStatus;
   /** Rows whose interval covers the whole public range or whose group may be empty. */
   caveats?: ReleaseCaveat[];
-  /** A Vega-Lite v5 spec of the rows, if the result has a natural chart. */
+  /**
+   * A Vega-Lite v5 spec of the rows. The notebook library now sends it as an output of its own
+   * (CHART_MIME); results saved by earlier versions carry it here, and are drawn with it.
+   */
   chart?: Record<string, unknown>;
 }
 
