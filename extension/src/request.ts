@@ -100,7 +100,13 @@ export async function requestAPI<T>(
   if (init.body !== undefined) headers.set('Content-Type', 'application/json');
   let response: Response;
   try {
-    response = await ServerConnection.makeRequest(url, { ...init, headers }, settings);
+    // 'no-cache' rather than JupyterLab's default 'no-store', which appends a cache-busting
+    // "?<time>" that Lomas would read as a query parameter; answers are sent no-store anyway.
+    response = await ServerConnection.makeRequest(
+      url,
+      { cache: 'no-cache', ...init, headers },
+      settings
+    );
   } catch (err) {
     throw new LomasRequestError(
       'unreachable',

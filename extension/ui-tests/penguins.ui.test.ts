@@ -2,12 +2,21 @@
  * The whole path in real components: the demo notebook runs in a real JupyterLab (pip-installed
  * prebuilt extension, tslab kernel) driven through Debian's Chromium, against a real Lomas server
  * process on the embedded store; the extension draws the noisy counts and the budget panel reads
- * the analyst's budget and query history from the server (CORS); the grouped count's chart is
- * drawn by JupyterLab's Vega-Lite renderer. Screenshots: test-artifacts/ui/penguins-{light,dark}.png.
+ * the analyst's budget and query history through the Jupyter server extension (the key in the
+ * lab's private LOMAS_CONFIG file, which the kernel reads too); the grouped count's chart, an
+ * output of its own, is drawn by JupyterLab's Vega-Lite renderer. Screenshots:
+ * test-artifacts/ui/penguins-{light,dark}.png.
  */
 import { join } from 'node:path';
 import { startServerProcess, type ServerProcess } from '../../server/test/helpers/serverProcess';
-import { openAndRunNotebook, REPO_ROOT, screenshot, withBrowser, withJupyterLab } from './harness';
+import {
+  chartOf,
+  openAndRunNotebook,
+  REPO_ROOT,
+  screenshot,
+  withBrowser,
+  withJupyterLab
+} from './harness';
 
 let server: ServerProcess;
 
@@ -23,8 +32,7 @@ test('the penguins notebook runs in JupyterLab and its DP counts are drawn', asy
   await withJupyterLab(
     {
       rootDir: join(REPO_ROOT, 'notebooks'),
-      env: { LOMAS_URL: server.url, LOMAS_API_KEY: server.analystKey },
-      settings: { 'jupyterlab-lomas:plugin': { serverUrl: server.url, apiKey: server.analystKey } }
+      lomas: { url: server.url, token: server.analystKey }
     },
     lab =>
       withBrowser(async page => {
@@ -46,7 +54,7 @@ test('the penguins notebook runs in JupyterLab and its DP counts are drawn', asy
         expect(await result.locator('.jp-LomasResult-cost').innerText()).toBe('ε = 0.5 · δ = 0');
 
         // The grouped count's chart: one bar and one interval rule per species, in SVG.
-        const chart = result.locator('.jp-LomasResult-chart[data-lomas-chart="rendered"]');
+        const chart = chartOf(result);
         await chart.waitFor({ state: 'visible', timeout: 30000 });
         expect(await chart.locator('svg.marks .role-mark.mark-rect path').count()).toBe(3);
         expect(await chart.locator('svg.marks .role-mark.mark-rule line').count()).toBe(3);
