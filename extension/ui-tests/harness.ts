@@ -524,3 +524,49 @@ export function filesContaining(dir: string, text: string): string[] {
   walk(dir);
   return found;
 }
+
+/** Starts a command without waiting for it (one that opens a dialog waits for the user). */
+export function startCommand(
+  page: Page,
+  command: string,
+  args: Record<string, unknown> = {}
+): Promise<void> {
+  return page.evaluate(
+    ([c, a]) => {
+      // eslint-disable-next-line @typescript-eslint/no-explicit-any
+      void (window as any).jupyterapp.commands.execute(c, a);
+    },
+    [command, args] as const
+  );
+}
+
+/** A notebook (nbformat 4, tslab kernel) with one code cell per source. */
+export function notebookJson(sources: string[]): string {
+  return JSON.stringify({
+    cells: sources.map((source, i) => ({
+      cell_type: 'code',
+      execution_count: null,
+      id: `cell-${i}`,
+      metadata: {},
+      outputs: [],
+      source
+    })),
+    metadata: {
+      kernelspec: { display_name: 'TypeScript', language: 'typescript', name: 'tslab' }
+    },
+    nbformat: 4,
+    nbformat_minor: 5
+  });
+}
+
+/**
+ * A lab root of its own inside the repository (test-artifacts/ is git-ignored), so that the
+ * kernel finds lomas-kernel in the repository's node_modules as it does from notebooks/.
+ */
+export function labRoot(prefix: string, notebooks: Record<string, string[]>): string {
+  mkdirSync(join(REPO_ROOT, 'test-artifacts'), { recursive: true });
+  const root = mkdtempSync(join(REPO_ROOT, 'test-artifacts', `${prefix}-`));
+  for (const [name, sources] of Object.entries(notebooks))
+    writeFileSync(join(root, name), notebookJson(sources));
+  return root;
+}
