@@ -55,9 +55,29 @@ if ! python3 -c 'import jupyterlab, nbclient, nbconvert; assert jupyterlab.__ver
   python3 -m pip install -q --disable-pip-version-check jupyterlab==4.6.4 nbclient nbconvert
 fi
 
+# npm packages. Install scripts are run one by one: zeromq's only picks its shipped prebuilt
+# binary; better-sqlite3's compiles SQLite (70-90 s; its prebuilt download is not reachable), so
+# the compiled addon is cached per version, Node ABI and architecture and reused by later runs.
+install_npm_packages() {
+  npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
+  (cd node_modules/zeromq && node ./script/install.js >/dev/null)
+  local ver abi addon cached
+  ver=$(node -p 'require("./node_modules/better-sqlite3/package.json").version')
+  abi=$(node -p 'process.versions.modules + "-" + process.arch')
+  addon=node_modules/better-sqlite3/build/Release/better_sqlite3.node
+  cached="$CACHE/native/better-sqlite3-$ver-node$abi.node"
+  if [[ -f "$cached" ]]; then
+    mkdir -p "$(dirname "$addon")" && cp "$cached" "$addon"
+  else
+    step "Compiling better-sqlite3 $ver (cached in $CACHE/native)"
+    npm rebuild better-sqlite3 --loglevel=error >/dev/null
+    mkdir -p "$CACHE/native" && cp "$addon" "$cached.tmp" && mv "$cached.tmp" "$cached"
+  fi
+  node -e 'new (require("better-sqlite3"))(":memory:").prepare("select 1").get()'
+}
 if [[ ! -d node_modules || package-lock.json -nt node_modules/.package-lock.json ]]; then
   step "Installing npm packages (npm ci)"
-  npm ci --no-audit --no-fund --loglevel=error
+  install_npm_packages
 fi
 
 step "Building kernel library, server and JupyterLab extension"

@@ -9,7 +9,7 @@ set -uo pipefail
 cd "$(dirname "$0")/.."
 TSC="node node_modules/typescript/bin/tsc"
 
-KNOWN=(dp-samplers ledger-charges query-engine e2e-http oidc-auth timing)
+KNOWN=(dp-samplers ledger-charges query-engine e2e-http oidc-auth timing replicas)
 ALL=("${KNOWN[@]}")
 for f in bench/*.ts; do
   [ -e "$f" ] || continue

@@ -1,8 +1,8 @@
 /**
- * A real server process for benchmarks (server/dist/main.js, embedded store, a temp data dir,
- * fresh keys, rate limit out of the way). The caller states the timing-protection settings: a
- * benchmark that measures speed passes LOMAS_MIN_LATENCY_MS=0 and LOMAS_LATENCY_JITTER_MS=0 (the
- * server's defaults turn protection ON) and says so in its output.
+ * A real server process for benchmarks (server/dist/main.js, embedded store unless `env` sets
+ * MONGODB_URI, a temp data dir, fresh keys, rate limit out of the way). The caller states the
+ * timing-protection settings: a benchmark that measures speed passes LOMAS_MIN_LATENCY_MS=0 and
+ * LOMAS_LATENCY_JITTER_MS=0 (the server's defaults turn protection ON) and says so in its output.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -71,7 +71,7 @@ export async function startBenchServer(
     LOG_LEVEL: 'warn',
     ...env
   };
-  delete full.MONGODB_URI; // the embedded SQLite store
+  if (!env.MONGODB_URI) delete full.MONGODB_URI; // the embedded SQLite store unless asked
   for (const name of unset) delete full[name];
   let logs = '';
   const child: ChildProcess = spawn(process.execPath, [MAIN], {

@@ -210,7 +210,9 @@ async function mistakes(page: Page, lab: LabOf): Promise<void> {
 
   // A rule the library checks: one error, its advice, no library file or stack frame.
   expect(out.noBudget).toHaveLength(1);
-  expect(all('noBudget')).toMatch(/^LomasError \[INVALID_PARAMETER\]: .*no privacy budget/);
+  expect(all('noBudget')).toMatch(
+    /^LomasError \[INVALID_PLAN\]: .*count has no budget\. Give it \{ epsilon/
+  );
   for (const name of ['noBudget', 'unknownColumn', 'tooExpensive', 'typeError'] as const) {
     expect(all(name)).not.toMatch(/\.js:\d+|\n\s+at |\{\s*code:/);
   }

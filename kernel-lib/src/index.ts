@@ -5,6 +5,7 @@
  *   const r = await lomas.dataset('penguins').query().groupby('species').count({ epsilon: 0.5 }).run();
  */
 export { connect, Lomas, type DatasetInfo } from './client/connect';
+export { connectAdmin, LomasAdmin, type DatasetRegistration } from './client/admin';
 export type { ConnectOptions } from './client/config';
 export { Dataset } from './client/dataset';
 export { QueryResult } from './client/result';
@@ -18,6 +19,8 @@ export {
   type SyntheticOptions,
   type CompareEncoding
 } from './client/synthetic';
+export { ModelBuilder, type ModelSpec } from './client/model';
+export { Model } from './client/modelResult';
 export * from './query';
 export {
   LomasError,

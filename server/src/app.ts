@@ -4,6 +4,7 @@ import { LomasError } from 'lomas-kernel/protocol';
 import type { TokenSignIn } from './auth/oidc/signIn';
 import type { Config } from './config';
 import type { SyntheticService } from './domain/synthetic';
+import type { ModelService } from './domain/models';
 import type { AnalystService, QueryService } from './domain/types';
 import { authenticate } from './http/authenticate';
 import { cors } from './http/cors';
@@ -23,6 +24,7 @@ export interface AppDeps {
   analyst: AnalystService;
   queries: QueryService;
   synthetic: SyntheticService;
+  models: ModelService;
   /** Mounted under /admin behind authentication and the admin role. */
   admin?: Router;
   /** Public probes and other routes mounted before authentication. */
@@ -55,7 +57,18 @@ export function createApp(deps: AppDeps): Express {
   });
   app.use(express.json({ limit: deps.config.bodyLimit, strict: true, verify: rejectInvalidUtf8 }));
   for (const mw of deps.authenticated ?? []) app.use(mw);
-  app.use('/v1', analystRouter(deps.analyst, deps.queries, deps.synthetic));
+  app.use(
+    '/v1',
+    analystRouter(
+      {
+        analyst: deps.analyst,
+        queries: deps.queries,
+        synthetic: deps.synthetic,
+        models: deps.models
+      },
+      deps.logger
+    )
+  );
   if (deps.admin) app.use('/admin', deps.admin);
   app.use(notFound);
   app.use(clientErrors);

@@ -1,3 +1,4 @@
+import { LomasError } from 'lomas-kernel/protocol';
 import { createAdminService } from './admin/service';
 import { recordFor, parseKey } from './auth/keys';
 import type { Config } from './config';
@@ -9,6 +10,15 @@ import type { Role, Store } from './store/types';
 export const BOOTSTRAP_ADMIN = 'admin';
 export const DEMO_ANALYST = 'analyst';
 
+/** Runs a create; CONFLICT means another server starting on the same store created it first. */
+async function unlessCreated(create: () => Promise<void>): Promise<void> {
+  try {
+    await create();
+  } catch (e) {
+    if (!(e instanceof LomasError && e.code === 'CONFLICT')) throw e;
+  }
+}
+
 async function ensureUser(
   store: Store,
   name: string,
@@ -17,11 +27,11 @@ async function ensureUser(
   now: string
 ): Promise<void> {
   if (!(await store.getUser(name)))
-    await store.createUser({ name, role, active: true, createdAt: now });
+    await unlessCreated(() => store.createUser({ name, role, active: true, createdAt: now }));
   if (key) {
     const parsed = parseKey(key);
     if (parsed && !(await store.getKey(parsed.id)))
-      await store.addKey(recordFor(key, name, 'bootstrap', now));
+      await unlessCreated(() => store.addKey(recordFor(key, name, 'bootstrap', now)));
   }
 }
 

@@ -104,8 +104,22 @@ describe('server configuration', () => {
     expect(loadConfig({ LOMAS_MAX_CONCURRENT_QUERIES: '1' }).maxConcurrentQueries).toBe(1);
   });
 
+  test('several servers: the rate limit is shared through the store, and a retry outwaits a query', () => {
+    const c = loadConfig({});
+    expect(c.rateLimitScope).toBe('store');
+    expect(c.answerWaitMs).toBe(90_000);
+    // A retry waits longer than a query statement may run, so it rarely gives up on a live one.
+    expect(c.answerWaitMs).toBeGreaterThan(c.engine.queryTimeoutMs);
+    expect(
+      loadConfig({ LOMAS_RATE_LIMIT_SCOPE: 'process', LOMAS_ANSWER_WAIT_MS: '0' })
+    ).toMatchObject({ rateLimitScope: 'process', answerWaitMs: 0 });
+  });
+
   test.each([
     ['LOMAS_MAX_CONCURRENT_QUERIES', '0'],
+    ['LOMAS_RATE_LIMIT_SCOPE', 'cluster'],
+    ['LOMAS_ANSWER_WAIT_MS', '-5'],
+    ['LOMAS_ANSWER_WAIT_MS', 'long'],
     ['LOMAS_DUCKDB_MEMORY_LIMIT', 'lots'],
     ['LOMAS_DUCKDB_MEMORY_LIMIT', '2GB; SET x = 1'],
     ['LOMAS_DUCKDB_MEMORY_LIMIT', '0GB'],

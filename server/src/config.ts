@@ -81,6 +81,18 @@ const Env = z.object({
     .default('256kb'),
   LOMAS_RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).default(600),
   /**
+   * store: the limit is shared by every server on the store (numbered slots, http/rateLimit.ts);
+   * process: a token bucket per server process (N replicas then allow N times the limit).
+   */
+  LOMAS_RATE_LIMIT_SCOPE: z.enum(['store', 'process']).default('store'),
+  /**
+   * How long after its charge a query may still be answered by the server that charged it: a
+   * retry with the same Idempotency-Key (on any server) waits until then for the archived answer,
+   * and past it records the query as failed (QUERY_FAILED, charge kept) so every retry agrees.
+   * Longer than loading a dataset plus LOMAS_QUERY_TIMEOUT_MS.
+   */
+  LOMAS_ANSWER_WAIT_MS: z.coerce.number().int().min(0).max(3_600_000).default(90_000),
+  /**
    * Timing protection on routes that touch private data: every answer takes at least this long,
    * plus a uniform random jitter. ON by default; the floor is justified in docs/SECURITY.md.
    */
@@ -167,6 +179,8 @@ export interface Config {
   demoAnalystKey?: string;
   bodyLimit: string;
   rateLimitPerMinute: number;
+  rateLimitScope: 'store' | 'process';
+  answerWaitMs: number;
   minLatencyMs: number;
   latencyJitterMs: number;
   engine: EngineLimits;
@@ -198,6 +212,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     demoAnalystKey: e.LOMAS_DEMO_ANALYST_KEY,
     bodyLimit: e.LOMAS_BODY_LIMIT,
     rateLimitPerMinute: e.LOMAS_RATE_LIMIT_PER_MINUTE,
+    rateLimitScope: e.LOMAS_RATE_LIMIT_SCOPE,
+    answerWaitMs: e.LOMAS_ANSWER_WAIT_MS,
     minLatencyMs: e.LOMAS_MIN_LATENCY_MS,
     latencyJitterMs: e.LOMAS_LATENCY_JITTER_MS,
     engine: {

@@ -8,12 +8,13 @@ import type { Config } from './config';
 import { dummyRows } from './datasets/dummy';
 import { createAdmission } from './domain/admission';
 import { createAnalystService } from './domain/analyst';
+import { createModelService } from './domain/models';
 import { createQueryService } from './domain/queries';
 import { createSyntheticService } from './domain/synthetic';
 import { cryptoRng } from './dp';
 import { DatasetCache } from './engine';
 import { createMetrics } from './http/metrics';
-import { rateLimit } from './http/rateLimit';
+import { rateLimit, SharedWindows, TokenBuckets } from './http/rateLimit';
 import { serviceRoutes } from './http/service';
 import { bodyGuard } from './http/validate';
 import { createLedger, type Ledger } from './ledger';
@@ -92,6 +93,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
     rng: cryptoRng(),
     logger,
     limits: config.engine,
+    answerWaitMs: config.answerWaitMs,
     admission
   });
   const synthetic = createSyntheticService({
@@ -100,6 +102,16 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
     cache,
     rng: cryptoRng(),
     logger,
+    answerWaitMs: config.answerWaitMs,
+    admission
+  });
+  const models = createModelService({
+    store,
+    ledger,
+    cache,
+    rng: cryptoRng(),
+    logger,
+    limits: config.engine,
     admission
   });
   const app = createApp({
@@ -110,7 +122,8 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
     analyst,
     queries,
     synthetic,
-    admin: adminRouter({ store, ledger }),
+    models,
+    admin: adminRouter({ store, ledger }, logger),
     publicRoutes: serviceRoutes({
       store,
       tokenSignIn,
@@ -119,7 +132,16 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
       timing: { minLatencyMs: config.minLatencyMs, jitterMs: config.latencyJitterMs },
       isReady: () => ready
     }),
-    limits: [rateLimit({ perMinute: config.rateLimitPerMinute })],
+    limits: [
+      rateLimit(
+        config.rateLimitScope === 'store'
+          ? new SharedWindows(store, {
+              perMinute: config.rateLimitPerMinute,
+              onPurgeError: err => logger.warn({ err }, 'could not forget old rate-limit windows')
+            })
+          : new TokenBuckets({ perMinute: config.rateLimitPerMinute })
+      )
+    ],
     authenticated: [bodyGuard]
   });
   let server: Server;

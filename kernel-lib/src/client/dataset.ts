@@ -1,9 +1,11 @@
 import * as aq from 'arquero';
-import type { BudgetStatus, DatasetMetadata, EstimateResponse } from '../protocol';
-import { QueryBuilder } from '../query';
+import type { AccountingMode, BudgetStatus, DatasetMetadata, EstimateResponse } from '../protocol';
+import { QueryBuilder, type QueryMetadata } from '../query';
 import { budgetBundle, displayableBudget } from './budget';
 import { Display, INSPECT, markShown } from './display';
 import type { HttpClient } from './http';
+import { ModelBuilder, type ModelSpec } from './model';
+import type { ModelKind } from '../protocol';
 import type { QueryResult } from './result';
 import type { Runner } from './runner';
 import {
@@ -22,7 +24,8 @@ export interface DummyRows {
 
 /** A handle on one dataset: public metadata, budget, dummy data and the query builder. */
 export class Dataset {
-  private known: DatasetMetadata | undefined;
+  /** What metadata() returned: columns, accounting mode and δ, for the builder's checks. */
+  private known: QueryMetadata | undefined;
   constructor(
     readonly name: string,
     private readonly http: HttpClient,
@@ -46,7 +49,11 @@ export class Dataset {
     const m = await this.http.get<
       { name: string; metadata: DatasetMetadata } & Record<string, unknown>
     >(this.path());
-    this.known = m.metadata;
+    this.known = {
+      metadata: m.metadata,
+      accounting: m.accounting as AccountingMode | undefined,
+      delta: typeof m.delta === 'string' ? m.delta : undefined
+    };
     return m;
   }
 
@@ -56,6 +63,11 @@ export class Dataset {
    */
   query(): QueryBuilder<EstimateResponse, QueryResult> {
     return new QueryBuilder<EstimateResponse, QueryResult>(this.name, this.runner, this.known);
+  }
+
+  /** A DP model on this dataset: estimate() and dummy() are free, run() spends (see model.ts). */
+  model(kind: ModelKind, spec: ModelSpec): ModelBuilder {
+    return new ModelBuilder(this.name, kind, spec, this.http);
   }
 
   /** Initial, spent and remaining budget on this dataset; shown as a bar in a notebook. */

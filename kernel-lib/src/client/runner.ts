@@ -1,5 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import { LomasError, type Budget, type EstimateResponse, type ReleaseResponse } from '../protocol';
+import {
+  LomasError,
+  type ChargeStatus,
+  type EstimateResponse,
+  type ReleaseResponse
+} from '../protocol';
 import type { RunOptions } from '../query/runner';
 import { Display, escapeHtml, INSPECT, markShown, MIME_BUNDLE, type MimeBundle } from './display';
 import type { HttpClient } from './http';
@@ -18,13 +23,6 @@ export function chargeOf(err: unknown): Charge {
   if (typeof err.details.queryId === 'string') return 'charged';
   if (err.details.noAnswer === true) return 'unknown';
   return 'not charged';
-}
-
-/** GET /v1/charges/{idempotencyKey}: the charge made for a request, if one was made. */
-interface ChargeStatus {
-  queryId: string;
-  cost: Budget;
-  answer: 'pending' | 'release' | 'failure';
 }
 
 /** What an interrupted run says; the same three cases as a failed one (chargeOf). */

@@ -132,3 +132,27 @@ export function createAdmission(limit: number): Admission {
     counts: () => ({ running, waiting: queue.length })
   };
 }
+
+/**
+ * A charged request in a slot: waits for it (CANCELLED, uncharged, when the client goes first),
+ * runs the ledger step `charge`, then `rest` with its outcome; the slot is freed at the end.
+ */
+export async function inSlot<C, T>(
+  admission: Admission,
+  request: { user: string; idempotencyKey: string | null; signal?: AbortSignal },
+  charge: () => Promise<C>,
+  rest: (charged: C) => Promise<T>
+): Promise<T> {
+  const ticket = await admission.admit(request.user, request.idempotencyKey, request.signal);
+  try {
+    let charged: C;
+    try {
+      charged = await charge();
+    } finally {
+      ticket.charged();
+    }
+    return await rest(charged);
+  } finally {
+    ticket.leave();
+  }
+}

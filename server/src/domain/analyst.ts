@@ -1,29 +1,33 @@
-import { LomasError, type Budget, type BudgetStatus } from 'lomas-kernel/protocol';
-import type { Principal } from '../http/principal';
+import {
+  LomasError,
+  type Budget,
+  type BudgetStatus,
+  type DatasetSummary,
+  type DummyRows,
+  type HistoryEntry
+} from 'lomas-kernel/protocol';
 import { amount, type Ledger } from '../ledger';
 import type { Store } from '../store/types';
 import { datasetAccess } from './access';
 import type { Admission } from './admission';
+import { budgetStatus } from './budget';
 import { historyRelease } from './synthetic';
-import type { AnalystService, DatasetSummary } from './types';
+import type { AnalystService, Principal } from './types';
 
 export interface AnalystDeps {
   store: Store;
   ledger: Ledger;
   /** Synthetic rows that respect a dataset's metadata (free: no private data involved). */
-  dummyRows(
-    dataset: string,
-    rows: number,
-    seed: number
-  ): Promise<{ columns: string[]; rows: Array<Record<string, unknown>> }>;
-  /** The admission of charged requests, shared with the query and synthetic services. */
+  dummyRows(dataset: string, rows: number, seed: number): Promise<DummyRows>;
+  /** The admission of charged requests, shared with the query, synthetic and model services. */
   admission?: Admission;
 }
 
 /** Amounts of a charge for people: decimals rounded up (never less than was spent). */
 function shownCost(cost: Budget): Budget {
-  const d = amount.budgetToDecimal(amount.parseBudget(cost), 10, 'up');
-  return amount.parseAmount(d.rho ?? '0').isZero() ? { epsilon: d.epsilon, delta: d.delta } : d;
+  const exact = amount.parseBudget(cost);
+  const d = amount.budgetToDecimal(exact, 10, 'up');
+  return amount.cmp(exact.rho, amount.ZERO) === 0 ? { epsilon: d.epsilon, delta: d.delta } : d;
 }
 
 export function createAnalystService(deps: AnalystDeps): AnalystService {
@@ -31,20 +35,7 @@ export function createAnalystService(deps: AnalystDeps): AnalystService {
 
   async function status(who: Principal, name: string): Promise<BudgetStatus> {
     const { dataset, grant } = await datasetAccess(store, who, name);
-    const figures = await ledger.figures({
-      dataset: name,
-      user: who.user,
-      grant: grant ? grant.budget : null,
-      cap: dataset.cap,
-      accounting: dataset.accounting
-    });
-    return {
-      dataset: name,
-      accounting: dataset.accounting,
-      initial: figures.initial,
-      spent: figures.spent,
-      remaining: figures.remaining
-    };
+    return budgetStatus(ledger, who.user, dataset, grant ? grant.budget : null);
   }
 
   return {
@@ -77,15 +68,17 @@ export function createAnalystService(deps: AnalystDeps): AnalystService {
         queryId: r.queryId,
         dataset: r.dataset,
         at: r.at,
-        plan: r.plan,
+        plan: r.plan as Record<string, unknown>,
         cost: r.cost,
-        release: historyRelease(r.plan, r.release)
+        release: historyRelease(
+          r.plan,
+          r.kind === 'release' ? r.release : null
+        ) as HistoryEntry['release']
       }));
     },
+    // rows and seed were checked by the request's schema (REQUEST_LIMITS.dummyRows).
     async dummyRows(who, name, rows, seed) {
       await datasetAccess(store, who, name);
-      if (rows > 100000)
-        throw new LomasError('INVALID_PARAMETER', { parameter: 'rows', rule: 'at most 100000' });
       return deps.dummyRows(name, rows, seed);
     },
     async charge(who, idempotencyKey) {

@@ -22,15 +22,16 @@ import {
 import type { DatasetCache } from '../engine';
 import { loadDataset } from '../engine/load';
 import { countMarginals } from '../engine/marginals';
-import type { Principal } from '../http/principal';
 import { canonicalJson, type Ledger } from '../ledger';
 import type { Logger } from '../logger';
 import type { DatasetRecord, Store } from '../store/types';
 import { datasetAccess, spendingAccess } from './access';
-import { createAdmission, type Admission } from './admission';
+import { createAdmission, inSlot, type Admission } from './admission';
 import { checkDeltaWithinLimits } from './planning';
+import { budgetStatus } from './budget';
 import { postChargeFailure } from './failure';
-import { storedAnswer } from './queries';
+import type { Principal } from './types';
+import { DEFAULT_ANSWER_WAIT_MS, storedAnswer } from './queries';
 import { resolveColumns, type ResolvedColumns } from './syntheticColumns';
 import { buildSyntheticRelease, estimateParts } from './syntheticRelease';
 
@@ -57,7 +58,9 @@ export interface SyntheticDeps {
   logger: Logger;
   /** Rows of the dummy dataset a dummy synthesis learns from. */
   dummyRowCount?: number;
-  /** Charged requests at once; shared with the query service (default: no limit). */
+  /** How long after its charge a retry waits for the answer (see storedAnswer). */
+  answerWaitMs?: number;
+  /** Charged requests at once; shared with the query and model services (default: no limit). */
   admission?: Admission;
   now?: () => Date;
 }
@@ -119,20 +122,9 @@ function datasetName(body: unknown): string {
   return typeof name === 'string' ? name : parseSyntheticRequest(body).dataset;
 }
 
-async function figures(
-  ledger: Ledger,
-  who: Principal,
-  dataset: DatasetRecord,
-  grant: Budget | null
-) {
-  const f = await ledger.figures({
-    dataset: dataset.name,
-    user: who.user,
-    grant,
-    cap: dataset.cap,
-    accounting: dataset.accounting
-  });
-  return { dataset: dataset.name, accounting: dataset.accounting, ...f };
+/** The analyst's budget status (initial, spent, remaining): the one shape every release carries. */
+function figures(ledger: Ledger, who: Principal, dataset: DatasetRecord, grant: Budget | null) {
+  return budgetStatus(ledger, who.user, dataset, grant);
 }
 
 /**
@@ -143,8 +135,8 @@ async function figures(
  */
 export function createSyntheticService(deps: SyntheticDeps): SyntheticService {
   const { store, ledger, cache, rng, logger } = deps;
-  const admission = deps.admission ?? createAdmission(Infinity);
   const now = deps.now ?? (() => new Date());
+  const admission = deps.admission ?? createAdmission(Infinity);
   const inFlight = new Map<string, Promise<SyntheticRelease>>();
 
   async function answer(
@@ -161,14 +153,18 @@ export function createSyntheticService(deps: SyntheticDeps): SyntheticService {
       plan: { kind: SYNTHETIC_PLAN_KIND, ...p.request },
       cost: costToBudget(p.plan.cost, 'decimal')
     };
-    let release: SyntheticRelease;
     try {
       const counts = await cache.use(dataset, d => countMarginals(d, p.plan.domains));
       const s = synthesize(p.plan, counts, p.request.rows, rng);
-      release = {
+      const release: SyntheticRelease = {
         ...buildSyntheticRelease(dataset.name, p.plan, p.columns.omitted, s, 'release'),
         queryId
       };
+      release.budget = await figures(ledger, who, dataset, grant);
+      // Inside the try: if a retry on another replica gave up and archived a failure first, the
+      // insert conflicts and this attempt answers QUERY_FAILED too (queries.ts, storedAnswer).
+      await store.addArchive({ ...record, at: now().toISOString(), kind: 'release', release });
+      return release;
     } catch (err) {
       throw await postChargeFailure(err, {
         store,
@@ -178,9 +174,6 @@ export function createSyntheticService(deps: SyntheticDeps): SyntheticService {
         what: 'synthesis'
       });
     }
-    release.budget = await figures(ledger, who, dataset, grant);
-    await store.addArchive({ ...record, at: now().toISOString(), kind: 'release', release });
-    return release;
   }
 
   return {
@@ -221,55 +214,56 @@ export function createSyntheticService(deps: SyntheticDeps): SyntheticService {
       const { dataset, grant } = await spendingAccess(store, who, datasetName(body));
       const p = prepare(body, dataset);
       checkDeltaWithinLimits(p.plan, dataset, grant.budget);
-      const ticket = await admission.admit(who.user, idempotencyKey, signal);
-      try {
-        const queryId = randomUUID();
-        const requestHash = createHash('sha256')
-          .update(canonicalJson({ kind: SYNTHETIC_PLAN_KIND, ...p.request }))
-          .digest('hex');
-        let charged;
-        try {
-          charged = await ledger.charge({
-            user: who.user,
-            dataset: dataset.name,
-            cost: costToBudget(p.plan.cost, 'fraction'),
-            grant: grant.budget,
-            cap: dataset.cap,
-            accounting: dataset.accounting,
-            queryId,
-            idempotencyKey: idempotencyKey ?? undefined,
-            requestHash
-          });
-        } finally {
-          ticket.charged();
+      const queryId = randomUUID();
+      const requestHash = createHash('sha256')
+        .update(canonicalJson({ kind: SYNTHETIC_PLAN_KIND, ...p.request }))
+        .digest('hex');
+      const charge = () =>
+        ledger.charge({
+          user: who.user,
+          dataset: dataset.name,
+          cost: costToBudget(p.plan.cost, 'fraction'),
+          grant: grant.budget,
+          cap: dataset.cap,
+          accounting: dataset.accounting,
+          queryId,
+          idempotencyKey: idempotencyKey ?? undefined,
+          requestHash
+        });
+      return inSlot(
+        admission,
+        { user: who.user, idempotencyKey, signal },
+        charge,
+        async charged => {
+          if (charged.replayed) {
+            const archived = await storedAnswer(
+              store,
+              charged.entry,
+              {
+                queryId: charged.entry.queryId,
+                user: who.user,
+                dataset: dataset.name,
+                plan: { kind: SYNTHETIC_PLAN_KIND, ...p.request },
+                cost: costToBudget(p.plan.cost, 'decimal')
+              },
+              inFlight.get(charged.entry.queryId),
+              deps.answerWaitMs ?? DEFAULT_ANSWER_WAIT_MS,
+              now
+            );
+            if (archived.kind === 'failure' && archived.error)
+              throw LomasError.fromBody(archived.error);
+            return archived.release as SyntheticRelease;
+          }
+          // Charged. From here on every failure keeps the charge.
+          const work = answer(who, p, dataset, grant.budget, queryId);
+          inFlight.set(queryId, work);
+          try {
+            return await work;
+          } finally {
+            inFlight.delete(queryId);
+          }
         }
-        if (charged.replayed) {
-          const archived = await storedAnswer(
-            store,
-            charged.entry.queryId,
-            inFlight.get(charged.entry.queryId)
-          );
-          if (!archived)
-            throw new LomasError('CONFLICT', {
-              what: 'This idempotency key',
-              problem:
-                'it was charged but its answer was lost (the server stopped mid-synthesis); send the request again with a new key'
-            });
-          if (archived.kind === 'failure' && archived.error)
-            throw LomasError.fromBody(archived.error);
-          return archived.release as SyntheticRelease;
-        }
-        // Charged. From here on every failure keeps the charge.
-        const work = answer(who, p, dataset, grant.budget, queryId);
-        inFlight.set(queryId, work);
-        try {
-          return await work;
-        } finally {
-          inFlight.delete(queryId);
-        }
-      } finally {
-        ticket.leave();
-      }
+      );
     },
 
     async archived(who, queryId) {

@@ -1,10 +1,22 @@
 import type {
-  Budget,
   BudgetStatus,
+  ChargeStatus,
+  DatasetInfo,
+  DatasetSummary,
+  DummyRows,
   EstimateResponse,
+  HistoryEntry,
   ReleaseResponse
 } from 'lomas-kernel/protocol';
-import type { Principal } from '../http/principal';
+import type { Role } from '../store/types';
+
+/** Who is calling, established by the HTTP layer's authentication from the credential alone. */
+export interface Principal {
+  user: string;
+  role: Role;
+  /** What the caller signed in with (rate limits count per credential): `key:<key id>` or `oidc:<user>`. */
+  credential: string;
+}
 
 /** What the analyst routes need from the domain. */
 export interface QueryService {
@@ -19,29 +31,13 @@ export interface QueryService {
   ): Promise<ReleaseResponse>;
 }
 
-export interface DatasetSummary {
-  name: string;
-  description?: string;
-  accounting: string;
-}
-
 export interface AnalystService {
   datasets(who: Principal): Promise<DatasetSummary[]>;
-  metadata(who: Principal, dataset: string): Promise<unknown>;
+  metadata(who: Principal, dataset: string): Promise<DatasetInfo>;
   budget(who: Principal, dataset: string): Promise<BudgetStatus>;
   budgets(who: Principal): Promise<BudgetStatus[]>;
-  history(who: Principal, dataset: string | undefined, limit: number): Promise<unknown[]>;
-  dummyRows(who: Principal, dataset: string, rows: number, seed: number): Promise<unknown>;
+  history(who: Principal, dataset: string | undefined, limit: number): Promise<HistoryEntry[]>;
+  dummyRows(who: Principal, dataset: string, rows: number, seed: number): Promise<DummyRows>;
   /** The charge made for my request with this Idempotency-Key; NOT_FOUND when there is none. */
   charge(who: Principal, idempotencyKey: string): Promise<ChargeStatus>;
-}
-
-/** GET /v1/charges/{idempotencyKey} (http/schemas.ts ChargeStatus). */
-export interface ChargeStatus {
-  idempotencyKey: string;
-  queryId: string;
-  dataset: string;
-  at: string;
-  cost: Budget;
-  answer: 'pending' | 'release' | 'failure';
 }

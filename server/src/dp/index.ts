@@ -96,7 +96,7 @@ export { quantileScores, quantileSensitivity } from './mechanisms/quantile';
 export type {
   AggregationKind,
   AggregationSpec,
-  AggregationPlan,
+  NoisePlan,
   StatisticPlan,
   GroupsSpec,
   BudgetSpec,
@@ -120,3 +120,4 @@ export type {
   MarginalReport
 } from './synthetic';
 export { discretise, binEdges, valueIndex, planSynthesis, synthesize } from './synthetic';
+export * from './models';

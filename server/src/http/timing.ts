@@ -15,7 +15,7 @@ export const TIMING_DEFAULTS = { minLatencyMs: 250, jitterMs: 50 } as const;
 export interface TimingOptions {
   minLatencyMs: number;
   jitterMs: number;
-  /** Which requests are protected. Default: POST /v1/queries, /v1/synthetic and their dummy forms. */
+  /** Which requests are protected. Default: POST /v1/queries, /v1/synthetic, /v1/models and their dummy forms. */
   applies?: (req: Request) => boolean;
   /** Injectable for tests. */
   now?: () => number;
@@ -31,7 +31,11 @@ const PROTECTED = new Set([
   '/v1/synthetic',
   '/v1/synthetic/',
   '/v1/synthetic/dummy',
-  '/v1/synthetic/dummy/'
+  '/v1/synthetic/dummy/',
+  '/v1/models',
+  '/v1/models/',
+  '/v1/models/dummy',
+  '/v1/models/dummy/'
 ]);
 
 export function touchesPrivateData(req: Request): boolean {

@@ -6,6 +6,7 @@ import type {
   GrantRecord,
   LedgerEntry,
   LedgerFilter,
+  RateSlot,
   Store,
   UserRecord
 } from './types';
@@ -31,6 +32,7 @@ export class MemoryStore implements Store {
   private ledger = new Map<string, LedgerEntry[]>();
   private idem = new Map<string, LedgerEntry>();
   private archive = new Map<string, ArchiveRecord>();
+  private rateSlots = new Map<string, number>();
 
   async init(): Promise<void> {}
   async close(): Promise<void> {}
@@ -160,6 +162,19 @@ export class MemoryStore implements Store {
       )
       .sort(byArchiveOrder);
     return (checkLimit(filter.limit) !== undefined ? out.slice(0, filter.limit) : out).map(copy);
+  }
+
+  async takeRateSlot(slot: RateSlot): Promise<AppendResult> {
+    const id = JSON.stringify([slot.key, slot.window, slot.n]);
+    if (this.rateSlots.has(id)) return 'conflict';
+    this.rateSlots.set(id, slot.window);
+    return 'ok';
+  }
+  async purgeRateSlots(beforeWindow: number): Promise<number> {
+    let removed = 0;
+    for (const [id, window] of this.rateSlots)
+      if (window < beforeWindow && this.rateSlots.delete(id)) removed++;
+    return removed;
   }
 }
 

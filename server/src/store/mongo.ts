@@ -2,6 +2,7 @@ import {
   MongoClient,
   MongoServerError,
   type Collection,
+  ReadConcern,
   type Db,
   type Document,
   type Filter
@@ -14,6 +15,7 @@ import type {
   GrantRecord,
   LedgerEntry,
   LedgerFilter,
+  RateSlot,
   Store,
   UserRecord
 } from './types';
@@ -24,6 +26,8 @@ export interface MongoStoreOptions {
   dbName?: string;
   /** Passed to MongoClient (tests shorten timeouts). */
   serverSelectionTimeoutMS?: number;
+  /** Emit the driver's command events on `database.client` (tests read what goes on the wire). */
+  monitorCommands?: boolean;
 }
 
 type WithId<T> = T & { _id: string };
@@ -51,6 +55,29 @@ function applyToView(view: LedgerView, e: LedgerEntry): void {
 const DUPLICATE_KEY = 11000;
 
 /**
+ * What the ledger needs from a replica set, set here on the database handle so that no
+ * connection string can weaken it (URI options such as journal=false would win over client
+ * options; database options win over both). The reasoning is in docs/DEPLOYMENT.md:
+ * - writes `w: majority` + journal: an acknowledged charge is on a majority of members' disks,
+ *   so no failover can roll it back (a rolled-back seq n could be re-used by another charge);
+ *   `wtimeoutMS` bounds the wait of a primary cut off from the majority (the write then fails
+ *   and the request with it, before any data is touched);
+ * - reads `majority`: the state a charge is checked against (the entry it extends, its hash and
+ *   totals) can never be rolled back; a majority snapshot that lags only makes the unique-index
+ *   insert conflict and retry. `linearizable` is not needed: the insert on the primary is the
+ *   atomic step, not the read;
+ * - retryable writes ON: after a failover the driver re-sends an insert once, and a replica set
+ *   recognises the retry (session + txnNumber) and applies it at most once.
+ * FerretDB 1.x accepts all of these and ignores them (see server/test/store/mongo.test.ts).
+ */
+export const MONGO_CONCERNS = {
+  writeConcern: { w: 'majority', journal: true, wtimeoutMS: 10_000 },
+  readConcernLevel: 'majority',
+  readPreference: 'primary',
+  retryWrites: true
+} as const;
+
+/**
  * The MongoDB store (official driver). Works on MongoDB and on FerretDB 1.x: it only uses
  * single-document inserts/replaces, finds with sort/limit, and unique indexes; never transactions
  * nor a conditional findOneAndUpdate (not atomic on FerretDB). Natural keys are the `_id`s.
@@ -73,7 +100,9 @@ export class MongoStore implements Store {
   ) {
     this.client = new MongoClient(uri, {
       ignoreUndefined: true,
-      serverSelectionTimeoutMS: options.serverSelectionTimeoutMS ?? 10_000
+      serverSelectionTimeoutMS: options.serverSelectionTimeoutMS ?? 10_000,
+      monitorCommands: options.monitorCommands ?? false,
+      retryWrites: MONGO_CONCERNS.retryWrites
     });
   }
 
@@ -81,7 +110,12 @@ export class MongoStore implements Store {
     if (this.db) return;
     await this.client.connect();
     const db = this.client.db(
-      this.options.dbName ?? (dbNameFromUri(this.uri) ? undefined : 'lomas')
+      this.options.dbName ?? (dbNameFromUri(this.uri) ? undefined : 'lomas'),
+      {
+        writeConcern: { ...MONGO_CONCERNS.writeConcern },
+        readConcern: new ReadConcern(MONGO_CONCERNS.readConcernLevel),
+        readPreference: MONGO_CONCERNS.readPreference
+      }
     );
     this.db = db;
     await Promise.all([
@@ -93,7 +127,8 @@ export class MongoStore implements Store {
       db.collection('ledger').createIndex({ idem: 1 }, { unique: true, name: 'idem_unique' }),
       db.collection('ledger').createIndex({ dataset: 1, user: 1, seq: -1 }),
       db.collection('archive').createIndex({ user: 1, at: -1 }),
-      db.collection('archive').createIndex({ dataset: 1, at: -1 })
+      db.collection('archive').createIndex({ dataset: 1, at: -1 }),
+      db.collection('rateSlots').createIndex({ window: 1 })
     ]);
   }
 
@@ -336,6 +371,27 @@ export class MongoStore implements Store {
       cursor = cursor.limit(limit);
     }
     return (await cursor.toArray()).map(archiveFromDoc);
+  }
+
+  /** Slots are keyed by _id = [key, window, n]: the _id index is the unique index. */
+  async takeRateSlot(slot: RateSlot): Promise<AppendResult> {
+    const _id = JSON.stringify([slot.key, slot.window, slot.n]);
+    try {
+      await this.col<WithId<{ window: number }>>('rateSlots').insertOne({
+        _id,
+        window: slot.window
+      });
+      return 'ok';
+    } catch (e) {
+      if (e instanceof MongoServerError && e.code === DUPLICATE_KEY) return 'conflict';
+      throw e;
+    }
+  }
+  async purgeRateSlots(beforeWindow: number): Promise<number> {
+    const r = await this.col<WithId<{ window: number }>>('rateSlots').deleteMany({
+      window: { $lt: beforeWindow }
+    });
+    return r.deletedCount;
   }
 }
 

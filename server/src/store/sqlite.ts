@@ -8,6 +8,7 @@ import type {
   GrantRecord,
   LedgerEntry,
   LedgerFilter,
+  RateSlot,
   Store,
   UserRecord
 } from './types';
@@ -73,6 +74,13 @@ CREATE TABLE IF NOT EXISTS archive (
 );
 CREATE INDEX IF NOT EXISTS archive_user ON archive (user, at);
 CREATE INDEX IF NOT EXISTS archive_dataset ON archive (dataset, at);
+CREATE TABLE IF NOT EXISTS rate_slots (
+  key TEXT NOT NULL,
+  window_no INTEGER NOT NULL,
+  n INTEGER NOT NULL,
+  PRIMARY KEY (key, window_no, n)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS rate_slots_window ON rate_slots (window_no);
 `;
 
 interface LedgerRow {
@@ -158,7 +166,9 @@ export class SqliteStore implements Store {
       addArchive: p(
         'INSERT INTO archive (query_id, user, dataset, at, doc) VALUES (?, ?, ?, ?, ?)'
       ),
-      getArchive: p('SELECT doc FROM archive WHERE query_id = ?')
+      getArchive: p('SELECT doc FROM archive WHERE query_id = ?'),
+      takeRateSlot: p('INSERT INTO rate_slots (key, window_no, n) VALUES (?, ?, ?)'),
+      purgeRateSlots: p('DELETE FROM rate_slots WHERE window_no < ?')
     };
   }
 
@@ -312,6 +322,19 @@ export class SqliteStore implements Store {
       .prepare(sql)
       .all(...params, ...(limit !== undefined ? [limit] : [])) as { doc: string }[];
     return rows.map(r => JSON.parse(r.doc) as ArchiveRecord);
+  }
+
+  async takeRateSlot(slot: RateSlot): Promise<AppendResult> {
+    try {
+      this.s('takeRateSlot').run(slot.key, slot.window, slot.n);
+      return 'ok';
+    } catch (e) {
+      if (isUnique(e)) return 'conflict';
+      throw e;
+    }
+  }
+  async purgeRateSlots(beforeWindow: number): Promise<number> {
+    return this.s('purgeRateSlots').run(beforeWindow).changes;
   }
 }
 

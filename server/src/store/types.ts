@@ -125,6 +125,18 @@ export interface LedgerFilter {
 
 export type AppendResult = 'ok' | 'conflict';
 
+/**
+ * One numbered slot of a rate limit shared by every server on the store: the n-th request
+ * admitted for `key` (a credential) in fixed time window number `window`. The unique key
+ * (key, window, n) is the atomic step, as (dataset, seq) is for the ledger: two servers cannot
+ * both take slot n, so at most `limit` requests pass per window however many servers there are.
+ */
+export interface RateSlot {
+  key: string;
+  window: number;
+  n: number;
+}
+
 export interface Store {
   readonly kind: 'embedded' | 'mongodb' | 'memory';
   init(): Promise<void>;
@@ -168,4 +180,9 @@ export interface Store {
     dataset?: string;
     limit?: number;
   }): Promise<ArchiveRecord[]>;
+
+  /** 'conflict' when (key, window, n) was already taken, by this process or any other. */
+  takeRateSlot(slot: RateSlot): Promise<AppendResult>;
+  /** Forgets the slots of every window before `window`; returns how many were removed. */
+  purgeRateSlots(beforeWindow: number): Promise<number>;
 }

@@ -96,9 +96,10 @@ async function requestFor(r: RouteSpec): Promise<Req> {
         user: 'alice',
         dataset: 'penguins',
         at,
-        kind: 'release',
+        kind: 'failure',
         plan: {},
-        release: {},
+        release: null,
+        error: { code: 'INTERNAL', message: 'charged, then failed' },
         cost: GRANT
       });
       return { path: `/admin/archive/${queryId}` };
@@ -126,11 +127,39 @@ async function requestFor(r: RouteSpec): Promise<Req> {
         at,
         kind: 'release',
         plan: { kind: 'synthetic' },
-        release: { version: 1, kind: 'release' },
+        // A well-formed (tiny) synthetic release: responses are checked against their schema.
+        release: {
+          version: 1,
+          kind: 'release',
+          dataset: 'penguins',
+          queryId,
+          title: 'synthetic penguins',
+          rows: 1,
+          columns: [{ name: 'island', type: 'string' }],
+          data: { island: ['Biscoe'] },
+          cost: GRANT,
+          mechanisms: [],
+          model: { columns: [], omitted: [] },
+          accuracy: { confidence: 0.95, marginals: [], selection: null, note: '' }
+        },
         cost: GRANT
       });
       return { path: `/v1/synthetic/${queryId}` };
     }
+    case 'post /v1/models':
+    case 'post /v1/models/estimate':
+    case 'post /v1/models/dummy':
+      return {
+        path: r.path,
+        body: {
+          version: 1,
+          dataset: 'penguins',
+          model: 'linear',
+          features: ['bill_length_mm'],
+          target: 'body_mass_g',
+          budget: { epsilon: '0.01' }
+        }
+      };
   }
   if (r.method !== 'get') throw new Error(`no request for ${r.method} ${r.path}`);
   return {
@@ -161,7 +190,9 @@ function expected(r: RouteSpec, who: Who): { status: number; code?: string } {
   // An archived synthetic table is its payer's only (admins read the archive on /admin).
   if (r.path === '/v1/synthetic/{queryId}') return { status: 404, code: 'NOT_FOUND' };
   if (!scoped) return ok;
-  const spends = r.method === 'post' && (r.path === '/v1/queries' || r.path === '/v1/synthetic');
+  const spends =
+    r.method === 'post' &&
+    (r.path === '/v1/queries' || r.path === '/v1/synthetic' || r.path === '/v1/models');
   if (who === 'admin') return spends ? { status: 403, code: 'NO_GRANT' } : ok;
   return { status: 404, code: 'DATASET_NOT_FOUND' };
 }
@@ -190,8 +221,8 @@ describe('authorization matrix', () => {
     expect(rows.length).toBe(apiRoutes().length * WHO.length);
     const entries = await h.store.ledgerEntries({ dataset: 'penguins' });
     const charges = entries.filter(e => e.kind === 'charge');
-    // One query and one synthetic table, both alice's.
-    expect(charges.map(e => e.user)).toEqual(['alice', 'alice']);
+    // One query, one synthetic table and one model, all alice's.
+    expect(charges.map(e => e.user)).toEqual(['alice', 'alice', 'alice']);
     // The real query pipeline ran: the charge's answer is in the archive, a DP count of the CSV.
     const archived = await h.store.getArchive(charges[0].queryId);
     expect(archived).toMatchObject({ user: 'alice', dataset: 'penguins', kind: 'release' });

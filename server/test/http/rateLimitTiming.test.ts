@@ -57,6 +57,10 @@ describe('token bucket', () => {
   test('the middleware answers 429 RATE_LIMITED with Retry-After, per key, through the real app', async () => {
     const h = await startHarness({ rateLimitPerMinute: 5 });
     try {
+      // The server's limit is shared through its store in clock minutes (SharedWindows): start
+      // early enough in one minute that these requests all fall in it.
+      const into = Date.now() % 60_000;
+      if (into > 50_000) await new Promise(r => setTimeout(r, 60_000 - into + 20));
       const statuses = [];
       for (let i = 0; i < 7; i++)
         statuses.push((await call(h, 'GET', '/v1/me', { key: KEYS.alice })).status);
@@ -72,7 +76,7 @@ describe('token bucket', () => {
     } finally {
       await h.close();
     }
-  });
+  }, 40_000);
 
   test('rejects a non-positive rate', () => {
     expect(() => new TokenBuckets({ perMinute: 0 })).toThrow(RangeError);
@@ -82,10 +86,13 @@ describe('token bucket', () => {
 });
 
 describe('timing protection', () => {
-  test('applies to POST /v1/queries and /v1/queries/dummy only', () => {
+  test('applies to POST /v1/queries, /v1/models and their dummy forms only', () => {
     const req = (method: string, path: string) => ({ method, path }) as never;
     expect(touchesPrivateData(req('POST', '/v1/queries'))).toBe(true);
     expect(touchesPrivateData(req('POST', '/v1/queries/dummy'))).toBe(true);
+    expect(touchesPrivateData(req('POST', '/v1/models'))).toBe(true);
+    expect(touchesPrivateData(req('POST', '/v1/models/dummy'))).toBe(true);
+    expect(touchesPrivateData(req('POST', '/v1/models/estimate'))).toBe(false);
     expect(touchesPrivateData(req('POST', '/v1/queries/estimate'))).toBe(false);
     expect(touchesPrivateData(req('GET', '/v1/queries'))).toBe(false);
   });

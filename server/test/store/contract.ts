@@ -395,6 +395,36 @@ export function runStoreContract(label: string, factory: StoreFactory): void {
       });
     });
 
+    describe('rate slots', () => {
+      it('takes each (key, window, n) once; other keys and windows are independent', async () => {
+        const slot = { key: 'key:abc', window: 29_000_000, n: 1 };
+        expect(await store.takeRateSlot(slot)).toBe('ok');
+        expect(await store.takeRateSlot(slot)).toBe('conflict');
+        expect(await store.takeRateSlot({ ...slot, n: 2 })).toBe('ok');
+        expect(await store.takeRateSlot({ ...slot, key: 'oidc:alice' })).toBe('ok');
+        expect(await store.takeRateSlot({ ...slot, window: slot.window + 1 })).toBe('ok');
+        expect(await store.takeRateSlot({ ...slot, n: 2 })).toBe('conflict');
+      });
+
+      it('admits exactly one of many concurrent takes of the same slot', async () => {
+        const results = await Promise.all(
+          Array.from({ length: 40 }, () => store.takeRateSlot({ key: 'k', window: 7, n: 3 }))
+        );
+        expect(results.filter(r => r === 'ok')).toHaveLength(1);
+      });
+
+      it('purges the windows before a given one and counts what it removed', async () => {
+        for (const window of [5, 6, 7])
+          for (const n of [1, 2])
+            expect(await store.takeRateSlot({ key: 'k', window, n })).toBe('ok');
+        expect(await store.purgeRateSlots(7)).toBe(4);
+        expect(await store.purgeRateSlots(7)).toBe(0);
+        // Window 7 is kept; the purged slots can be taken again.
+        expect(await store.takeRateSlot({ key: 'k', window: 7, n: 1 })).toBe('conflict');
+        expect(await store.takeRateSlot({ key: 'k', window: 6, n: 1 })).toBe('ok');
+      });
+    });
+
     it('returns copies: mutating a returned record does not change the store', async () => {
       await store.putDataset(dataset('penguins'));
       const d = (await store.getDataset('penguins'))!;
