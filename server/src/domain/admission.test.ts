@@ -1,5 +1,5 @@
 import { LomasError } from 'lomas-kernel/protocol';
-import { createAdmission } from './admission';
+import { createAdmission, inSlot } from './admission';
 
 /** A microtask-and-timer flush: lets queued wake-ups run. */
 const tick = () => new Promise(r => setImmediate(r));
@@ -81,5 +81,59 @@ describe('admission of charged requests', () => {
     await expect(queued).rejects.toMatchObject({ code: 'CANCELLED' });
     await a.settled('u', 'k2'); // resolves at once
     blocker.leave();
+  });
+
+  test('inSlot: the charge step, then the rest, in a slot freed at the end, also on failure', async () => {
+    const a = createAdmission(1);
+    const req = { user: 'u', idempotencyKey: 'key-00000001' };
+    let settled = false;
+    const result = await inSlot(
+      a,
+      req,
+      async () => {
+        void a.settled('u', 'key-00000001').then(() => (settled = true));
+        await tick();
+        expect(settled).toBe(false); // "was it charged?" waits for the charge step
+        return 'charged';
+      },
+      async c => {
+        await tick();
+        expect(settled).toBe(true); // answered once the charge step is over
+        expect(a.counts().running).toBe(1);
+        return `${c}, answered`;
+      }
+    );
+    expect(result).toBe('charged, answered');
+    expect(a.counts()).toEqual({ running: 0, waiting: 0 });
+    await expect(
+      inSlot(
+        a,
+        req,
+        async () => {
+          throw new Error('refused by the ledger');
+        },
+        async () => 'never'
+      )
+    ).rejects.toThrow('refused by the ledger');
+    expect(a.counts()).toEqual({ running: 0, waiting: 0 });
+  });
+
+  test('inSlot: a client gone while waiting is never charged', async () => {
+    const a = createAdmission(1);
+    const holder = await a.admit('u', null);
+    const gone = new AbortController();
+    let charged = false;
+    const waiting = inSlot(
+      a,
+      { user: 'u', idempotencyKey: 'key-00000002', signal: gone.signal },
+      async () => (charged = true),
+      async () => 'answered'
+    );
+    await tick();
+    gone.abort();
+    await expect(waiting).rejects.toMatchObject({ code: 'CANCELLED' });
+    expect(charged).toBe(false);
+    holder.leave();
+    expect(a.counts()).toEqual({ running: 0, waiting: 0 });
   });
 });
