@@ -1,17 +1,19 @@
+import type { CommandRegistry } from '@lumino/commands';
 import { Widget } from '@lumino/widgets';
 import type { BudgetStatus } from 'lomas-kernel/protocol';
-import { fetchBudgets, fetchDatasetInfo, fetchHistory } from './budgets';
 import type { DatasetInfo } from './datasets';
 import { budgetShare, formatBudgetLeft, formatWhen } from './format';
 import type { HistoryItem } from './history';
 import { lomasIcon } from './icon';
-import { DEFAULT_SETTINGS, LomasSettings, PANEL_ID } from './tokens';
+import { CommandIDs, PANEL_ID, type ConnectionState, type ILomasModel } from './tokens';
 import { el } from './dom';
 
 /**
- * The left side panel: which server the notebooks talk to, the analyst's datasets with their budget
- * (click one for its public metadata) and their recent queries, each summarized in one line.
- * Plain DOM (textContent only) styled with jp-* variables so it follows the light and dark themes.
+ * The left side panel: which server the notebooks talk to and as whom (sign in / out), the
+ * analyst's datasets with their budget (click one for its public metadata) and their recent
+ * queries, each summarized in one line. It draws the shared model (ILomasModel) and redraws on
+ * its signals. Plain DOM (textContent only) styled with jp-* variables so it follows the light
+ * and dark themes.
  */
 const CLASS = 'jp-LomasPanel';
 
@@ -27,38 +29,38 @@ function sameFailure(a: string, b: string): boolean {
   return strip(a) === strip(b);
 }
 
-export type PanelState =
-  | { kind: 'no-key' }
-  | { kind: 'loading' }
-  | { kind: 'error'; message: string }
-  | { kind: 'loaded'; budgets: BudgetStatus[]; at: Date };
-
-export type HistoryState =
-  | { kind: 'idle' }
-  | { kind: 'loading' }
-  | { kind: 'error'; message: string }
-  | { kind: 'loaded'; items: HistoryItem[] };
-
 type MetadataState =
   { kind: 'loading' } | { kind: 'error'; message: string } | { kind: 'loaded'; info: DatasetInfo };
 
+/** What the panel says when there is nothing to list, by connection state. */
+function connectionAdvice(c: ConnectionState): string | undefined {
+  switch (c.status) {
+    case 'checking':
+      return 'Connecting…';
+    case 'signed-out':
+      return 'Sign in to see your budgets: "Lomas: Sign in" in the command palette, or the button above.';
+    case 'refused':
+    case 'unreachable':
+    case 'unavailable':
+      return c.problem ?? 'The Lomas server cannot be reached.';
+    default:
+      return undefined;
+  }
+}
+
 export class BudgetPanel extends Widget {
-  private settings: LomasSettings = DEFAULT_SETTINGS;
-  private state: PanelState = { kind: 'no-key' };
-  private history: HistoryState = { kind: 'idle' };
-  /** Data shown while a refresh is on its way (no flicker after each release). */
-  private lastBudgets: BudgetStatus[] | undefined;
-  private lastHistory: HistoryItem[] | undefined;
   private readonly open = new Set<string>();
   private readonly metadata = new Map<string, MetadataState>();
-  private generation = 0;
   private readonly serverNode: HTMLElement;
   private readonly statusNode: HTMLElement;
   private readonly listNode: HTMLElement;
   private readonly historyStatus: HTMLElement;
   private readonly historyNode: HTMLElement;
 
-  constructor() {
+  constructor(
+    private readonly model: ILomasModel,
+    private readonly commands?: CommandRegistry
+  ) {
     super();
     this.id = PANEL_ID;
     this.addClass(CLASS);
@@ -93,66 +95,32 @@ export class BudgetPanel extends Widget {
     history.append(this.historyStatus, this.historyNode);
 
     this.node.append(this.serverNode, datasets, history);
+    model.connectionChanged.connect(this.onConnection, this);
+    model.budgetsChanged.connect(this.onBudgets, this);
     this.draw();
   }
 
-  get currentState(): PanelState {
-    return this.state;
+  override dispose(): void {
+    this.model.connectionChanged.disconnect(this.onConnection, this);
+    this.model.budgetsChanged.disconnect(this.onBudgets, this);
+    super.dispose();
   }
 
-  get historyState(): HistoryState {
-    return this.history;
-  }
-
-  /** New settings: forget what came from the previous server, redraw and fetch again. */
-  configure(settings: LomasSettings): void {
-    const changed =
-      settings.serverUrl !== this.settings.serverUrl || settings.apiKey !== this.settings.apiKey;
-    this.settings = settings;
-    if (changed) {
-      this.lastBudgets = undefined;
-      this.lastHistory = undefined;
-      this.metadata.clear();
-      this.open.clear();
-    }
-    void this.refresh();
-  }
-
-  /** Fetches budgets and history together; each part shows its own result or error. */
+  /** Budgets and history again; a refresh is also the user's way to ask for failed metadata. */
   async refresh(): Promise<void> {
-    const { serverUrl, apiKey } = this.settings;
-    const gen = ++this.generation;
-    if (!serverUrl || !apiKey) {
-      this.state = { kind: 'no-key' };
-      this.history = { kind: 'idle' };
-      this.draw();
-      return;
-    }
-    this.state = { kind: 'loading' };
-    this.history = { kind: 'loading' };
+    for (const [name, m] of this.metadata) if (m.kind === 'error') this.metadata.delete(name);
+    if (this.model.connection.status !== 'signed-in') await this.model.refreshConnection();
+    else await this.model.refresh();
+  }
+
+  private onConnection(): void {
+    // Another user or server: what was open belonged to the previous one.
+    this.metadata.clear();
+    this.open.clear();
     this.draw();
-    const message = (err: unknown): string => (err instanceof Error ? err.message : String(err));
-    const [budgets, history] = await Promise.allSettled([
-      fetchBudgets(serverUrl, apiKey),
-      fetchHistory(serverUrl, apiKey)
-    ]);
-    if (gen !== this.generation) return; // a newer refresh won
-    if (budgets.status === 'fulfilled') {
-      this.state = { kind: 'loaded', budgets: budgets.value, at: new Date() };
-      this.lastBudgets = budgets.value;
-      // Metadata is public and rarely changes, but a refresh is the user's way to ask again.
-      for (const [name, m] of this.metadata) if (m.kind === 'error') this.metadata.delete(name);
-    } else {
-      this.state = { kind: 'error', message: message(budgets.reason) };
-      this.lastBudgets = undefined;
-    }
-    if (history.status === 'fulfilled') {
-      this.history = { kind: 'loaded', items: history.value };
-      this.lastHistory = history.value;
-    } else {
-      this.history = { kind: 'error', message: message(history.reason) };
-      this.lastHistory = undefined;
-    }
+  }
+
+  private onBudgets(): void {
     this.draw();
     for (const name of this.open) if (!this.metadata.has(name)) void this.loadMetadata(name);
   }
@@ -169,43 +137,85 @@ export class BudgetPanel extends Widget {
   }
 
   private async loadMetadata(name: string): Promise<void> {
-    const { serverUrl, apiKey } = this.settings;
+    const connection = this.model.connection;
     this.metadata.set(name, { kind: 'loading' });
     let next: MetadataState;
     try {
-      next = { kind: 'loaded', info: await fetchDatasetInfo(serverUrl, apiKey, name) };
+      next = { kind: 'loaded', info: await this.model.datasetInfo(name) };
     } catch (err) {
       next = { kind: 'error', message: err instanceof Error ? err.message : String(err) };
     }
-    // Settings changed meanwhile: the answer belongs to another server or key.
-    if (serverUrl !== this.settings.serverUrl || apiKey !== this.settings.apiKey) return;
+    // Signed in elsewhere meanwhile: the answer belongs to another server or user.
+    if (this.model.connection !== connection) return;
     this.metadata.set(name, next);
     this.draw();
   }
 
   private draw(): void {
-    const { serverUrl } = this.settings;
-    this.serverNode.textContent = '';
-    this.serverNode.appendChild(el('span', `${CLASS}-label`, 'Server '));
-    this.serverNode.appendChild(
-      el('code', `${CLASS}-url`, serverUrl || 'not set (Settings → Lomas → Server URL)')
-    );
+    this.drawServer();
     this.drawBudgets();
     this.drawHistory();
+  }
+
+  private drawServer(): void {
+    const c = this.model.connection;
+    this.serverNode.textContent = '';
+    this.serverNode.dataset.status = c.status;
+    const line = el('div', `${CLASS}-serverLine`);
+    line.appendChild(el('span', `${CLASS}-label`, 'Server '));
+    line.appendChild(el('code', `${CLASS}-url`, c.url ?? 'not set'));
+    this.serverNode.appendChild(line);
+    const who = el('div', `${CLASS}-who`);
+    if (c.status === 'signed-in') {
+      who.appendChild(el('span', `${CLASS}-user`, `Signed in as ${c.user ?? '?'}`));
+      if (c.role === 'admin') who.appendChild(el('span', `${CLASS}-role`, ' (admin)'));
+    } else {
+      who.appendChild(el('span', `${CLASS}-user`, c.status === 'checking' ? '' : 'Not signed in'));
+    }
+    if (this.commands && c.status !== 'unavailable' && c.status !== 'checking') {
+      const signedIn = c.status === 'signed-in';
+      const id = signedIn ? CommandIDs.signOut : CommandIDs.signIn;
+      const button = el(
+        'button',
+        `jp-Button jp-mod-styled ${signedIn ? 'jp-mod-reject' : 'jp-mod-accept'} ${CLASS}-signIn`,
+        signedIn ? 'Sign out' : 'Sign in'
+      );
+      button.addEventListener('click', () => void this.commands?.execute(id));
+      who.appendChild(button);
+      if (this.model.isAdmin) {
+        const admin = el('button', `jp-Button jp-mod-styled jp-mod-reject ${CLASS}-admin`, 'Admin');
+        admin.title = 'Users and keys, datasets, grants, spending and the audit trail';
+        admin.addEventListener(
+          'click',
+          () => void this.commands?.execute(CommandIDs.openAdminPanel)
+        );
+        who.appendChild(admin);
+      }
+    }
+    this.serverNode.appendChild(who);
   }
 
   private drawBudgets(): void {
     this.statusNode.className = `${CLASS}-status`;
     this.listNode.textContent = '';
-    const s = this.state;
+    const advice = connectionAdvice(this.model.connection);
+    if (advice) {
+      if (
+        this.model.connection.status !== 'signed-out' &&
+        this.model.connection.status !== 'checking'
+      )
+        this.statusNode.classList.add(`${CLASS}-error`);
+      this.statusNode.textContent = advice;
+      return;
+    }
+    const s = this.model.budgets;
     switch (s.kind) {
-      case 'no-key':
-        this.statusNode.textContent =
-          'Set your API key in Settings → Settings Editor → Lomas to see your budgets.';
+      case 'idle':
+        this.statusNode.textContent = '';
         break;
       case 'loading':
-        this.statusNode.textContent = this.lastBudgets ? 'Updating…' : 'Loading budgets…';
-        for (const b of this.lastBudgets ?? []) this.listNode.appendChild(this.budgetItem(b));
+        this.statusNode.textContent = s.last ? 'Updating…' : 'Loading budgets…';
+        for (const b of s.last ?? []) this.listNode.appendChild(this.budgetItem(b));
         break;
       case 'error':
         this.statusNode.classList.add(`${CLASS}-error`);
@@ -213,10 +223,10 @@ export class BudgetPanel extends Widget {
         break;
       case 'loaded':
         this.statusNode.textContent =
-          s.budgets.length === 0
+          s.value.length === 0
             ? 'You have no budget on any dataset yet.'
             : `Updated ${s.at.toLocaleTimeString()} · click a dataset for its public metadata`;
-        for (const b of s.budgets) this.listNode.appendChild(this.budgetItem(b));
+        for (const b of s.value) this.listNode.appendChild(this.budgetItem(b));
         break;
     }
   }
@@ -224,19 +234,24 @@ export class BudgetPanel extends Widget {
   private drawHistory(): void {
     this.historyStatus.className = `${CLASS}-status`;
     this.historyNode.textContent = '';
-    const h = this.history;
+    if (this.model.connection.status !== 'signed-in') {
+      this.historyStatus.textContent = 'Your queries appear here once you are signed in.';
+      return;
+    }
+    const h = this.model.history;
+    const budgets = this.model.budgets;
     let items: HistoryItem[] | undefined;
     switch (h.kind) {
       case 'idle':
-        this.historyStatus.textContent = 'Your queries appear here once an API key is set.';
+        this.historyStatus.textContent = '';
         break;
       case 'loading':
-        this.historyStatus.textContent = this.lastHistory ? '' : 'Loading history…';
-        items = this.lastHistory;
+        this.historyStatus.textContent = h.last ? '' : 'Loading history…';
+        items = h.last;
         break;
       case 'error':
         // The same failure as the budgets' (e.g. a refused key) is said once, above.
-        if (this.state.kind === 'error' && sameFailure(this.state.message, h.message)) {
+        if (budgets.kind === 'error' && sameFailure(budgets.message, h.message)) {
           this.historyStatus.textContent = 'Not available: see the error above.';
         } else {
           this.historyStatus.classList.add(`${CLASS}-error`);
@@ -244,9 +259,9 @@ export class BudgetPanel extends Widget {
         }
         break;
       case 'loaded':
-        items = h.items;
+        items = h.value;
         this.historyStatus.textContent =
-          h.items.length === 0 ? 'No queries yet: run one from a notebook.' : '';
+          h.value.length === 0 ? 'No queries yet: run one from a notebook.' : '';
         break;
     }
     for (const item of items ?? []) this.historyNode.appendChild(this.historyItem(item));

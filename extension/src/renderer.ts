@@ -1,7 +1,7 @@
 import type { IRenderMime } from '@jupyterlab/rendermime-interfaces';
 import { Widget } from '@lumino/widgets';
 import type { ResultBundle, ResultColumn } from 'lomas-kernel/protocol';
-import { ChartView, type ChartRenderers } from './chart';
+import { ChartView, VEGALITE5_MIME, type ChartRenderers } from './chart';
 import {
   formatBudgetLeft,
   describeMechanism,
@@ -11,15 +11,16 @@ import {
   formatValue,
   rowHalfWidth
 } from './format';
-import { RESULT_MIME } from './tokens';
-import { parseResultBundle } from './validate';
+import { CHART_MIME, RESULT_MIME } from './tokens';
+import { parseChart, parseResultBundle } from './validate';
 import { el } from './dom';
 
 /**
  * Draws a Lomas result (application/vnd.lomas.result.v1+json): title, table with its confidence
- * interval, cost, accuracy and the Vega-Lite chart (drawn by JupyterLab's own Vega renderer). Every
- * text goes through textContent (never innerHTML), and a bad payload becomes a readable error box
- * instead of an exception.
+ * interval, cost and accuracy; and a result's chart, an output of its own
+ * (application/vnd.lomas.chart.v1+json beside the standard Vega-Lite type), drawn by JupyterLab's
+ * own Vega renderer in the notebook's theme. Every text goes through textContent (never
+ * innerHTML), and a bad payload becomes a readable error box instead of an exception.
  */
 
 const CLASS = 'jp-LomasResult';
@@ -276,5 +277,59 @@ export function createRendererFactory(
     mimeTypes: [RESULT_MIME],
     defaultRank: 50,
     createRenderer: options => new ResultRenderer(options.mimeType, onRelease, charts)
+  };
+}
+
+/** A result's chart output: the bundle's Vega-Lite spec, themed and sized to the output area. */
+export class ChartOutput extends Widget implements IRenderMime.IRenderer {
+  private chart: ChartView | undefined;
+  private themeObserver: MutationObserver | undefined;
+
+  constructor(private readonly charts?: ChartRenderers) {
+    super();
+    this.addClass('jp-LomasChart');
+  }
+
+  private drop(): void {
+    this.chart?.dispose();
+    this.chart = undefined;
+    this.themeObserver?.disconnect();
+    this.themeObserver = undefined;
+  }
+
+  override dispose(): void {
+    this.drop();
+    super.dispose();
+  }
+
+  renderModel(model: IRenderMime.IMimeModel): Promise<void> {
+    this.drop();
+    this.node.textContent = '';
+    const parsed = parseChart(model.data[CHART_MIME], model.data[VEGALITE5_MIME]);
+    if (!parsed.ok) {
+      this.node.appendChild(renderError([parsed.problem]));
+      return Promise.resolve();
+    }
+    const chart = new ChartView(parsed.spec, this.charts, model.trusted);
+    chart.node.setAttribute('aria-label', parsed.title ? `Chart: ${parsed.title}` : 'Chart');
+    this.chart = chart;
+    this.node.appendChild(chart.node);
+    this.themeObserver = watchTheme(() => chart.redraw());
+    void chart.start();
+    return Promise.resolve();
+  }
+}
+
+/**
+ * The factory for CHART_MIME, ranked before JupyterLab's own Vega-Lite renderer (57): with this
+ * extension, charts follow the notebook's theme and width; without it, the standard type in the
+ * same bundle is drawn as it is.
+ */
+export function createChartRendererFactory(charts?: ChartRenderers): IRenderMime.IRendererFactory {
+  return {
+    safe: true,
+    mimeTypes: [CHART_MIME],
+    defaultRank: 50,
+    createRenderer: () => new ChartOutput(charts)
   };
 }

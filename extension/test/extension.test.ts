@@ -1,4 +1,3 @@
-import { normalizeBudgets, budgetsUrl } from '../src/budgets';
 import {
   mechanismName,
   budgetShare,
@@ -12,7 +11,7 @@ import {
   rowHalfWidth
 } from '../src/format';
 import { readSettings, RESULT_MIME as EXT_MIME } from '../src/tokens';
-import { parseResultBundle } from '../src/validate';
+import { parseBudgets, parseConnection, parseResultBundle } from '../src/validate';
 import { RESULT_MIME } from 'lomas-kernel/protocol';
 import { SAMPLE_BUNDLE } from '../ui-tests/fixtures/bundle';
 
@@ -94,25 +93,39 @@ describe('formatting', () => {
 });
 
 describe('settings and budgets', () => {
-  it('reads settings defensively', () => {
-    expect(readSettings({})).toEqual({
-      serverUrl: 'http://127.0.0.1:8765',
-      apiKey: '',
-      confidence: 0.95
-    });
-    expect(readSettings({ serverUrl: ' http://x/ ', apiKey: 7, confidence: 2 })).toEqual({
-      serverUrl: 'http://x/',
-      apiKey: '',
-      confidence: 0.95
-    });
+  it('reads settings defensively; the key and URL are no settings any more', () => {
+    expect(readSettings({})).toEqual({ statusBar: true });
+    expect(readSettings({ statusBar: false, apiKey: 'lomas_x' })).toEqual({ statusBar: false });
+    expect(readSettings({ statusBar: 'no' })).toEqual({ statusBar: true });
   });
 
-  it('accepts both budget list shapes and builds the URL', () => {
-    expect(budgetsUrl('http://h:1//')).toBe('http://h:1/v1/me/budgets');
+  it('keeps the budgets that fit and leaves out the others', () => {
     const b = SAMPLE_BUNDLE.budget!;
-    expect(normalizeBudgets([b])).toEqual([b]);
-    expect(normalizeBudgets({ budgets: [b, { nope: 1 }] })).toEqual([b]);
-    expect(() => normalizeBudgets('<html>')).toThrow('not with a list of budgets');
+    expect(parseBudgets([b])).toEqual([b]);
+    expect(parseBudgets([b, { nope: 1 }])).toEqual([b]);
+    expect(() => parseBudgets('<html>')).toThrow('the budget list is not a list');
+  });
+
+  it("reads the Jupyter server extension's connection state, never more", () => {
+    expect(
+      parseConnection({
+        status: 'signed-in',
+        url: 'http://h:1',
+        user: 'alice',
+        role: 'analyst',
+        source: 'file',
+        configFile: '/home/a/.lomas/config.json',
+        token: 'ignored'
+      })
+    ).toEqual({
+      status: 'signed-in',
+      url: 'http://h:1',
+      user: 'alice',
+      role: 'analyst',
+      source: 'file',
+      configFile: '/home/a/.lomas/config.json'
+    });
+    expect(() => parseConnection({ status: 'maybe', url: null })).toThrow('connection.status');
   });
 });
 

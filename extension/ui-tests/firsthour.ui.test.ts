@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { startServerProcess, type ServerProcess } from '../../server/test/helpers/serverProcess';
 import {
+  chartOf,
   openAndRunNotebook,
   openNotebook,
   REPO_ROOT,
@@ -93,8 +94,7 @@ test('the first hour: demo notebooks, one mistake of each kind, the side panel',
   await withJupyterLab(
     {
       rootDir: root,
-      env: { LOMAS_URL: server.url, LOMAS_API_KEY: server.analystKey },
-      settings: { 'jupyterlab-lomas:plugin': { serverUrl: server.url, apiKey: server.analystKey } }
+      lomas: { url: server.url, token: server.analystKey }
     },
     lab =>
       withBrowser(async page => {
@@ -142,7 +142,7 @@ async function penguinsDemo(page: Page, lab: LabOf): Promise<void> {
     /^each row has its own interval \(lower, upper\)/
   );
   // Means are points with their intervals, not bars from zero; the marked row is drawn faint.
-  const chart = mean.locator('.jp-LomasResult-chart[data-lomas-chart="rendered"]');
+  const chart = chartOf(mean);
   await chart.waitFor({ state: 'visible', timeout: 30000 });
   expect(await chart.locator('.role-mark.mark-rect path').count()).toBe(0);
   const points = chart.locator('.role-mark.mark-symbol path');
@@ -159,8 +159,8 @@ async function penguinsDemo(page: Page, lab: LabOf): Promise<void> {
   expect(dashed).toBe(whole ? 1 : 0);
   // Counts stay bars with error bars.
   const counts = page.locator('.jp-LomasResult-body', { hasText: 'count by species' }).first();
-  await counts.locator('.jp-LomasResult-chart[data-lomas-chart="rendered"]').waitFor();
-  expect(await counts.locator('.role-mark.mark-rect path').count()).toBe(3);
+  await chartOf(counts).waitFor();
+  expect(await chartOf(counts).locator('.role-mark.mark-rect path').count()).toBe(3);
   await mean.evaluate(n => n.scrollIntoView({ block: 'start' }));
   await screenshot(page, 'first-hour-penguins');
 }

@@ -11,13 +11,24 @@
  * the user's own Jupyter state (temporary config, runtime, settings and workspace directories), with
  * a `tslab` kernelspec pointing at this repository's tslab, autosave off (notebooks under test are
  * never rewritten) and the app exposed as `window.jupyterapp`. It always stops the server (kernels
- * first, then the whole process group), also when the callback throws. `env` reaches the kernels
- * (e.g. LOMAS_URL, LOMAS_API_KEY). The extension under test is the one installed with pip
- * (`npm run build:extension && npm run install:extension`).
+ * first, then the whole process group), also when the callback throws. The Lomas connection file
+ * (LOMAS_CONFIG, read by the server extension and the kernels) is a private temporary file, never
+ * the user's ~/.lomas: `lomas: { url, token }` writes it before the start; LOMAS_URL and
+ * LOMAS_API_KEY of the test's own environment are not passed on. `env` reaches the kernels. The
+ * extension under test is the one installed with pip (`npm run build:extension && npm run
+ * install:extension`); the harness refuses to start when that is not this checkout's build.
  */
-import { ChildProcess, spawn } from 'node:child_process';
+import { ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+  type Dirent
+} from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -32,8 +43,12 @@ export interface LabOptions {
   rootDir: string;
   /** Extra environment for the server and therefore for the kernels. */
   env?: Record<string, string>;
-  /** User settings to pre-seed: `{ 'jupyterlab-lomas:plugin': { serverUrl, apiKey } }`. */
+  /** User settings to pre-seed: `{ '<package>:<plugin>': { ... } }`. */
   settings?: Record<string, Record<string, unknown>>;
+  /** The Lomas connection to write in the private LOMAS_CONFIG file (none: signed out). */
+  lomas?: { url: string; token?: string };
+  /** Labextensions to disable (`jupyter labextension disable`, in this lab's own config dir). */
+  disabledExtensions?: string[];
   /** Milliseconds to wait for the server to answer (default 60 s). */
   startTimeoutMs?: number;
 }
@@ -46,6 +61,11 @@ export interface Lab {
   url(path?: string): string;
   /** The server's recent output (its last `lines` lines, 40 by default; kernels' stderr included). */
   log(lines?: number): string;
+  /** JupyterLab's user-settings and workspaces directories of this lab (private, temporary). */
+  settingsDir: string;
+  workspacesDir: string;
+  /** The Lomas connection file of this lab (LOMAS_CONFIG). */
+  lomasConfig: string;
 }
 
 /** Settings that keep a test run quiet and side-effect free. */
@@ -86,6 +106,47 @@ export function writeTslabKernelspec(dataDir: string): void {
     display_name: 'TypeScript',
     language: 'typescript'
   });
+}
+
+let checkedBuild = false;
+
+/**
+ * The pip-installed extension must be this checkout's build: other checkouts on the machine
+ * install theirs into the same Python environment. Compares the labextension's remote entry and
+ * the server extension's handlers.
+ */
+export function assertInstalledBuild(): void {
+  if (checkedBuild) return;
+  const installed = JSON.parse(
+    execFileSync(
+      'python3',
+      [
+        '-c',
+        `import json, os, sys, jupyterlab_lomas
+p = os.path.join(sys.prefix, "share/jupyter/labextensions/jupyterlab-lomas/package.json")
+print(json.dumps({"load": json.load(open(p))["jupyterlab"]["_build"]["load"], "handlers": open(os.path.join(os.path.dirname(jupyterlab_lomas.__file__), "handlers.py")).read()}))`
+      ],
+      { encoding: 'utf8', env: { ...process.env, PYTHONPATH: '' }, cwd: '/' }
+    )
+  ) as { load: string; handlers: string };
+  const built = JSON.parse(
+    readFileSync(join(REPO_ROOT, 'jupyterlab_lomas', 'labextension', 'package.json'), 'utf8')
+  ) as { jupyterlab: { _build: { load: string } } };
+  const handlers = readFileSync(join(REPO_ROOT, 'jupyterlab_lomas', 'handlers.py'), 'utf8');
+  if (installed.load !== built.jupyterlab._build.load || installed.handlers !== handlers)
+    throw new Error(
+      "The installed jupyterlab_lomas is not this checkout's build (another checkout installed its own?). Run: npm run build:extension && npm run install:extension"
+    );
+  checkedBuild = true;
+}
+
+/** Disables labextensions for this lab only (its JUPYTER_CONFIG_DIR). */
+function disableExtensions(names: string[], env: NodeJS.ProcessEnv): void {
+  for (const name of names)
+    execFileSync('jupyter', ['labextension', 'disable', '--level=user', name], {
+      env,
+      stdio: 'ignore'
+    });
 }
 
 function writeSettings(dir: string, settings: Record<string, Record<string, unknown>>): void {
@@ -150,9 +211,16 @@ export async function withJupyterLab<T>(
   opts: LabOptions,
   fn: (lab: Lab) => Promise<T>
 ): Promise<T> {
+  assertInstalledBuild();
   const scratch = mkdtempSync(join(tmpdir(), 'lomas-ui-'));
   const dataDir = join(scratch, 'data');
   const settingsDir = join(scratch, 'settings');
+  const workspacesDir = join(scratch, 'workspaces');
+  const lomasConfig = join(scratch, 'lomas', 'config.json');
+  if (opts.lomas) {
+    mkdirSync(dirname(lomasConfig), { recursive: true, mode: 0o700 });
+    writeFileSync(lomasConfig, JSON.stringify(opts.lomas), { mode: 0o600 });
+  }
   writeTslabKernelspec(dataDir);
   writeSettings(settingsDir, { ...BASE_SETTINGS, ...(opts.settings ?? {}) });
 
@@ -168,18 +236,23 @@ export async function withJupyterLab<T>(
     `--IdentityProvider.token=${token}`,
     `--ServerApp.root_dir=${resolve(opts.rootDir)}`,
     `--LabApp.user_settings_dir=${settingsDir}`,
-    `--LabApp.workspaces_dir=${join(scratch, 'workspaces')}`,
+    `--LabApp.workspaces_dir=${workspacesDir}`,
     '--LabApp.expose_app_in_browser=True'
   ];
   if (process.getuid?.() === 0) args.push('--allow-root'); // CI containers run as root
+  const inherited = { ...process.env };
+  delete inherited.LOMAS_URL;
+  delete inherited.LOMAS_API_KEY;
   const env: NodeJS.ProcessEnv = {
-    ...process.env,
+    ...inherited,
+    LOMAS_CONFIG: lomasConfig,
     ...opts.env,
     JUPYTER_PATH: [dataDir, process.env.JUPYTER_PATH].filter(Boolean).join(':'),
     JUPYTER_DATA_DIR: dataDir,
     JUPYTER_CONFIG_DIR: join(scratch, 'config'),
     JUPYTER_RUNTIME_DIR: join(scratch, 'runtime')
   };
+  if (opts.disabledExtensions?.length) disableExtensions(opts.disabledExtensions, env);
   const proc = spawn('jupyter', args, {
     cwd: resolve(opts.rootDir),
     env,
@@ -208,7 +281,10 @@ export async function withJupyterLab<T>(
     token,
     rootDir: resolve(opts.rootDir),
     url: (path = 'lab') => `${baseUrl}/${path.replace(/^\/+/, '')}?token=${token}`,
-    log: (lines = 40) => output.split('\n').slice(-lines).join('\n')
+    log: (lines = 40) => output.split('\n').slice(-lines).join('\n'),
+    settingsDir,
+    workspacesDir,
+    lomasConfig
   };
   try {
     await Promise.race([waitForServer(lab, proc, opts.startTimeoutMs ?? 60000), spawnError]);
@@ -404,4 +480,93 @@ export async function screenshot(page: Page, name: string): Promise<string> {
   const path = join(ARTIFACTS_DIR, `${name}.png`);
   await page.screenshot({ path });
   return path;
+}
+
+/** Runs a JupyterLab command in the page (window.jupyterapp.commands). */
+export function runCommand(
+  page: Page,
+  command: string,
+  args: Record<string, unknown> = {}
+): Promise<unknown> {
+  return page.evaluate(
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any
+    ([c, a]) => (window as any).jupyterapp.commands.execute(c, a),
+    [command, args] as const
+  );
+}
+
+/**
+ * The drawn chart of a result card: a result's chart is the next output of the same cell
+ * (application/vnd.lomas.chart.v1+json, drawn by the extension through JupyterLab's Vega renderer).
+ */
+export function chartOf(card: ReturnType<Page['locator']>): ReturnType<Page['locator']> {
+  return card
+    .locator('xpath=ancestor::div[contains(concat(" ", @class, " "), " jp-OutputArea ")][1]')
+    .locator('.jp-LomasChart .jp-LomasResult-chart[data-lomas-chart="rendered"]');
+}
+
+/** Every file under `dir` whose content contains `text` (settings, workspaces: nothing secret). */
+export function filesContaining(dir: string, text: string): string[] {
+  const found: string[] = [];
+  const walk = (d: string): void => {
+    let entries: Dirent[];
+    try {
+      entries = readdirSync(d, { withFileTypes: true });
+    } catch {
+      return;
+    }
+    for (const e of entries) {
+      const p = join(d, e.name);
+      if (e.isDirectory()) walk(p);
+      else if (readFileSync(p, 'utf8').includes(text)) found.push(p);
+    }
+  };
+  walk(dir);
+  return found;
+}
+
+/** Starts a command without waiting for it (one that opens a dialog waits for the user). */
+export function startCommand(
+  page: Page,
+  command: string,
+  args: Record<string, unknown> = {}
+): Promise<void> {
+  return page.evaluate(
+    ([c, a]) => {
+      // eslint-disable-next-line @typescript-eslint/no-explicit-any
+      void (window as any).jupyterapp.commands.execute(c, a);
+    },
+    [command, args] as const
+  );
+}
+
+/** A notebook (nbformat 4, tslab kernel) with one code cell per source. */
+export function notebookJson(sources: string[]): string {
+  return JSON.stringify({
+    cells: sources.map((source, i) => ({
+      cell_type: 'code',
+      execution_count: null,
+      id: `cell-${i}`,
+      metadata: {},
+      outputs: [],
+      source
+    })),
+    metadata: {
+      kernelspec: { display_name: 'TypeScript', language: 'typescript', name: 'tslab' }
+    },
+    nbformat: 4,
+    nbformat_minor: 5
+  });
+}
+
+/**
+ * A lab root of its own inside the repository (test-artifacts/ is git-ignored), so that the
+ * kernel finds lomas-kernel in the repository's node_modules as it does from notebooks/.
+ */
+export function labRoot(prefix: string, notebooks: Record<string, string[]>): string {
+  mkdirSync(join(REPO_ROOT, 'test-artifacts'), { recursive: true });
+  const root = mkdtempSync(join(REPO_ROOT, 'test-artifacts', `${prefix}-`));
+  for (const [name, sources] of Object.entries(notebooks))
+    writeFileSync(join(root, name), notebookJson(sources));
+  return root;
 }

@@ -1,8 +1,9 @@
 /**
  * The extension in a real JupyterLab (pip-installed prebuilt extension) in Debian's Chromium: a
  * notebook on the tslab kernel displays a Lomas result, the renderer draws it, the budget panel
- * fetches budgets with the configured API key. Needs `npm run build:extension &&
- * npm run install:extension` first. Screenshots go to test-artifacts/ui/.
+ * fetches budgets through the Jupyter server extension, which adds the key of the lab's
+ * LOMAS_CONFIG file. Needs `npm run build:extension && npm run install:extension` first.
+ * Screenshots go to test-artifacts/ui/.
  */
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import { join } from 'node:path';
@@ -54,9 +55,9 @@ const PENGUINS = {
 };
 
 /**
- * A stand-in for the analyst routes the panel reads (GET /v1/me/budgets, /v1/queries,
- * /v1/datasets/penguins): it answers only with the right bearer key, with CORS headers as a
- * browser requires.
+ * A stand-in for the analyst routes the panel reads (GET /v1/me, /v1/me/budgets, /v1/queries,
+ * /v1/datasets/penguins), called by the Jupyter server extension (no CORS: the browser never
+ * calls it): it answers only with the right bearer key.
  */
 async function startBudgetStub(): Promise<{
   url: string;
@@ -65,13 +66,11 @@ async function startBudgetStub(): Promise<{
 }> {
   const seen: IncomingHttpHeaders[] = [];
   const server = createServer((req, res) => {
-    res.setHeader('Access-Control-Allow-Origin', '*');
-    res.setHeader('Access-Control-Allow-Headers', 'Authorization, Accept');
-    if (req.method === 'OPTIONS') return void res.writeHead(204).end();
     seen.push(req.headers);
     res.setHeader('Content-Type', 'application/json');
     const routes: Record<string, unknown> = {
-      '/v1/me/budgets': { budgets: [SAMPLE_BUNDLE.budget] },
+      '/v1/me': { user: 'analyst', role: 'analyst' },
+      '/v1/me/budgets': [SAMPLE_BUNDLE.budget],
       '/v1/queries?limit=20': HISTORY,
       '/v1/datasets/penguins': PENGUINS
     };
@@ -98,7 +97,7 @@ test('the Lomas result renders in a real JupyterLab, and the budget panel works'
     await withJupyterLab(
       {
         rootDir: FIXTURES,
-        settings: { 'jupyterlab-lomas:plugin': { serverUrl: stub.url, apiKey: API_KEY } }
+        lomas: { url: stub.url, token: API_KEY }
       },
       lab =>
         withBrowser(async page => {
@@ -172,7 +171,7 @@ test('the Lomas result renders in a real JupyterLab, and the budget panel works'
             await error.waitFor({ state: 'visible' });
             expect(await error.innerText()).toContain('unsupported version 2');
 
-            // The side panel: server URL from the settings, budgets fetched with the bearer key.
+            // The side panel: the server URL of the connection file, budgets fetched with its key.
             await page.evaluate(() =>
               // eslint-disable-next-line @typescript-eslint/no-explicit-any
               (window as any).jupyterapp.commands.execute('lomas:open-budget-panel')

@@ -2,12 +2,21 @@
  * The whole path in real components: the demo notebook runs in a real JupyterLab (pip-installed
  * prebuilt extension, tslab kernel) driven through Debian's Chromium, against a real Lomas server
  * process on the embedded store; the extension draws the noisy counts and the budget panel reads
- * the analyst's budget and query history from the server (CORS); the grouped count's chart is
- * drawn by JupyterLab's Vega-Lite renderer. Screenshots: test-artifacts/ui/penguins-{light,dark}.png.
+ * the analyst's budget and query history through the Jupyter server extension (the key in the
+ * lab's private LOMAS_CONFIG file, which the kernel reads too); the grouped count's chart, an
+ * output of its own, is drawn by JupyterLab's Vega-Lite renderer. Screenshots:
+ * test-artifacts/ui/penguins-{light,dark}.png.
  */
 import { join } from 'node:path';
 import { startServerProcess, type ServerProcess } from '../../server/test/helpers/serverProcess';
-import { openAndRunNotebook, REPO_ROOT, screenshot, withBrowser, withJupyterLab } from './harness';
+import {
+  chartOf,
+  openAndRunNotebook,
+  REPO_ROOT,
+  screenshot,
+  withBrowser,
+  withJupyterLab
+} from './harness';
 
 let server: ServerProcess;
 
@@ -23,15 +32,22 @@ test('the penguins notebook runs in JupyterLab and its DP counts are drawn', asy
   await withJupyterLab(
     {
       rootDir: join(REPO_ROOT, 'notebooks'),
-      env: { LOMAS_URL: server.url, LOMAS_API_KEY: server.analystKey },
-      settings: { 'jupyterlab-lomas:plugin': { serverUrl: server.url, apiKey: server.analystKey } }
+      lomas: { url: server.url, token: server.analystKey }
     },
     lab =>
       withBrowser(async page => {
         await openAndRunNotebook(page, lab, '01-penguins.ipynb', { timeoutMs: 120000 });
-        const result = page.locator('.jp-LomasResult-body').first();
+        // The grouped count's card (the notebook also shows its budget and an estimate).
+        const result = page
+          .locator('.jp-LomasResult-body', {
+            has: page.locator('.jp-LomasResult-title', { hasText: 'count by species' })
+          })
+          .first();
+        await result.waitFor({ state: 'attached', timeout: 30000 });
+        // The notebook is longer than the window: JupyterLab skips drawing cells out of view.
+        await result.scrollIntoViewIfNeeded();
         await result.waitFor({ state: 'visible', timeout: 30000 });
-        expect(await result.locator('.jp-LomasResult-title').innerText()).toContain(
+        expect(await result.locator('.jp-LomasResult-title').textContent()).toContain(
           'count by species'
         );
         const rows = await result.locator('tbody tr').allInnerTexts();
@@ -46,7 +62,7 @@ test('the penguins notebook runs in JupyterLab and its DP counts are drawn', asy
         expect(await result.locator('.jp-LomasResult-cost').innerText()).toBe('ε = 0.5 · δ = 0');
 
         // The grouped count's chart: one bar and one interval rule per species, in SVG.
-        const chart = result.locator('.jp-LomasResult-chart[data-lomas-chart="rendered"]');
+        const chart = chartOf(result);
         await chart.waitFor({ state: 'visible', timeout: 30000 });
         expect(await chart.locator('svg.marks .role-mark.mark-rect path').count()).toBe(3);
         expect(await chart.locator('svg.marks .role-mark.mark-rule line').count()).toBe(3);
@@ -59,10 +75,10 @@ test('the penguins notebook runs in JupyterLab and its DP counts are drawn', asy
           '#jp-lomas-budget-panel .jp-LomasPanel-item[data-dataset="penguins"]'
         );
         await item.waitFor({ state: 'visible', timeout: 15000 });
-        // Two releases of ε = 0.5 each were charged by the notebook.
+        // The notebook's releases: count, mean and histogram (ε 0.5 each), quartiles (ε 0.9).
         await page.waitForFunction(
           () =>
-            /ε 9 of 10 left/.test(
+            /ε 7\.6 of 10 left/.test(
               document.querySelector(
                 '#jp-lomas-budget-panel .jp-LomasPanel-item[data-dataset="penguins"]'
               )?.textContent ?? ''
@@ -71,16 +87,17 @@ test('the penguins notebook runs in JupyterLab and its DP counts are drawn', asy
           { timeout: 15000 }
         );
 
-        // The history lists the notebook's two releases, newest first, in readable words.
+        // The history lists the notebook's four releases, newest first, in readable words.
         const summaries = page.locator('#jp-lomas-budget-panel .jp-LomasPanel-querySummary');
         await page.waitForFunction(
           () =>
             document.querySelectorAll('#jp-lomas-budget-panel .jp-LomasPanel-querySummary')
-              .length === 2,
+              .length === 4,
           undefined,
           { timeout: 15000 }
         );
-        expect(await summaries.allInnerTexts()).toEqual([
+        const history = await summaries.allInnerTexts();
+        expect(history.slice(2)).toEqual([
           'mean(body_mass_g) by species where island == "Biscoe" and body_mass_g > 3000 — ε 0.5',
           'count by species — ε 0.5'
         ]);

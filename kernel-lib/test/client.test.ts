@@ -3,7 +3,13 @@ import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as aq from 'arquero';
-import { LomasError, RESULT_MIME, type ReleaseResponse } from '../src/protocol';
+import {
+  CHART_MIME,
+  LomasError,
+  RESULT_MIME,
+  VEGALITE_MIME,
+  type ReleaseResponse
+} from '../src/protocol';
 import { resolveConfig } from '../src/client/config';
 import { HttpClient } from '../src/client/http';
 import { QueryResult } from '../src/client/result';
@@ -11,7 +17,8 @@ import { bundleOf } from '../src/client/show';
 import { chartFor } from '../src/client/chart';
 import { budgetBundle, budgetText, displayableBudget } from '../src/client/budget';
 import { beginCell, markShown } from '../src/client/display';
-import { lastValueBundle } from '../src/client/kernel';
+import { lastValueBundles } from '../src/client/kernel';
+import { interruptRequests } from '../src/client/interrupt';
 import { chargeOf, Runner } from '../src/client/runner';
 import { Lomas } from '../src/client/connect';
 import { inspect } from 'node:util';
@@ -139,6 +146,20 @@ describe('results', () => {
     expect(b['text/plain']).toContain('count by species');
     expect(b['text/plain']).toContain('discrete Laplace, ±6 at 95%');
     expect(b['text/html']).not.toContain('<script');
+  });
+
+  test('the chart is an output of its own, in a type every Vega-Lite front end draws', () => {
+    const r = new QueryResult(RELEASE);
+    const [card, chart] = r.displays();
+    expect(card).toEqual(r.mimeBundle());
+    // Not in the table's bundle: JupyterLab would pick its HTML (rank 50) over Vega-Lite (57).
+    expect((card[RESULT_MIME] as Record<string, unknown>).chart).toBeUndefined();
+    expect(Object.keys(chart).sort()).toEqual([CHART_MIME, VEGALITE_MIME, 'text/plain'].sort());
+    expect(chart[VEGALITE_MIME]).toEqual(chartFor(RELEASE));
+    expect(chart[CHART_MIME]).toEqual({ version: 1, dataset: 'penguins', title: RELEASE.title });
+    expect(r.chart).toEqual(chartFor(RELEASE));
+    const noChart = new QueryResult({ ...RELEASE, rows: [] });
+    expect(noChart.displays()).toHaveLength(1);
   });
 
   test('a Vega-Lite chart with bars and interval rules, only when it makes sense', () => {
@@ -300,16 +321,18 @@ describe('displays in a kernel', () => {
 
   test("a cell's last value: tables and results get their display, once per cell", () => {
     const t = aq.table({ species: ['Adelie'], n: [1] });
-    const b = lastValueBundle(t);
-    expect(b).not.toBeNull();
-    expect(String((b as Record<string, unknown>)['text/html'])).toContain('<table');
-    expect(lastValueBundle({ plain: 'object' })).toBeNull();
+    const b = lastValueBundles(t) as Record<string, unknown>[];
+    expect(b).toHaveLength(1);
+    expect(String(b[0]['text/html'])).toContain('<table');
+    expect(lastValueBundles({ plain: 'object' })).toBeNull();
     beginCell();
     const r = new QueryResult(RELEASE);
     markShown(r);
-    expect(lastValueBundle(r)).toBe('shown');
+    expect(lastValueBundles(r)).toBe('shown');
     beginCell();
-    expect((lastValueBundle(r) as Record<string, unknown>)[RESULT_MIME]).toBeDefined();
+    const [card, chart] = lastValueBundles(r) as Record<string, unknown>[];
+    expect(card[RESULT_MIME]).toBeDefined();
+    expect(chart[VEGALITE_MIME]).toBeDefined();
   });
 
   test('an error prints as its code and advice, without stack frames or details', () => {
@@ -337,6 +360,7 @@ describe('a failed run says whether it was charged, in one line', () => {
   beforeAll(async () => {
     server = createServer((req, res) => {
       const [status, body] = answers[req.url ?? ''] ?? [404, {}];
+      if (body === 'hang') return; // never answers: only an interrupt ends the request
       res.setHeader('Content-Type', 'application/json');
       res.writeHead(status).end(JSON.stringify(body));
     });
@@ -344,7 +368,13 @@ describe('a failed run says whether it was charged, in one line', () => {
     const a = server.address();
     url = `http://127.0.0.1:${typeof a === 'object' && a ? a.port : 0}`;
   });
-  afterAll(() => new Promise<void>(ok => server.close(() => ok())));
+  afterAll(
+    () =>
+      new Promise<void>(ok => {
+        server.closeAllConnections();
+        server.close(() => ok());
+      })
+  );
 
   test('refused before the charge, charged then failed, or no answer', async () => {
     const runner = (u: string) =>
@@ -358,6 +388,18 @@ describe('a failed run says whether it was charged, in one line', () => {
     ];
     expect(chargeOf(await failure(runner(url).run({})))).toBe('charged');
     expect(chargeOf(await failure(runner('http://127.0.0.1:1').run({})))).toBe('unknown');
+  });
+
+  test('interrupted, and the server cannot say whether it charged: unknown, with the key to retry', async () => {
+    answers['/v1/queries'] = [0, 'hang'];
+    const runner = new Runner(new HttpClient({ url, token: 't', display: false, timeoutMs: 5000 }));
+    const run = failure(runner.run({}, { idempotencyKey: 'interrupt-unknown-1' }));
+    await new Promise(r => setTimeout(r, 100));
+    interruptRequests();
+    const err = await run;
+    expect(err.code).toBe('CANCELLED');
+    expect(chargeOf(err)).toBe('unknown');
+    expect(err.message).toContain('.run({ idempotencyKey: "interrupt-unknown-1" })');
   });
 });
 

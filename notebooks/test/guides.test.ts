@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { RESULT_MIME, type ResultBundle } from 'lomas-kernel/protocol';
+import { CHART_MIME, RESULT_MIME, VEGALITE_MIME, type ResultBundle } from 'lomas-kernel/protocol';
 import {
   REPO_ROOT,
   startServerProcess,
@@ -83,7 +83,9 @@ describe('00-quickstart', () => {
     expect(r.kind).toBe('release');
     expect(r.cost).toEqual({ epsilon: '0.2', delta: '0' });
     expect(r.rows.map(x => x.island).sort()).toEqual(['Biscoe', 'Dream', 'Torgersen']);
-    expect(r.chart).toBeDefined();
+    // The chart is an output of its own, after the table (standard Vega-Lite + the Lomas type).
+    const chart = cellWith(run, 'byIsland.run()').outputs.find(o => o.data?.[VEGALITE_MIME]);
+    expect(chart?.data?.[CHART_MIME]).toMatchObject({ version: 1, dataset: 'penguins' });
     // True counts Biscoe 168, Dream 124, Torgersen 52; discrete Laplace scale 5:
     // P(|noise| > 100) < 2·e^-20 ≈ 4e-9 per group.
     const truth: Record<string, number> = { Biscoe: 168, Dream: 124, Torgersen: 52 };

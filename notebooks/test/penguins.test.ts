@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { RESULT_MIME, type ResultBundle } from 'lomas-kernel/protocol';
+import { CHART_MIME, RESULT_MIME, VEGALITE_MIME, type ResultBundle } from 'lomas-kernel/protocol';
 import {
   REPO_ROOT,
   startServerProcess,
@@ -75,7 +75,10 @@ test('the grouped count renders as a Lomas result with every species and honest 
     scale: '2',
     confidence: 0.95
   });
-  expect(r.chart).toBeDefined();
+  // The chart follows as an output of its own: the Lomas extension's type and standard Vega-Lite.
+  const chart = cellWith('bySpecies.run()').outputs.find(o => o.data?.[VEGALITE_MIME]);
+  expect(chart?.data?.[CHART_MIME]).toEqual({ version: 1, dataset: 'penguins', title: r.title });
+  expect((chart?.data?.[VEGALITE_MIME] as { $schema: string }).$schema).toMatch(/vega-lite\/v5/);
 });
 
 test('results and dummy tables are shown as tables', () => {
@@ -99,7 +102,11 @@ test('the histogram releases every public bin, with a chart', () => {
   expect(r.kind).toBe('release');
   expect(r.rows).toHaveLength(7);
   expect(r.cost).toEqual({ epsilon: '0.5', delta: '0' });
-  expect(r.chart).toBeDefined();
+  // The chart is an output of its own, after the table (standard Vega-Lite + the Lomas type).
+  const chart = cellWith('histogram("flipper_length_mm"').outputs.find(
+    o => o.data?.[VEGALITE_MIME]
+  );
+  expect(chart?.data?.[CHART_MIME]).toMatchObject({ version: 1, dataset: 'penguins' });
 });
 
 test('the quartiles of body mass are released per species, within the public bounds', () => {

@@ -92,6 +92,18 @@ describe('server configuration', () => {
     ).toEqual({ memoryLimit: '512MB', threads: 4, queryTimeoutMs: 2500 });
   });
 
+  test('no browser origin is allowed by default (the JupyterLab extension calls through Jupyter)', () => {
+    expect(loadConfig({}).corsOrigins).toEqual([]);
+    expect(
+      loadConfig({ LOMAS_CORS_ORIGINS: ' https://a.example, https://b.example ' }).corsOrigins
+    ).toEqual(['https://a.example', 'https://b.example']);
+  });
+
+  test('16 charged requests at once by default; the others wait before their charge', () => {
+    expect(loadConfig({}).maxConcurrentQueries).toBe(16);
+    expect(loadConfig({ LOMAS_MAX_CONCURRENT_QUERIES: '1' }).maxConcurrentQueries).toBe(1);
+  });
+
   test('several servers: the rate limit is shared through the store, and a retry outwaits a query', () => {
     const c = loadConfig({});
     expect(c.rateLimitScope).toBe('store');
@@ -104,6 +116,7 @@ describe('server configuration', () => {
   });
 
   test.each([
+    ['LOMAS_MAX_CONCURRENT_QUERIES', '0'],
     ['LOMAS_RATE_LIMIT_SCOPE', 'cluster'],
     ['LOMAS_ANSWER_WAIT_MS', '-5'],
     ['LOMAS_ANSWER_WAIT_MS', 'long'],

@@ -120,8 +120,17 @@ const Env = z.object({
     .min(1)
     .max(3_600_000)
     .default(ENGINE_DEFAULTS.queryTimeoutMs),
-  /** Browser origins allowed to call the API (comma-separated, or *): the JupyterLab extension's. */
-  LOMAS_CORS_ORIGINS: z.string().default('*'),
+  /**
+   * Browser origins allowed to call the API (comma-separated, or *). None by default: the
+   * JupyterLab extension calls Lomas through the Jupyter server (jupyterlab_lomas), never from the
+   * browser, so only a web page of your own that holds a key needs an entry here.
+   */
+  LOMAS_CORS_ORIGINS: z.string().default(''),
+  /**
+   * Charged requests (queries, synthetic tables) answered at once; more wait in a queue BEFORE
+   * their charge, so a request whose analyst interrupts it while it waits costs nothing.
+   */
+  LOMAS_MAX_CONCURRENT_QUERIES: z.coerce.number().int().min(1).max(1024).default(16),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   /** OpenID Connect sign-in (see OidcSettings); off unless LOMAS_OIDC_ISSUER is set. */
   LOMAS_OIDC_ISSUER: IssuerUrl.optional(),
@@ -176,6 +185,7 @@ export interface Config {
   latencyJitterMs: number;
   engine: EngineLimits;
   corsOrigins: string[];
+  maxConcurrentQueries: number;
   logLevel: string;
   oidc?: OidcSettings;
 }
@@ -214,6 +224,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     corsOrigins: e.LOMAS_CORS_ORIGINS.split(',')
       .map(o => o.trim())
       .filter(o => o.length > 0),
+    maxConcurrentQueries: e.LOMAS_MAX_CONCURRENT_QUERIES,
     logLevel: e.LOG_LEVEL,
     oidc: e.LOMAS_OIDC_ISSUER
       ? {

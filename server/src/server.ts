@@ -6,6 +6,7 @@ import { createTokenSignIn } from './auth/oidc/signIn';
 import { bootstrap } from './bootstrap';
 import type { Config } from './config';
 import { dummyRows } from './datasets/dummy';
+import { createAdmission } from './domain/admission';
 import { createAnalystService } from './domain/analyst';
 import { createModelService } from './domain/models';
 import { createQueryService } from './domain/queries';
@@ -74,9 +75,11 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
     : undefined;
   const metrics = createMetrics();
   let ready = true;
+  const admission = createAdmission(config.maxConcurrentQueries);
   const analyst = createAnalystService({
     store,
     ledger,
+    admission,
     dummyRows: async (name, rows, seed) => {
       const d = await store.getDataset(name);
       const columns = Object.keys(d!.metadata.columns);
@@ -90,7 +93,8 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
     rng: cryptoRng(),
     logger,
     limits: config.engine,
-    answerWaitMs: config.answerWaitMs
+    answerWaitMs: config.answerWaitMs,
+    admission
   });
   const synthetic = createSyntheticService({
     store,
@@ -98,7 +102,8 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
     cache,
     rng: cryptoRng(),
     logger,
-    answerWaitMs: config.answerWaitMs
+    answerWaitMs: config.answerWaitMs,
+    admission
   });
   const models = createModelService({
     store,
@@ -106,7 +111,8 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
     cache,
     rng: cryptoRng(),
     logger,
-    limits: config.engine
+    limits: config.engine,
+    admission
   });
   const app = createApp({
     config,

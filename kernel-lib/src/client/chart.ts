@@ -22,7 +22,9 @@ function freeName(taken: Set<string>, base: string): string {
  * quantiles as points (a bar from zero would claim the zero), each with its confidence interval as
  * a rule. Rows that say little (an interval over the whole range, a group that may be empty) are
  * drawn faint with a dashed interval, and the legend says why. Plain JSON, so any Vega-Lite
- * renderer (the Lomas extension, JupyterLab's own) can draw it.
+ * renderer (the Lomas extension, JupyterLab's own) can draw it. No `width: 'container'`: with it,
+ * JupyterLab's own Vega renderer (the extension disabled) froze the page in Chromium; Vega-Lite's
+ * default width (a step per group) suits a bar per group, and the extension fits the container.
  */
 export function chartFor(release: ReleaseResponse): Record<string, unknown> | undefined {
   const key = release.columns.find(c => c.role === 'key');
@@ -74,7 +76,6 @@ export function chartFor(release: ReleaseResponse): Record<string, unknown> | un
     $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
     title: release.title,
     data: { values },
-    layer: layers,
-    width: 'container'
+    layer: layers
   };
 }

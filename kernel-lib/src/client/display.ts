@@ -9,8 +9,12 @@ export const MIME_BUNDLE = Symbol.for('lomas.mimeBundle');
 /** util.inspect's hook: how console.log (and tslab's echo of a last expression) prints a value. */
 export const INSPECT = Symbol.for('nodejs.util.inspect.custom');
 
+/** Values shown as several outputs (a result: its table card, then its chart) also carry this. */
+export const MIME_BUNDLES = Symbol.for('lomas.mimeBundles');
+
 export interface Displayable {
   [MIME_BUNDLE](): MimeBundle;
+  [MIME_BUNDLES]?(): MimeBundle[];
 }
 
 export function isDisplayable(v: unknown): v is Displayable {
@@ -67,19 +71,33 @@ export function shownThisCell(value: unknown): boolean {
   return typeof value === 'object' && value !== null && cell > 0 && shownIn.get(value) === cell;
 }
 
-/** A display that can be replaced in place (progress, then the result). */
+/** The outputs of a value: its own list, or its one bundle. */
+export function displaysOf(value: Displayable): MimeBundle[] {
+  return value[MIME_BUNDLES]?.() ?? [value[MIME_BUNDLE]()];
+}
+
+/**
+ * A display that can be replaced in place (progress, then the result). It writes to the cell
+ * that created it, also when it is updated after that cell ended (a progress line that becomes
+ * "interrupted" once the server said whether the query was charged).
+ */
 export class Display {
   private readonly id = randomUUID();
+  private readonly write = kernelWriter();
   private shown = false;
 
   show(bundle: MimeBundle): void {
-    const write = kernelWriter();
-    if (!write) {
+    if (!this.write) {
       if (typeof bundle['text/plain'] === 'string') console.log(bundle['text/plain']);
       return;
     }
-    write({ data: bundle, metadata: {}, transient: { display_id: this.id } }, this.shown);
+    this.write({ data: bundle, metadata: {}, transient: { display_id: this.id } }, this.shown);
     this.shown = true;
+  }
+
+  /** Shows the first bundle here (in place) and each other one as a new output after it. */
+  showAll(bundles: MimeBundle[]): void {
+    bundles.forEach((b, i) => (i === 0 ? this.show(b) : new Display().show(b)));
   }
 }
 

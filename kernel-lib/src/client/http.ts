@@ -1,11 +1,15 @@
-import axios, { AxiosError, type AxiosInstance } from 'axios';
+import axios, { AxiosError, CanceledError, type AxiosInstance } from 'axios';
 import { errorMessage, isErrorCode, LomasError, type ErrorBody } from '../protocol';
 import type { ResolvedConfig } from './config';
 import { INSPECT } from './display';
+import { interruptible } from './interrupt';
 
 /** Turns an HTTP failure into the server's typed error, or a readable connection error. */
 export function toLomasError(err: unknown, url: string): Error {
   if (err instanceof LomasError) return err;
+  if (err instanceof CanceledError)
+    // The kernel was interrupted: the answer never came; the caller may learn more (runner.ts).
+    return new LomasError('CANCELLED', { what: 'request' }, { noAnswer: true });
   if (err instanceof AxiosError) {
     const body = err.response?.data as Partial<ErrorBody> | undefined;
     if (body && isErrorCode(body.code))
@@ -49,9 +53,12 @@ export class HttpClient {
     return { url: this.config.url };
   }
 
+  /** Requests end early, with CANCELLED, when the kernel is interrupted (interrupt.ts). */
   async get<T>(path: string, params?: Record<string, string | number>): Promise<T> {
     try {
-      return (await this.http.get<T>(path, { params })).data;
+      return await interruptible(
+        async signal => (await this.http.get<T>(path, { params, signal })).data
+      );
     } catch (err) {
       throw toLomasError(err, this.config.url);
     }
@@ -59,7 +66,9 @@ export class HttpClient {
 
   async post<T>(path: string, body: unknown, headers: Record<string, string> = {}): Promise<T> {
     try {
-      return (await this.http.post<T>(path, body, { headers })).data;
+      return await interruptible(
+        async signal => (await this.http.post<T>(path, body, { headers, signal })).data
+      );
     } catch (err) {
       throw toLomasError(err, this.config.url);
     }

@@ -15,7 +15,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { beginCell, Display, isDisplayable, shownThisCell } from './display';
-import { bundleOf, isTable } from './show';
+import { bundlesOf, isTable } from './show';
 
 type Console = { log: (...a: unknown[]) => void; error: (...a: unknown[]) => void };
 interface Executor {
@@ -48,9 +48,9 @@ const tslabJupyter = () => require('tslab/dist/jupyter') as { ZmqServer: { proto
 /* eslint-enable @typescript-eslint/no-require-imports */
 
 /** What the Lomas kernel shows for a cell's last expression, or null to echo it as tslab does. */
-export function lastValueBundle(value: unknown): Record<string, unknown> | null | 'shown' {
+export function lastValueBundles(value: unknown): Record<string, unknown>[] | null | 'shown' {
   if (shownThisCell(value)) return 'shown';
-  if (isDisplayable(value) || isTable(value)) return bundleOf(value);
+  if (isDisplayable(value) || isTable(value)) return bundlesOf(value);
   return null;
 }
 
@@ -62,9 +62,9 @@ function patchExecutor(): void {
     const echo: Console = {
       error: cons.error,
       log: (...args) => {
-        const bundle = args.length === 1 ? lastValueBundle(args[0]) : null;
-        if (bundle === 'shown') return;
-        if (bundle) new Display().show(bundle);
+        const bundles = args.length === 1 ? lastValueBundles(args[0]) : null;
+        if (bundles === 'shown') return;
+        if (bundles) new Display().showAll(bundles);
         else cons.log(...args);
       }
     };

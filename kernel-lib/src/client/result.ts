@@ -1,14 +1,24 @@
 import * as aq from 'arquero';
 import {
+  CHART_MIME,
   mechanismName,
   RESULT_MIME,
+  VEGALITE_MIME,
+  type ChartPayload,
   type Budget,
   type MechanismReport,
   type ReleaseResponse,
   type ResultBundle
 } from '../protocol';
 import { chartFor } from './chart';
-import { escapeHtml, INSPECT, MIME_BUNDLE, type Displayable, type MimeBundle } from './display';
+import {
+  escapeHtml,
+  INSPECT,
+  MIME_BUNDLE,
+  MIME_BUNDLES,
+  type Displayable,
+  type MimeBundle
+} from './display';
 
 type Table = ReturnType<typeof aq.table>;
 
@@ -121,17 +131,56 @@ export class QueryResult implements Displayable {
     return `<div><b>${escapeHtml(this.release.title)}</b><table><thead><tr>${head}</tr></thead><tbody>${rows}</tbody></table>${notes}</div>`;
   }
 
-  /** The display bundle: the Lomas renderer's type, with HTML and text for other front ends. */
+  /** The Vega-Lite v5 spec of the rows, when the result has a natural chart. */
+  get chart(): Record<string, unknown> | undefined {
+    return this.bundle.chart;
+  }
+
+  /**
+   * The table's display bundle: the Lomas renderer's type, with HTML and text for other front
+   * ends. The chart is an output of its own (chartBundle).
+   */
   mimeBundle(): MimeBundle {
+    const { chart: _chart, ...card } = this.bundle;
+    void _chart;
     return {
-      [RESULT_MIME]: this.bundle,
+      [RESULT_MIME]: card,
       'text/html': this.toHtml(),
       'text/plain': this.toString()
     };
   }
 
+  /**
+   * The chart's display bundle: the Lomas extension draws CHART_MIME in the notebook's theme; any
+   * other front end with a Vega-Lite renderer draws the standard type.
+   */
+  chartBundle(): MimeBundle | undefined {
+    const spec = this.bundle.chart;
+    if (!spec) return undefined;
+    const payload: ChartPayload = {
+      version: 1,
+      dataset: this.release.dataset,
+      title: this.release.title
+    };
+    return {
+      [CHART_MIME]: payload,
+      [VEGALITE_MIME]: spec,
+      'text/plain': `Chart of ${this.release.title} (a Vega-Lite chart; the table above has the same numbers)`
+    };
+  }
+
+  /** The outputs that show this result: the table, then its chart. */
+  displays(): MimeBundle[] {
+    const chart = this.chartBundle();
+    return chart ? [this.mimeBundle(), chart] : [this.mimeBundle()];
+  }
+
   [MIME_BUNDLE](): MimeBundle {
     return this.mimeBundle();
+  }
+
+  [MIME_BUNDLES](): MimeBundle[] {
+    return this.displays();
   }
 
   /** console.log(result), or a last expression outside the Lomas kernel: the table as text. */

@@ -1,5 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import { LomasError, type EstimateResponse, type ReleaseResponse } from '../protocol';
+import {
+  LomasError,
+  type ChargeStatus,
+  type EstimateResponse,
+  type ReleaseResponse
+} from '../protocol';
 import type { RunOptions } from '../query/runner';
 import { Display, escapeHtml, INSPECT, markShown, MIME_BUNDLE, type MimeBundle } from './display';
 import type { HttpClient } from './http';
@@ -20,9 +25,30 @@ export function chargeOf(err: unknown): Charge {
   return 'not charged';
 }
 
+/** What an interrupted run says; the same three cases as a failed one (chargeOf). */
+function interruptedLine(err: LomasError, key: string): string {
+  const again = `run the same query again with .run({ idempotencyKey: "${key}" })`;
+  switch (chargeOf(err)) {
+    case 'charged':
+      return `Interrupted after the server charged the query (query ${String(err.details.queryId)}): the charge stands and the server finishes the query. To get its answer without a second charge, ${again}.`;
+    case 'unknown':
+      return `Interrupted; the server could not be asked whether it had charged the query. To get its answer without a second charge if it had, ${again}.`;
+    default:
+      return 'Interrupted before the server charged the query: nothing was spent.';
+  }
+}
+
 function failureLine(what: 'estimate' | 'dummy' | 'run', err: unknown, key: string): string {
-  if (what === 'estimate') return 'No estimate (free: nothing was spent). The error follows.';
-  if (what === 'dummy') return 'The dummy run failed (free: nothing was spent). The error follows.';
+  const interrupted = err instanceof LomasError && err.code === 'CANCELLED';
+  if (what === 'estimate')
+    return interrupted
+      ? 'Interrupted (an estimate is free: nothing was spent).'
+      : 'No estimate (free: nothing was spent). The error follows.';
+  if (what === 'dummy')
+    return interrupted
+      ? 'Interrupted (a dummy run is free: nothing was spent).'
+      : 'The dummy run failed (free: nothing was spent). The error follows.';
+  if (interrupted) return interruptedLine(err, key);
   switch (chargeOf(err)) {
     case 'charged':
       return `The query was charged, then failed on the server (query ${String((err as LomasError).details.queryId)}): the charge stands, so that a failure reveals nothing for free. The error follows.`;
@@ -68,6 +94,21 @@ const ROUTES = {
 
 export type FrontEnd = keyof typeof ROUTES;
 
+/** After this long, a request in progress says, every second, for how long it has run. */
+const MOMENT_MS = 1000;
+
+function progressBundle(label: string, ms?: number): MimeBundle {
+  const text =
+    ms === undefined
+      ? `${label}…`
+      : `${label}… ${Math.round(ms / 1000)} s (interrupt the kernel, ■, to stop it)`;
+  return { 'text/html': `<i>${escapeHtml(text)}</i>`, 'text/plain': text };
+}
+
+function italic(line: string): MimeBundle {
+  return { 'text/html': `<i>${escapeHtml(line)}</i>`, 'text/plain': line };
+}
+
 /**
  * Sends queries to the server: estimate (free), dummy (free), run (spends). Shows progress and
  * results. The body is a plan, or an SQL request (`front` = 'sql').
@@ -88,27 +129,73 @@ export class Runner {
   }
 
   /**
-   * Progress, then the result in its place. A failure replaces the progress with what happened to
-   * the budget, and the error itself is thrown: the kernel prints it, once.
+   * Progress (with the time it has run, after a moment), then the result in its place. A failure
+   * replaces the progress with what happened to the budget, and the error itself is thrown: the
+   * kernel prints it, once. `explain` may refine the error first (an interrupted run asks the
+   * server whether it had charged the query).
    */
   private async withProgress<T>(
     label: string,
     work: () => Promise<T>,
     show: (t: T, d: Display) => void,
     onFailure: (err: unknown) => string,
-    display?: boolean
+    display?: boolean,
+    explain: (err: unknown) => Promise<unknown> = async err => err
   ): Promise<T> {
     const d = this.display(display);
-    d?.show({ 'text/html': `<i>${escapeHtml(label)}…</i>`, 'text/plain': `${label}…` });
+    d?.show(progressBundle(label));
+    const started = Date.now();
+    const ticker = d
+      ? setInterval(() => d.show(progressBundle(label, Date.now() - started)), MOMENT_MS)
+      : undefined;
+    let t: T;
     try {
-      const t = await work();
-      if (d) show(t, d);
-      return t;
+      t = await work();
     } catch (err) {
-      const line = onFailure(err);
-      d?.show({ 'text/html': `<i>${escapeHtml(line)}</i>`, 'text/plain': line });
-      throw err;
+      clearInterval(ticker);
+      const error = await explain(err);
+      const line = onFailure(error);
+      d?.show(italic(line));
+      throw error;
     }
+    clearInterval(ticker);
+    if (d) show(t, d);
+    return t;
+  }
+
+  /** An interrupted run: did the server charge it? (GET /v1/charges/{key}, free). */
+  private async interrupted(err: unknown, key: string): Promise<unknown> {
+    if (!(err instanceof LomasError) || err.code !== 'CANCELLED') return err;
+    let status: ChargeStatus | null | undefined;
+    try {
+      status = await this.http.get<ChargeStatus>(`/v1/charges/${encodeURIComponent(key)}`);
+    } catch (e) {
+      status = e instanceof LomasError && e.code === 'NOT_FOUND' ? null : undefined;
+    }
+    const facts = { what: 'query' };
+    if (status === null)
+      return new LomasError(
+        'CANCELLED',
+        { ...facts, outcome: 'The server had not charged it: nothing was spent.' },
+        { idempotencyKey: key }
+      );
+    if (status === undefined)
+      return new LomasError(
+        'CANCELLED',
+        {
+          ...facts,
+          outcome: `Whether it was charged is unknown: to get its answer without a second charge if it was, run it again with .run({ idempotencyKey: "${key}" }).`
+        },
+        { idempotencyKey: key, noAnswer: true }
+      );
+    return new LomasError(
+      'CANCELLED',
+      {
+        ...facts,
+        outcome: `The server had already charged it (${costText(status.cost)}; query ${status.queryId}) and finishes it: run it again with .run({ idempotencyKey: "${key}" }) to get its answer without a second charge.`
+      },
+      { idempotencyKey: key, queryId: status.queryId }
+    );
   }
 
   async estimate(plan: unknown, front: FrontEnd = 'plan'): Promise<EstimateResponse> {
@@ -129,7 +216,7 @@ export class Runner {
       'Running on dummy data (free)',
       async () => new QueryResult(await this.http.post<ReleaseResponse>(ROUTES[front].dummy, plan)),
       (r, d) => {
-        d.show(r.mimeBundle());
+        d.showAll(r.displays());
         markShown(r);
       },
       err => failureLine('dummy', err, '')
@@ -145,14 +232,15 @@ export class Runner {
           await this.http.post<ReleaseResponse>(ROUTES[front].run, plan, { 'Idempotency-Key': key })
         ),
       (r, d) => {
-        d.show(r.mimeBundle());
+        d.showAll(r.displays());
         markShown(r);
       },
       err => {
         if (err instanceof LomasError) err.details.charged = chargeOf(err);
         return failureLine('run', err, key);
       },
-      opts.display
+      opts.display,
+      err => this.interrupted(err, key)
     );
   }
 }

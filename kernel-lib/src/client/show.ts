@@ -1,4 +1,11 @@
-import { Display, escapeHtml, isDisplayable, MIME_BUNDLE, type MimeBundle } from './display';
+import {
+  Display,
+  displaysOf,
+  escapeHtml,
+  isDisplayable,
+  MIME_BUNDLE,
+  type MimeBundle
+} from './display';
 
 interface TableLike {
   toHTML(options?: { limit?: number }): string;
@@ -30,7 +37,12 @@ export function bundleOf(value: unknown, limit = 50): MimeBundle {
   return { 'text/html': `<pre>${escapeHtml(text)}</pre>`, 'text/plain': text };
 }
 
+/** Every output of a value: a result's table and its chart; one bundle for anything else. */
+export function bundlesOf(value: unknown, limit = 50): MimeBundle[] {
+  return isDisplayable(value) ? displaysOf(value) : [bundleOf(value, limit)];
+}
+
 /** Shows a result, a budget or an arquero table in the notebook (HTML, with a text fallback). */
 export function show(value: unknown, options: { limit?: number } = {}): void {
-  new Display().show(bundleOf(value, options.limit));
+  new Display().showAll(bundlesOf(value, options.limit));
 }

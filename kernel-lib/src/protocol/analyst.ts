@@ -97,12 +97,38 @@ export const HistoryQuery = z
   })
   .strict();
 
+/** The rule of an Idempotency-Key, in the header and in GET /v1/charges/{idempotencyKey}. */
+export const IdempotencyKey = z
+  .string()
+  .regex(/^[A-Za-z0-9_.:-]{8,128}$/, '8 to 128 characters from letters, digits and _.:-');
+
 export const IdempotencyHeader = z.object({
-  'idempotency-key': z
-    .string()
-    .regex(/^[A-Za-z0-9_.:-]{8,128}$/, '8 to 128 characters from letters, digits and _.:-')
-    .optional()
-    .meta({
-      description: 'Retrying with the same key returns the same answer without a second charge.'
-    })
+  'idempotency-key': IdempotencyKey.optional().meta({
+    description: 'Retrying with the same key returns the same answer without a second charge.'
+  })
 });
+
+export const ChargeParams = z.object({ idempotencyKey: IdempotencyKey }).strict();
+
+/**
+ * GET /v1/charges/{idempotencyKey}: the charge made for my request sent with this key (amounts
+ * rounded up); an interrupted notebook run asks it whether it was charged.
+ */
+export const ChargeStatus = z
+  .object({
+    idempotencyKey: z.string(),
+    queryId: z.string(),
+    dataset: z.string(),
+    at: z.string(),
+    cost: Budget,
+    answer: z.enum(['pending', 'release', 'failure']).meta({
+      description:
+        'pending: still being computed; release or failure: archived, returned again (no second charge) to the same request sent with the same Idempotency-Key.'
+    })
+  })
+  .strict()
+  .meta({
+    id: 'ChargeStatus',
+    description: 'The charge made for an Idempotency-Key (amounts rounded up).'
+  });
+export type ChargeStatus = z.infer<typeof ChargeStatus>;

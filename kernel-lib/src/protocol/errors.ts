@@ -31,6 +31,12 @@ export const ERROR_CODES = {
   UNSUPPORTED_MEDIA_TYPE: 415,
   RATE_LIMITED: 429,
   UNAVAILABLE: 503,
+  /**
+   * The analyst interrupted a request (the kernel's stop button) before its answer came. The
+   * server uses it, with nginx's "client closed request" status, for a request it dropped before
+   * the charge because its client had gone (nobody reads that answer).
+   */
+  CANCELLED: 499,
   /** Any failure after a query's charge: one code and one message, whatever the cause. */
   QUERY_FAILED: 500,
   INTERNAL: 500
@@ -124,6 +130,8 @@ const MESSAGES: { [C in ErrorCode]: (f: Facts) => string } = {
     `Too many requests with this API key or sign-in. Wait ${f.retryAfter ?? 'a few'} seconds and try again.`,
   UNAVAILABLE: f =>
     `The service is not ready: ${f.problem ?? 'it is starting or stopping'}. Try again shortly.`,
+  CANCELLED: f =>
+    `The ${f.what ?? 'request'} was interrupted before its answer came. ${f.outcome ?? 'Whether it was charged is unknown.'}`,
   QUERY_FAILED: () =>
     'This query was charged but could not be answered. The charge is kept: a failure after the charge (a time or memory limit, too many groups, a data source that failed) can depend on the private data, so every such failure gives this same answer and costs the same. Retrying with the same Idempotency-Key returns this answer again without a new charge; give the queryId in the details to an administrator, who can read the cause in the server log.',
   INTERNAL: () =>

@@ -12,6 +12,23 @@ import { ExprSchema, QueryPlanSchema, type Expr, type QueryPlan } from './plan';
 /** The MIME type of a Lomas result in a notebook output, drawn by the JupyterLab extension. */
 export const RESULT_MIME = 'application/vnd.lomas.result.v1+json';
 
+/**
+ * A result's chart is an output of its own, so that front ends without the Lomas extension draw
+ * it too: JupyterLab prefers HTML (rank 50) to Vega-Lite (57), so a chart inside the result's
+ * bundle, beside its HTML table, would never be drawn there. The chart's bundle carries the
+ * standard Vega-Lite type (JupyterLab's Vega renderer, VS Code, nbconvert's lab template) and
+ * CHART_MIME, which the Lomas extension prefers and draws in the notebook's theme.
+ */
+export const VEGALITE_MIME = 'application/vnd.vegalite.v5+json';
+export const CHART_MIME = 'application/vnd.lomas.chart.v1+json';
+
+/** The payload of CHART_MIME; the spec itself is the bundle's VEGALITE_MIME entry. */
+export interface ChartPayload {
+  version: 1;
+  dataset: string;
+  title: string;
+}
+
 /** 'value': a plain column of a table that is not an estimate (e.g. a synthetic table's rows). */
 export const ColumnRole = z.enum(['key', 'estimate', 'lower', 'upper', 'value']);
 export type ColumnRole = z.infer<typeof ColumnRole>;

@@ -1,7 +1,15 @@
-import type { BudgetStatus, DatasetSummary, DummyRows, HistoryEntry } from 'lomas-kernel/protocol';
-import type { Ledger } from '../ledger';
+import {
+  LomasError,
+  type Budget,
+  type BudgetStatus,
+  type DatasetSummary,
+  type DummyRows,
+  type HistoryEntry
+} from 'lomas-kernel/protocol';
+import { amount, type Ledger } from '../ledger';
 import type { Store } from '../store/types';
 import { datasetAccess } from './access';
+import type { Admission } from './admission';
 import { budgetStatus } from './budget';
 import { historyRelease } from './synthetic';
 import type { AnalystService, Principal } from './types';
@@ -11,6 +19,15 @@ export interface AnalystDeps {
   ledger: Ledger;
   /** Synthetic rows that respect a dataset's metadata (free: no private data involved). */
   dummyRows(dataset: string, rows: number, seed: number): Promise<DummyRows>;
+  /** The admission of charged requests, shared with the query, synthetic and model services. */
+  admission?: Admission;
+}
+
+/** Amounts of a charge for people: decimals rounded up (never less than was spent). */
+function shownCost(cost: Budget): Budget {
+  const exact = amount.parseBudget(cost);
+  const d = amount.budgetToDecimal(exact, 10, 'up');
+  return amount.cmp(exact.rho, amount.ZERO) === 0 ? { epsilon: d.epsilon, delta: d.delta } : d;
 }
 
 export function createAnalystService(deps: AnalystDeps): AnalystService {
@@ -64,6 +81,24 @@ export function createAnalystService(deps: AnalystDeps): AnalystService {
     async dummyRows(who, name, rows, seed) {
       await datasetAccess(store, who, name);
       return deps.dummyRows(name, rows, seed);
+    },
+    async charge(who, idempotencyKey) {
+      // A request with this key still on its way to the ledger here: answer after its charge step.
+      await deps.admission?.settled(who.user, idempotencyKey);
+      const entry = await store.findLedgerEntryByIdempotencyKey(who.user, idempotencyKey);
+      if (!entry)
+        throw new LomasError('NOT_FOUND', {
+          what: `A charge for Idempotency-Key "${idempotencyKey}"`
+        });
+      const archived = await store.getArchive(entry.queryId);
+      return {
+        idempotencyKey,
+        queryId: entry.queryId,
+        dataset: entry.dataset,
+        at: entry.at,
+        cost: shownCost(entry.cost),
+        answer: archived ? archived.kind : 'pending'
+      };
     }
   };
 }

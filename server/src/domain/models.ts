@@ -19,6 +19,7 @@ import { fitModel, type ModelFitResult } from '../models/engine';
 import { planModel, type PlannedModel } from '../models/plan';
 import type { DatasetRecord, Store } from '../store/types';
 import { datasetAccess, spendingAccess } from './access';
+import { createAdmission, inSlot, type Admission } from './admission';
 import { checkDeltaWithinLimits } from './planning';
 import { budgetStatus } from './budget';
 import { postChargeFailure } from './failure';
@@ -29,7 +30,13 @@ import { DEFAULT_ANSWER_WAIT_MS, storedAnswer } from './queries';
 export interface ModelService {
   estimate(who: Principal, body: unknown): Promise<ModelEstimate>;
   dummy(who: Principal, body: unknown): Promise<ModelRelease>;
-  run(who: Principal, body: unknown, idempotencyKey: string | null): Promise<ModelRelease>;
+  /** `signal` aborts when the client goes away: before its charge, the request is dropped. */
+  run(
+    who: Principal,
+    body: unknown,
+    idempotencyKey: string | null,
+    signal?: AbortSignal
+  ): Promise<ModelRelease>;
 }
 
 export interface ModelDeps {
@@ -44,6 +51,8 @@ export interface ModelDeps {
   limits?: Partial<EngineLimits>;
   /** How long after its charge a retry waits for the answer (see storedAnswer). */
   answerWaitMs?: number;
+  /** Charged requests at once; shared with the query and synthetic services (default: no limit). */
+  admission?: Admission;
   now?: () => Date;
 }
 
@@ -149,6 +158,7 @@ function figures(ledger: Ledger, who: Principal, dataset: DatasetRecord, grant: 
  */
 export function createModelService(deps: ModelDeps): ModelService {
   const { store, ledger, cache, rng, logger } = deps;
+  const admission = deps.admission ?? createAdmission(Infinity);
   const now = deps.now ?? (() => new Date());
   const inFlight = new Map<string, Promise<ModelRelease>>();
 
@@ -216,7 +226,7 @@ export function createModelService(deps: ModelDeps): ModelService {
       }
     },
 
-    async run(who, body, idempotencyKey) {
+    async run(who, body, idempotencyKey, signal) {
       const { dataset, grant } = await spendingAccess(store, who, datasetName(body));
       const { request, planned } = prepare(body, dataset);
       checkDeltaWithinLimits(planned, dataset, grant.budget);
@@ -224,44 +234,52 @@ export function createModelService(deps: ModelDeps): ModelService {
       const requestHash = createHash('sha256')
         .update(canonicalJson({ kind: MODEL_PLAN_KIND, ...request }))
         .digest('hex');
-      const charged = await ledger.charge({
-        user: who.user,
-        dataset: dataset.name,
-        cost: planned.charge,
-        grant: grant.budget,
-        cap: dataset.cap,
-        accounting: dataset.accounting,
-        queryId,
-        idempotencyKey: idempotencyKey ?? undefined,
-        requestHash
-      });
-      if (charged.replayed) {
-        const archived = await storedAnswer(
-          store,
-          charged.entry,
-          {
-            queryId: charged.entry.queryId,
-            user: who.user,
-            dataset: dataset.name,
-            plan: { kind: MODEL_PLAN_KIND, ...request },
-            cost: planned.display
-          },
-          inFlight.get(charged.entry.queryId),
-          deps.answerWaitMs ?? DEFAULT_ANSWER_WAIT_MS,
-          now
-        );
-        if (archived.kind === 'failure' && archived.error)
-          throw LomasError.fromBody(archived.error);
-        return archived.release as ModelRelease;
-      }
-      // Charged. From here on every failure keeps the charge.
-      const work = answer(who, request, planned, dataset, grant.budget, queryId);
-      inFlight.set(queryId, work);
-      try {
-        return await work;
-      } finally {
-        inFlight.delete(queryId);
-      }
+      const charge = () =>
+        ledger.charge({
+          user: who.user,
+          dataset: dataset.name,
+          cost: planned.charge,
+          grant: grant.budget,
+          cap: dataset.cap,
+          accounting: dataset.accounting,
+          queryId,
+          idempotencyKey: idempotencyKey ?? undefined,
+          requestHash
+        });
+      return inSlot(
+        admission,
+        { user: who.user, idempotencyKey, signal },
+        charge,
+        async charged => {
+          if (charged.replayed) {
+            const archived = await storedAnswer(
+              store,
+              charged.entry,
+              {
+                queryId: charged.entry.queryId,
+                user: who.user,
+                dataset: dataset.name,
+                plan: { kind: MODEL_PLAN_KIND, ...request },
+                cost: planned.display
+              },
+              inFlight.get(charged.entry.queryId),
+              deps.answerWaitMs ?? DEFAULT_ANSWER_WAIT_MS,
+              now
+            );
+            if (archived.kind === 'failure' && archived.error)
+              throw LomasError.fromBody(archived.error);
+            return archived.release as ModelRelease;
+          }
+          // Charged. From here on every failure keeps the charge.
+          const work = answer(who, request, planned, dataset, grant.budget, queryId);
+          inFlight.set(queryId, work);
+          try {
+            return await work;
+          } finally {
+            inFlight.delete(queryId);
+          }
+        }
+      );
     }
   };
 }

@@ -16,6 +16,7 @@ import type { Principal } from './types';
 import type { Logger } from '../logger';
 import type { ArchiveRecord, DatasetRecord, LedgerEntry, Store } from '../store/types';
 import { datasetAccess, spendingAccess } from './access';
+import { createAdmission, inSlot, type Admission } from './admission';
 import { budgetStatus } from './budget';
 import { postChargeFailure } from './failure';
 import { checkDeltaWithinLimits, costQuery, type CostedQuery } from './planning';
@@ -34,6 +35,8 @@ export interface QueryDeps {
   limits?: Partial<EngineLimits>;
   /** How long after its charge a retry waits for a query's answer (storedAnswer). */
   answerWaitMs?: number;
+  /** Charged requests at once; shared with the synthetic and model services (default: no limit). */
+  admission?: Admission;
   now?: () => Date;
 }
 
@@ -129,6 +132,7 @@ function datasetName(body: unknown): string {
  */
 export function createQueryService(deps: QueryDeps): QueryService {
   const { store, ledger, cache, rng, logger } = deps;
+  const admission = deps.admission ?? createAdmission(Infinity);
   const now = deps.now ?? (() => new Date());
   const answerWaitMs = deps.answerWaitMs ?? DEFAULT_ANSWER_WAIT_MS;
   const inFlight = new Map<string, Promise<ReleaseResponse>>();
@@ -209,53 +213,62 @@ export function createQueryService(deps: QueryDeps): QueryService {
       who: Principal,
       body: unknown,
       idempotencyKey: string | null,
-      source: QuerySource = {}
+      source: QuerySource = {},
+      signal?: AbortSignal
     ): Promise<ReleaseResponse> {
       const { dataset, grant } = await spendingAccess(store, who, datasetName(body));
       const { plan, planned } = prepare(body, dataset);
       checkDeltaWithinLimits(planned, dataset, grant.budget);
       const queryId = randomUUID();
       const requestHash = createHash('sha256').update(canonicalJson(plan)).digest('hex');
-      const charged = await ledger.charge({
-        user: who.user,
-        dataset: dataset.name,
-        cost: planned.charge,
-        grant: grant.budget,
-        cap: dataset.cap,
-        accounting: dataset.accounting,
-        queryId,
-        idempotencyKey: idempotencyKey ?? undefined,
-        requestHash
-      });
-      if (charged.replayed) {
-        // A retry of a charged request: the same answer (or error), no second charge, no new noise.
-        const archived = await storedAnswer(
-          store,
-          charged.entry,
-          {
-            queryId: charged.entry.queryId,
-            user: who.user,
-            dataset: dataset.name,
-            plan,
-            cost: planned.display,
-            ...source
-          },
-          inFlight.get(charged.entry.queryId),
-          answerWaitMs,
-          now
-        );
-        if (archived.kind === 'failure' && archived.error)
-          throw LomasError.fromBody(archived.error);
-        return archived.release as ReleaseResponse;
-      }
-      // Charged. From here on every failure keeps the charge.
-      const work = answer(who, plan, planned, dataset, grant.budget, queryId, source);
-      inFlight.set(queryId, work);
-      try {
-        return await work;
-      } finally {
-        inFlight.delete(queryId);
-      }
+      const charge = () =>
+        ledger.charge({
+          user: who.user,
+          dataset: dataset.name,
+          cost: planned.charge,
+          grant: grant.budget,
+          cap: dataset.cap,
+          accounting: dataset.accounting,
+          queryId,
+          idempotencyKey: idempotencyKey ?? undefined,
+          requestHash
+        });
+      return inSlot(
+        admission,
+        { user: who.user, idempotencyKey, signal },
+        charge,
+        async charged => {
+          if (charged.replayed) {
+            // A retry of a charged request: the same answer (or error), no second charge, no new noise.
+            const archived = await storedAnswer(
+              store,
+              charged.entry,
+              {
+                queryId: charged.entry.queryId,
+                user: who.user,
+                dataset: dataset.name,
+                plan,
+                cost: planned.display,
+                ...source
+              },
+              inFlight.get(charged.entry.queryId),
+              answerWaitMs,
+              now
+            );
+            if (archived.kind === 'failure' && archived.error)
+              throw LomasError.fromBody(archived.error);
+            return archived.release as ReleaseResponse;
+          }
+          // Charged. From here on every failure keeps the charge.
+          const work = answer(who, plan, planned, dataset, grant.budget, queryId, source);
+          inFlight.set(queryId, work);
+          try {
+            return await work;
+          } finally {
+            inFlight.delete(queryId);
+          }
+        }
+      );
     }
   };
 }

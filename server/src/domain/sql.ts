@@ -72,7 +72,7 @@ export function createSqlService(store: Store, queries: QueryService): SqlServic
       const r = await placed(who, compiled, () => queries.dummy(who, compiled.plan));
       return released(r, req, compiled);
     },
-    async run(who, body, idempotencyKey) {
+    async run(who, body, idempotencyKey, signal) {
       const { req, compiled } = compile(body);
       const sql = {
         text: req.sql,
@@ -81,7 +81,7 @@ export function createSqlService(store: Store, queries: QueryService): SqlServic
         postprocess: compiled.post
       };
       const r = await placed(who, compiled, () =>
-        queries.run(who, compiled.plan, idempotencyKey, { sql })
+        queries.run(who, compiled.plan, idempotencyKey, { sql }, signal)
       );
       return released(r, req, compiled);
     }

@@ -26,6 +26,7 @@ import { canonicalJson, type Ledger } from '../ledger';
 import type { Logger } from '../logger';
 import type { DatasetRecord, Store } from '../store/types';
 import { datasetAccess, spendingAccess } from './access';
+import { createAdmission, inSlot, type Admission } from './admission';
 import { checkDeltaWithinLimits } from './planning';
 import { budgetStatus } from './budget';
 import { postChargeFailure } from './failure';
@@ -38,7 +39,13 @@ import { buildSyntheticRelease, estimateParts } from './syntheticRelease';
 export interface SyntheticService {
   estimate(who: Principal, body: unknown): Promise<SyntheticEstimate>;
   dummy(who: Principal, body: unknown): Promise<SyntheticRelease>;
-  run(who: Principal, body: unknown, idempotencyKey: string | null): Promise<SyntheticRelease>;
+  /** `signal` aborts when the client goes away: before its charge, the request is dropped. */
+  run(
+    who: Principal,
+    body: unknown,
+    idempotencyKey: string | null,
+    signal?: AbortSignal
+  ): Promise<SyntheticRelease>;
   /** A synthetic table the caller already paid for, from the archive (post-processing: free). */
   archived(who: Principal, queryId: string): Promise<SyntheticRelease>;
 }
@@ -53,6 +60,8 @@ export interface SyntheticDeps {
   dummyRowCount?: number;
   /** How long after its charge a retry waits for the answer (see storedAnswer). */
   answerWaitMs?: number;
+  /** Charged requests at once; shared with the query and model services (default: no limit). */
+  admission?: Admission;
   now?: () => Date;
 }
 
@@ -127,6 +136,7 @@ function figures(ledger: Ledger, who: Principal, dataset: DatasetRecord, grant: 
 export function createSyntheticService(deps: SyntheticDeps): SyntheticService {
   const { store, ledger, cache, rng, logger } = deps;
   const now = deps.now ?? (() => new Date());
+  const admission = deps.admission ?? createAdmission(Infinity);
   const inFlight = new Map<string, Promise<SyntheticRelease>>();
 
   async function answer(
@@ -200,7 +210,7 @@ export function createSyntheticService(deps: SyntheticDeps): SyntheticService {
       }
     },
 
-    async run(who, body, idempotencyKey) {
+    async run(who, body, idempotencyKey, signal) {
       const { dataset, grant } = await spendingAccess(store, who, datasetName(body));
       const p = prepare(body, dataset);
       checkDeltaWithinLimits(p.plan, dataset, grant.budget);
@@ -208,44 +218,52 @@ export function createSyntheticService(deps: SyntheticDeps): SyntheticService {
       const requestHash = createHash('sha256')
         .update(canonicalJson({ kind: SYNTHETIC_PLAN_KIND, ...p.request }))
         .digest('hex');
-      const charged = await ledger.charge({
-        user: who.user,
-        dataset: dataset.name,
-        cost: costToBudget(p.plan.cost, 'fraction'),
-        grant: grant.budget,
-        cap: dataset.cap,
-        accounting: dataset.accounting,
-        queryId,
-        idempotencyKey: idempotencyKey ?? undefined,
-        requestHash
-      });
-      if (charged.replayed) {
-        const archived = await storedAnswer(
-          store,
-          charged.entry,
-          {
-            queryId: charged.entry.queryId,
-            user: who.user,
-            dataset: dataset.name,
-            plan: { kind: SYNTHETIC_PLAN_KIND, ...p.request },
-            cost: costToBudget(p.plan.cost, 'decimal')
-          },
-          inFlight.get(charged.entry.queryId),
-          deps.answerWaitMs ?? DEFAULT_ANSWER_WAIT_MS,
-          now
-        );
-        if (archived.kind === 'failure' && archived.error)
-          throw LomasError.fromBody(archived.error);
-        return archived.release as SyntheticRelease;
-      }
-      // Charged. From here on every failure keeps the charge.
-      const work = answer(who, p, dataset, grant.budget, queryId);
-      inFlight.set(queryId, work);
-      try {
-        return await work;
-      } finally {
-        inFlight.delete(queryId);
-      }
+      const charge = () =>
+        ledger.charge({
+          user: who.user,
+          dataset: dataset.name,
+          cost: costToBudget(p.plan.cost, 'fraction'),
+          grant: grant.budget,
+          cap: dataset.cap,
+          accounting: dataset.accounting,
+          queryId,
+          idempotencyKey: idempotencyKey ?? undefined,
+          requestHash
+        });
+      return inSlot(
+        admission,
+        { user: who.user, idempotencyKey, signal },
+        charge,
+        async charged => {
+          if (charged.replayed) {
+            const archived = await storedAnswer(
+              store,
+              charged.entry,
+              {
+                queryId: charged.entry.queryId,
+                user: who.user,
+                dataset: dataset.name,
+                plan: { kind: SYNTHETIC_PLAN_KIND, ...p.request },
+                cost: costToBudget(p.plan.cost, 'decimal')
+              },
+              inFlight.get(charged.entry.queryId),
+              deps.answerWaitMs ?? DEFAULT_ANSWER_WAIT_MS,
+              now
+            );
+            if (archived.kind === 'failure' && archived.error)
+              throw LomasError.fromBody(archived.error);
+            return archived.release as SyntheticRelease;
+          }
+          // Charged. From here on every failure keeps the charge.
+          const work = answer(who, p, dataset, grant.budget, queryId);
+          inFlight.set(queryId, work);
+          try {
+            return await work;
+          } finally {
+            inFlight.delete(queryId);
+          }
+        }
+      );
     },
 
     async archived(who, queryId) {

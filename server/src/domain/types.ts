@@ -1,5 +1,6 @@
 import type {
   BudgetStatus,
+  ChargeStatus,
   DatasetInfo,
   DatasetSummary,
   DummyRows,
@@ -29,11 +30,13 @@ export interface QuerySource {
 export interface QueryService {
   estimate(who: Principal, body: unknown): Promise<EstimateResponse>;
   dummy(who: Principal, body: unknown): Promise<ReleaseResponse>;
+  /** `signal` aborts when the client goes away: before its charge, the request is dropped. */
   run(
     who: Principal,
     body: unknown,
     idempotencyKey: string | null,
-    source?: QuerySource
+    source?: QuerySource,
+    signal?: AbortSignal
   ): Promise<ReleaseResponse>;
 }
 
@@ -41,7 +44,12 @@ export interface QueryService {
 export interface SqlService {
   estimate(who: Principal, body: unknown): Promise<SqlEstimateResponse>;
   dummy(who: Principal, body: unknown): Promise<SqlReleaseResponse>;
-  run(who: Principal, body: unknown, idempotencyKey: string | null): Promise<SqlReleaseResponse>;
+  run(
+    who: Principal,
+    body: unknown,
+    idempotencyKey: string | null,
+    signal?: AbortSignal
+  ): Promise<SqlReleaseResponse>;
 }
 
 export interface AnalystService {
@@ -51,4 +59,6 @@ export interface AnalystService {
   budgets(who: Principal): Promise<BudgetStatus[]>;
   history(who: Principal, dataset: string | undefined, limit: number): Promise<HistoryEntry[]>;
   dummyRows(who: Principal, dataset: string, rows: number, seed: number): Promise<DummyRows>;
+  /** The charge made for my request with this Idempotency-Key; NOT_FOUND when there is none. */
+  charge(who: Principal, idempotencyKey: string): Promise<ChargeStatus>;
 }

@@ -1,9 +1,11 @@
 import type { NextFunction, Request, Response } from 'express';
 
 /**
- * CORS for the JupyterLab extension, which calls the server from the browser. Credentials are
+ * CORS for browser pages that call the server themselves (LOMAS_CORS_ORIGINS; none by default:
+ * the JupyterLab extension goes through the Jupyter server, which holds the key). Credentials are
  * never ambient (no cookies: every request carries its API key explicitly), so allowing an origin
- * lets a page read only what it already holds a key for. `origins` is a list, or ['*'].
+ * lets a page read only what it already holds a key for. `origins` is a list (empty: no CORS
+ * headers at all), or ['*'].
  */
 export function cors(origins: readonly string[]) {
   const any = origins.includes('*');

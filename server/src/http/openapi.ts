@@ -135,6 +135,15 @@ export function apiRoutes(): RouteSpec[] {
       ok: { status: 200, schema: z.array(S.HistoryEntry) }
     },
     {
+      method: 'get',
+      path: '/v1/charges/{idempotencyKey}',
+      access: 'analyst',
+      summary:
+        'Whether my request sent with this Idempotency-Key was charged (404: it was not, and never will be once its client has gone)',
+      params: S.ChargeParams,
+      ok: { status: 200, schema: S.ChargeStatus }
+    },
+    {
       method: 'post',
       path: '/v1/queries/estimate',
       access: 'analyst',

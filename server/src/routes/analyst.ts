@@ -1,9 +1,21 @@
-import { Router } from 'express';
+import { Router, type Response } from 'express';
 import type { ModelService } from '../domain/models';
 import type { SyntheticService } from '../domain/synthetic';
 import type { AnalystService, QueryService, SqlService } from '../domain/types';
 import { mountRoutes } from '../http/contract';
 import type { Logger } from '../logger';
+
+/**
+ * Aborts when the client goes away before its answer is sent (the analyst interrupted the
+ * kernel): a charged request still waiting for its turn is then dropped, uncharged.
+ */
+function clientSignal(res: Response): AbortSignal {
+  const gone = new AbortController();
+  res.once('close', () => {
+    if (!res.writableFinished) gone.abort();
+  });
+  return gone.signal;
+}
 
 /**
  * Routes of an authenticated analyst: only their own datasets, budgets and history. Requests and
@@ -42,25 +54,27 @@ export function analystRouter(
         ),
       'GET /v1/queries': ({ principal, query }) =>
         analyst.history(principal(), query.dataset as string | undefined, query.limit as number),
+      'GET /v1/charges/{idempotencyKey}': ({ principal, params }) =>
+        analyst.charge(principal(), params.idempotencyKey as string),
       'POST /v1/queries/estimate': ({ principal, body }) => queries.estimate(principal(), body),
       'POST /v1/queries/dummy': ({ principal, body }) => queries.dummy(principal(), body),
-      'POST /v1/queries': ({ principal, body, headers }) =>
-        queries.run(principal(), body, idem(headers)),
+      'POST /v1/queries': ({ principal, body, headers, res }) =>
+        queries.run(principal(), body, idem(headers), {}, clientSignal(res)),
       // SQL: compiled into a plan on the server, then the same pipeline as the routes above.
       'POST /v1/queries/sql/estimate': ({ principal, body }) => sql.estimate(principal(), body),
       'POST /v1/queries/sql/dummy': ({ principal, body }) => sql.dummy(principal(), body),
-      'POST /v1/queries/sql': ({ principal, body, headers }) =>
-        sql.run(principal(), body, idem(headers)),
+      'POST /v1/queries/sql': ({ principal, body, headers, res }) =>
+        sql.run(principal(), body, idem(headers), clientSignal(res)),
       'POST /v1/synthetic/estimate': ({ principal, body }) => synthetic.estimate(principal(), body),
       'POST /v1/synthetic/dummy': ({ principal, body }) => synthetic.dummy(principal(), body),
-      'POST /v1/synthetic': ({ principal, body, headers }) =>
-        synthetic.run(principal(), body, idem(headers)),
+      'POST /v1/synthetic': ({ principal, body, headers, res }) =>
+        synthetic.run(principal(), body, idem(headers), clientSignal(res)),
       'GET /v1/synthetic/{queryId}': ({ principal, params }) =>
         synthetic.archived(principal(), params.queryId as string),
       'POST /v1/models/estimate': ({ principal, body }) => models.estimate(principal(), body),
       'POST /v1/models/dummy': ({ principal, body }) => models.dummy(principal(), body),
-      'POST /v1/models': ({ principal, body, headers }) =>
-        models.run(principal(), body, idem(headers))
+      'POST /v1/models': ({ principal, body, headers, res }) =>
+        models.run(principal(), body, idem(headers), clientSignal(res))
     },
     logger
   );

@@ -109,6 +109,9 @@ async function requestFor(r: RouteSpec): Promise<Req> {
       });
       return { path: `/admin/archive/${queryId}` };
     }
+    case 'get /v1/charges/{idempotencyKey}':
+      // Nobody charged this key (the e2e cancel test reads real charges): 404 for every caller.
+      return { path: `/v1/charges/matrix-key-${i}` };
     case 'post /v1/queries':
       return { path: r.path, body: countPlan('penguins', '0.001') };
     case 'post /v1/queries/estimate':
@@ -189,6 +192,8 @@ function expected(r: RouteSpec, who: Who): { status: number; code?: string } {
   if (who === 'none' || who === 'wrong' || who === 'revoked')
     return { status: 401, code: 'UNAUTHENTICATED' };
   if (r.access === 'admin') return who === 'admin' ? ok : { status: 403, code: 'FORBIDDEN' };
+  // Charges are looked up among the caller's own: an unknown key is not found, for everyone.
+  if (r.path === '/v1/charges/{idempotencyKey}') return { status: 404, code: 'NOT_FOUND' };
   // Analyst routes: only the analyst with a grant on "penguins" may touch it.
   const scoped = r.path.includes('{name}') || r.body !== undefined;
   if (who === 'analyst') return ok;
