@@ -148,7 +148,7 @@ export function createQueryService(deps: QueryDeps): QueryService {
   ): Promise<ReleaseResponse> {
     const record = { queryId, user: who.user, dataset: dataset.name, plan, cost: planned.display };
     try {
-      const exact = await cache.use(dataset, d => execute(planned.checked, d));
+      const exact = await cache.execute(dataset, planned.checked);
       const release: ReleaseResponse = {
         ...buildRelease(planned, exact, rng, 'release'),
         queryId
