@@ -286,11 +286,12 @@ function aggregation(
     case 'median': {
       const [L, U] = a.bounds;
       inner.push(`${clamp(finiteDouble(a.column), p.add(L, 'double'), p.add(U, 'double'))} AS ${v}`);
-      const cands = () => p.add(a.candidates, { list: 'double' });
+      // One parameter used twice (Trino's USING list repeats it: query/dialect.ts).
+      const cands = p.add(a.candidates, { list: 'double' });
       outer.push(
         `${d.count(v)} AS "__n${i}"`,
-        `${d.bins(v, cands())} AS "__h${i}"`,
-        `${d.binsExact(v, cands())} AS "__e${i}"`
+        `${d.bins(v, cands)} AS "__h${i}"`,
+        `${d.binsExact(v, cands)} AS "__e${i}"`
       );
       return { op: 'quantile', cols: [`__n${i}`, `__h${i}`, `__e${i}`] };
     }
