@@ -5,7 +5,7 @@
  * external hive table, compiled by the Trino dialect). Needs the Trino that `npm test` starts
  * (.ci/trino.sh); skipped with a message locally without it, a failure in CI.
  */
-import { rmSync } from 'node:fs';
+import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   checkPlan,
@@ -13,6 +13,7 @@ import {
   type DatasetMetadata,
   type TrinoSettings
 } from 'lomas-kernel/protocol';
+import { DuckDBInstance } from '@duckdb/node-api';
 import type { Trino } from 'trino-client';
 import { validPlanFixtures } from '../../../kernel-lib/src/protocol/fixtures';
 import { openSource, vegaFile } from '../../src/datasets/connectors';
@@ -25,7 +26,12 @@ import {
   type LoadedDataset
 } from '../../src/engine';
 import { keyId } from '../../src/query/keys';
-import { compileForTrino, executeTrino, type TrinoConnection } from '../../src/engine/trino';
+import {
+  compileForTrino,
+  executeTrino,
+  runTrino,
+  type TrinoConnection
+} from '../../src/engine/trino';
 import type { DatasetRecord } from '../../src/store/types';
 import { describeWith } from '../helpers/services';
 import {
@@ -301,4 +307,79 @@ describeWith(single)('DuckDB and Trino give identical exact statistics', () => {
     expect(text).not.toContain('DROP');
     expect(using).toContain(`'x''); DROP TABLE t; --'`);
   });
+});
+
+const cluster = trinoTestEnv('TRINO_CLUSTER_TEST');
+
+describeWith(cluster)('a compiled plan on the coordinator plus one worker', () => {
+  test('both nodes run tasks of the query, and the answer is the one DuckDB gives', async () => {
+    const env = cluster!;
+    const trino = trinoClient(env);
+    const name = uniqueTableName('spread');
+    // Four Parquet files: four splits the scheduler spreads over the nodes.
+    const dir = join(env.dataDir, name);
+    mkdirSync(dir, { recursive: true });
+    const instance = await DuckDBInstance.create(':memory:');
+    const conn = await instance.connect();
+    try {
+      for (let f = 0; f < 4; f++)
+        await conn.run(
+          `COPY (SELECT CAST(u AS BIGINT) AS uid, CAST(9007199254740993 + (u % 3) AS BIGINT) AS big,
+             CAST((u % 23) * 0.5 AS DOUBLE) AS x, CAST((u % 150) - 75 AS BIGINT) AS n,
+             CASE u % 3 WHEN 0 THEN 'a' WHEN 1 THEN 'b' ELSE 'c' END AS k,
+             TIMESTAMP '2026-03-01' AS t
+           FROM range(${f * 25_000}, ${(f + 1) * 25_000}) AS r(u)) TO '${join(dir, `part-${f}.parquet`)}' (FORMAT parquet)`
+        );
+    } finally {
+      conn.closeSync();
+      instance.closeSync();
+    }
+    await trinoQuery(
+      trino,
+      `CREATE TABLE ${env.catalog}.${env.schema}.${name} (uid bigint, big bigint, x double, n bigint,
+         k varchar, t timestamp(3)) WITH (external_location = 'local:///${name}', format = 'PARQUET')`
+    );
+    try {
+      const plan = p({ keys: ['k'], values: { k: ['a', 'b', 'c'] } }, [{ op: 'mean', column: 'x' }]);
+      const checked = checkPlan(parsePlan(plan), unitsRecord);
+      const connector: TrinoSettings = {
+        kind: 'trino',
+        catalog: env.catalog,
+        schema: env.schema,
+        table: name
+      };
+      const q = compileForTrino(checked, UNITS, connector);
+      const run = await runTrino({ url: env.url, user: 'lomas-test' }, q.sql, 60_000);
+      const tasks = await trinoQuery(
+        trino,
+        `SELECT count(DISTINCT node_id) FROM system.runtime.tasks WHERE query_id = '${run.queryId}'`
+      );
+      expect(tasks.rows).toEqual([[2]]);
+      const viaCluster = await executeTrino(
+        checked,
+        { metadata: UNITS, connector },
+        { url: env.url, user: 'lomas-test' },
+        ENGINE_DEFAULTS
+      );
+      // DuckDB reads the same four files (a glob; the file connector takes one file).
+      const files = {
+        path: join(dir, 'part-*.parquet'),
+        format: 'parquet' as const,
+        columns: {},
+        bytes: 0,
+        release: async () => undefined
+      };
+      const duck = await loadDataset(files, UNITS);
+      try {
+        const local = await execute(checked, duck);
+        expect({ ...viaCluster, elapsedMs: 0 }).toEqual({ ...local, elapsedMs: 0 });
+        expect(local.groups.map(g => g.rows)).toEqual([33334n, 33333n, 33333n]);
+      } finally {
+        duck.close();
+      }
+    } finally {
+      await trinoQuery(trino, `DROP TABLE IF EXISTS ${env.catalog}.${env.schema}.${name}`);
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 120_000);
 });
