@@ -11,6 +11,7 @@ import { dummyRows } from '../datasets/dummy';
 import type { Rng } from '../dp';
 import { canonicalJson, type Ledger } from '../ledger';
 import { execute, type DatasetCache, type EngineLimits } from '../engine';
+import { checkExactSums } from '../query/compile';
 import { loadDataset } from '../engine/load';
 import type { Principal } from './types';
 import type { Logger } from '../logger';
@@ -111,6 +112,7 @@ export function prepare(
 ): { plan: QueryPlan; planned: CostedQuery } {
   const plan = parsePlan(body);
   const checked = checkPlan(plan, dataset);
+  checkExactSums(checked);
   return { plan, planned: costQuery(checked, dataset) };
 }
 

@@ -10,7 +10,7 @@ import {
   type DuckDBValue
 } from '@duckdb/node-api';
 import { quoteIdent } from '../engine/duck';
-import { PLAN_LIMITS } from 'lomas-kernel/protocol';
+import { PLAN_LIMITS, SCALED_BITS, exactSumRange } from 'lomas-kernel/protocol';
 import {
   Bindings,
   DUCKDB,
@@ -122,11 +122,28 @@ const SQL_TYPE: Record<ValueType, ScalarParam> = {
   datetime: 'varchar' // bound as ISO text, then TRY_CAST to TIMESTAMP
 };
 
+const SCALED_MAX = 2n ** BigInt(SCALED_BITS);
+
+/**
+ * The range the exact sums rely on (query/PROOF.md): every scaled value |n| ≤ 2^31, so DuckDB's
+ * HUGEINT and Trino's DECIMAL(38,0) sums cannot overflow. Called before the charge
+ * (domain/queries.ts) and again here; the grid rule makes it always hold.
+ */
+export function checkExactSums(plan: CheckedPlan): void {
+  for (const a of plan.aggregations) {
+    if (a.op !== 'sum' && a.op !== 'mean' && a.op !== 'variance' && a.op !== 'stdev') continue;
+    const { lowerScaled, upperScaled } = a.grid;
+    const big = (n: bigint) => n > SCALED_MAX || n < -SCALED_MAX;
+    if (big(lowerScaled) || big(upperScaled)) throw exactSumRange(a.column);
+  }
+}
+
 export function compile(
   plan: CheckedPlan,
   storage: StorageInfo,
   dialect: Dialect = DUCKDB
 ): CompiledQuery {
+  checkExactSums(plan);
   const duck = dialect === DUCKDB ? new Params() : null;
   const p: Binder = duck ?? new Bindings(dialect);
   const x = new ExprCompiler(p);

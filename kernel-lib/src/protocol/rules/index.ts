@@ -33,6 +33,7 @@ export {
   typeMismatch,
   unknownColumn,
   type PrivacyRuleName,
-  type PureRefusal
+  type PureRefusal,
+  exactSumRange
 } from './messages';
 export * from './types';

@@ -102,3 +102,15 @@ export function deltaLimitRule(f: {
       : `Ask for a δ of at most ${f.allowed} (e.g. discover: { delta: ${f.allowed} } or a smaller one), or ask an administrator for more δ.`
   });
 }
+
+/**
+ * INVALID_PLAN: an exact sum whose scaled values could leave the range the engine sums exactly
+ * (|n| ≤ 2^31: server/src/query/PROOF.md). The grid rule makes it impossible; the server checks it
+ * before the charge so that a change of the rule cannot turn into an overflow after it.
+ */
+export function exactSumRange(column: string) {
+  return invalidPlan(
+    `the bounds of "${column}" scale to values beyond ±2^31 on its grid, so its sums could overflow the engine's exact integers`,
+    'Use narrower bounds.'
+  );
+}
