@@ -32,8 +32,15 @@ export interface TrinoConnection {
  *    all their columns: a choice made from the unit's own rows only (a stable transformation, as
  *    in DuckDB), deterministic up to rows that are identical in every column (interchangeable).
  */
-export function trinoStorage(metadata: DatasetMetadata, connector: TrinoSettings): StorageInfo {
-  const names = Object.keys(metadata.columns);
+export function trinoStorage(
+  metadata: DatasetMetadata,
+  connector: TrinoSettings,
+  used?: ReadonlySet<string>
+): StorageInfo {
+  // Only the columns the plan names (and the privacy id): Trino reads and checks no other.
+  const names = Object.keys(metadata.columns).filter(
+    n => !used || used.has(n) || n === metadata.privacy_id
+  );
   const source = [connector.catalog, connector.schema, connector.table].map(quoteIdent).join('.');
   const relation = (p: Binder): string => {
     const projections = names.map(name => {
@@ -64,7 +71,8 @@ export function trinoStorage(metadata: DatasetMetadata, connector: TrinoSettings
       }
       return `${expr} AS ${quoteIdent(name)}`;
     });
-    const projected = `(SELECT ${projections.join(', ')} FROM ${source})`;
+    const list = projections.length ? projections.join(', ') : '1 AS "__lomas_one"';
+    const projected = `(SELECT ${list} FROM ${source})`;
     if (metadata.privacy_id === undefined) return projected;
     const pid = quoteIdent(metadata.privacy_id);
     const all = names.map(quoteIdent).join(', ');
@@ -73,7 +81,44 @@ export function trinoStorage(metadata: DatasetMetadata, connector: TrinoSettings
       `FROM ${projected} AS s WHERE ${pid} IS NOT NULL) AS s WHERE "__lomas_k" <= ${p.add(BigInt(metadata.max_ids), 'bigint')})`
     );
   };
-  return { table: connector.table, columns: names, relation };
+  // A category column holds public categories or NULL only (as a DuckDB ENUM does): a public key
+  // filter over all of its categories is then a NULL test (compile.ts, keyCondition).
+  const categories: Record<string, readonly string[]> = {};
+  for (const n of names) {
+    const c = metadata.columns[n];
+    if (c.type === 'string' && c.categories && c.categories.length > 0)
+      categories[n] = [...new Set(c.categories)];
+  }
+  return { table: connector.table, columns: names, relation, categories };
+}
+
+/**
+ * Every name a plan refers to (columns of steps, keys, aggregations). Rows are the same whatever
+ * columns a statement carries; rows identical in these columns are interchangeable for the plan,
+ * so truncation ordered by them alone keeps its statistics deterministic.
+ */
+export function referencedColumns(plan: ResolvedPlan): Set<string> {
+  const out = new Set<string>();
+  const walk = (e: unknown): void => {
+    if (Array.isArray(e)) return e.forEach(walk);
+    if (e === null || typeof e !== 'object') return;
+    const node = e as Record<string, unknown>;
+    if (node.k === 'col' && typeof node.name === 'string') out.add(node.name);
+    for (const v of Object.values(node)) walk(v);
+  };
+  for (const s of plan.steps) {
+    if (s.kind === 'filter') walk(s.predicate);
+    else if (s.kind === 'select') s.columns.forEach(c => out.add(c));
+    else s.columns.forEach(c => walk(c.expr));
+  }
+  for (const k of plan.groupBy?.keys ?? []) out.add(k.name);
+  for (const a of plan.aggregations) if (a.column !== undefined) out.add(a.column);
+  return out;
+}
+
+/** Is this dataset's table in Trino (rather than loaded into DuckDB)? */
+export function livesInTrino(connector: unknown): boolean {
+  return (connector as { kind?: unknown } | null)?.kind === 'trino';
 }
 
 /** Compiles the plan for a Trino dataset (exposed for tests and logs). */
@@ -82,7 +127,7 @@ export function compileForTrino(
   metadata: DatasetMetadata,
   connector: TrinoSettings
 ): CompiledQuery {
-  return compile(plan, trinoStorage(metadata, connector), TRINO);
+  return compile(plan, trinoStorage(metadata, connector, referencedColumns(plan)), TRINO);
 }
 
 /** Runs a checked plan on a Trino table: EXACT statistics, decoded like DuckDB's (execute.ts). */

@@ -69,6 +69,8 @@ export interface StorageInfo {
   columns: readonly string[];
   /** Columns stored as a DuckDB ENUM, with the ENUM's values in declaration order. */
   enums?: Readonly<Record<string, readonly string[]>>;
+  /** Columns that hold one of these public categories or NULL, nothing else (Trino's projection). */
+  categories?: Readonly<Record<string, readonly string[]>>;
 }
 
 export { quoteIdent };
@@ -185,7 +187,12 @@ export function compile(
   const g = plan.groupBy;
   const filter =
     g?.mode === 'public'
-      ? publicKeyFilter(g, p, name => (stored.has(name) ? storage.enums?.[name] : undefined))
+      ? publicKeyFilter(
+          g,
+          p,
+          name => (stored.has(name) ? storage.enums?.[name] : undefined),
+          name => (stored.has(name) ? storage.categories?.[name] : undefined)
+        )
       : null;
   const where = filter ? ` WHERE ${filter}` : '';
   let sql = `SELECT ${outer.join(', ')} FROM (SELECT ${innerSql} FROM ${rel} AS t${where}) AS v`;
@@ -206,10 +213,13 @@ export function compile(
 function publicKeyFilter(
   g: Extract<RGroupBy, { mode: 'public' }>,
   p: Binder,
-  enumOf: (name: string) => readonly string[] | undefined
+  enumOf: (name: string) => readonly string[] | undefined,
+  categoriesOf: (name: string) => readonly string[] | undefined
 ): string | null {
   const conditions = g.keys
-    .map((k, i) => keyCondition(k.name, k.type, g.values[i], p, enumOf(k.name)))
+    .map((k, i) =>
+      keyCondition(k.name, k.type, g.values[i], p, enumOf(k.name), categoriesOf(k.name))
+    )
     .filter((c): c is string => c !== null);
   return conditions.length > 0 ? conditions.join(' AND ') : null;
 }
@@ -220,13 +230,17 @@ function keyCondition(
   type: ValueType,
   values: readonly KeyValue[],
   p: Binder,
-  enumValues: readonly string[] | undefined
+  enumValues: readonly string[] | undefined,
+  categories: readonly string[] | undefined
 ): string | null {
   const c = quoteIdent(name);
   const present = values.filter((v): v is string | number | boolean => v !== null);
   const withNull = values.includes(null);
   let member: string | null;
-  if (enumValues) {
+  if (categories && categories.every(cat => present.includes(cat))) {
+    // Every value the column can hold is public: only NULL may need filtering.
+    return withNull ? null : `${c} IS NOT NULL`;
+  } else if (enumValues) {
     // A stored ENUM: compare its integer codes (values outside the ENUM cannot occur).
     const codes = [...new Set(present.map(v => enumValues.indexOf(String(v))))].filter(i => i >= 0);
     if (codes.length === enumValues.length) return withNull ? null : `${c} IS NOT NULL`;

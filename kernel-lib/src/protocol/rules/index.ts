@@ -34,6 +34,7 @@ export {
   unknownColumn,
   type PrivacyRuleName,
   type PureRefusal,
-  exactSumRange
+  exactSumRange,
+  embeddedEngineOnly
 } from './messages';
 export * from './types';

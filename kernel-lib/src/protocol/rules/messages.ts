@@ -114,3 +114,14 @@ export function exactSumRange(column: string) {
     'Use narrower bounds.'
   );
 }
+
+/**
+ * INVALID_PLAN: models and synthetic data are computed by the embedded engine only (their SQL has
+ * no Trino dialect yet); a dataset that lives in Trino answers queries only.
+ */
+export function embeddedEngineOnly(what: 'models' | 'synthetic data', dataset: string) {
+  return invalidPlan(
+    `dataset "${dataset}" lives in a Trino cluster, and ${what} are only computed on datasets loaded into the embedded engine`,
+    'Send queries to this dataset, or ask the administrator for a copy registered from a file.'
+  );
+}
