@@ -12,7 +12,8 @@
  * end. `BENCH_ONLY=trino npm run bench`; TRINO_BENCH_ROWS changes the generated size.
  */
 import { spawn } from 'node:child_process';
-import { copyFileSync, mkdirSync, readdirSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readdirSync } from 'node:fs';
+import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { DuckDBInstance } from '@duckdb/node-api';
@@ -131,17 +132,35 @@ async function compare(
     { metadata }
   );
   const t0 = performance.now();
-  const src = { path: files, format: 'parquet' as const, columns: {}, bytes: 0, release: async () => undefined };
+  const src = {
+    path: files,
+    format: 'parquet' as const,
+    columns: {},
+    bytes: 0,
+    release: async () => undefined
+  };
   const loaded = await loadDataset(src, metadata, { memoryLimit: '6GB' });
   const loadMs = performance.now() - t0;
   const duckMs = await timed(() => execute(plan, loaded));
   loaded.close();
   console.log(`${title}`);
-  console.log(`  DuckDB: load ${loadMs.toFixed(0)} ms (once per version), warm query ${duckMs.toFixed(0)} ms`);
+  console.log(
+    `  DuckDB: load ${loadMs.toFixed(0)} ms (once per version), warm query ${duckMs.toFixed(0)} ms`
+  );
   for (const { label, c } of sets) {
-    const connector = { kind: 'trino' as const, catalog: 'hive', schema: 'lomas_test', table: tableName };
+    const connector = {
+      kind: 'trino' as const,
+      catalog: 'hive',
+      schema: 'lomas_test',
+      table: tableName
+    };
     const ms = await timed(() =>
-      executeTrino(plan, { metadata, connector }, { url: c.url, user: 'bench' }, { ...ENGINE_DEFAULTS, queryTimeoutMs: 600_000 })
+      executeTrino(
+        plan,
+        { metadata, connector },
+        { url: c.url, user: 'bench' },
+        { ...ENGINE_DEFAULTS, queryTimeoutMs: 600_000 }
+      )
     );
     const breakEven = ms > duckMs ? Math.ceil(loadMs / (ms - duckMs)) : 0;
     console.log(
@@ -153,8 +172,20 @@ async function compare(
   }
 }
 
+/** Trino comes from .ci/trino.sh's cache; without it the bench is skipped (no 821 MB download). */
+function trinoInstalled(): boolean {
+  const cache = process.env.LOMAS_CACHE ?? join(homedir(), '.cache', 'lomas');
+  return existsSync(join(cache, 'trino', 'trino-server-476', '.installed'));
+}
+
 async function main(): Promise<void> {
-  console.log(`trino (exact statistics, ${RUNS} runs after a warm-up, medians; ${ROWS.toLocaleString('en')} generated rows)`);
+  if (!process.env.TRINO_BENCH_URL && !trinoInstalled()) {
+    console.log('trino: skipped (Trino is not installed: source .ci/trino.sh && trino_install)');
+    return;
+  }
+  console.log(
+    `trino (exact statistics, ${RUNS} runs after a warm-up, medians; ${ROWS.toLocaleString('en')} generated rows)`
+  );
   const { one, two, stop } = await trinos();
   try {
     const sets = [

@@ -204,7 +204,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   }
   const e = parsed.data;
   const oidcProblem =
-    oidcConsistency(env, e.LOMAS_OIDC_ISSUER) ?? trinoConsistency(e.LOMAS_TRINO_URL, e.LOMAS_TRINO_PASSWORD);
+    oidcConsistency(env, e.LOMAS_OIDC_ISSUER) ??
+    trinoConsistency(e.LOMAS_TRINO_URL, e.LOMAS_TRINO_PASSWORD);
   if (oidcProblem) throw new ConfigError(`Invalid server configuration:\n  ${oidcProblem}`);
   return {
     host: e.LOMAS_HOST,

@@ -293,8 +293,7 @@ function statsOf(
       if (layout.op === 'histogram-edges') {
         if (binsByIndex) m = byValue(m, layout.boundaries, 0);
         counts = layout.boundaries.map(b => m.get(b) ?? 0n);
-      }
-      else
+      } else
         counts = Array.from(
           { length: (layout as { size: number }).size },
           (_, i) => m.get(i + 1) ?? 0n

@@ -62,7 +62,8 @@ export function trinoStorage(
           break;
         case 'string': {
           const text = `TRY_CAST(${s} AS VARCHAR)`;
-          const cats = col.categories && col.categories.length > 0 ? [...new Set(col.categories)] : null;
+          const cats =
+            col.categories && col.categories.length > 0 ? [...new Set(col.categories)] : null;
           expr = cats
             ? `(CASE WHEN contains(${p.add(cats, { list: 'varchar' })}, ${text}) THEN ${text} END)`
             : text;
@@ -227,7 +228,10 @@ export async function runTrino(
 function trinoFailure(e: NonNullable<TrinoPage['error']>): EngineFailure {
   const name = e.errorName ?? 'UNKNOWN';
   const message = `${name}: ${(e.message ?? '').split('\n')[0]}`;
-  if (name === 'EXCEEDED_TIME_LIMIT' || name === 'ADMINISTRATIVELY_KILLED' && /time/i.test(message))
+  if (
+    name === 'EXCEEDED_TIME_LIMIT' ||
+    (name === 'ADMINISTRATIVELY_KILLED' && /time/i.test(message))
+  )
     return new EngineFailure('timeout', message);
   if (/MEMORY/.test(name) || e.errorType === 'INSUFFICIENT_RESOURCES')
     return new EngineFailure('memory', message);

@@ -316,7 +316,9 @@ function aggregation(
     case 'quantile':
     case 'median': {
       const [L, U] = a.bounds;
-      inner.push(`${clamp(finiteDouble(a.column), p.add(L, 'double'), p.add(U, 'double'))} AS ${v}`);
+      inner.push(
+        `${clamp(finiteDouble(a.column), p.add(L, 'double'), p.add(U, 'double'))} AS ${v}`
+      );
       // One parameter used twice (Trino's USING list repeats it: query/dialect.ts).
       const cands = p.add(a.candidates, { list: 'double' });
       outer.push(

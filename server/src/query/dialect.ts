@@ -149,7 +149,9 @@ export const TRINO: Dialect = {
   sumSquares: v => trinoExact(`sum(CAST(${v} * ${v} AS DECIMAL(38,0)))`),
   // Bin i (0-based) holds (b_{i-1}, b_i]: i = #{b < v}. NULL stays out of every bin.
   bins: (v, b) =>
-    trinoCounts(`histogram(CASE WHEN ${v} IS NOT NULL THEN cardinality(filter(${b}, c -> c < ${v})) END)`),
+    trinoCounts(
+      `histogram(CASE WHEN ${v} IS NOT NULL THEN cardinality(filter(${b}, c -> c < ${v})) END)`
+    ),
   binsExact: (v, b) =>
     trinoCounts(`histogram(CASE WHEN ${v} IS NOT NULL THEN array_position(${b}, ${v}) END)`),
   histogram: v => trinoCounts(`histogram(${v})`),
@@ -243,5 +245,7 @@ export function trinoStatement(sql: string, bound: readonly BoundParam[]): strin
     return '?';
   });
   const body = `'${text.replace(/'/g, "''")}'`;
-  return using.length ? `EXECUTE IMMEDIATE ${body} USING ${using.join(', ')}` : `EXECUTE IMMEDIATE ${body}`;
+  return using.length
+    ? `EXECUTE IMMEDIATE ${body} USING ${using.join(', ')}`
+    : `EXECUTE IMMEDIATE ${body}`;
 }

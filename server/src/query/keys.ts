@@ -245,7 +245,8 @@ export function trinoKeyDecoder(type: ValueType): (v: unknown) => KeyAtom {
     if (v === null || v === undefined) return NULL_ATOM;
     switch (type) {
       case 'int':
-        if (typeof v === 'string' && /^-?\d{1,20}$/.test(v)) return { type: 'int', value: BigInt(v) };
+        if (typeof v === 'string' && /^-?\d{1,20}$/.test(v))
+          return { type: 'int', value: BigInt(v) };
         break;
       case 'float':
         if (typeof v === 'number') return { type: 'float', value: v };

@@ -18,7 +18,15 @@ import {
   writeParquetWithDuckDb,
   type TrinoTestEnv
 } from '../helpers/trino';
-import { ANALYST_KEY, METADATA, binomialMissBound, plan, startE2E, truth, type E2E } from './harness';
+import {
+  ANALYST_KEY,
+  METADATA,
+  binomialMissBound,
+  plan,
+  startE2E,
+  truth,
+  type E2E
+} from './harness';
 
 const single = trinoTestEnv('TRINO_TEST');
 
@@ -111,7 +119,13 @@ describeWith(single)('a Trino-backed dataset over HTTP', () => {
   const N = 200;
   const BOUND = binomialMissBound(N, 0.05, 1e-6);
   test.each([
-    ['mean y', { op: 'mean', column: 'y' }, 'mean_y', () => truth(h.rows.map(r => r.y)).mean, '0.05']
+    [
+      'mean y',
+      { op: 'mean', column: 'y' },
+      'mean_y',
+      () => truth(h.rows.map(r => r.y)).mean,
+      '0.05'
+    ]
   ] as const)(
     '%s (pure ε, 200 releases from Trino): misses ≤ binomial bound',
     async (_n, agg, column, t, epsilon) => {
@@ -160,7 +174,10 @@ describeWith(single)('a Trino-backed dataset over HTTP', () => {
     expect(history.body).toHaveLength(1);
 
     // The same answer as a DuckDB-side post-charge failure (a file that cannot be read).
-    const duck = await h.run(plan({ aggregations: [{ op: 'count' }] }, 'file_gone'), 'file-gone-0001');
+    const duck = await h.run(
+      plan({ aggregations: [{ op: 'count' }] }, 'file_gone'),
+      'file-gone-0001'
+    );
     const withoutId = (b: any) => ({ ...b, details: { ...b.details, queryId: undefined } });
     expect(withoutId(duck.body)).toEqual(withoutId(first.body));
   }, 60_000);

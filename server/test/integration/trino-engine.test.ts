@@ -63,7 +63,9 @@ async function twinTables(
 ): Promise<{ duck: LoadedDataset; connector: TrinoSettings; cleanup: () => Promise<void> }> {
   const table = uniqueTableName(label);
   const cols = Object.entries(metadata.columns);
-  const casts = cols.map(([n, c]) => `CAST("${n}" AS ${SQL_TYPES[c.type][0]}) AS "${n}"`).join(', ');
+  const casts = cols
+    .map(([n, c]) => `CAST("${n}" AS ${SQL_TYPES[c.type][0]}) AS "${n}"`)
+    .join(', ');
   const location = await writeParquetWithDuckDb(env, table, select(casts));
   const ddl = cols.map(([n, c]) => `"${n}" ${SQL_TYPES[c.type][1]}`).join(', ');
   await trinoQuery(
@@ -146,11 +148,14 @@ const UNIT_PLANS: Record<string, unknown> = {
     { op: 'mean', column: 'x' },
     { op: 'sum', column: 'n' }
   ]),
-  'variance and quantiles per public category': p({ keys: ['k'], values: { k: ['a', 'b', 'c', null] } }, [
-    { op: 'variance', column: 'x' },
-    { op: 'quantile', column: 'x', q: 0.25 },
-    { op: 'median', column: 'x' }
-  ]),
+  'variance and quantiles per public category': p(
+    { keys: ['k'], values: { k: ['a', 'b', 'c', null] } },
+    [
+      { op: 'variance', column: 'x' },
+      { op: 'quantile', column: 'x', q: 0.25 },
+      { op: 'median', column: 'x' }
+    ]
+  ),
   'numeric histogram': p(null, [{ op: 'histogram', column: 'n', bins: [-50, -10, 0, 10, 50] }]),
   'categorical histogram': p(null, [{ op: 'histogram', column: 'k' }]),
   'group by hour and weekday of a datetime': p(
@@ -203,7 +208,8 @@ describeWith(single)('DuckDB and Trino give identical exact statistics', () => {
     env = single!;
     trino = trinoClient(env);
     connection = { url: env.url, user: 'lomas-test' };
-    const names = penguinsReg.connector.kind === 'vega-datasets' ? penguinsReg.connector.columns! : {};
+    const names =
+      penguinsReg.connector.kind === 'vega-datasets' ? penguinsReg.connector.columns! : {};
     const renamed = Object.entries(names)
       .map(([to, from]) => `"${from}" AS "${to}"`)
       .join(', ');
@@ -250,7 +256,10 @@ describeWith(single)('DuckDB and Trino give identical exact statistics', () => {
         parsed.budget?.rho !== undefined ||
         Number(parsed.budget?.delta ?? 0) > 0 ||
         parsed.aggregations.some(
-          a => a.mechanism === 'gaussian' || a.budget?.rho !== undefined || Number(a.budget?.delta ?? 0) > 0
+          a =>
+            a.mechanism === 'gaussian' ||
+            a.budget?.rho !== undefined ||
+            Number(a.budget?.delta ?? 0) > 0
         );
       const r = await both(plan, needsZcdp ? zcdpPenguins : penguins, 'penguins');
       expect(r.trino).toEqual(r.duck);
@@ -259,11 +268,15 @@ describeWith(single)('DuckDB and Trino give identical exact statistics', () => {
     60_000
   );
 
-  test.each(Object.entries(UNIT_PLANS))('%s', async (_name, plan) => {
-    const r = await both(plan, unitsRecord, 'units');
-    expect(r.trino).toEqual(r.duck);
-    expect(r.duck.groups.some(g => g.rows > 0n)).toBe(true);
-  }, 60_000);
+  test.each(Object.entries(UNIT_PLANS))(
+    '%s',
+    async (_name, plan) => {
+      const r = await both(plan, unitsRecord, 'units');
+      expect(r.trino).toEqual(r.duck);
+      expect(r.duck.groups.some(g => g.rows > 0n)).toBe(true);
+    },
+    60_000
+  );
 
   test('truncation to max_ids per privacy unit: at most 3 rows of each unit, NULL ids dropped', async () => {
     const plan = p({ keys: ['uid'], discover: { delta: '0.00001' } }, [{ op: 'count' }]);
@@ -278,7 +291,9 @@ describeWith(single)('DuckDB and Trino give identical exact statistics', () => {
   test('big integer keys come back exactly (beyond 2^53)', async () => {
     const plan = UNIT_PLANS['count per big integer key (discovered)'];
     const r = await both(plan, unitsRecord, 'units');
-    const keys = r.trino.groups.map(g => g.key[0]).sort((a, b) => String(a).localeCompare(String(b)));
+    const keys = r.trino.groups
+      .map(g => g.key[0])
+      .sort((a, b) => String(a).localeCompare(String(b)));
     expect(keys).toEqual(
       expect.arrayContaining([
         { type: 'int', value: 9007199254740993n },
@@ -289,17 +304,21 @@ describeWith(single)('DuckDB and Trino give identical exact statistics', () => {
   }, 60_000);
 
   test('the Trino statement binds every plan value after USING, none in its text', () => {
-    const plan = p(null, [{ op: 'count' }], [
-      {
-        op: 'filter',
-        predicate: {
-          kind: 'binary',
-          op: '==',
-          left: col('k'),
-          right: { kind: 'lit', value: "x'); DROP TABLE t; --" }
+    const plan = p(
+      null,
+      [{ op: 'count' }],
+      [
+        {
+          op: 'filter',
+          predicate: {
+            kind: 'binary',
+            op: '==',
+            left: col('k'),
+            right: { kind: 'lit', value: "x'); DROP TABLE t; --" }
+          }
         }
-      }
-    ]);
+      ]
+    );
     const checked = checkPlan(parsePlan(plan), unitsRecord);
     const { sql } = compileForTrino(checked, UNITS, twins.units.connector);
     const [text, using] = sql.split("' USING ");
@@ -340,7 +359,9 @@ describeWith(cluster)('a compiled plan on the coordinator plus one worker', () =
          k varchar, t timestamp(3)) WITH (external_location = 'local:///${name}', format = 'PARQUET')`
     );
     try {
-      const plan = p({ keys: ['k'], values: { k: ['a', 'b', 'c'] } }, [{ op: 'mean', column: 'x' }]);
+      const plan = p({ keys: ['k'], values: { k: ['a', 'b', 'c'] } }, [
+        { op: 'mean', column: 'x' }
+      ]);
       const checked = checkPlan(parsePlan(plan), unitsRecord);
       const connector: TrinoSettings = {
         kind: 'trino',

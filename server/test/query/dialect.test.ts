@@ -14,10 +14,9 @@ const META = {
 } as DatasetMetadata;
 
 const checked = (parts: object) =>
-  checkPlan(
-    parsePlan({ version: 1, dataset: 'd', steps: [], budget: { epsilon: 1 }, ...parts }),
-    { metadata: META }
-  );
+  checkPlan(parsePlan({ version: 1, dataset: 'd', steps: [], budget: { epsilon: 1 }, ...parts }), {
+    metadata: META
+  });
 
 describe('Trino literals (the values after USING)', () => {
   test.each([
@@ -31,7 +30,10 @@ describe('Trino literals (the values after USING)', () => {
     [{ value: true, type: 'boolean' }, 'true'],
     [{ value: "it's'; DROP TABLE t; --", type: 'varchar' }, "'it''s''; DROP TABLE t; --'"],
     [{ value: null, type: 'varchar' }, 'CAST(NULL AS VARCHAR)'],
-    [{ value: [1n, 2n], type: { list: 'bigint' } }, "CAST(ARRAY[BIGINT '1', BIGINT '2'] AS ARRAY(BIGINT))"],
+    [
+      { value: [1n, 2n], type: { list: 'bigint' } },
+      "CAST(ARRAY[BIGINT '1', BIGINT '2'] AS ARRAY(BIGINT))"
+    ],
     [{ value: [], type: { list: 'double' } }, 'CAST(ARRAY[] AS ARRAY(DOUBLE))']
   ] as const)('%j → %s', (p, expected) => {
     expect(trinoLiteral(p as never)).toBe(expected);
