@@ -109,6 +109,34 @@ describeWith(single)('a Trino-backed dataset over HTTP', () => {
     expect(r.text).not.toContain(env.url);
   });
 
+  test('models and synthetic data are refused before any charge (embedded engine only)', async () => {
+    const before = (await h.budget('in_trino')).spent;
+    const requests: [string, unknown][] = [
+      [
+        '/v1/models',
+        {
+          version: 1,
+          dataset: 'in_trino',
+          model: 'linear',
+          features: ['y'],
+          target: 'x',
+          budget: { epsilon: '1' }
+        }
+      ],
+      ['/v1/synthetic', { version: 1, dataset: 'in_trino', rows: 20, budget: { epsilon: '1' } }]
+    ];
+    for (const [path, body] of requests) {
+      const r = await h.req('POST', path, body);
+      expect({ path, status: r.status, code: r.body.code }).toEqual({
+        path,
+        status: 400,
+        code: 'INVALID_PLAN'
+      });
+      expect(r.body.message).toMatch(/lives in a Trino cluster/);
+    }
+    expect((await h.budget('in_trino')).spent).toEqual(before);
+  });
+
   /*
    * The coverage test of e2e/queries.test.ts (one aggregation of it, to keep CI short: the mean
    * uses the count and the exact DECIMAL sum; the agreement suite checks every statistic exactly):
