@@ -133,3 +133,21 @@ describe('server configuration', () => {
     expect(() => loadConfig({ [name]: value })).toThrow(name);
   });
 });
+
+test('Trino: off without a URL; a password only over https', () => {
+  expect(loadConfig({}).trino).toBeUndefined();
+  expect(loadConfig({ LOMAS_TRINO_URL: 'http://trino.internal:8080' }).trino).toEqual({
+    url: 'http://trino.internal:8080',
+    user: 'lomas',
+    password: undefined
+  });
+  expect(
+    problemOf({ LOMAS_TRINO_URL: 'http://trino.internal:8080', LOMAS_TRINO_PASSWORD: 'secret' })
+  ).toMatch(/LOMAS_TRINO_PASSWORD: a Trino password is only sent over https/);
+  expect(problemOf({ LOMAS_TRINO_PASSWORD: 'secret' })).toMatch(/LOMAS_TRINO_PASSWORD/);
+  expect(
+    loadConfig({ LOMAS_TRINO_URL: 'https://trino.internal:8443', LOMAS_TRINO_PASSWORD: 's' }).trino
+      ?.password
+  ).toBe('s');
+  expect(problemOf({ LOMAS_TRINO_URL: 'ftp://trino' })).toMatch(/LOMAS_TRINO_URL/);
+});

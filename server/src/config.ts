@@ -131,6 +131,18 @@ const Env = z.object({
    * their charge, so a request whose analyst interrupts it while it waits costs nothing.
    */
   LOMAS_MAX_CONCURRENT_QUERIES: z.coerce.number().int().min(1).max(1024).default(16),
+  /**
+   * The Trino cluster that datasets with a `trino` connector live in (engine/trino.ts): its
+   * coordinator's URL, the user the server signs in as and, over https only, its password (from
+   * the environment or a secret store, never a settings file). Unset: Trino datasets fail to run.
+   */
+  LOMAS_TRINO_URL: z
+    .string()
+    .url()
+    .refine(u => /^https?:\/\//i.test(u), 'an http or https URL')
+    .optional(),
+  LOMAS_TRINO_USER: z.string().min(1).max(256).default('lomas'),
+  LOMAS_TRINO_PASSWORD: z.string().min(1).max(1024).optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   /** OpenID Connect sign-in (see OidcSettings); off unless LOMAS_OIDC_ISSUER is set. */
   LOMAS_OIDC_ISSUER: IssuerUrl.optional(),
@@ -184,6 +196,8 @@ export interface Config {
   minLatencyMs: number;
   latencyJitterMs: number;
   engine: EngineLimits;
+  /** Where datasets with a `trino` connector run (LOMAS_TRINO_*); never returned by a route. */
+  trino?: { url: string; user: string; password?: string };
   corsOrigins: string[];
   maxConcurrentQueries: number;
   logLevel: string;
@@ -199,7 +213,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     throw new ConfigError(`Invalid server configuration:\n${lines.join('\n')}`);
   }
   const e = parsed.data;
-  const oidcProblem = oidcConsistency(env, e.LOMAS_OIDC_ISSUER);
+  const oidcProblem =
+    oidcConsistency(env, e.LOMAS_OIDC_ISSUER) ??
+    trinoConsistency(e.LOMAS_TRINO_URL, e.LOMAS_TRINO_PASSWORD);
   if (oidcProblem) throw new ConfigError(`Invalid server configuration:\n  ${oidcProblem}`);
   return {
     host: e.LOMAS_HOST,
@@ -221,6 +237,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       threads: e.LOMAS_DUCKDB_THREADS,
       queryTimeoutMs: e.LOMAS_QUERY_TIMEOUT_MS
     },
+    trino: e.LOMAS_TRINO_URL
+      ? { url: e.LOMAS_TRINO_URL, user: e.LOMAS_TRINO_USER, password: e.LOMAS_TRINO_PASSWORD }
+      : undefined,
     corsOrigins: e.LOMAS_CORS_ORIGINS.split(',')
       .map(o => o.trim())
       .filter(o => o.length > 0),
@@ -239,6 +258,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
         }
       : undefined
   };
+}
+
+/** A password travels in every request's header: only over https. */
+function trinoConsistency(url: string | undefined, password: string | undefined): string | null {
+  if (password !== undefined && !url?.toLowerCase().startsWith('https://'))
+    return 'LOMAS_TRINO_PASSWORD: a Trino password is only sent over https (set an https LOMAS_TRINO_URL)';
+  return null;
 }
 
 /** Settings that only mean something together: a lone one is a mistake worth stopping for. */

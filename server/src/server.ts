@@ -61,6 +61,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
   await bootstrap(store, ledger, config, logger);
   const cache = new DatasetCache({
     limits: config.engine,
+    trino: config.trino,
     onLoad: (name, version, d) =>
       logger.info(
         { dataset: name, version, rows: Number(d.rowCount), ms: Math.round(d.loadMs) },

@@ -125,11 +125,31 @@ export const VegaSettings = z
   })
   .strict();
 
+/** A Trino identifier part (catalog, schema, table): plain, so it is also a valid quoted name. */
+const TRINO_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,127}$/;
+
+/**
+ * A table that stays in a Trino cluster: nothing is loaded, each query runs there (the same plan
+ * compiler, Trino dialect). Where the cluster is and how to sign in is the SERVER's setting
+ * (LOMAS_TRINO_URL, LOMAS_TRINO_USER, LOMAS_TRINO_PASSWORD), never part of the record, so no route
+ * can return a credential.
+ */
+export const TrinoSettings = z
+  .object({
+    kind: z.literal('trino'),
+    catalog: z.string().regex(TRINO_NAME),
+    schema: z.string().regex(TRINO_NAME),
+    table: z.string().regex(TRINO_NAME),
+    columns: ColumnMap.optional()
+  })
+  .strict();
+
 export const ConnectorSpec = z
-  .discriminatedUnion('kind', [FileSettings, HttpSettings, S3Settings, VegaSettings])
+  .discriminatedUnion('kind', [FileSettings, HttpSettings, S3Settings, VegaSettings, TrinoSettings])
   .meta({ id: 'ConnectorSettings', description: "Where a dataset's rows come from." });
 export type ConnectorSpec = z.infer<typeof ConnectorSpec>;
 export type FileSettings = z.infer<typeof FileSettings>;
 export type HttpSettings = z.infer<typeof HttpSettings>;
 export type S3Settings = z.infer<typeof S3Settings>;
 export type VegaSettings = z.infer<typeof VegaSettings>;
+export type TrinoSettings = z.infer<typeof TrinoSettings>;

@@ -1,5 +1,6 @@
 import { createHash, randomUUID } from 'node:crypto';
 import {
+  embeddedEngineOnly,
   LomasError,
   parseModelRequest,
   type Budget,
@@ -20,6 +21,7 @@ import { planModel, type PlannedModel } from '../models/plan';
 import type { DatasetRecord, Store } from '../store/types';
 import { datasetAccess, spendingAccess } from './access';
 import { createAdmission, inSlot, type Admission } from './admission';
+import { livesInTrino } from '../engine/trino';
 import { checkDeltaWithinLimits } from './planning';
 import { budgetStatus } from './budget';
 import { postChargeFailure } from './failure';
@@ -142,6 +144,7 @@ function prepare(
   dataset: DatasetRecord
 ): { request: ModelRequest; planned: PlannedModel } {
   const request = parseModelRequest(body);
+  if (livesInTrino(dataset.connector)) throw embeddedEngineOnly('models', dataset.name);
   return { request, planned: planModel(request, dataset) };
 }
 

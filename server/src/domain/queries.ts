@@ -11,6 +11,7 @@ import { dummyRows } from '../datasets/dummy';
 import type { Rng } from '../dp';
 import { canonicalJson, type Ledger } from '../ledger';
 import { execute, type DatasetCache, type EngineLimits } from '../engine';
+import { checkExactSums } from '../query/compile';
 import { loadDataset } from '../engine/load';
 import type { Principal } from './types';
 import type { Logger } from '../logger';
@@ -114,6 +115,7 @@ export function prepare(
 ): { plan: QueryPlan; planned: CostedQuery } {
   const plan = parsePlan(body);
   const checked = checkPlan(plan, dataset);
+  checkExactSums(checked);
   return { plan, planned: costQuery(checked, dataset) };
 }
 
@@ -160,7 +162,7 @@ export function createQueryService(deps: QueryDeps): QueryService {
       ...source
     };
     try {
-      const exact = await cache.use(dataset, d => execute(planned.checked, d));
+      const exact = await cache.execute(dataset, planned.checked);
       const release: ReleaseResponse = {
         ...buildRelease(planned, exact, rng, 'release'),
         queryId

@@ -1,5 +1,6 @@
 import { createHash, randomUUID } from 'node:crypto';
 import {
+  embeddedEngineOnly,
   LomasError,
   parseSyntheticRequest,
   SYNTHETIC_DEFAULT_BINS,
@@ -27,6 +28,7 @@ import type { Logger } from '../logger';
 import type { DatasetRecord, Store } from '../store/types';
 import { datasetAccess, spendingAccess } from './access';
 import { createAdmission, inSlot, type Admission } from './admission';
+import { livesInTrino } from '../engine/trino';
 import { checkDeltaWithinLimits } from './planning';
 import { budgetStatus } from './budget';
 import { postChargeFailure } from './failure';
@@ -102,6 +104,7 @@ function budgetSpec(r: SyntheticRequest): BudgetSpec {
 /** Parse, resolve the columns against the public metadata, plan the measurements: no data, no randomness. */
 function prepare(body: unknown, dataset: DatasetRecord): Prepared {
   const request = parseSyntheticRequest(body);
+  if (livesInTrino(dataset.connector)) throw embeddedEngineOnly('synthetic data', dataset.name);
   const columns = resolveColumns(dataset.name, dataset.metadata, request.columns, request.rows);
   const plan = planSynthesis({
     columns: columns.specs,

@@ -1,8 +1,12 @@
 import type { DatasetMetadata } from 'lomas-kernel/protocol';
 import { openSource } from '../datasets/connectors';
-import type { ConnectorOptions } from '../datasets/connectors/types';
-import type { EngineLimits } from './limits';
+import { TrinoSettings, type ConnectorOptions } from '../datasets/connectors/types';
+import type { ResolvedPlan } from '../query/types';
+import { execute } from './execute';
+import { engineLimits, type EngineLimits } from './limits';
 import { loadDataset, type LoadedDataset } from './load';
+import { executeTrino, type TrinoConnection } from './trino';
+import type { ExactResult } from './types';
 
 /** What the cache needs of a dataset registration (a subset of the store's DatasetRecord). */
 export interface DatasetRef {
@@ -26,6 +30,8 @@ export interface CacheOptions {
   connector?: ConnectorOptions;
   /** Resource limits of every instance this cache loads (defaults: ENGINE_DEFAULTS). */
   limits?: Partial<EngineLimits>;
+  /** Where datasets with a `trino` connector run (LOMAS_TRINO_*). */
+  trino?: TrinoConnection;
   /** Called after each load (for logs/metrics). */
   onLoad?: (name: string, version: number, d: LoadedDataset) => void;
 }
@@ -52,6 +58,22 @@ export class DatasetCache {
       entry.users--;
       this.maybeClose(entry);
     }
+  }
+
+  /**
+   * Runs a checked plan on the dataset's engine: a `trino` connector's table where it lives (the
+   * Trino dialect of the one compiler), every other dataset on its loaded DuckDB instance.
+   */
+  async execute(ref: DatasetRef, plan: ResolvedPlan): Promise<ExactResult> {
+    const trino = TrinoSettings.safeParse(ref.connector);
+    if (trino.success)
+      return executeTrino(
+        plan,
+        { metadata: ref.metadata, connector: trino.data },
+        this.opts.trino,
+        engineLimits(this.opts.limits)
+      );
+    return this.use(ref, d => execute(plan, d));
   }
 
   /** Loads (or waits for) the dataset without running anything. */

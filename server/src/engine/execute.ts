@@ -30,10 +30,33 @@ export async function execute(plan: ResolvedPlan, d: LoadedDataset): Promise<Exa
   const result = await runBounded(d, q);
   const elapsedMs = performance.now() - t0;
   const col = new Map(result.names.map((n, i) => [n, i]));
-  const at = (row: DuckDBValue[], name: string) => row[col.get(name)!];
+  return decodeResult(plan, q, result, keyDecoders(q.keyCount, result, col), {
+    binsByIndex: false,
+    maxRowsPerUnit: d.maxRowsPerUnit,
+    elapsedMs
+  });
+}
+
+/**
+ * Turns a statement's rows (DuckDB values, or Trino's JSON values) into exact statistics per group:
+ * one path for every engine, so the group identity, the public key product and the fail-closed
+ * checks (group cap, duplicate keys, keys outside the public lists) are the same everywhere.
+ */
+export function decodeResult(
+  plan: ResolvedPlan,
+  q: Pick<CompiledQuery, 'layout' | 'keyCount'>,
+  result: { names: string[]; rows: unknown[][] },
+  decoders: ((v: unknown) => Key[number])[],
+  opts: { binsByIndex: boolean; maxRowsPerUnit: number; elapsedMs: number }
+): ExactResult {
+  const col = new Map(result.names.map((n, i) => [n, i]));
+  const at = (row: unknown[], name: string) => row[col.get(name)!];
+  const failed = (e: unknown) =>
+    e instanceof EngineFailure
+      ? e
+      : new EngineFailure('key-encoding', (e as Error).message, { cause: e });
 
   const observed = new Map<string, GroupStats>();
-  const decoders = keyDecoders(q.keyCount, result, col);
   const g = plan.groupBy;
   if (g?.mode === 'discover' && result.rows.length > LIMITS.maxDiscoveredGroups)
     throw new EngineFailure(
@@ -41,13 +64,21 @@ export async function execute(plan: ResolvedPlan, d: LoadedDataset): Promise<Exa
       `key discovery found more than ${LIMITS.maxDiscoveredGroups} keys`
     );
   for (const row of result.rows) {
-    const key = decoders.map((decode, i) => decode(at(row, `__k${i}`)));
+    const key = decoders.map((decode, i) => {
+      try {
+        return decode(at(row, `__k${i}`));
+      } catch (e) {
+        throw failed(e);
+      }
+    });
     const id = keyId(key);
     if (observed.has(id))
       // (The key itself stays out of the message: logs get no private values.)
       throw new EngineFailure('duplicate-key', 'two result rows with the same key');
     const rowsInGroup = toBig(at(row, '__rows'));
-    const stats = plan.aggregations.map((a, i) => statsOf(a, q.layout[i], row, at, rowsInGroup));
+    const stats = plan.aggregations.map((a, i) =>
+      statsOf(a, q.layout[i], row, at, rowsInGroup, opts.binsByIndex)
+    );
     observed.set(id, { key, rows: rowsInGroup, stats });
   }
 
@@ -78,8 +109,8 @@ export async function execute(plan: ResolvedPlan, d: LoadedDataset): Promise<Exa
     keys: g?.keys.map(k => k.name) ?? [],
     keyMode: g ? g.mode : 'none',
     groups,
-    maxRowsPerUnit: d.maxRowsPerUnit,
-    elapsedMs
+    maxRowsPerUnit: opts.maxRowsPerUnit,
+    elapsedMs: opts.elapsedMs
   };
 }
 
@@ -123,7 +154,7 @@ function keyDecoders(
   count: number,
   r: StatementResult,
   col: Map<string, number>
-): ((v: DuckDBValue) => Key[number])[] {
+): ((v: unknown) => Key[number])[] {
   const failed = (e: unknown) =>
     new EngineFailure('key-encoding', (e as Error).message, { cause: e });
   return Array.from({ length: count }, (_, i) => {
@@ -133,9 +164,9 @@ function keyDecoders(
     } catch (e) {
       throw failed(e);
     }
-    return (v: DuckDBValue) => {
+    return (v: unknown) => {
       try {
-        return decode(v);
+        return decode(v as DuckDBValue);
       } catch (e) {
         throw failed(e);
       }
@@ -143,20 +174,31 @@ function keyDecoders(
   });
 }
 
-function toBig(v: DuckDBValue): bigint {
+function toBig(v: unknown): bigint {
   if (v === null || v === undefined) return 0n;
   if (typeof v === 'bigint') return v;
   if (typeof v === 'number' && Number.isSafeInteger(v)) return BigInt(v);
+  // Trino's exact counts and DECIMAL(38,0) sums travel as decimal text.
+  if (typeof v === 'string' && /^-?\d{1,40}$/.test(v)) return BigInt(v);
   throw new EngineFailure('engine', `a count or sum arrived as ${typeof v}`);
 }
 
 /**
  * MAP(key → UBIGINT) of DuckDB's histogram aggregates, keyed exactly: DOUBLE keys (candidates,
  * bin boundaries) are JS numbers already; integer keys (category positions) must be safe
- * integers. A repeated key would merge two bins: it fails closed.
+ * integers. A repeated key would merge two bins: it fails closed. Trino's maps arrive as JSON
+ * objects {"<integer key>": "<count>"} (query/dialect.ts).
  */
-function mapOf(v: DuckDBValue): Map<number, bigint> {
+function mapOf(v: unknown): Map<number, bigint> {
   const out = new Map<number, bigint>();
+  if (v !== null && typeof v === 'object' && !(v instanceof DuckDBMapValue)) {
+    for (const [k, c] of Object.entries(v as Record<string, unknown>)) {
+      if (!/^-?\d{1,15}$/.test(k))
+        throw new EngineFailure('key-encoding', 'a histogram bin key is not an integer');
+      out.set(Number(k), toBig(c));
+    }
+    return out;
+  }
   if (!(v instanceof DuckDBMapValue)) return out;
   for (const e of v.entries) {
     const k = e.key;
@@ -171,12 +213,26 @@ function mapOf(v: DuckDBValue): Map<number, bigint> {
 
 const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
 
+/**
+ * A bin map keyed by bin index (Trino: index i = #{b < v}, or a 1-based position for exact
+ * matches) re-keyed by the boundary value, as DuckDB keys it.
+ */
+function byValue(m: Map<number, bigint>, values: readonly number[], offset: number) {
+  const out = new Map<number, bigint>();
+  for (const [i, c] of m) {
+    const value = values[i - offset];
+    if (value !== undefined) out.set(value, (out.get(value) ?? 0n) + c);
+  }
+  return out;
+}
+
 function statsOf(
   a: RAggregation,
   layout: AggLayout,
-  row: DuckDBValue[],
-  at: (row: DuckDBValue[], name: string) => DuckDBValue,
-  rows: bigint
+  row: unknown[],
+  at: (row: unknown[], name: string) => unknown,
+  rows: bigint,
+  binsByIndex: boolean
 ): ExactStats {
   switch (a.op) {
     case 'count':
@@ -207,8 +263,12 @@ function statsOf(
     case 'median': {
       const [n, h, e] = layout.cols as [string, string, string];
       const count = toBig(at(row, n));
-      const le = mapOf(at(row, h)); // counts in (c_{i-1}, c_i]
-      const eq = mapOf(at(row, e)); // counts equal to c_i
+      let le = mapOf(at(row, h)); // counts in (c_{i-1}, c_i]
+      let eq = mapOf(at(row, e)); // counts equal to c_i
+      if (binsByIndex) {
+        le = byValue(le, a.candidates, 0);
+        eq = byValue(eq, a.candidates, 1);
+      }
       const below: bigint[] = [];
       const above: bigint[] = [];
       let cum = 0n;
@@ -228,10 +288,12 @@ function statsOf(
       };
     }
     case 'histogram': {
-      const m = mapOf(at(row, (layout.cols as string[])[0]));
+      let m = mapOf(at(row, (layout.cols as string[])[0]));
       let counts: bigint[];
-      if (layout.op === 'histogram-edges') counts = layout.boundaries.map(b => m.get(b) ?? 0n);
-      else
+      if (layout.op === 'histogram-edges') {
+        if (binsByIndex) m = byValue(m, layout.boundaries, 0);
+        counts = layout.boundaries.map(b => m.get(b) ?? 0n);
+      } else
         counts = Array.from(
           { length: (layout as { size: number }).size },
           (_, i) => m.get(i + 1) ?? 0n

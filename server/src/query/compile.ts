@@ -10,18 +10,29 @@ import {
   type DuckDBValue
 } from '@duckdb/node-api';
 import { quoteIdent } from '../engine/duck';
-import { PLAN_LIMITS } from 'lomas-kernel/protocol';
-import { FUNCTION_SQL } from './functions';
+import { PLAN_LIMITS, SCALED_BITS, exactSumRange } from 'lomas-kernel/protocol';
+import {
+  Bindings,
+  DUCKDB,
+  trinoStatement,
+  type Binder,
+  type Dialect,
+  type ParamType,
+  type ParamValue,
+  type ScalarParam
+} from './dialect';
 import type { CheckedPlan, KeyValue, RAggregation, RExpr, RGroupBy, ValueType } from './types';
 
 /**
- * Compiles a checked plan to ONE parameterised DuckDB statement.
+ * Compiles a checked plan to ONE parameterised statement, in the dialect of the dataset's engine
+ * (query/dialect.ts: DuckDB by default, Trino for a `trino` connector). One compiler: the dialect
+ * only spells quoting-free details (function names, parameter syntax, exact result encodings).
  *
  *  - Identifiers: every column name was checked against the metadata / derived scope by
  *    the plan checker, and is still double-quoted here with inner quotes doubled.
  *  - Literals: every value from the plan (and every bound, candidate, category) is a bound
  *    parameter ($n with an explicit type). No plan value is ever spliced into the SQL text.
- *  - Functions: only the templates of query/functions.ts.
+ *  - Functions: only the templates of the dialect (query/dialect.ts).
  *  - Totality: integer arithmetic is wrapped in TRY (overflow → NULL), division and remainder by
  *    zero give NULL, casts are TRY_CAST, log/sqrt/exp are guarded: no private value can make the
  *    statement fail.
@@ -49,41 +60,101 @@ export type AggLayout =
 export interface StorageInfo {
   /** Name of the loaded table. */
   table: string;
+  /**
+   * The rows as a relation, when they are not a loaded table (Trino: the projection onto the
+   * metadata and the truncation to max_ids, engine/trino.ts); its values go through the binder.
+   */
+  relation?: (p: Binder) => string;
   /** Columns of the loaded table, in order. */
   columns: readonly string[];
   /** Columns stored as a DuckDB ENUM, with the ENUM's values in declaration order. */
   enums?: Readonly<Record<string, readonly string[]>>;
+  /** Columns that hold one of these public categories or NULL, nothing else (Trino's projection). */
+  categories?: Readonly<Record<string, readonly string[]>>;
 }
 
 export { quoteIdent };
 
-export class Params {
+const DUCK_TYPE: Record<ScalarParam, DuckDBType> = {
+  bigint: BIGINT,
+  integer: INTEGER,
+  double: DOUBLE,
+  varchar: VARCHAR,
+  boolean: BOOLEAN
+};
+
+const isNeutral = (t: DuckDBType | ParamType): t is ParamType =>
+  typeof t === 'string' || (typeof t === 'object' && 'list' in t && !('typeId' in t));
+
+function duckValue(v: ParamValue, t: ScalarParam): DuckDBValue {
+  if (v === null) return null;
+  if (t === 'bigint') return BigInt(v as number | bigint);
+  return v as DuckDBValue;
+}
+
+/**
+ * DuckDB's parameters ($n with explicit types). Takes the compiler's neutral types and, for the
+ * model SQL (models/sql.ts), DuckDB types directly.
+ */
+export class Params implements Binder {
+  readonly dialect = DUCKDB;
   readonly values: DuckDBValue[] = [];
   readonly types: DuckDBType[] = [];
-  add(value: DuckDBValue, type: DuckDBType): string {
-    this.values.push(value);
-    this.types.push(type);
+  add(value: DuckDBValue | ParamValue, type: DuckDBType | ParamType): string {
+    if (!isNeutral(type)) {
+      this.values.push(value as DuckDBValue);
+      this.types.push(type);
+    } else if (typeof type === 'object') {
+      const items = (value as ParamValue[]).map(v => duckValue(v, type.list));
+      this.values.push(listValue(items));
+      this.types.push(LIST(DUCK_TYPE[type.list]));
+    } else {
+      this.values.push(duckValue(value as ParamValue, type));
+      this.types.push(DUCK_TYPE[type]);
+    }
     return `$${this.values.length}`;
   }
 }
 
-const SQL_TYPE: Record<ValueType, DuckDBType> = {
-  int: BIGINT,
-  float: DOUBLE,
-  string: VARCHAR,
-  boolean: BOOLEAN,
-  datetime: VARCHAR // bound as ISO text, then TRY_CAST to TIMESTAMP
+const SQL_TYPE: Record<ValueType, ScalarParam> = {
+  int: 'bigint',
+  float: 'double',
+  string: 'varchar',
+  boolean: 'boolean',
+  datetime: 'varchar' // bound as ISO text, then TRY_CAST to TIMESTAMP
 };
 
-export function compile(plan: CheckedPlan, storage: StorageInfo): CompiledQuery {
-  const p = new Params();
+const SCALED_MAX = 2n ** BigInt(SCALED_BITS);
+
+/**
+ * The range the exact sums rely on (query/PROOF.md): every scaled value |n| ≤ 2^31, so DuckDB's
+ * HUGEINT and Trino's DECIMAL(38,0) sums cannot overflow. Called before the charge
+ * (domain/queries.ts) and again here; the grid rule makes it always hold.
+ */
+export function checkExactSums(plan: CheckedPlan): void {
+  for (const a of plan.aggregations) {
+    if (a.op !== 'sum' && a.op !== 'mean' && a.op !== 'variance' && a.op !== 'stdev') continue;
+    const { lowerScaled, upperScaled } = a.grid;
+    const big = (n: bigint) => n > SCALED_MAX || n < -SCALED_MAX;
+    if (big(lowerScaled) || big(upperScaled)) throw exactSumRange(a.column);
+  }
+}
+
+export function compile(
+  plan: CheckedPlan,
+  storage: StorageInfo,
+  dialect: Dialect = DUCKDB
+): CompiledQuery {
+  checkExactSums(plan);
+  const duck = dialect === DUCKDB ? new Params() : null;
+  const p: Binder = duck ?? new Bindings(dialect);
   const x = new ExprCompiler(p);
   let current = [...storage.columns];
   // Stored columns no derive step has replaced (their storage type, e.g. ENUM, still holds).
   const stored = new Set(storage.columns);
 
   // 1. The row pipeline: nested subqueries, one per step.
-  let rel = quoteIdent(storage.table);
+  let rel = storage.relation ? storage.relation(p) : quoteIdent(storage.table);
   for (const s of plan.steps) {
     if (s.kind === 'filter') {
       rel = `(SELECT * FROM ${rel} AS t WHERE ${x.compile(s.predicate)})`;
@@ -91,14 +162,15 @@ export function compile(plan: CheckedPlan, storage: StorageInfo): CompiledQuery 
       rel = `(SELECT ${s.columns.map(quoteIdent).join(', ')} FROM ${rel} AS t)`;
       current = [...s.columns];
     } else {
-      const existing = s.columns.filter(c => current.includes(c.name));
-      const fresh = s.columns.filter(c => !current.includes(c.name));
-      const replace = existing.length
-        ? ` REPLACE (${existing.map(c => `${x.compile(c.expr)} AS ${quoteIdent(c.name)}`).join(', ')})`
-        : '';
-      const add = fresh.map(c => `, ${x.compile(c.expr)} AS ${quoteIdent(c.name)}`).join('');
-      rel = `(SELECT *${replace}${add} FROM ${rel} AS t)`;
-      for (const c of fresh) current.push(c.name);
+      // Every column by name (no engine-specific `* REPLACE`): replaced ones keep their place.
+      const derived = new Map(s.columns.map(c => [c.name, c.expr]));
+      const fresh = s.columns.filter(c => !current.includes(c.name)).map(c => c.name);
+      const list = [...current, ...fresh].map(name => {
+        const e = derived.get(name);
+        return e ? `${x.compile(e)} AS ${quoteIdent(name)}` : quoteIdent(name);
+      });
+      rel = `(SELECT ${list.join(', ')} FROM ${rel} AS t)`;
+      current.push(...fresh);
       for (const c of s.columns) stored.delete(c.name);
     }
   }
@@ -106,23 +178,30 @@ export function compile(plan: CheckedPlan, storage: StorageInfo): CompiledQuery 
   // 2. Per-row inputs: group keys and aggregation values.
   const inner: string[] = [];
   const keys = plan.groupBy?.keys ?? [];
-  keys.forEach((k, i) => inner.push(`${quoteIdent(k.name)} AS "__k${i}"`));
+  keys.forEach((k, i) => inner.push(`${dialect.keyOut(quoteIdent(k.name), k.type)} AS "__k${i}"`));
   const outer: string[] = keys.map((_, i) => `"__k${i}"`);
-  outer.push('count(*) AS "__rows"');
+  outer.push(`${dialect.count('*')} AS "__rows"`);
   const layout: AggLayout[] = plan.aggregations.map((a, i) => aggregation(a, i, p, inner, outer));
 
   const innerSql = inner.length ? inner.join(', ') : '1 AS "__one"';
   const g = plan.groupBy;
   const filter =
     g?.mode === 'public'
-      ? publicKeyFilter(g, p, name => (stored.has(name) ? storage.enums?.[name] : undefined))
+      ? publicKeyFilter(
+          g,
+          p,
+          name => (stored.has(name) ? storage.enums?.[name] : undefined),
+          name => (stored.has(name) ? storage.categories?.[name] : undefined)
+        )
       : null;
   const where = filter ? ` WHERE ${filter}` : '';
   let sql = `SELECT ${outer.join(', ')} FROM (SELECT ${innerSql} FROM ${rel} AS t${where}) AS v`;
   if (keys.length) sql += ` GROUP BY ${keys.map((_, i) => `"__k${i}"`).join(', ')}`;
   // One row beyond the public cap is enough to know the cap was exceeded (a public constant).
   if (g?.mode === 'discover') sql += ` LIMIT ${PLAN_LIMITS.discoveredGroups + 1}`;
-  return { sql, params: p.values, types: p.types, layout, keyCount: keys.length };
+  if (duck) return { sql, params: duck.values, types: duck.types, layout, keyCount: keys.length };
+  const bound = (p as Bindings).bound;
+  return { sql: trinoStatement(sql, bound), params: [], types: [], layout, keyCount: keys.length };
 }
 
 /**
@@ -133,11 +212,14 @@ export function compile(plan: CheckedPlan, storage: StorageInfo): CompiledQuery 
  */
 function publicKeyFilter(
   g: Extract<RGroupBy, { mode: 'public' }>,
-  p: Params,
-  enumOf: (name: string) => readonly string[] | undefined
+  p: Binder,
+  enumOf: (name: string) => readonly string[] | undefined,
+  categoriesOf: (name: string) => readonly string[] | undefined
 ): string | null {
   const conditions = g.keys
-    .map((k, i) => keyCondition(k.name, k.type, g.values[i], p, enumOf(k.name)))
+    .map((k, i) =>
+      keyCondition(k.name, k.type, g.values[i], p, enumOf(k.name), categoriesOf(k.name))
+    )
     .filter((c): c is string => c !== null);
   return conditions.length > 0 ? conditions.join(' AND ') : null;
 }
@@ -147,31 +229,41 @@ function keyCondition(
   name: string,
   type: ValueType,
   values: readonly KeyValue[],
-  p: Params,
-  enumValues: readonly string[] | undefined
+  p: Binder,
+  enumValues: readonly string[] | undefined,
+  categories: readonly string[] | undefined
 ): string | null {
   const c = quoteIdent(name);
   const present = values.filter((v): v is string | number | boolean => v !== null);
   const withNull = values.includes(null);
   let member: string | null;
-  if (enumValues) {
+  if (categories && categories.every(cat => present.includes(cat))) {
+    // Every value the column can hold is public: only NULL may need filtering.
+    return withNull ? null : `${c} IS NOT NULL`;
+  } else if (enumValues) {
     // A stored ENUM: compare its integer codes (values outside the ENUM cannot occur).
     const codes = [...new Set(present.map(v => enumValues.indexOf(String(v))))].filter(i => i >= 0);
     if (codes.length === enumValues.length) return withNull ? null : `${c} IS NOT NULL`;
     member =
       codes.length > 0
-        ? `enum_code(${c}) IN (SELECT unnest(${p.add(listValue(codes), LIST(INTEGER))}))`
+        ? `enum_code(${c}) IN (SELECT unnest(${p.add(codes, { list: 'integer' })}))`
         : null;
   } else if (type === 'boolean' && present.includes(true) && present.includes(false)) {
     return withNull ? null : `${c} IS NOT NULL`;
   } else if (present.length > 0) {
     const list =
       type === 'int'
-        ? p.add(listValue(present.map(v => BigInt(v as number))), LIST(BIGINT))
+        ? p.add(
+            present.map(v => BigInt(v as number)),
+            { list: 'bigint' }
+          )
         : type === 'boolean'
-          ? p.add(listValue(present as boolean[]), LIST(BOOLEAN))
-          : p.add(listValue(present.map(v => String(v))), LIST(VARCHAR));
-    member = `${type === 'string' ? `CAST(${c} AS VARCHAR)` : c} IN (SELECT unnest(${list}))`;
+          ? p.add(present as boolean[], { list: 'boolean' })
+          : p.add(
+              present.map(v => String(v)),
+              { list: 'varchar' }
+            );
+    member = p.dialect.inList(type === 'string' ? `CAST(${c} AS VARCHAR)` : c, list);
   } else member = null;
   const parts = [member, withNull ? `${c} IS NULL` : null].filter((x): x is string => x !== null);
   return parts.length > 0 ? `(${parts.join(' OR ')})` : 'false';
@@ -180,14 +272,15 @@ function keyCondition(
 function aggregation(
   a: RAggregation,
   i: number,
-  p: Params,
+  p: Binder,
   inner: string[],
   outer: string[]
 ): AggLayout {
+  const d = p.dialect;
   const v = `"__a${i}"`;
   const col = (name: string) => quoteIdent(name);
   const finiteDouble = (name: string) =>
-    `(CASE WHEN isfinite(CAST(${col(name)} AS DOUBLE)) THEN CAST(${col(name)} AS DOUBLE) END)`;
+    `(CASE WHEN ${d.isFinite(`CAST(${col(name)} AS DOUBLE)`)} THEN CAST(${col(name)} AS DOUBLE) END)`;
   // DuckDB's least/greatest SKIP NULLs (greatest(NULL, 1) = 1): keep NULL as NULL explicitly.
   const clamp = (x: string, lo: string, hi: string) =>
     `(CASE WHEN ${x} IS NOT NULL THEN least(greatest(${x}, ${lo}), ${hi}) END)`;
@@ -195,7 +288,7 @@ function aggregation(
     case 'count':
       if (a.column === undefined) return { op: 'count', cols: [] };
       inner.push(`${col(a.column)} AS ${v}`);
-      outer.push(`count(${v}) AS "__c${i}"`);
+      outer.push(`${d.count(v)} AS "__c${i}"`);
       return { op: 'count', cols: [`__c${i}`] };
     case 'sum':
     case 'mean':
@@ -204,30 +297,34 @@ function aggregation(
       const [L, U] = a.bounds;
       if (a.grid.exponent === 0 && a.type === 'int') {
         inner.push(
-          `${clamp(col(a.column), p.add(BigInt(L), BIGINT), p.add(BigInt(U), BIGINT))} AS ${v}`
+          `${clamp(col(a.column), p.add(BigInt(L), 'bigint'), p.add(BigInt(U), 'bigint'))} AS ${v}`
         );
       } else {
-        const scale = p.add(2 ** -a.grid.exponent, DOUBLE);
+        const scale = p.add(2 ** -a.grid.exponent, 'double');
+        // round() is half away from zero in both engines.
         inner.push(
-          `CAST(round(${clamp(finiteDouble(a.column), p.add(L, DOUBLE), p.add(U, DOUBLE))} * ${scale}) AS BIGINT) AS ${v}`
+          `CAST(round(${clamp(finiteDouble(a.column), p.add(L, 'double'), p.add(U, 'double'))} * ${scale}) AS BIGINT) AS ${v}`
         );
       }
       outer.push(
-        `count(${v}) AS "__n${i}"`,
-        `sum(${v}) AS "__s${i}"`,
-        `sum(${v} * ${v}) AS "__q${i}"`
+        `${d.count(v)} AS "__n${i}"`,
+        `${d.sum(v)} AS "__s${i}"`,
+        `${d.sumSquares(v)} AS "__q${i}"`
       );
       return { op: 'moments', cols: [`__n${i}`, `__s${i}`, `__q${i}`] };
     }
     case 'quantile':
     case 'median': {
       const [L, U] = a.bounds;
-      inner.push(`${clamp(finiteDouble(a.column), p.add(L, DOUBLE), p.add(U, DOUBLE))} AS ${v}`);
-      const cands = p.add(listValue(a.candidates), LIST(DOUBLE));
+      inner.push(
+        `${clamp(finiteDouble(a.column), p.add(L, 'double'), p.add(U, 'double'))} AS ${v}`
+      );
+      // One parameter used twice (Trino's USING list repeats it: query/dialect.ts).
+      const cands = p.add(a.candidates, { list: 'double' });
       outer.push(
-        `count(${v}) AS "__n${i}"`,
-        `histogram(${v}, ${cands}) AS "__h${i}"`,
-        `histogram_exact(${v}, ${cands}) AS "__e${i}"`
+        `${d.count(v)} AS "__n${i}"`,
+        `${d.bins(v, cands)} AS "__h${i}"`,
+        `${d.binsExact(v, cands)} AS "__e${i}"`
       );
       return { op: 'quantile', cols: [`__n${i}`, `__h${i}`, `__e${i}`] };
     }
@@ -235,28 +332,32 @@ function aggregation(
       if (a.edges) {
         const e = a.edges;
         inner.push(
-          `${clamp(finiteDouble(a.column), p.add(e[0], DOUBLE), p.add(e[e.length - 1], DOUBLE))} AS ${v}`
+          `${clamp(finiteDouble(a.column), p.add(e[0], 'double'), p.add(e[e.length - 1], 'double'))} AS ${v}`
         );
         const boundaries = e.slice(1);
-        outer.push(`histogram(${v}, ${p.add(listValue(boundaries), LIST(DOUBLE))}) AS "__h${i}"`);
+        outer.push(`${d.bins(v, p.add(boundaries, { list: 'double' }))} AS "__h${i}"`);
         return { op: 'histogram-edges', cols: [`__h${i}`], boundaries };
       }
       const cats = a.categories ?? [];
       const isBool = a.type === 'boolean';
       const list = isBool
-        ? p.add(listValue(cats as boolean[]), LIST(BOOLEAN))
-        : p.add(listValue(cats.map(c => String(c))), LIST(VARCHAR));
+        ? p.add(cats as boolean[], { list: 'boolean' })
+        : p.add(
+            cats.map(c => String(c)),
+            { list: 'varchar' }
+          );
       const value = isBool ? col(a.column) : `CAST(${col(a.column)} AS VARCHAR)`;
-      // Index of the value in the public list (1-based; NULL when absent): no "other" key can collide.
-      inner.push(`list_position(${list}, ${value}) AS ${v}`);
-      outer.push(`histogram(${v}) AS "__h${i}"`);
+      // Index of the value in the public list (1-based; NULL or 0 when absent): no "other" key
+      // can collide with a category.
+      inner.push(`${d.listPosition(list, value)} AS ${v}`);
+      outer.push(`${d.histogram(v)} AS "__h${i}"`);
       return { op: 'histogram-categories', cols: [`__h${i}`], size: cats.length };
     }
   }
 }
 
 export class ExprCompiler {
-  constructor(private readonly p: Params) {}
+  constructor(private readonly p: Binder) {}
 
   compile(e: RExpr): string {
     switch (e.k) {
@@ -303,7 +404,7 @@ export class ExprCompiler {
       case 'isnull':
         return `(${this.compile(e.arg)} IS ${e.negate ? 'NOT ' : ''}NULL)`;
       case 'call':
-        return FUNCTION_SQL[e.fn](
+        return this.p.dialect.functions[e.fn](
           e.args.map(a => this.compile(a)),
           e.args.map(a => a.type)
         );
@@ -318,12 +419,15 @@ export class ExprCompiler {
   }
 
   private lit(value: KeyValue, type: ValueType): string {
-    if (type === 'datetime')
-      return `TRY_CAST(${this.p.add(value === null ? null : String(value), VARCHAR)} AS TIMESTAMP)`;
+    const d = this.p.dialect;
+    if (type === 'datetime') {
+      const text = value === null ? null : d.timestampText(String(value));
+      return d.timestamp(this.p.add(text, 'varchar'));
+    }
     if (value === null) return this.p.add(null, SQL_TYPE[type]);
-    if (type === 'int') return this.p.add(BigInt(value as number), BIGINT);
-    if (type === 'float') return this.p.add(Number(value), DOUBLE);
-    if (type === 'boolean') return this.p.add(Boolean(value), BOOLEAN);
-    return this.p.add(String(value), VARCHAR);
+    if (type === 'int') return this.p.add(BigInt(value as number), 'bigint');
+    if (type === 'float') return this.p.add(Number(value), 'double');
+    if (type === 'boolean') return this.p.add(Boolean(value), 'boolean');
+    return this.p.add(String(value), 'varchar');
   }
 }

@@ -234,6 +234,50 @@ export function engineKeyDecoder(t: DuckDBType): (v: DuckDBValue) => KeyAtom {
   }
 }
 
+/**
+ * The decoder of one key column of a Trino result (its JSON protocol), chosen from the plan's
+ * type of the key: integers and datetimes arrive as text (the Trino dialect casts them, since
+ * Trino's JSON turns BIGINT into a lossy number), floats as numbers or "NaN"/"Infinity". Anything
+ * else throws: the query fails closed.
+ */
+export function trinoKeyDecoder(type: ValueType): (v: unknown) => KeyAtom {
+  return v => {
+    if (v === null || v === undefined) return NULL_ATOM;
+    switch (type) {
+      case 'int':
+        if (typeof v === 'string' && /^-?\d{1,20}$/.test(v))
+          return { type: 'int', value: BigInt(v) };
+        break;
+      case 'float':
+        if (typeof v === 'number') return { type: 'float', value: v };
+        if (v === 'NaN' || v === 'Infinity' || v === '-Infinity')
+          return { type: 'float', value: Number(v) };
+        break;
+      case 'string':
+        if (typeof v === 'string') return { type: 'string', value: v };
+        break;
+      case 'boolean':
+        if (typeof v === 'boolean') return { type: 'boolean', value: v };
+        break;
+      case 'datetime':
+        if (typeof v === 'string') return { type: 'timestamp', micros: trinoMicros(v) };
+        break;
+    }
+    throw new KeyEncodingError(`a ${type} key arrived from Trino as ${typeof v}`);
+  };
+}
+
+/** Microseconds since 1970 of Trino's "YYYY-MM-DD HH:MM:SS[.ffffff]" (UTC, years 0000–9999). */
+function trinoMicros(text: string): bigint {
+  const m = /^(\d{4})-(\d{2})-(\d{2}) (\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,6}))?$/.exec(text);
+  if (!m) throw new KeyEncodingError('a datetime key from Trino has no exact encoding');
+  const [y, mo, d, h, mi, sec] = m.slice(1, 7).map(Number);
+  const date = new Date(0);
+  date.setUTCFullYear(y, mo - 1, d);
+  date.setUTCHours(h, mi, sec, 0);
+  return BigInt(date.getTime()) * 1000n + BigInt((m[7] ?? '').padEnd(6, '0'));
+}
+
 // ------------------------------------------------------------------------------------------------
 // Release encoding
 // ------------------------------------------------------------------------------------------------

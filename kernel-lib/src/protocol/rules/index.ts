@@ -33,6 +33,8 @@ export {
   typeMismatch,
   unknownColumn,
   type PrivacyRuleName,
-  type PureRefusal
+  type PureRefusal,
+  exactSumRange,
+  embeddedEngineOnly
 } from './messages';
 export * from './types';

@@ -102,3 +102,26 @@ export function deltaLimitRule(f: {
       : `Ask for a δ of at most ${f.allowed} (e.g. discover: { delta: ${f.allowed} } or a smaller one), or ask an administrator for more δ.`
   });
 }
+
+/**
+ * INVALID_PLAN: an exact sum whose scaled values could leave the range the engine sums exactly
+ * (|n| ≤ 2^31: server/src/query/PROOF.md). The grid rule makes it impossible; the server checks it
+ * before the charge so that a change of the rule cannot turn into an overflow after it.
+ */
+export function exactSumRange(column: string) {
+  return invalidPlan(
+    `the bounds of "${column}" scale to values beyond ±2^31 on its grid, so its sums could overflow the engine's exact integers`,
+    'Use narrower bounds.'
+  );
+}
+
+/**
+ * INVALID_PLAN: models and synthetic data are computed by the embedded engine only (their SQL has
+ * no Trino dialect yet); a dataset that lives in Trino answers queries only.
+ */
+export function embeddedEngineOnly(what: 'models' | 'synthetic data', dataset: string) {
+  return invalidPlan(
+    `dataset "${dataset}" lives in a Trino cluster, and ${what} are only computed on datasets loaded into the embedded engine`,
+    'Send queries to this dataset, or ask the administrator for a copy registered from a file.'
+  );
+}

@@ -35,5 +35,11 @@ export async function openSource(
       return s3Source(s, opts);
     case 'vega-datasets':
       return vegaSource(s);
+    case 'trino':
+      // A Trino table is queried where it lives (engine/trino.ts): there is no file to load.
+      throw new ConnectorError(
+        'a Trino table is not loaded into the embedded engine; only plans run on it',
+        'trino'
+      );
   }
 }

@@ -10,6 +10,7 @@ export {
   FORMATS,
   HttpSettings,
   S3Settings,
+  TrinoSettings,
   VEGA_FILES,
   VegaSettings,
   type VegaName
