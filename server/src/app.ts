@@ -3,6 +3,8 @@ import { randomUUID } from 'node:crypto';
 import { LomasError } from 'lomas-kernel/protocol';
 import type { TokenSignIn } from './auth/oidc/signIn';
 import type { Config } from './config';
+import { createLomasService } from './domain/lomas';
+import { LomasJobs } from './domain/lomasJobs';
 import { createSqlService } from './domain/sql';
 import type { SyntheticService } from './domain/synthetic';
 import type { ModelService } from './domain/models';
@@ -14,6 +16,7 @@ import { clientErrors } from './http/httpErrors';
 import { rejectInvalidUtf8 } from './http/validate';
 import type { Logger } from './logger';
 import { analystRouter } from './routes/analyst';
+import { lomasErrors, lomasRouter } from './routes/lomas';
 import type { Store } from './store/types';
 
 export interface AppDeps {
@@ -62,6 +65,15 @@ export function createApp(deps: AppDeps): Express {
   const sql = createSqlService(deps.store, deps.queries);
   app.use('/v1', analystRouter(deps.analyst, deps.queries, deps.synthetic, sql, deps.models));
   if (deps.admin) app.use('/admin', deps.admin);
+  // The Python Lomas client's routes (docs/MIGRATION.md): same services, the client's error types.
+  const lomas = createLomasService({
+    store: deps.store,
+    analyst: deps.analyst,
+    sql,
+    jobs: new LomasJobs()
+  });
+  app.use('/lomas', lomasRouter(lomas));
+  app.use('/lomas', clientErrors, lomasErrors(deps.logger));
   app.use(notFound);
   app.use(clientErrors);
   app.use(errorHandler(deps.logger));

@@ -15,7 +15,7 @@ export const TIMING_DEFAULTS = { minLatencyMs: 250, jitterMs: 50 } as const;
 export interface TimingOptions {
   minLatencyMs: number;
   jitterMs: number;
-  /** Which requests are protected. Default: POST /v1/queries, /v1/queries/sql, /v1/synthetic, /v1/models and their dummy forms. */
+  /** Which requests are protected. Default: POST /v1/queries, /v1/queries/sql, /v1/synthetic, /v1/models, /lomas/smartnoise_sql_query and their dummy forms. */
   applies?: (req: Request) => boolean;
   /** Injectable for tests. */
   now?: () => number;
@@ -39,7 +39,12 @@ const PROTECTED = new Set([
   '/v1/models',
   '/v1/models/',
   '/v1/models/dummy',
-  '/v1/models/dummy/'
+  '/v1/models/dummy/',
+  // The Python Lomas client's query routes (routes/lomas.ts).
+  '/lomas/smartnoise_sql_query',
+  '/lomas/smartnoise_sql_query/',
+  '/lomas/dummy_smartnoise_sql_query',
+  '/lomas/dummy_smartnoise_sql_query/'
 ]);
 
 export function touchesPrivateData(req: Request): boolean {
