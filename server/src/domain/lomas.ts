@@ -94,7 +94,9 @@ export function mechanismOption(
 
 /**
  * The client's SmartNoise-SQL request as this server's SQL request. ε is the whole query's budget
- * (split equally across its aggregates); δ is passed on only when it is above zero.
+ * (split equally across its aggregates). δ is read as the most the analyst accepts to spend: only
+ * Gaussian noise spends δ here, so it is passed on only with a Gaussian override (Laplace noise,
+ * the default, spends none, and a pure-DP dataset would refuse any δ).
  */
 export function sqlRequestOf(r: LomasSqlCostRequest & { postprocess?: boolean }) {
   if (r.postprocess === false)
@@ -102,9 +104,11 @@ export function sqlRequestOf(r: LomasSqlCostRequest & { postprocess?: boolean })
       'postprocess=false is not supported: SmartNoise then returns the raw noisy sums and counts behind each statistic; this server releases only the finished statistics. Send postprocess=True'
     );
   const mechanism = mechanismOption(r.mechanisms);
+  if (mechanism === 'gaussian' && !(r.delta > 0))
+    throw invalid('delta: Gaussian noise needs a delta above 0');
   const options: SqlOptions = {
     epsilon: r.epsilon,
-    ...(r.delta > 0 ? { delta: r.delta } : {}),
+    ...(mechanism === 'gaussian' ? { delta: r.delta } : {}),
     ...(mechanism ? { mechanism } : {})
   };
   return { sql: r.query_str, dataset: r.dataset_name, options };
