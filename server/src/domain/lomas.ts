@@ -179,8 +179,20 @@ export const LOMAS_HISTORY_LIMIT = 1000;
 export function createLomasService(deps: LomasCompatDeps) {
   const { store, analyst, sql, jobs } = deps;
 
+  /**
+   * Runs a job's work now. Refusals (before any charge) are thrown: the route answers them at once.
+   * A failure after the charge is a job that failed, as Lomas reports it (charge kept).
+   */
   async function job(who: Principal, work: () => Promise<unknown>): Promise<LomasJob> {
-    return jobs.finish(who.user, { result: await work() });
+    let result: unknown;
+    try {
+      result = await work();
+    } catch (err) {
+      if (!(err instanceof LomasError && err.code === 'QUERY_FAILED')) throw err;
+      const { status, body } = lomasException(err);
+      return jobs.finish(who.user, { error: body, status });
+    }
+    return jobs.finish(who.user, { result });
   }
 
   return {

@@ -4,12 +4,23 @@
  * every refusal comes back in the Python client's exception types and charges nothing; a query is
  * a job charged once, through the same ledger as /v1; jobs belong to their user.
  */
-import { call, KEYS, startHarness, type Harness } from './harness';
+import { createAdminService } from '../../src/admin/service';
+import { call, GRANT, KEYS, PENGUINS_METADATA, startHarness, type Harness } from './harness';
 
 let h: Harness;
 beforeAll(async () => {
   h = await startHarness();
-});
+  // A dataset whose file is missing: its queries fail after their charge.
+  const admin = createAdminService({ store: h.store, ledger: h.ledger });
+  await admin.createDataset('admin', {
+    name: 'broken',
+    connector: { kind: 'file', path: `${h.dataDir}/missing.csv`, format: 'csv' },
+    metadata: PENGUINS_METADATA,
+    accounting: 'approx',
+    cap: null
+  });
+  await admin.setGrant('admin', 'broken', 'alice', GRANT);
+}, 60_000);
 afterAll(async () => {
   await h.close();
 });
@@ -350,5 +361,24 @@ describe('answers', () => {
     // 40 dummy rows; ε = 1000 makes the noise negligible (scale 0.001).
     expect(n).toBe(40);
     expect(await charges()).toBe(before);
+  });
+
+  test('a failure after the charge is a failed job: InternalServerException, charge kept', async () => {
+    const brokenCharges = async () =>
+      (await h.ledger.entries({ dataset: 'broken' })).filter(e => e.kind === 'charge').length;
+    const q = await lomas('smartnoise_sql_query', sql({ dataset_name: 'broken' }));
+    expect(q.status).toBe(202);
+    const job = await call(h, 'GET', `/lomas/status/${q.body.uid}`, { key: KEYS.alice });
+    expect(job.body).toMatchObject({
+      status: 'failed',
+      status_code: 500,
+      result: null,
+      error: { type: 'InternalServerException', code: 'QUERY_FAILED' }
+    });
+    expect(await brokenCharges()).toBe(1);
+    const prev = await lomas('get_previous_queries', { dataset_name: 'broken' });
+    expect(prev.body.previous_queries).toMatchObject([
+      { response: null, error: { type: 'InternalServerException', code: 'QUERY_FAILED' } }
+    ]);
   });
 });
