@@ -13,9 +13,9 @@ export interface LomasJob {
 }
 
 export interface LomasJobsOptions {
-  /** How long a finished job can be read (default one hour). */
+  /** How long a finished job can be read (default 15 minutes: the client polls at once). */
   ttlMs?: number;
-  /** Most jobs kept; the oldest go first (default 10,000). */
+  /** Most jobs kept, which bounds the memory their answers take; the oldest go first (default 2,000). */
   maxJobs?: number;
   now?: () => number;
 }
@@ -34,8 +34,8 @@ export class LomasJobs {
   private readonly now: () => number;
 
   constructor(opts: LomasJobsOptions = {}) {
-    this.ttlMs = opts.ttlMs ?? 3_600_000;
-    this.maxJobs = opts.maxJobs ?? 10_000;
+    this.ttlMs = opts.ttlMs ?? 900_000;
+    this.maxJobs = opts.maxJobs ?? 2_000;
     this.now = opts.now ?? Date.now;
   }
 
