@@ -80,6 +80,8 @@ describeWith(env && dex)('the Python Lomas client 0.5.1 against /lomas', () => {
           OIDC_DISCOVERY_URL: `${d.issuer}/.well-known/openid-configuration`,
           LOMAS_USER: d.analyst.email,
           LOMAS_PASSWORD: d.analyst.password,
+          STRANGER_USER: d.stranger.email,
+          STRANGER_PASSWORD: d.stranger.password,
           // Dex listens on plain HTTP on loopback in the tests; authlib refuses that otherwise.
           AUTHLIB_INSECURE_TRANSPORT: '1',
           TMPDIR: tokenDir
@@ -115,6 +117,7 @@ describeWith(env && dex)('the Python Lomas client 0.5.1 against /lomas', () => {
     expect(seen.postprocess_refusal).toMatch(/postprocess=false is not supported/);
     expect(seen.budget_refusal).toMatch(/only ε = 2.5 of your budget/);
     expect(seen.no_grant_refusal).toMatch(/Dataset "cars" does not exist or is not shared/);
+    expect(seen.stranger_refusal).toMatch(/no Lomas user "stranger@lomas.test" exists/);
     expect(seen.previous_queries).toBe(3);
 
     // The server's own books: three charges, in the order the client sent them, each as

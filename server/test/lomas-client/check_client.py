@@ -6,7 +6,8 @@ what a Lomas demo notebook does on the penguins dataset and asserts the values i
 prints one JSON object of what it saw (the jest test checks it against the server's ledger) and
 exits 0, or fails on the first assertion.
 
-Environment: LOMAS_URL (…/lomas), OIDC_DISCOVERY_URL, LOMAS_USER, LOMAS_PASSWORD.
+Environment: LOMAS_URL (…/lomas), OIDC_DISCOVERY_URL, LOMAS_USER, LOMAS_PASSWORD, and
+STRANGER_USER, STRANGER_PASSWORD (a user the provider knows and Lomas does not).
 """
 
 import json
@@ -191,6 +192,19 @@ def main():
         oidc_discovery_url=os.environ["OIDC_DISCOVERY_URL"],
     )
     SEEN["no_grant_refusal"] = expect_raises(UnauthorizedAccessException, other.get_initial_budget)
+
+    # A user the provider signs in but Lomas does not know: the client's 403 type too.
+    stranger = Client(
+        app_url=os.environ["LOMAS_URL"],
+        dataset_name="penguins",
+        use_password_flow=True,
+        user_name=os.environ["STRANGER_USER"],
+        user_password=os.environ["STRANGER_PASSWORD"],
+        oidc_discovery_url=os.environ["OIDC_DISCOVERY_URL"],
+    )
+    SEEN["stranger_refusal"] = expect_raises(
+        UnauthorizedAccessException, stranger.get_dataset_metadata
+    )
 
     # Previous queries: the three charged SQL queries, oldest first, with their answers.
     previous = client.get_previous_queries()
