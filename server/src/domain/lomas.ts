@@ -127,6 +127,14 @@ function queryResponse(who: Principal, r: SqlReleaseResponse) {
   };
 }
 
+/** The one mechanism family a query was noised with, as SmartNoise overrides (none: default). */
+function appliedMechanisms(m: SqlOptions['mechanism']): Record<string, string> {
+  if (!m) return {};
+  return Object.fromEntries(
+    SMARTNOISE_MECHANISM_KEYS.filter(k => k !== 'threshold').map(k => [k, m])
+  );
+}
+
 /** One archived SQL query in the form of Lomas's previous queries (`dp_library` smartnoise_sql). */
 export function previousQuery(rec: ArchiveRecord) {
   const sql = rec.sql!;
@@ -156,7 +164,7 @@ export function previousQuery(rec: ArchiveRecord) {
       query_str: sql.text,
       epsilon: asFloat(options.epsilon === undefined ? undefined : String(options.epsilon)),
       delta: asFloat(options.delta === undefined ? undefined : String(options.delta)),
-      mechanisms: options.mechanism ? { count: options.mechanism } : {},
+      mechanisms: appliedMechanisms(options.mechanism),
       postprocess: true
     },
     response,

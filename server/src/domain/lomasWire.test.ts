@@ -222,6 +222,19 @@ describe('previous queries from the archive', () => {
       release: null,
       error: new LomasError('QUERY_FAILED').toBody()
     });
+    const gaussian = previousQuery({
+      ...rec,
+      sql: { ...rec.sql, options: { epsilon: 1, delta: 0.00001, mechanism: 'gaussian' } }
+    });
+    expect(gaussian.client_input).toMatchObject({
+      delta: 0.00001,
+      mechanisms: {
+        count: 'gaussian',
+        sum_int: 'gaussian',
+        sum_large_int: 'gaussian',
+        sum_float: 'gaussian'
+      }
+    });
     expect(failed.response).toBeNull();
     expect(failed.error).toMatchObject({ type: 'InternalServerException', code: 'QUERY_FAILED' });
   });
