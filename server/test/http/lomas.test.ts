@@ -349,6 +349,23 @@ describe('answers', () => {
     });
   });
 
+  test('a Gaussian override spends the delta sent; the default (Laplace) spends none', async () => {
+    const cost = async (over: Record<string, unknown>) => {
+      const est = await lomas(
+        'estimate_smartnoise_sql_cost',
+        sql({ postprocess: undefined, ...over })
+      );
+      expect(est.status).toBe(202);
+      return (await call(h, 'GET', `/lomas/status/${est.body.uid}`, { key: KEYS.alice })).body
+        .result;
+    };
+    expect(await cost({ mechanisms: { count: 'gaussian' }, delta: 0.000001 })).toEqual({
+      epsilon: 0.1,
+      delta: 0.000001
+    });
+    expect(await cost({ delta: 0.000001 })).toEqual({ epsilon: 0.1, delta: 0 });
+  });
+
   test('a dummy query runs on the requested number of rows, free', async () => {
     const before = await charges();
     const q = await lomas(
