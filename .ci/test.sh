@@ -48,7 +48,7 @@ echo "Trino ready $((SECONDS - started)) s after launch"
 printf '\n==> Tests\n'
 mkdir -p test-artifacts
 status=0
-npx jest --ci --json --outputFile=test-artifacts/jest.json "$@" || status=$?
+npx jest --ci --forceExit --json --outputFile=test-artifacts/jest.json "$@" || status=$?
 node -e "
 const r = require('./test-artifacts/jest.json');
 console.log('');

@@ -4,11 +4,10 @@
  * (`npx tsc` resolves to tslab's bundled TypeScript 5.0 here; use the workspace's 5.9.)
  * Reports flights-3m load time and RSS, warm grouped mean p50/p95 on flights-3m, penguins count.
  */
-import { parsePlan } from 'lomas-kernel/protocol';
+import { checkPlan, parsePlan } from 'lomas-kernel/protocol';
 import { demoDatasets } from '../server/src/datasets/demo';
 import { DatasetCache } from '../server/src/engine/cache';
 import { execute } from '../server/src/engine/execute';
-import { validatePlan } from '../server/src/query/validate';
 
 function pct(xs: number[], p: number): number {
   const s = [...xs].sort((a, b) => a - b);
@@ -85,7 +84,7 @@ async function main(): Promise<void> {
     ]
   ];
   for (const [label, p] of plans) {
-    const plan = validatePlan(
+    const plan = checkPlan(
       parsePlan({
         version: 1,
         dataset: 'flights',
@@ -93,7 +92,7 @@ async function main(): Promise<void> {
         budget: { epsilon: 1 },
         ...(p as object)
       }),
-      flights.metadata
+      { metadata: flights.metadata }
     );
     const run = () => cache.use(fref, d => execute(plan, d));
     await run();
@@ -113,7 +112,7 @@ async function main(): Promise<void> {
   const pt0 = performance.now();
   await cache.load(pref);
   console.log(`penguins load: ${(performance.now() - pt0).toFixed(0)} ms`);
-  const count = validatePlan(
+  const count = checkPlan(
     parsePlan({
       version: 1,
       dataset: 'penguins',
@@ -121,7 +120,7 @@ async function main(): Promise<void> {
       aggregations: [{ op: 'count' }],
       budget: { epsilon: 1 }
     }),
-    penguins.metadata
+    { metadata: penguins.metadata }
   );
   const ts = await timeIt(200, () => cache.use(pref, d => execute(count, d)));
   console.log(

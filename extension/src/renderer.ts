@@ -26,8 +26,7 @@ const CLASS = 'jp-LomasResult';
 
 const KIND_NOTES: Record<ResultBundle['kind'], string> = {
   release: 'Differentially private release',
-  dummy: 'Dummy data: synthetic rows, says nothing about the private data; nothing spent',
-  estimate: 'Estimate only: nothing was spent'
+  dummy: 'Dummy data: synthetic rows, says nothing about the private data; nothing spent'
 };
 
 function isNumeric(c: ResultColumn): boolean {

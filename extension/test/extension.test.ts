@@ -27,7 +27,7 @@ describe('result payload validation', () => {
     ['null', null, 'not a JSON object'],
     ['a string', 'text', 'not a JSON object'],
     ['version 2', { ...SAMPLE_BUNDLE, version: 2 }, 'unsupported version 2'],
-    ['rows not an array', { ...SAMPLE_BUNDLE, rows: 'x' }, 'rows must be an array'],
+    ['rows not an array', { ...SAMPLE_BUNDLE, rows: 'x' }, 'rows: Invalid input: expected array'],
     ['a nested cell', { ...SAMPLE_BUNDLE, rows: [{ a: { nested: 1 } }] }, 'rows[0].a'],
     ['a cost without delta', { ...SAMPLE_BUNDLE, cost: { epsilon: '0.5' } }, 'cost.delta'],
     [
@@ -40,7 +40,11 @@ describe('result payload validation', () => {
       { ...SAMPLE_BUNDLE, mechanisms: [{ aggregation: 'count' }] },
       'mechanisms[0].mechanism'
     ],
-    ['a chart that is not a spec', { ...SAMPLE_BUNDLE, chart: 'bar' }, 'chart']
+    ['a chart that is not a spec', { ...SAMPLE_BUNDLE, chart: 'bar' }, 'chart'],
+    // The protocol's schema is strict: a field it does not declare is refused, and the kind the
+    // server never produces is gone.
+    ['an undeclared field', { ...SAMPLE_BUNDLE, secret: 1 }, 'secret'],
+    ['kind "estimate"', { ...SAMPLE_BUNDLE, kind: 'estimate' }, 'kind']
   ])('rejects %s with a readable problem', (_name, payload, expected) => {
     const parsed = parseResultBundle(payload);
     expect(parsed.ok).toBe(false);

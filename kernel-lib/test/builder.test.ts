@@ -408,13 +408,15 @@ describe('sending', () => {
 });
 
 describe('mistakes, caught before anything is sent', () => {
-  it('an aggregation without a budget', () => {
+  it("an aggregation without a budget: the server's code and words", () => {
     const e = fail(() => q().mean('body_mass_g', { bounds: [0, 1] }));
-    expect(e.code).toBe('INVALID_PARAMETER');
-    expect(e.message).toContain('mean_body_mass_g has no privacy budget');
-    expect(e.message).toContain('.mean("body_mass_g", { epsilon: 0.5 })');
-    expect(fail(() => q().agg(a => [a.count()])).message).toContain('.agg([...], { epsilon: 1 })');
-    expect(fail(() => q().agg([])).code).toBe('INVALID_PARAMETER');
+    expect(e.code).toBe('INVALID_PLAN');
+    expect(e.message).toBe(
+      'The query plan is invalid: aggregations.0.budget: mean_body_mass_g has no budget. Give it { epsilon: 0.5 } (or an accuracy target), or give the query a budget.'
+    );
+    expect(fail(() => q().agg(a => [a.count()])).message).toContain('give the query a budget');
+    expect(fail(() => q().agg([])).message).toContain('a query needs at least one aggregation');
+    expect(fail(() => q().agg('count' as never)).code).toBe('INVALID_PARAMETER');
   });
 
   it('bad options', () => {
@@ -425,15 +427,18 @@ describe('mistakes, caught before anything is sent', () => {
       'lower bound is above'
     );
     expect(
-      fail(() => q().quantile('x', 1.5, { bounds: [0, 1], epsilon: 1 })).details.parameter
-    ).toBe('q');
+      fail(() => q().quantile('x', 1.5, { bounds: [0, 1], epsilon: 1 })).details.problem
+    ).toMatch(/^aggregations\.0\.q: /);
     expect(fail(() => q().count({ epsilon: 0 })).message).toContain('positive epsilon');
     expect(fail(() => q().count({ epsilon: 1, accuracy: 3 })).message).toContain('not both');
     expect(fail(() => q().histogram('x', { bins: [3, 2], epsilon: 1 })).message).toContain(
       'strictly increasing'
     );
-    expect(fail(() => q().count({ epsilon: 1, confidence: 2 })).details.parameter).toBe(
-      'confidence'
+    expect(fail(() => q().count({ epsilon: 1, confidence: 2 })).details.problem).toMatch(
+      /^confidence: /
+    );
+    expect(fail(() => q().count({ epsilon: 1, rho: 0.1 })).message).toContain(
+      'epsilon or rho, not both'
     );
     expect(fail(() => q().groupby(['a', 'b'], { values: ['x'] })).message).toContain(
       'exactly one group key'
@@ -463,14 +468,15 @@ describe('mistakes, caught before anything is sent', () => {
       '',
       'a b'
     ]) {
-      expect(fail(() => q().select(bad)).code).toBe('INVALID_PARAMETER');
-      expect(fail(() => q().groupby(bad)).code).toBe('INVALID_PARAMETER');
-      expect(fail(() => q().sum(bad, { bounds: [0, 1], epsilon: 1 })).code).toBe(
-        'INVALID_PARAMETER'
-      );
-      expect(fail(() => q().derive({ [bad]: d => d.x })).code).toBe('INVALID_PARAMETER');
+      expect(fail(() => q().select(bad)).code).toBe('INVALID_PLAN');
+      expect(fail(() => q().groupby(bad)).code).toBe('INVALID_PLAN');
+      expect(fail(() => q().sum(bad, { bounds: [0, 1], epsilon: 1 })).code).toBe('INVALID_PLAN');
+      expect(fail(() => q().derive({ [bad]: d => d.x })).code).toBe('INVALID_PLAN');
     }
-    expect(fail(() => q().count({ epsilon: 1, as: 'n; DROP' })).details.parameter).toBe('as');
+    expect(fail(() => q().count({ epsilon: 1, as: 'n; DROP' })).details.problem).toMatch(
+      /^aggregations\.0\.as: /
+    );
+    expect(fail(() => q().select('a b')).details.problem).toMatch(/^steps\.0\.columns\.0: /);
   });
 
   it('unsupported expressions surface with their snippet', () => {
@@ -486,8 +492,8 @@ describe('mistakes, caught before anything is sent', () => {
       const e = fail(() => m().sum('body_mass_g', { epsilon: 1 }));
       expect(e.code).toBe('PRIVACY_RULE');
       expect(e.details.rule).toBe('bounded-contribution');
-      expect(String(e.details.why)).toContain('one person could otherwise move');
-      expect(String(e.details.fix)).toContain('{ bounds: [2000, 7000] }');
+      expect(String(e.details.why)).toContain('one person could move the result without limit');
+      expect(String(e.details.fix)).toContain('{ bounds: [0, 100] }');
       expect(e.message).toMatch(/^Privacy rule "bounded-contribution" forbids this/);
       for (const f of [
         () => m().mean('body_mass_g', { epsilon: 1 }),
@@ -495,7 +501,6 @@ describe('mistakes, caught before anything is sent', () => {
         () => m().stdev('bill_depth_mm', { epsilon: 1 }),
         () => m().quantile('body_mass_g', 0.5, { epsilon: 1 }),
         () => m().median('body_mass_g', { epsilon: 1 }),
-        () => m().histogram('body_mass_g', { epsilon: 1 }),
         () =>
           m()
             .derive({ kg: d => d.body_mass_g / 1000 })
@@ -557,7 +562,11 @@ describe('mistakes, caught before anything is sent', () => {
       expect(fail(() => m().groupby('sex')).details.rule).toBe('public-group-keys');
       expect(fail(() => m().groupby('body_mass_g')).details.rule).toBe('public-group-keys');
       expect(fail(() => m().histogram('sex', { epsilon: 1 })).details.rule).toBe(
-        'public-group-keys'
+        'public-categories'
+      );
+      // A numeric histogram needs bin edges, with or without public bounds.
+      expect(fail(() => m().histogram('year', { epsilon: 1 })).message).toContain(
+        'needs bin edges'
       );
       expect(
         m()

@@ -28,8 +28,7 @@ export interface AppDeps {
   analyst: AnalystService;
   queries: QueryService;
   synthetic: SyntheticService;
-  /** DP models (/v1/models); optional so that app tests without them keep working. */
-  models?: ModelService;
+  models: ModelService;
   /** Mounted under /admin behind authentication and the admin role. */
   admin?: Router;
   /** Public probes and other routes mounted before authentication. */
@@ -62,8 +61,19 @@ export function createApp(deps: AppDeps): Express {
   });
   app.use(express.json({ limit: deps.config.bodyLimit, strict: true, verify: rejectInvalidUtf8 }));
   for (const mw of deps.authenticated ?? []) app.use(mw);
-  const sql = createSqlService(deps.store, deps.queries);
-  app.use('/v1', analystRouter(deps.analyst, deps.queries, deps.synthetic, sql, deps.models));
+  app.use(
+    '/v1',
+    analystRouter(
+      {
+        analyst: deps.analyst,
+        queries: deps.queries,
+        sql: createSqlService(deps.store, deps.queries),
+        synthetic: deps.synthetic,
+        models: deps.models
+      },
+      deps.logger
+    )
+  );
   if (deps.admin) app.use('/admin', deps.admin);
   // The Python Lomas client's routes (docs/MIGRATION.md): same services, the client's error types.
   const lomas = createLomasService({

@@ -117,7 +117,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
     queries,
     synthetic,
     models,
-    admin: adminRouter({ store, ledger }),
+    admin: adminRouter({ store, ledger }, logger),
     publicRoutes: serviceRoutes({
       store,
       tokenSignIn,

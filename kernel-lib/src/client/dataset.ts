@@ -1,6 +1,6 @@
 import * as aq from 'arquero';
-import type { BudgetStatus, DatasetMetadata, EstimateResponse } from '../protocol';
-import { QueryBuilder } from '../query';
+import type { AccountingMode, BudgetStatus, DatasetMetadata, EstimateResponse } from '../protocol';
+import { QueryBuilder, type QueryMetadata } from '../query';
 import { budgetBundle, displayableBudget } from './budget';
 import { Display, INSPECT, markShown } from './display';
 import type { HttpClient } from './http';
@@ -26,7 +26,8 @@ export interface DummyRows {
 
 /** A handle on one dataset: public metadata, budget, dummy data and the query builder. */
 export class Dataset {
-  private known: DatasetMetadata | undefined;
+  /** What metadata() returned: columns, accounting mode and δ, for the builder's checks. */
+  private known: QueryMetadata | undefined;
   constructor(
     readonly name: string,
     private readonly http: HttpClient,
@@ -50,7 +51,11 @@ export class Dataset {
     const m = await this.http.get<
       { name: string; metadata: DatasetMetadata } & Record<string, unknown>
     >(this.path());
-    this.known = m.metadata;
+    this.known = {
+      metadata: m.metadata,
+      accounting: m.accounting as AccountingMode | undefined,
+      delta: typeof m.delta === 'string' ? m.delta : undefined
+    };
     return m;
   }
 

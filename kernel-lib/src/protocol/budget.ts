@@ -1,30 +1,47 @@
 import { z } from 'zod';
 
 /**
- * Privacy amounts travel as exact decimal strings ("0.5", "0.001") or numbers. A number is read as
- * its shortest round-trip decimal (String(x)), never as a float sum, so 1,000 charges of 0.001
- * fit exactly in 1.0.
+ * `schema` or null. A union rather than `.nullable()`: the OpenAPI generator renders a nullable
+ * named schema as allOf [$ref, null-or-object] (null fails the $ref) or drops the null entirely;
+ * a union renders as anyOf [$ref, null], which says what the server sends.
  */
-export const Amount = z.union([
-  z.string().regex(/^(0|[1-9]\d{0,15})(\.\d{1,30})?$/, 'a non-negative decimal such as "0.5"'),
-  z.number().finite().nonnegative()
-]);
-export type Amount = z.infer<typeof Amount>;
+export const orNull = <T extends z.ZodType>(schema: T) => z.union([schema, z.null()]);
 
-/** An amount of privacy loss. epsilon/delta for pure and approximate DP, rho for zCDP. */
-export interface Budget {
-  epsilon: string;
-  delta: string;
-  rho?: string;
-}
+/**
+ * Privacy budgets as they travel back from the server: exact amounts as decimal strings (rounded
+ * up for costs and spending, down for what remains). Amounts sent TO the server follow the amount
+ * grammar (amount.ts).
+ */
 
-export type AccountingMode = 'pure' | 'approx' | 'zcdp';
+export const AccountingMode = z.enum(['pure', 'approx', 'zcdp']).meta({
+  id: 'AccountingMode',
+  description:
+    'pure ε-DP, approximate (ε, δ)-DP, or zero-concentrated DP (ρ, shown as ε at the dataset δ)'
+});
+export type AccountingMode = z.infer<typeof AccountingMode>;
+
+/** An amount of privacy loss: epsilon/delta for pure and approximate DP, rho for zCDP. */
+export const Budget = z
+  .object({ epsilon: z.string(), delta: z.string(), rho: z.string().optional() })
+  .strict()
+  .meta({
+    id: 'Budget',
+    description: 'Exact amounts as decimal strings (or "num/den" fractions in the ledger).'
+  });
+export type Budget = z.infer<typeof Budget>;
 
 /** What an analyst sees of a grant: all values are exact decimal strings. */
-export interface BudgetStatus {
-  dataset: string;
-  accounting: AccountingMode;
-  initial: Budget;
-  spent: Budget;
-  remaining: Budget;
-}
+export const BudgetStatus = z
+  .object({
+    dataset: z.string(),
+    accounting: AccountingMode,
+    initial: Budget,
+    spent: Budget,
+    remaining: Budget
+  })
+  .strict()
+  .meta({
+    id: 'BudgetStatus',
+    description: "An analyst's grant on a dataset: initial, spent and remaining."
+  });
+export type BudgetStatus = z.infer<typeof BudgetStatus>;

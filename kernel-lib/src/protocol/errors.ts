@@ -1,3 +1,5 @@
+import { z } from 'zod';
+
 /**
  * The closed set of error codes shared by the server, the notebook library and the extension,
  * with every message in one place. Each message says what went wrong and how to fix it; privacy
@@ -8,6 +10,7 @@ export const ERROR_CODES = {
   UNAUTHENTICATED: 401,
   FORBIDDEN: 403,
   NOT_FOUND: 404,
+  METHOD_NOT_ALLOWED: 405,
   DATASET_NOT_FOUND: 404,
   NO_GRANT: 403,
   INVALID_REQUEST: 400,
@@ -35,13 +38,22 @@ export const ERROR_CODES = {
 
 export type ErrorCode = keyof typeof ERROR_CODES;
 
+const CODES = Object.keys(ERROR_CODES) as [ErrorCode, ...ErrorCode[]];
+
 /** The JSON body of every error response. */
-export interface ErrorBody {
-  code: ErrorCode;
-  message: string;
-  /** Structured facts behind the message (parameter name, rule, remaining budget, ...). */
-  details?: Record<string, unknown>;
-}
+export const ErrorBody = z
+  .object({
+    code: z.enum(CODES),
+    message: z.string(),
+    /** Structured facts behind the message (parameter name, rule, remaining budget, ...). */
+    details: z.record(z.string(), z.unknown()).optional()
+  })
+  .strict()
+  .meta({
+    id: 'Error',
+    description: 'Every error: a code from a closed set and a message saying how to fix it.'
+  });
+export type ErrorBody = z.infer<typeof ErrorBody>;
 
 type Facts = Record<string, string | number | undefined>;
 
@@ -80,6 +92,7 @@ const MESSAGES: { [C in ErrorCode]: (f: Facts) => string } = {
   FORBIDDEN: f =>
     `You may not ${f.action ?? 'do this'}. ${f.reason ?? 'This action needs the admin role.'}`,
   NOT_FOUND: f => `${f.what ?? 'The resource'} was not found. Check the name or path.`,
+  METHOD_NOT_ALLOWED: f => `${f.path} does not answer ${f.method}. It answers ${f.allowed}.`,
   DATASET_NOT_FOUND: f =>
     `Dataset "${f.dataset}" does not exist or is not shared with you. List the datasets you can query with lomas.datasets().`,
   NO_GRANT: f =>

@@ -1,14 +1,16 @@
 import { z } from 'zod';
+import { METADATA_LIMITS } from './limits';
+import { NAME_PATTERN } from './names';
 
 /**
  * Public metadata of a dataset (SmartNoise style). Everything here is public by definition:
  * bounds and categories must come from domain knowledge, never from the private data.
  */
-const Name = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]{0,63}$/, 'letters, digits and _ (max 64)');
+const Name = z.string().regex(NAME_PATTERN, 'letters, digits and _ (max 64)');
 
 const Common = {
   nullable: z.boolean().default(false),
-  description: z.string().max(500).optional()
+  description: z.string().max(METADATA_LIMITS.description).optional()
 };
 
 export const ColumnMetadata = z.discriminatedUnion('type', [
@@ -31,7 +33,10 @@ export const ColumnMetadata = z.discriminatedUnion('type', [
   z
     .object({
       type: z.literal('string'),
-      categories: z.array(z.string().max(200)).max(10000).optional(),
+      categories: z
+        .array(z.string().max(METADATA_LIMITS.categoryLength))
+        .max(METADATA_LIMITS.categories)
+        .optional(),
       ...Common
     })
     .strict(),
@@ -50,7 +55,7 @@ export type ColumnMetadata = z.infer<typeof ColumnMetadata>;
 export const DatasetMetadata = z
   .object({
     /** Each person contributes at most this many rows (1 = row-level privacy). */
-    max_ids: z.number().int().min(1).max(10000).default(1),
+    max_ids: z.number().int().min(1).max(METADATA_LIMITS.maxIds).default(1),
     /** True when each row is one person (then max_ids must be 1). */
     row_privacy: z.boolean().default(true),
     /**
@@ -66,6 +71,7 @@ export const DatasetMetadata = z
     columns: z
       .record(Name, ColumnMetadata)
       .refine(c => Object.keys(c).length > 0, 'at least one column')
+      .meta({ minProperties: 1 })
   })
   .strict()
   .superRefine((m, ctx) => {
@@ -90,5 +96,6 @@ export const DatasetMetadata = z
         message: `privacy_id "${m.privacy_id}" is not a column`
       });
     }
-  });
+  })
+  .meta({ id: 'DatasetMetadata', description: "A dataset's public metadata (SmartNoise style)." });
 export type DatasetMetadata = z.infer<typeof DatasetMetadata>;

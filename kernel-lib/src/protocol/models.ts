@@ -18,7 +18,12 @@
  *   (`options.evaluate`); linear regression's R² comes free from its one noisy release.
  */
 import { z } from 'zod';
-import type { Budget, BudgetStatus } from './budget';
+import {
+  Budget as BudgetWire,
+  BudgetStatus as BudgetStatusWire,
+  type Budget,
+  type BudgetStatus
+} from './budget';
 import { LomasError } from './errors';
 import {
   DATASET_NAME_PATTERN,
@@ -339,18 +344,9 @@ export function parseModelRequest(json: unknown): ModelRequest {
 }
 
 // Response schemas (documentation in /openapi.json; validation on the client side).
-const BudgetSchema = z.object({
-  epsilon: z.string(),
-  delta: z.string(),
-  rho: z.string().optional()
-});
-const BudgetStatusSchema = z.object({
-  dataset: z.string(),
-  accounting: z.enum(['pure', 'approx', 'zcdp']),
-  initial: BudgetSchema,
-  spent: BudgetSchema,
-  remaining: BudgetSchema
-});
+// One schema per wire type: budgets and mechanism reports are the protocol's own.
+const BudgetSchema = BudgetWire;
+const BudgetStatusSchema = BudgetStatusWire;
 
 export const ModelFeatureInfoSchema: z.ZodType<ModelFeatureInfo> = z.object({
   name: z.string(),

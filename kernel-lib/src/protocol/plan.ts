@@ -1,10 +1,12 @@
 /**
- * The query plan: the versioned wire format of a differentially private query.
+ * The query plan: the versioned wire format of a differentially private query ("the plan"; see the
+ * glossary in docs/ARCHITECTURE.md for the checked plan, the noise plan and the costed query).
  *
  * A plan is data, never code. The notebook builder emits it; the server validates it again with
- * `parsePlan` (or `QueryPlanSchema`), checks it against the dataset's public metadata, and
- * interprets or compiles it itself. The TypeScript types are written by hand (plain interfaces, no
- * zod in them) and the zod schemas are typed against them, so both can never drift apart.
+ * `parsePlan` (or `QueryPlanSchema`), checks it against the dataset's public metadata with
+ * `checkPlan` (rules/), and interprets or compiles it itself. The TypeScript types are written by
+ * hand (plain interfaces, no zod in them) and the zod schemas are typed against them, so both can
+ * never drift apart.
  *
  * Semantics the schema cannot express (documented here so every side agrees):
  * - Steps apply in order: `filter` keeps rows whose predicate is true (null counts as false),
@@ -13,55 +15,28 @@
  *   filter); use `isnull` to test for null.
  * - Every aggregation needs a budget: its own `budget`, its own `accuracy` target (the server
  *   derives the budget), or a share of the plan's `budget`, which is split equally across the
- *   aggregations that have neither.
- * - `bounds` override the column's public bounds from the metadata (or a derived column's
- *   `lower`/`upper`); sum, mean, variance, stdev, quantile and median need bounds from one of them.
+ *   aggregations that have neither. A budget is `{ epsilon }`, `{ epsilon, delta }` or `{ rho }`.
+ * - Accuracy targets are supported for count (any keys), and sum and histogram with public or no
+ *   keys (rules/budget.ts, ACCURACY_TARGETS); other aggregations are refused with the reason.
+ * - `bounds` OVERRIDE the column's public bounds (from the metadata, or a derived column's
+ *   `lower`/`upper`): the aggregation clamps to exactly the bounds given. Without `bounds` the
+ *   column's public bounds are used; sum, mean, variance, stdev, quantile and median need one of
+ *   them. `bounds` apply to those six only.
  * - `confidence` (default 0.95) is the level of the intervals reported with each release.
  * - Group keys are public: explicit `values`, or the categories from the metadata, or (with
  *   `discover`) keys released privately with a delta-calibrated threshold.
  */
 import { z } from 'zod';
-import { Amount } from './budget';
+import { Amount, compareAmountToOne, isPositiveAmount } from './amount';
 import { LomasError } from './errors';
+import { PLAN_LIMITS } from './limits';
+import { DATASET_NAME_PATTERN, NAME_PATTERN, RESERVED_NAMES } from './names';
+
+export { PLAN_LIMITS } from './limits';
 
 export const PLAN_VERSION = 1;
 
-/** Limits enforced by the schema (and by the expression parser in the notebook). */
-export const PLAN_LIMITS = {
-  /** Depth of one expression tree (a column or literal has depth 1). */
-  exprDepth: 32,
-  /** Nodes in one expression tree. */
-  exprNodes: 500,
-  /** Characters in a string literal, category or key value. */
-  stringLength: 1000,
-  steps: 32,
-  /** Columns in one derive step, and columns in one select step. */
-  columnsPerStep: 64,
-  groupKeys: 8,
-  /** Explicit values listed for one group key. */
-  valuesPerKey: 1000,
-  /** Product of the explicit value-list sizes: the number of groups released. */
-  groups: 10000,
-  /**
-   * Private key discovery: at most this many distinct keys may occur in the data. The engine
-   * reads at most one more; a query whose data hold more fails after its charge (QUERY_FAILED),
-   * and the DP engine does the work of this many keys whatever the data hold.
-   */
-  discoveredGroups: 10000,
-  aggregations: 20,
-  histogramBins: 1001,
-  categories: 1000
-} as const;
-
-/** Column, alias and derived-column names. */
-export const NAME_PATTERN = /^[A-Za-z_][A-Za-z0-9_]{0,63}$/;
-/** Dataset names. */
-export const DATASET_NAME_PATTERN = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/;
-/** Names that would collide with Object.prototype members (or prototype pollution) on any side. */
-export const RESERVED_NAMES: readonly string[] = [
-  ...Object.getOwnPropertyNames(Object.prototype),
-  'prototype'
-];
+export { DATASET_NAME_PATTERN, NAME_PATTERN, RESERVED_NAMES } from './names';
 
 // ---------------------------------------------------------------------------------------------
 // Types (plain TypeScript)
@@ -189,8 +164,28 @@ export interface AccuracyTarget {
   confidence?: number;
 }
 
-export type AggregationOp =
-  'count' | 'sum' | 'mean' | 'variance' | 'stdev' | 'quantile' | 'median' | 'histogram';
+/** Every aggregation, in one list (the schema, the checker and the DP engine read it). */
+export const AGGREGATION_OPS = [
+  'count',
+  'sum',
+  'mean',
+  'variance',
+  'stdev',
+  'quantile',
+  'median',
+  'histogram'
+] as const;
+export type AggregationOp = (typeof AGGREGATION_OPS)[number];
+
+/** Aggregations that clamp their column to public bounds (the bounds fix their sensitivity). */
+export const BOUNDED_AGGREGATIONS: readonly AggregationOp[] = [
+  'sum',
+  'mean',
+  'variance',
+  'stdev',
+  'quantile',
+  'median'
+];
 
 export type Mechanism = 'laplace' | 'gaussian';
 
@@ -200,7 +195,7 @@ export interface Aggregation {
   column?: string;
   /** Output name; default: `aggregationName()`. */
   as?: string;
-  /** [lower, upper] overriding the column's public bounds. */
+  /** [lower, upper]: the clamping range, used as given (it overrides the column's public bounds). */
   bounds?: [number, number];
   /** Quantile in (0, 1): required for quantile, forbidden otherwise. */
   q?: number;
@@ -225,16 +220,6 @@ export interface QueryPlan {
 
 export const DEFAULT_CONFIDENCE = 0.95;
 
-/** Aggregations that need bounds on their column. */
-export const BOUNDED_AGGREGATIONS: readonly AggregationOp[] = [
-  'sum',
-  'mean',
-  'variance',
-  'stdev',
-  'quantile',
-  'median'
-];
-
 /** The output column name of an aggregation: `as`, else `count`, `count_x`, `mean_x`, ... */
 export function aggregationName(a: Aggregation): string {
   if (a.as !== undefined) return a.as;
@@ -247,39 +232,53 @@ export function aggregationName(a: Aggregation): string {
 
 const reserved = new Set(RESERVED_NAMES);
 
-const NameSchema = z
+/** A column or output name (plans, SQL options). */
+export const NameSchema = z
   .string()
   .regex(NAME_PATTERN, 'a name is 1 to 64 letters, digits or _, not starting with a digit')
   .refine(n => !reserved.has(n), { message: 'this name is reserved' });
 
-const DatasetNameSchema = z
+export const DatasetNameSchema = z
   .string()
-  .regex(DATASET_NAME_PATTERN, 'a dataset name is letters, digits, _ . or -');
+  .regex(
+    DATASET_NAME_PATTERN,
+    'a dataset name is 1 to 128 letters, digits and _.-, not starting with . or -'
+  )
+  .meta({ example: 'penguins' });
 
 const Finite = z.number().finite();
 const Str = z.string().max(PLAN_LIMITS.stringLength);
-const ScalarSchema: z.ZodType<Scalar> = z.union([Str, Finite, z.boolean(), z.null()], {
+export const ScalarSchema: z.ZodType<Scalar> = z.union([Str, Finite, z.boolean(), z.null()], {
   error: () => 'a value is a string (at most 1,000 characters), a finite number, a boolean or null'
 });
 
-const ConfidenceSchema = Finite.gt(0).lt(1);
-
-function positiveAmount(a: PlanAmount): boolean {
-  return typeof a === 'number' ? a > 0 : /[1-9]/.test(a);
-}
+const OPEN_UNIT = (what: string) => `${what} is strictly between 0 and 1`;
+export const ConfidenceSchema = Finite.gt(0, OPEN_UNIT('a confidence level')).lt(
+  1,
+  OPEN_UNIT('a confidence level')
+);
 
 export const PlanBudgetSchema: z.ZodType<PlanBudget> = z
   .object({ epsilon: Amount.optional(), delta: Amount.optional(), rho: Amount.optional() })
   .strict()
-  .refine(
-    b =>
-      (b.epsilon !== undefined && positiveAmount(b.epsilon)) ||
-      (b.rho !== undefined && positiveAmount(b.rho)),
-    {
-      message: 'a budget needs a positive epsilon (or rho)'
-    }
-  )
-  .refine(b => b.delta === undefined || Number(b.delta) < 1, { message: 'delta must be below 1' });
+  .superRefine((b, ctx) => {
+    const issue = (message: string, fix: string) =>
+      ctx.addIssue({ code: 'custom', message, params: { fix } });
+    if (b.epsilon !== undefined && b.rho !== undefined)
+      return issue(
+        'a budget gives epsilon or rho, not both',
+        'Write { epsilon: 0.5 } (Laplace or, with a delta, Gaussian noise) or { rho: 0.01 } (Gaussian noise).'
+      );
+    if (b.rho !== undefined && b.delta !== undefined)
+      return issue(
+        'a rho budget takes no delta',
+        'Write { rho: 0.01 }; the dataset states rho as epsilon at its own delta.'
+      );
+    if (!isPositiveAmount(b.epsilon) && !isPositiveAmount(b.rho))
+      return issue('a budget needs a positive epsilon (or rho)', 'Write { epsilon: 0.5 }.');
+    if (b.delta !== undefined && compareAmountToOne(b.delta) !== -1)
+      issue('delta must be below 1', 'Write a small delta such as 1e-7.');
+  });
 
 /** Measures an expression's depth and node count without recursion; stops at the limits. */
 export function measureExpr(value: unknown): { depth: number; nodes: number; tooBig: boolean } {
@@ -435,7 +434,15 @@ export const GroupBySchema: z.ZodType<GroupBy> = z
           .max(PLAN_LIMITS.valuesPerKey, `at most ${PLAN_LIMITS.valuesPerKey} values per key`)
       )
       .optional(),
-    discover: z.object({ delta: Amount }).strict().optional()
+    discover: z
+      .object({
+        delta: Amount.refine(
+          d => isPositiveAmount(d) && compareAmountToOne(d) === -1,
+          'the delta of key discovery is strictly between 0 and 1'
+        )
+      })
+      .strict()
+      .optional()
   })
   .strict()
   .superRefine((g, ctx) => {
@@ -472,20 +479,38 @@ export const GroupBySchema: z.ZodType<GroupBy> = z
     }
   });
 
+const BOUNDED_OPS = new Set<AggregationOp>([
+  'sum',
+  'mean',
+  'variance',
+  'stdev',
+  'quantile',
+  'median'
+]);
+
 export const AggregationSchema: z.ZodType<Aggregation> = z
   .object({
-    op: z.enum(['count', 'sum', 'mean', 'variance', 'stdev', 'quantile', 'median', 'histogram'], {
-      error: () =>
-        'op must be one of count, sum, mean, variance, stdev, quantile, median, histogram'
+    op: z.enum(AGGREGATION_OPS, {
+      error: () => `op must be one of ${AGGREGATION_OPS.join(', ')}`
     }),
     column: NameSchema.optional(),
     as: NameSchema.optional(),
     bounds: z.tuple([Finite, Finite]).optional(),
-    q: Finite.gt(0).lt(1).optional(),
-    bins: z.array(Finite).min(2).max(PLAN_LIMITS.histogramBins).optional(),
+    q: Finite.gt(0, OPEN_UNIT('q')).lt(1, OPEN_UNIT('q')).optional(),
+    bins: z
+      .array(Finite)
+      .min(2)
+      .max(
+        PLAN_LIMITS.histogramBins + 1,
+        `at most ${PLAN_LIMITS.histogramBins} bins (${PLAN_LIMITS.histogramBins + 1} edges)`
+      )
+      .optional(),
     budget: PlanBudgetSchema.optional(),
     accuracy: z
-      .object({ halfWidth: Finite.gt(0), confidence: ConfidenceSchema.optional() })
+      .object({
+        halfWidth: Finite.gt(0, 'a target half-width is above 0'),
+        confidence: ConfidenceSchema.optional()
+      })
       .strict()
       .optional(),
     mechanism: z.enum(['laplace', 'gaussian']).optional()
@@ -494,6 +519,16 @@ export const AggregationSchema: z.ZodType<Aggregation> = z
   .superRefine((a, ctx) => {
     if (a.op !== 'count' && a.column === undefined) {
       ctx.addIssue({ code: 'custom', path: ['column'], message: `${a.op} needs a column` });
+    }
+    if (a.bounds && !BOUNDED_OPS.has(a.op)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['bounds'],
+        message: `bounds only apply to sum, mean, variance, stdev, quantile and median, not ${a.op}`,
+        params: {
+          fix: a.op === 'histogram' ? 'Give bin edges: { bins: [0, 10, 20] }.' : 'Remove bounds.'
+        }
+      });
     }
     if (a.bounds && a.bounds[0] > a.bounds[1]) {
       ctx.addIssue({
@@ -574,6 +609,18 @@ export const QueryPlanSchema: z.ZodType<QueryPlan> = z
         });
       }
     });
+  })
+  .meta({
+    id: 'QueryPlan',
+    description: 'A query plan (lomas-kernel/protocol plan.ts), validated by parsePlan.',
+    example: {
+      version: 1,
+      dataset: 'penguins',
+      steps: [],
+      groupby: { keys: ['species'] },
+      aggregations: [{ op: 'count' }],
+      budget: { epsilon: '0.1' }
+    }
   });
 
 // ---------------------------------------------------------------------------------------------
@@ -615,34 +662,64 @@ function pathText(path: readonly PropertyKey[]): string {
   return path.length === 0 ? '(plan)' : path.map(String).join('.');
 }
 
+/** The error of guardJson's problem, for a value found at `at` in the plan. */
+function guardError(guard: { problem: string; path: string }, at: string): LomasError {
+  const path = `${at}${guard.path}`.replace(/^\./, '');
+  return new LomasError(
+    'INVALID_PLAN',
+    { problem: `${path || '(plan)'}: ${guard.problem}`, fix: GENERIC_FIX },
+    { issues: [{ path, message: guard.problem }] }
+  );
+}
+
+type Issue = { path: readonly PropertyKey[]; message: string; code?: string; params?: unknown };
+
+/**
+ * The INVALID_PLAN error for schema issues: the path of the first problem in `problem`, a `fix`,
+ * and every issue in `details.issues`. `at` is where the checked value sits in a plan, so the
+ * builder checking one step or aggregation names the same path the server names for the plan.
+ */
+export function planSchemaError(
+  list: readonly Issue[],
+  at: readonly PropertyKey[] = []
+): LomasError {
+  const issues = list
+    .slice(0, 20)
+    .map(i => ({ path: pathText([...at, ...i.path]), message: i.message }));
+  const first = list[0] as Issue & { keys?: string[] };
+  const params = first.params as { fix?: unknown } | undefined;
+  let fix = typeof params?.fix === 'string' ? params.fix : GENERIC_FIX;
+  if (first.code === 'unrecognized_keys' && first.keys)
+    fix = `Remove ${first.keys.map(k => `"${k}"`).join(', ')}.`;
+  return new LomasError(
+    'INVALID_PLAN',
+    { problem: `${issues[0].path}: ${issues[0].message}`, fix },
+    { issues }
+  );
+}
+
+/**
+ * Validates one part of a plan (a step, the group-by, an aggregation) at its place `at`, with
+ * the same guard as parsePlan (reserved keys such as `__proto__`, which zod would silently drop).
+ */
+export function parsePlanPart<T>(schema: z.ZodType<T>, value: unknown, at: PropertyKey[]): T {
+  const guard = guardJson(value);
+  if (guard) throw guardError(guard, at.map(String).join('.'));
+  const r = schema.safeParse(value);
+  if (!r.success) throw planSchemaError(r.error.issues, at);
+  return r.data;
+}
+
 /**
  * Validates an untrusted value as a query plan. Throws LomasError('INVALID_PLAN') with the path of
  * the first problem in `problem`, a `fix`, and every issue in `details.issues`.
  */
 export function parsePlan(json: unknown): QueryPlan {
   const guard = guardJson(json);
-  if (guard) {
-    throw new LomasError(
-      'INVALID_PLAN',
-      { problem: `${guard.path.slice(1) || '(plan)'}: ${guard.problem}`, fix: GENERIC_FIX },
-      { issues: [{ path: guard.path.slice(1), message: guard.problem }] }
-    );
-  }
+  if (guard) throw guardError(guard, '');
   const r = QueryPlanSchema.safeParse(json);
   if (r.success) return r.data;
-  const issues = r.error.issues
-    .slice(0, 20)
-    .map(i => ({ path: pathText(i.path), message: i.message }));
-  const first = r.error.issues[0];
-  const params = (first as { params?: { fix?: unknown } }).params;
-  let fix = typeof params?.fix === 'string' ? params.fix : GENERIC_FIX;
-  if (first.code === 'unrecognized_keys')
-    fix = `Remove ${first.keys.map(k => `"${k}"`).join(', ')}.`;
-  throw new LomasError(
-    'INVALID_PLAN',
-    { problem: `${issues[0].path}: ${issues[0].message}`, fix },
-    { issues }
-  );
+  throw planSchemaError(r.error.issues);
 }
 
 /** True when the value is a valid plan (no exception). */

@@ -1,41 +1,28 @@
 /**
  * The wire types of the SQL front end: what an analyst sends (SQL text, bound parameters,
- * per-query options) and what comes back (the release of the compiled plan, with the plan and the
- * post-processing that was applied). The SQL compiler itself lives in `lomas-kernel/sql`.
+ * per-query options) and what the archive keeps of it. What comes back (the release of the
+ * compiled plan, with the plan and the post-processing that was applied) is in result.ts, beside
+ * the release it extends. The SQL compiler itself lives in `lomas-kernel/sql`.
  *
  * SQL is a second way to write a query plan: the server compiles the text into a QueryPlan and
  * answers that plan exactly as if it had been sent by the builder. The text is never executed.
  */
 import { z } from 'zod';
-import { Amount } from './budget';
+import { Amount } from './amount';
 import { LomasError } from './errors';
+import { SQL_LIMITS } from './limits';
 import {
-  DATASET_NAME_PATTERN,
-  NAME_PATTERN,
+  ConfidenceSchema,
+  DatasetNameSchema,
+  NameSchema,
   PLAN_LIMITS,
-  RESERVED_NAMES,
-  type Expr,
+  ScalarSchema,
   type PlanAmount,
-  type QueryPlan,
   type Scalar
 } from './plan';
-import type { EstimateResponse, ReleaseResponse } from './result';
+import { SqlPostProcessSchema } from './result';
 
-/** Limits of an SQL request (the compiled plan then meets every PLAN_LIMITS too). */
-export const SQL_LIMITS = {
-  /** Characters of SQL text. */
-  textLength: 10000,
-  /** Bound parameters ($1 … $n). */
-  params: 100,
-  /** Values of one list parameter (used as `IN ($1)`). */
-  valuesPerParam: PLAN_LIMITS.valuesPerKey,
-  /** Tokens of SQL text (keeps the parser's work small whatever the text). */
-  tokens: 1000,
-  /** Nesting of parentheses. */
-  parenDepth: PLAN_LIMITS.exprDepth,
-  /** Largest LIMIT. */
-  limit: 1000000
-} as const;
+export { SQL_LIMITS } from './limits';
 
 /** A bound parameter: a scalar, or a list of scalars (only as the whole list of `IN ($n)`). */
 export type SqlParam = Scalar | Scalar[];
@@ -72,43 +59,14 @@ export interface SqlRequest {
   options?: SqlOptions;
 }
 
-/** Free post-processing of released values: HAVING, ORDER BY, LIMIT and the SELECT order. */
-export interface SqlPostProcess {
-  /** Output columns in SELECT order (group keys, then aggregations by their output names). */
-  columns: string[];
-  /** HAVING, over released values (output names): rows where it is not true are dropped. */
-  having?: Expr;
-  orderBy?: Array<{ column: string; descending: boolean }>;
-  limit?: number;
-}
-
-/** What the server answers to an SQL request: the release of the compiled plan, and the plan. */
-export type SqlReleaseResponse = ReleaseResponse & {
-  plan: QueryPlan;
-  sql: { text: string; postprocess: SqlPostProcess };
-};
-export type SqlEstimateResponse = EstimateResponse & { plan: QueryPlan };
-
 // ---------------------------------------------------------------------------------------------
 // Schemas
 // ---------------------------------------------------------------------------------------------
 
-const reserved = new Set(RESERVED_NAMES);
-const Name = z
-  .string()
-  .regex(NAME_PATTERN, 'a name is 1 to 64 letters, digits or _, not starting with a digit')
-  .refine(n => !reserved.has(n), { message: 'this name is reserved' });
 const Finite = z.number().finite();
-const ScalarSchema: z.ZodType<Scalar> = z.union(
-  [z.string().max(PLAN_LIMITS.stringLength), Finite, z.boolean(), z.null()],
-  {
-    error: () =>
-      'a value is a string (at most 1,000 characters), a finite number, a boolean or null'
-  }
-);
 const Record_ = <T extends z.ZodType>(v: T) =>
   z
-    .record(Name, v)
+    .record(NameSchema, v)
     .refine(r => Object.keys(r).length <= PLAN_LIMITS.aggregations + PLAN_LIMITS.groupKeys, {
       message: 'too many entries'
     });
@@ -118,13 +76,13 @@ export const SqlOptionsSchema: z.ZodType<SqlOptions> = z
     epsilon: Amount.optional(),
     delta: Amount.optional(),
     rho: Amount.optional(),
-    confidence: Finite.gt(0).lt(1).optional(),
+    confidence: ConfidenceSchema.optional(),
     mechanism: z.enum(['laplace', 'gaussian']).optional(),
     bounds: Record_(z.tuple([Finite, Finite])).optional(),
     keys: Record_(z.array(ScalarSchema).min(1).max(PLAN_LIMITS.valuesPerKey)).optional(),
     discover: z.object({ delta: Amount }).strict().optional()
   })
-  .strict();
+  .strict() as z.ZodType<SqlOptions>;
 
 export const SqlParamSchema: z.ZodType<SqlParam> = z.union([
   ScalarSchema,
@@ -134,14 +92,28 @@ export const SqlParamSchema: z.ZodType<SqlParam> = z.union([
 export const SqlRequestSchema: z.ZodType<SqlRequest> = z
   .object({
     sql: z.string().min(1, 'the SQL text is empty'),
-    dataset: z
-      .string()
-      .regex(DATASET_NAME_PATTERN, 'a dataset name is letters, digits, _ . or -')
-      .optional(),
+    dataset: DatasetNameSchema.optional(),
     params: z.array(SqlParamSchema).max(SQL_LIMITS.params).optional(),
     options: SqlOptionsSchema.optional()
   })
-  .strict();
+  .strict()
+  .meta({
+    id: 'SqlRequest',
+    description:
+      'SQL text (a SELECT of group keys and aggregates FROM df or a dataset), the dataset, bound parameters ($1 …) and options (budget, bounds, keys). Compiled into a QueryPlan on the server; never executed.'
+  }) as z.ZodType<SqlRequest>;
+
+/** What the archive and the history keep of a query sent as SQL, beside its compiled plan. */
+export const SqlRecord = z
+  .object({
+    text: z.string(),
+    params: z.array(SqlParamSchema).optional(),
+    options: SqlOptionsSchema.optional(),
+    postprocess: SqlPostProcessSchema
+  })
+  .strict()
+  .meta({ id: 'SqlRecord' });
+export type SqlRecord = z.infer<typeof SqlRecord>;
 
 /**
  * Validates an untrusted SQL request body. A text over the size limit is INVALID_SQL (rule

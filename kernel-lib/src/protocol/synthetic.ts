@@ -18,7 +18,12 @@
  *   of pairs, the pair marginals of that tree (all to the one-way marginals for one column).
  */
 import { z } from 'zod';
-import type { Budget, BudgetStatus } from './budget';
+import {
+  Budget as BudgetWire,
+  BudgetStatus as BudgetStatusWire,
+  type Budget,
+  type BudgetStatus
+} from './budget';
 import { LomasError } from './errors';
 import {
   DATASET_NAME_PATTERN,
@@ -28,7 +33,7 @@ import {
   type Mechanism,
   type PlanBudget
 } from './plan';
-import type { MechanismReport } from './result';
+import { MechanismReport as MechanismReportWire, type MechanismReport } from './result';
 
 export const SYNTHETIC_VERSION = 1;
 
@@ -262,28 +267,10 @@ export function parseSyntheticRequest(json: unknown): SyntheticRequest {
 }
 
 // Response schemas (documentation: /openapi.json; validation on the client side).
-const BudgetSchema = z.object({
-  epsilon: z.string(),
-  delta: z.string(),
-  rho: z.string().optional()
-});
-const BudgetStatusSchema = z.object({
-  dataset: z.string(),
-  accounting: z.enum(['pure', 'approx', 'zcdp']),
-  initial: BudgetSchema,
-  spent: BudgetSchema,
-  remaining: BudgetSchema
-});
-const MechanismReportSchema = z.object({
-  aggregation: z.string(),
-  column: z.string().optional(),
-  mechanism: z.string(),
-  scale: z.string(),
-  halfWidth: z.number(),
-  confidence: z.number(),
-  cost: BudgetSchema,
-  note: z.string().optional()
-});
+// One schema per wire type: budgets and mechanism reports are the protocol's own.
+const BudgetSchema = BudgetWire;
+const BudgetStatusSchema = BudgetStatusWire;
+const MechanismReportSchema = MechanismReportWire;
 const ColumnType = z.enum(['string', 'number', 'integer', 'boolean', 'datetime']);
 
 export const SyntheticModelSchema: z.ZodType<SyntheticModel> = z.object({
@@ -332,7 +319,7 @@ export const SyntheticEstimateSchema: z.ZodType<SyntheticEstimate> = z.object({
 
 const Value = z.union([z.string(), z.number(), z.boolean(), z.null()]);
 
-export const SyntheticReleaseSchema: z.ZodType<SyntheticRelease> = z.object({
+const SyntheticReleaseObject = z.object({
   version: z.literal(1),
   kind: z.enum(['release', 'dummy']),
   dataset: z.string(),
@@ -347,3 +334,6 @@ export const SyntheticReleaseSchema: z.ZodType<SyntheticRelease> = z.object({
   accuracy: SyntheticAccuracySchema,
   budget: BudgetStatusSchema.optional()
 });
+export const SyntheticReleaseSchema: z.ZodType<SyntheticRelease> = SyntheticReleaseObject;
+/** A synthetic release as history lists it: without its rows (fetch them with GET /v1/synthetic/{id}). */
+export const SyntheticHistoryReleaseSchema = SyntheticReleaseObject.omit({ data: true });

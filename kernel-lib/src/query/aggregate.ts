@@ -1,29 +1,15 @@
 import { LomasError } from '../protocol/errors';
-import {
-  AggregationSchema,
-  BOUNDED_AGGREGATIONS,
-  aggregationName,
-  type Aggregation,
-  type AggregationOp,
-  type PlanBudget
-} from '../protocol/plan';
-import { isNumeric, requireColumn } from './columns';
+import type { Aggregation, AggregationOp, PlanBudget } from '../protocol/plan';
 import type { AggOptions, CountOptions, HistogramOptions } from './options';
-import { checkName, invalidParameter, type QueryState } from './state';
 
-/** One aggregation of a query, as built by `agg.count()`, `agg.mean('x')`, ... */
+/**
+ * One aggregation of a query, as built by `agg.count()`, `agg.mean('x')`, ... Its fields are
+ * checked with the whole plan when the query is made (same schema and rules as the server).
+ */
 export interface AggregationRequest {
   readonly aggregation: Aggregation;
   /** Confidence of the reported interval, when given without an accuracy target. */
   readonly confidence?: number;
-}
-
-function budgetOf(o: AggOptions): PlanBudget | undefined {
-  const b: PlanBudget = {};
-  if (o.epsilon !== undefined) b.epsilon = o.epsilon;
-  if (o.delta !== undefined) b.delta = o.delta;
-  if (o.rho !== undefined) b.rho = o.rho;
-  return Object.keys(b).length > 0 ? b : undefined;
 }
 
 const KNOWN_OPTIONS = new Set([
@@ -38,14 +24,18 @@ const KNOWN_OPTIONS = new Set([
   'bins'
 ]);
 
-function make(
-  op: AggregationOp,
-  column: string | undefined,
-  opts: HistogramOptions | undefined,
-  q?: number
-): AggregationRequest {
+function budgetOf(o: AggOptions): PlanBudget | undefined {
+  const b: PlanBudget = {};
+  if (o.epsilon !== undefined) b.epsilon = o.epsilon;
+  if (o.delta !== undefined) b.delta = o.delta;
+  if (o.rho !== undefined) b.rho = o.rho;
+  return Object.keys(b).length > 0 ? b : undefined;
+}
+
+/** The options object of a verb: an object whose keys are all known options. */
+function options(op: AggregationOp, opts: unknown): AggOptions & HistogramOptions {
   const o = opts ?? {};
-  if (typeof o !== 'object' || o === null) {
+  if (typeof o !== 'object' || o === null || Array.isArray(o)) {
     throw new LomasError('INVALID_PARAMETER', {
       parameter: `${op} options`,
       rule: 'options are an object',
@@ -61,37 +51,29 @@ function make(
       });
     }
   }
+  return o as AggOptions & HistogramOptions;
+}
+
+function make(op: AggregationOp, column: string | undefined, opts: unknown, q?: number) {
+  const o = options(op, opts);
   const a: Aggregation = { op };
-  if (column !== undefined) a.column = checkName(column, `${op} column`);
-  if (o.as !== undefined) a.as = checkName(o.as, 'as');
+  if (column !== undefined) a.column = column;
+  if (o.as !== undefined) a.as = o.as;
   if (o.bounds !== undefined)
     a.bounds = Array.isArray(o.bounds) ? ([...o.bounds] as [number, number]) : o.bounds;
   if (q !== undefined) a.q = q;
   if (o.bins !== undefined) a.bins = Array.isArray(o.bins) ? [...o.bins] : o.bins;
   const budget = budgetOf(o);
   if (budget) a.budget = budget;
-  let confidence: number | undefined;
-  if (o.accuracy !== undefined) {
-    const acc = typeof o.accuracy === 'number' ? { halfWidth: o.accuracy } : { ...o.accuracy };
-    if (o.confidence !== undefined && acc.confidence === undefined) acc.confidence = o.confidence;
-    a.accuracy = acc;
-  } else if (o.confidence !== undefined) {
-    confidence = o.confidence;
-  }
   if (o.mechanism !== undefined) a.mechanism = o.mechanism;
-  const r = AggregationSchema.safeParse(a);
-  if (!r.success) throw invalidParameter(`${op}`, r.error.issues);
-  if (
-    confidence !== undefined &&
-    !(typeof confidence === 'number' && confidence > 0 && confidence < 1)
-  ) {
-    throw new LomasError('INVALID_PARAMETER', {
-      parameter: 'confidence',
-      rule: 'a confidence is between 0 and 1',
-      fix: 'Write { confidence: 0.95 }.'
-    });
-  }
-  return confidence === undefined ? { aggregation: r.data } : { aggregation: r.data, confidence };
+  if (o.accuracy === undefined)
+    return o.confidence === undefined
+      ? { aggregation: a }
+      : { aggregation: a, confidence: o.confidence };
+  const acc = typeof o.accuracy === 'number' ? { halfWidth: o.accuracy } : { ...o.accuracy };
+  if (o.confidence !== undefined && acc.confidence === undefined) acc.confidence = o.confidence;
+  a.accuracy = acc;
+  return { aggregation: a };
 }
 
 /** Builders of aggregations, for `.agg([...])`: `agg.count()`, `agg.mean('x', { bounds })`, ... */
@@ -104,16 +86,8 @@ export const agg = {
     make('variance', column, opts),
   stdev: (column: string, opts?: AggOptions): AggregationRequest => make('stdev', column, opts),
   /** The q-quantile, 0 < q < 1. */
-  quantile: (column: string, q: number, opts?: AggOptions): AggregationRequest => {
-    if (typeof q !== 'number' || !(q > 0 && q < 1)) {
-      throw new LomasError('INVALID_PARAMETER', {
-        parameter: 'q',
-        rule: 'a quantile is strictly between 0 and 1',
-        fix: 'Write .quantile("x", 0.25, { ... }).'
-      });
-    }
-    return make('quantile', column, opts, q);
-  },
+  quantile: (column: string, q: number, opts?: AggOptions): AggregationRequest =>
+    make('quantile', column, opts, q),
   median: (column: string, opts?: AggOptions): AggregationRequest => make('median', column, opts),
   /** Counts per bin (numeric column with `bins`) or per category (categorical column). */
   histogram: (column: string, opts?: HistogramOptions): AggregationRequest =>
@@ -121,54 +95,3 @@ export const agg = {
 };
 
 export type Aggregators = typeof agg;
-
-const BOUNDS_WHY =
-  'one person could otherwise move the result without limit, so no amount of noise would hide them; public bounds (from domain knowledge, not from the data) cap what one row can contribute.';
-
-/** Checks an aggregation against the known columns (when the builder has metadata). */
-export function checkAggregation(state: QueryState, a: Aggregation): void {
-  if (a.column === undefined) return;
-  const c = requireColumn(state.dataset, state.columns, a.column);
-  if (c === null) return;
-  const name = aggregationName(a);
-  if ((BOUNDED_AGGREGATIONS as readonly string[]).includes(a.op)) {
-    if (!isNumeric(c)) {
-      throw new LomasError('TYPE_MISMATCH', {
-        column: a.column,
-        actual: c.type,
-        expected: 'a number',
-        fix:
-          a.op === 'median' || a.op === 'quantile'
-            ? undefined
-            : `Count per category instead: .groupby("${a.column}").count(...).`
-      });
-    }
-    if (a.bounds === undefined && (c.lower === undefined || c.upper === undefined)) {
-      throw new LomasError('PRIVACY_RULE', {
-        rule: 'bounded-contribution',
-        why: `${name} needs public bounds on "${a.column}", which has none in the metadata: ${BOUNDS_WHY}`,
-        fix: `Give bounds: .${a.op}("${a.column}", ${a.op === 'quantile' ? `${a.q}, ` : ''}{ bounds: [lower, upper], ... }), e.g. { bounds: [2000, 7000] }.`
-      });
-    }
-  }
-  if (a.op === 'histogram' && a.bins === undefined) {
-    if (
-      isNumeric(c) &&
-      a.bounds === undefined &&
-      (c.lower === undefined || c.upper === undefined)
-    ) {
-      throw new LomasError('PRIVACY_RULE', {
-        rule: 'bounded-contribution',
-        why: `a histogram of "${a.column}" needs public bins or bounds: ${BOUNDS_WHY}`,
-        fix: `Give bin edges: .histogram("${a.column}", { bins: [0, 10, 20, 30], ... }).`
-      });
-    }
-    if (c.type === 'string' && (c.categories === undefined || c.categories.length === 0)) {
-      throw new LomasError('PRIVACY_RULE', {
-        rule: 'public-group-keys',
-        why: `"${a.column}" has no public categories, and releasing the values found in the data could reveal one person.`,
-        fix: `Group by it with explicit values instead: .groupby("${a.column}", { values: ["a", "b"] }).count(...).`
-      });
-    }
-  }
-}

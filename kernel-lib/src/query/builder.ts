@@ -19,9 +19,9 @@ import {
   type QueryPlan,
   type Step
 } from '../protocol/plan';
+import { checkPlan } from '../protocol/rules';
 import type { ExprInput, Params } from '../expr/parse';
-import { agg, checkAggregation, type AggregationRequest, type Aggregators } from './aggregate';
-import { columnsFromMetadata, type QueryMetadata } from './columns';
+import { agg, type AggregationRequest, type Aggregators } from './aggregate';
 import { derive, type DeriveInput } from './derive';
 import { filter } from './filter';
 import { groupby } from './groupby';
@@ -34,7 +34,7 @@ import type {
 } from './options';
 import type { QueryRunner, RunOptions } from './runner';
 import { select } from './select';
-import type { QueryState } from './state';
+import { initialState, type QueryMetadata, type QueryState } from './state';
 
 const inspect = Symbol.for('nodejs.util.inspect.custom');
 
@@ -113,15 +113,19 @@ abstract class Aggregating<E, R> {
     this.group = group;
   }
 
+  /**
+   * Makes the plan and checks it as the server will: the plan schema, then (with metadata) the
+   * plan rules, with the server's codes and words.
+   */
   private send(
     requests: AggregationList,
     opts: QueryOptions = {},
     single = false
   ): SendableQuery<E, R> {
-    if (!Array.isArray(requests) || requests.length === 0) {
+    if (!Array.isArray(requests)) {
       throw new LomasError('INVALID_PARAMETER', {
         parameter: 'agg',
-        rule: 'a query needs at least one aggregation',
+        rule: 'agg takes a list of aggregations',
         fix: 'Write .agg(a => [a.count(), a.mean("x", { bounds: [0, 10] })], { epsilon: 1 }).'
       });
     }
@@ -141,25 +145,7 @@ abstract class Aggregating<E, R> {
         }
         confidence = c;
       }
-      checkAggregation(this.state, a);
       aggregations.push(a);
-    }
-    const budget: QueryPlan['budget'] = {};
-    if (opts.epsilon !== undefined) budget.epsilon = opts.epsilon;
-    if (opts.delta !== undefined) budget.delta = opts.delta;
-    if (opts.rho !== undefined) budget.rho = opts.rho;
-    const hasBudget = Object.keys(budget).length > 0;
-    for (const a of aggregations) {
-      if (a.budget === undefined && a.accuracy === undefined && !hasBudget) {
-        const call = `${a.op}(${a.column !== undefined ? `"${a.column}", ` : ''}{ epsilon: 0.5 })`;
-        throw new LomasError('INVALID_PARAMETER', {
-          parameter: 'epsilon',
-          rule: `${aggregationName(a)} has no privacy budget`,
-          fix: single
-            ? `Say what it may spend: .${call}, or a target accuracy: { accuracy: 10 }.`
-            : 'Give each aggregation a budget or an accuracy, or the query a budget: .agg([...], { epsilon: 1 }).'
-        });
-      }
     }
     const plan: QueryPlan = {
       version: PLAN_VERSION,
@@ -168,9 +154,15 @@ abstract class Aggregating<E, R> {
       aggregations
     };
     if (this.group) plan.groupby = this.group;
-    if (hasBudget) plan.budget = budget;
+    const budget: QueryPlan['budget'] = {};
+    if (opts.epsilon !== undefined) budget.epsilon = opts.epsilon;
+    if (opts.delta !== undefined) budget.delta = opts.delta;
+    if (opts.rho !== undefined) budget.rho = opts.rho;
+    if (Object.keys(budget).length > 0) plan.budget = budget;
     if (confidence !== undefined) plan.confidence = confidence;
-    return new SendableQuery<E, R>(plan, runners.get(this) as QueryRunner<E, R> | undefined);
+    const checked = parsePlan(plan);
+    if (this.state.check) checkPlan(checked, this.state.check.target);
+    return new SendableQuery<E, R>(checked, runners.get(this) as QueryRunner<E, R> | undefined);
   }
 
   /** Number of rows (per group). */
@@ -243,23 +235,15 @@ export class GroupedQuery<E = EstimateResponse, R = ReleaseResponse> extends Agg
   }
 }
 
-function initialState(dataset: string, metadata: QueryMetadata | undefined): QueryState {
-  if (typeof dataset !== 'string' || dataset.length === 0) {
-    throw new LomasError('INVALID_PARAMETER', {
-      parameter: 'dataset',
-      rule: 'a dataset name is a non-empty string'
-    });
-  }
-  return { dataset, steps: [], columns: columnsFromMetadata(dataset, metadata) };
-}
-
 /** The ungrouped query builder: filter, select, derive, groupby, or aggregate directly. */
 export class QueryBuilder<E = EstimateResponse, R = ReleaseResponse> extends Aggregating<E, R> {
   /**
    * @param dataset  the dataset's name
    * @param runner   sends plans to the server (the notebook client provides it)
-   * @param metadata the dataset's public metadata; with it, unknown columns, type mismatches and
-   *                 missing bounds are reported before anything is sent
+   * @param metadata the dataset's public metadata (what dataset.metadata() returns, or its
+   *                 `metadata` part); with it every verb runs the plan rules the server runs, so
+   *                 unknown columns, type mismatches, missing bounds and private keys are reported
+   *                 at the verb that made them, in the server's words
    */
   constructor(dataset: string, runner?: QueryRunner<E, R>, metadata?: QueryMetadata) {
     super(initialState(dataset, metadata), undefined);

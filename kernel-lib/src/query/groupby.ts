@@ -1,12 +1,12 @@
 import { LomasError } from '../protocol/errors';
-import { GroupBySchema, type GroupBy, type Scalar } from '../protocol/plan';
-import { requireColumn } from './columns';
+import { GroupBySchema, parsePlanPart, type GroupBy, type Scalar } from '../protocol/plan';
+import { checkGroupBy } from '../protocol/rules';
 import type { GroupByOptions } from './options';
-import { checkName, invalidParameter, type QueryState } from './state';
+import type { QueryState } from './state';
 
 /**
  * groupby(keys, { values?, discover? }): the group keys of the aggregations that follow. Keys are
- * public: listed in `values`, or the column's categories from the metadata, or discovered
+ * public: listed in `values`, or the column's public values from the metadata, or discovered
  * privately (`discover: { delta }`).
  */
 export function groupby(
@@ -14,8 +14,8 @@ export function groupby(
   keys: string | readonly string[],
   opts: GroupByOptions = {}
 ): GroupBy {
-  const list = (typeof keys === 'string' ? [keys] : [...keys]).map(k => checkName(k, 'groupby'));
-  const g: GroupBy = { keys: list };
+  const list = typeof keys === 'string' ? [keys] : [...keys];
+  const g: Record<string, unknown> = { keys: list };
   if (opts.values !== undefined) {
     if (Array.isArray(opts.values)) {
       if (list.length !== 1) {
@@ -26,32 +26,10 @@ export function groupby(
         });
       }
       g.values = { [list[0]]: [...(opts.values as Scalar[])] };
-    } else {
-      g.values = Object.fromEntries(
-        Object.entries(opts.values).map(([k, v]) => [k, Array.isArray(v) ? [...v] : v])
-      );
-    }
+    } else g.values = opts.values;
   }
-  if (opts.discover !== undefined) g.discover = { ...opts.discover };
-  const r = GroupBySchema.safeParse(g);
-  if (!r.success) throw invalidParameter('groupby', r.error.issues);
-  for (const k of list) {
-    const c = requireColumn(state.dataset, state.columns, k);
-    if (c === null || g.discover !== undefined || g.values?.[k] !== undefined) continue;
-    const enumerable =
-      c.type === 'boolean' ||
-      (c.categories !== undefined && c.categories.length > 0) ||
-      (c.type === 'int' &&
-        c.lower !== undefined &&
-        c.upper !== undefined &&
-        c.upper - c.lower < 10000);
-    if (!enumerable) {
-      throw new LomasError('PRIVACY_RULE', {
-        rule: 'public-group-keys',
-        why: `the groups of "${k}" are not public (no categories in the metadata), and releasing the values found in the data could reveal one person.`,
-        fix: `List the values: .groupby("${k}", { values: ["a", "b"] }), or discover them privately: .groupby("${k}", { discover: { delta: "0.00001" } }).`
-      });
-    }
-  }
-  return r.data;
+  if (opts.discover !== undefined) g.discover = opts.discover;
+  const group = parsePlanPart(GroupBySchema, g, ['groupby']);
+  if (state.check) checkGroupBy(group, state.check.ctx);
+  return group;
 }

@@ -13,7 +13,7 @@ export type {
   HistogramOptions,
   QueryOptions
 } from './options';
-export type { QueryMetadata } from './columns';
+export type { QueryMetadata, QueryTarget } from './state';
 export type { DeriveInput } from './derive';
 export { op } from '../expr/op';
 export type { Op } from '../expr/op';

@@ -1,29 +1,45 @@
 import type { AccuracyTarget, Mechanism, PlanAmount, Scalar } from '../protocol/plan';
 
-/** A privacy budget for one aggregation or a whole query. Amounts: numbers or decimal strings. */
+/**
+ * A privacy budget for one aggregation or a whole query: { epsilon }, { epsilon, delta } or
+ * { rho }. Amounts: numbers or decimal strings ("0.5", "1e-6").
+ */
 export interface BudgetOptions {
   epsilon?: PlanAmount;
   delta?: PlanAmount;
   rho?: PlanAmount;
 }
 
-/** Options of one aggregation. Give a budget (epsilon/delta/rho) or a target accuracy. */
-export interface AggOptions extends BudgetOptions {
-  /** Target half-width of the interval (a number), or { halfWidth, confidence }. */
+/** Options of a count or histogram: a budget or a target accuracy. */
+export interface NoiseOptions extends BudgetOptions {
+  /**
+   * Target half-width of the interval (a number), or { halfWidth, confidence }: the server
+   * derives the budget. Supported for count, sum and histogram (not sum with discovered keys);
+   * mean, variance, stdev, quantile and median take a budget (their accuracy depends on the data
+   * or is a rank) — `estimate()` reports what a budget buys.
+   */
   accuracy?: number | AccuracyTarget;
   /** Confidence level of the reported interval (and of the accuracy target); default 0.95. */
   confidence?: number;
-  /** [lower, upper]: public bounds overriding the column's bounds from the metadata. */
-  bounds?: [number, number];
   /** Name of the output column. */
   as?: string;
   mechanism?: Mechanism;
 }
 
-export type CountOptions = Omit<AggOptions, 'bounds'>;
+/** Options of sum, mean, variance, stdev, quantile and median. */
+export interface AggOptions extends NoiseOptions {
+  /**
+   * [lower, upper]: the clamping range, used exactly as given. It OVERRIDES the column's public
+   * bounds (the metadata's, or a derived column's lower/upper), wider or narrower; without it the
+   * column's public bounds are used, and a column with none needs it.
+   */
+  bounds?: [number, number];
+}
 
-export interface HistogramOptions extends AggOptions {
-  /** Bin edges, strictly increasing; omit for a categorical column. */
+export type CountOptions = NoiseOptions;
+
+export interface HistogramOptions extends NoiseOptions {
+  /** Bin edges, strictly increasing (numeric columns); omit for a categorical column. */
   bins?: number[];
 }
 

@@ -1,14 +1,14 @@
 import { z } from 'zod';
 import {
+  AccountingMode,
+  Amount,
   BudgetInput,
   ConnectorSettings,
-  DatasetMetadata,
+  DatasetMetadataBody,
   DatasetName,
   Role,
-  UserName,
-  AccountingMode
-} from '../http/schemas';
-import { Amount } from 'lomas-kernel/protocol';
+  UserName
+} from 'lomas-kernel/protocol';
 
 /**
  * The file `lomas-admin load` reads and `lomas-admin dump` writes (YAML or JSON): users, datasets
@@ -41,7 +41,7 @@ export const ConfigDataset = z
     name: DatasetName,
     description: z.string().max(500).optional(),
     connector: ConnectorSettings,
-    metadata: DatasetMetadata,
+    metadata: DatasetMetadataBody,
     accounting: AccountingMode.default('approx'),
     delta: Amount.optional(),
     cap: BudgetInput.nullable().default(null)

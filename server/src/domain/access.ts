@@ -1,5 +1,5 @@
 import { LomasError } from 'lomas-kernel/protocol';
-import type { Principal } from '../http/principal';
+import type { Principal } from './types';
 import type { DatasetRecord, GrantRecord, Store } from '../store/types';
 
 export interface DatasetAccess {

@@ -1,20 +1,16 @@
-import { LomasError, type BudgetStatus } from 'lomas-kernel/protocol';
-import type { Principal } from '../http/principal';
+import type { BudgetStatus, DatasetSummary, DummyRows, HistoryEntry } from 'lomas-kernel/protocol';
 import type { Ledger } from '../ledger';
 import type { Store } from '../store/types';
 import { datasetAccess } from './access';
+import { budgetStatus } from './budget';
 import { historyRelease } from './synthetic';
-import type { AnalystService, DatasetSummary } from './types';
+import type { AnalystService, Principal } from './types';
 
 export interface AnalystDeps {
   store: Store;
   ledger: Ledger;
   /** Synthetic rows that respect a dataset's metadata (free: no private data involved). */
-  dummyRows(
-    dataset: string,
-    rows: number,
-    seed: number
-  ): Promise<{ columns: string[]; rows: Array<Record<string, unknown>> }>;
+  dummyRows(dataset: string, rows: number, seed: number): Promise<DummyRows>;
 }
 
 export function createAnalystService(deps: AnalystDeps): AnalystService {
@@ -22,20 +18,7 @@ export function createAnalystService(deps: AnalystDeps): AnalystService {
 
   async function status(who: Principal, name: string): Promise<BudgetStatus> {
     const { dataset, grant } = await datasetAccess(store, who, name);
-    const figures = await ledger.figures({
-      dataset: name,
-      user: who.user,
-      grant: grant ? grant.budget : null,
-      cap: dataset.cap,
-      accounting: dataset.accounting
-    });
-    return {
-      dataset: name,
-      accounting: dataset.accounting,
-      initial: figures.initial,
-      spent: figures.spent,
-      remaining: figures.remaining
-    };
+    return budgetStatus(ledger, who.user, dataset, grant ? grant.budget : null);
   }
 
   return {
@@ -68,16 +51,18 @@ export function createAnalystService(deps: AnalystDeps): AnalystService {
         queryId: r.queryId,
         dataset: r.dataset,
         at: r.at,
-        plan: r.plan,
+        plan: r.plan as Record<string, unknown>,
         ...(r.sql ? { sql: r.sql } : {}),
         cost: r.cost,
-        release: historyRelease(r.plan, r.release)
+        release: historyRelease(
+          r.plan,
+          r.kind === 'release' ? r.release : null
+        ) as HistoryEntry['release']
       }));
     },
+    // rows and seed were checked by the request's schema (REQUEST_LIMITS.dummyRows).
     async dummyRows(who, name, rows, seed) {
       await datasetAccess(store, who, name);
-      if (rows > 100000)
-        throw new LomasError('INVALID_PARAMETER', { parameter: 'rows', rule: 'at most 100000' });
       return deps.dummyRows(name, rows, seed);
     }
   };

@@ -12,7 +12,6 @@ import type { Rng } from '../dp';
 import type { DatasetCache } from '../engine';
 import type { EngineLimits } from '../engine/limits';
 import { loadDataset } from '../engine/load';
-import type { Principal } from '../http/principal';
 import { canonicalJson, type Ledger } from '../ledger';
 import type { Logger } from '../logger';
 import { featureInfo, targetInfo } from '../models/columns';
@@ -21,7 +20,9 @@ import { planModel, type PlannedModel } from '../models/plan';
 import type { DatasetRecord, Store } from '../store/types';
 import { datasetAccess, spendingAccess } from './access';
 import { checkDeltaWithinLimits } from './planning';
+import { budgetStatus } from './budget';
 import { postChargeFailure } from './failure';
+import type { Principal } from './types';
 import { DEFAULT_ANSWER_WAIT_MS, storedAnswer } from './queries';
 
 /** What the model routes need from the domain. */
@@ -135,20 +136,9 @@ function prepare(
   return { request, planned: planModel(request, dataset) };
 }
 
-async function figures(
-  ledger: Ledger,
-  who: Principal,
-  dataset: DatasetRecord,
-  grant: Budget | null
-) {
-  const f = await ledger.figures({
-    dataset: dataset.name,
-    user: who.user,
-    grant,
-    cap: dataset.cap,
-    accounting: dataset.accounting
-  });
-  return { dataset: dataset.name, accounting: dataset.accounting, ...f };
+/** The analyst's budget status (initial, spent, remaining): the one shape every release carries. */
+function figures(ledger: Ledger, who: Principal, dataset: DatasetRecord, grant: Budget | null) {
+  return budgetStatus(ledger, who.user, dataset, grant);
 }
 
 /**

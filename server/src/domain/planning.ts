@@ -1,9 +1,9 @@
 import {
-  LomasError,
+  PLAN_LIMITS,
+  deltaLimitRule,
   type Budget,
   type MechanismReport,
-  type PlanBudget,
-  type QueryPlan
+  type PlanBudget
 } from 'lomas-kernel/protocol';
 import {
   compose,
@@ -14,12 +14,12 @@ import {
   rat,
   toSignificant,
   unitFromMetadata,
-  type AggregationPlan,
   type AggregationSpec,
   type BudgetSpec,
   type Composition,
   type Cost,
-  type GroupsSpec
+  type GroupsSpec,
+  type NoisePlan
 } from '../dp';
 import {
   keyId,
@@ -29,14 +29,18 @@ import {
   type Key,
   type KeyAtom
 } from '../query/keys';
-import { LIMITS, type KeyValue, type RAggregation, type ResolvedPlan } from '../query/types';
+import type { CheckedPlan, KeyValue, RAggregation } from '../query/types';
+import { readAmount } from '../ledger/amount';
 import type { DatasetRecord } from '../store/types';
 import { figure, percent } from './words';
 
 /**
- * Planning joins the resolved query (columns, bounds, grids, public keys) with the DP engine's
- * calibration: sensitivities, noise scales and the exact cost. It reads no private data and draws
- * no randomness, so the cost is known — and charged — before anything touches the data.
+ * Costing joins the checked plan (columns, bounds, grids, public keys, each aggregation's budget)
+ * with the DP engine's calibration: each aggregation's noise plan (sensitivities, scales,
+ * measurements) and their composed, exact cost. It reads no private data and draws no randomness,
+ * so the cost is known — and charged — before anything touches the data. The plan rules were all
+ * applied by the checker (lomas-kernel/protocol, checkPlan); nothing here refuses a plan except
+ * the grant-dependent "delta-within-limit" and the DP engine's own preconditions.
  */
 
 /**
@@ -59,16 +63,18 @@ export function binKeys(a: Extract<RAggregation, { op: 'histogram' }>): KeyAtom[
   return binLabels(a).map(label => publicAtom(label, a.categories ? a.type : 'string'));
 }
 
-export interface PlannedAggregation {
+/** One aggregation of a costed query: its checked form and its noise plan. */
+export interface CostedAggregation {
   agg: RAggregation;
-  dp: AggregationPlan;
+  dp: NoisePlan;
   /** Public group keys (exact tuples) in release order; histograms add the bin as the last element. */
   publicKeys: Key[] | null;
 }
 
-export interface PlannedQuery {
-  resolved: ResolvedPlan;
-  aggregations: PlannedAggregation[];
+/** A checked plan with every aggregation's noise plan and the cost the ledger charges. */
+export interface CostedQuery {
+  checked: CheckedPlan;
+  aggregations: CostedAggregation[];
   /** The composition of every aggregation's measurements, in the dataset's measure. */
   composition: Composition;
   /** = composition.loss: the total cost the ledger charges (exact). */
@@ -79,37 +85,22 @@ export interface PlannedQuery {
   mechanisms: MechanismReport[];
 }
 
-function budgetSpec(
-  b: PlanBudget | undefined,
-  share: bigint,
-  where: string
-): BudgetSpec | undefined {
-  if (!b) return undefined;
+/** An aggregation's budget (its own, or its share of the plan's) as the DP engine reads it. */
+function budgetSpec(b: PlanBudget, shares: number, where: string): BudgetSpec {
   const part = (x: string | number, name: string) =>
-    parseAmount(x, `${where}.${name}`).div(rat(share));
-  if (b.rho !== undefined) {
-    if (b.epsilon !== undefined)
-      throw new LomasError('INVALID_PLAN', {
-        problem: `${where} gives both epsilon and rho`,
-        fix: 'Give one of them.'
-      });
-    return { rho: part(b.rho, 'rho') };
-  }
-  if (b.epsilon === undefined)
-    throw new LomasError('INVALID_PLAN', {
-      problem: `${where} has no epsilon or rho`,
-      fix: 'Write { epsilon: 0.5 }.'
-    });
+    parseAmount(x, `${where}.${name}`).div(rat(BigInt(shares)));
+  if (b.rho !== undefined) return { rho: part(b.rho, 'rho') };
+  const epsilon = part(b.epsilon!, 'epsilon');
   return b.delta !== undefined && parseAmount(b.delta, `${where}.delta`).sign() > 0
-    ? { epsilon: part(b.epsilon, 'epsilon'), delta: part(b.delta, 'delta') }
-    : { epsilon: part(b.epsilon, 'epsilon') };
+    ? { epsilon, delta: part(b.delta, 'delta') }
+    : { epsilon };
 }
 
 function groupsFor(
-  resolved: ResolvedPlan,
+  checked: CheckedPlan,
   agg: RAggregation
 ): { spec: GroupsSpec; keys: Key[] | null } {
-  const g = resolved.groupBy;
+  const g = checked.groupBy;
   const bins = agg.op === 'histogram' ? binKeys(agg) : null;
   if (!g) {
     if (!bins) return { spec: { kind: 'none' }, keys: null };
@@ -117,17 +108,12 @@ function groupsFor(
     return { spec: { kind: 'public', keys: keys.map(keyString) }, keys };
   }
   if (g.mode === 'discover') {
-    if (bins)
-      throw new LomasError('INVALID_PLAN', {
-        problem: 'a histogram cannot be combined with private key discovery',
-        fix: 'Group by public keys (metadata categories or explicit values), or drop the histogram.'
-      });
     return {
       spec: {
         kind: 'private',
         delta: parseAmount(g.delta, 'groupby.discover.delta'),
         // The release draws noise for this many groups whatever the data holds (timing).
-        padTo: LIMITS.maxDiscoveredGroups
+        padTo: PLAN_LIMITS.discoveredGroups
       },
       keys: null
     };
@@ -142,17 +128,11 @@ function groupsFor(
 
 function specFor(
   agg: RAggregation,
-  plan: QueryPlan,
+  checked: CheckedPlan,
   dataset: DatasetRecord,
-  groups: GroupsSpec,
-  shared: BudgetSpec | undefined
+  groups: GroupsSpec
 ): AggregationSpec {
-  const own = plan.aggregations[agg.index];
-  const budget = own.budget
-    ? budgetSpec(own.budget, 1n, `aggregations[${agg.index}].budget`)
-    : own.accuracy
-      ? undefined
-      : shared;
+  const where = agg.shares ? 'budget' : `aggregations[${agg.index}].budget`;
   const spec: AggregationSpec = {
     kind: agg.op,
     groups,
@@ -160,12 +140,10 @@ function specFor(
     // Every loss is stated in the dataset's measure; an (ε, δ) dataset converts ρ at its δ.
     measure: dataset.accounting,
     conversionDelta: dataset.delta,
-    budget,
-    accuracy: own.accuracy
-      ? { halfWidth: own.accuracy.halfWidth, confidence: own.accuracy.confidence }
-      : undefined,
-    confidence: plan.confidence,
-    mechanism: own.mechanism
+    budget: agg.budget ? budgetSpec(agg.budget, agg.shares ?? 1, where) : undefined,
+    accuracy: agg.accuracy,
+    confidence: checked.confidence,
+    mechanism: agg.mechanism
   };
   if (agg.op === 'sum' || agg.op === 'mean' || agg.op === 'variance' || agg.op === 'stdev') {
     spec.bounds = agg.bounds;
@@ -175,11 +153,6 @@ function specFor(
     spec.quantile = agg.q[0];
     spec.candidates = agg.candidates;
   }
-  if (!spec.budget && !spec.accuracy)
-    throw new LomasError('INVALID_PLAN', {
-      problem: `aggregation ${agg.name} has no budget`,
-      fix: 'Give the query a budget ({ epsilon: 0.5 }), the aggregation its own, or a target accuracy.'
-    });
   return spec;
 }
 
@@ -189,7 +162,7 @@ function specFor(
  * accuracy is a rank); a mean's, variance's or standard deviation's interval depends on each
  * group, so a single "±x" would mislead and the report says it in words.
  */
-function report(p: PlannedAggregation, column: string | undefined): MechanismReport {
+function report(p: CostedAggregation, column: string | undefined): MechanismReport {
   const stat = (name: string) => p.dp.statistics.find(s => s.name === name);
   const main = p.dp.statistics[0];
   const base = {
@@ -240,27 +213,11 @@ function report(p: PlannedAggregation, column: string | undefined): MechanismRep
   };
 }
 
-/** Calibrates every aggregation of a resolved plan and totals the cost in the dataset's measure. */
-export function planQuery(
-  plan: QueryPlan,
-  resolved: ResolvedPlan,
-  dataset: DatasetRecord
-): PlannedQuery {
-  if (resolved.groupBy?.mode === 'discover' && resolved.aggregations.length > 1)
-    throw new LomasError('INVALID_PLAN', {
-      problem: 'private key discovery releases one aggregation per query',
-      fix: 'Run one aggregation per query when keys are discovered, or group by public keys.'
-    });
-  if (resolved.aggregations.some(a => a.op === 'histogram') && resolved.aggregations.length > 1)
-    throw new LomasError('INVALID_PLAN', {
-      problem: 'a histogram must be the only aggregation of its query',
-      fix: 'Send the histogram as a query of its own.'
-    });
-  const sharing = plan.aggregations.filter(a => !a.budget && !a.accuracy).length;
-  const shared = sharing > 0 ? budgetSpec(plan.budget, BigInt(sharing), 'budget') : undefined;
-  const aggregations = resolved.aggregations.map(agg => {
-    const groups = groupsFor(resolved, agg);
-    const dp = planAggregation(specFor(agg, plan, dataset, groups.spec, shared));
+/** Calibrates every aggregation of a checked plan and totals the cost in the dataset's measure. */
+export function costQuery(checked: CheckedPlan, dataset: DatasetRecord): CostedQuery {
+  const aggregations = checked.aggregations.map(agg => {
+    const groups = groupsFor(checked, agg);
+    const dp = planAggregation(specFor(agg, checked, dataset, groups.spec));
     return { agg, dp, publicKeys: groups.keys };
   });
   // The one place a query's cost comes from: the composed loss of the measurements that will
@@ -271,7 +228,7 @@ export function planQuery(
   );
   const cost = composition.loss;
   return {
-    resolved,
+    checked,
     aggregations,
     composition,
     cost,
@@ -287,24 +244,24 @@ export function planQuery(
  * instead of a budget figure. (The ledger checks every dimension again, atomically, on charge.)
  */
 export function checkDeltaWithinLimits(
-  q: Pick<PlannedQuery, 'cost'>,
+  q: Pick<CostedQuery, 'cost'>,
   dataset: DatasetRecord,
   grant: Budget | null
 ): void {
   if (q.cost.measure === 'pure' || q.cost.delta.isZero()) return;
   const asked = q.cost.delta;
-  const limits: Array<[string, Budget]> = [];
+  const limits: Array<['your grant' | 'the dataset-wide cap', Budget]> = [];
   if (grant) limits.push(['your grant', grant]);
   if (dataset.cap) limits.push(['the dataset-wide cap', dataset.cap]);
-  for (const [what, b] of limits) {
-    const allowed = parseAmount(b.delta, 'delta');
+  for (const [limit, b] of limits) {
+    const allowed = readAmount(b.delta);
     if (asked.lte(allowed)) continue;
-    throw new LomasError('PRIVACY_RULE', {
-      rule: 'delta-within-limit',
-      why: `δ is the probability that the guarantee fails outright for someone (with key discovery: that a group holding one person's rows is published). ${what[0].toUpperCase()}${what.slice(1)} on "${dataset.name}" allows δ = ${b.delta} in total, and this query needs δ = ${amountText(asked, 12, 'up')}.`,
-      fix: allowed.isZero()
-        ? 'Use public group keys (list the values) and no δ in the budget, or ask an administrator for a grant with a δ.'
-        : `Ask for a δ of at most ${b.delta} (e.g. discover: { delta: ${b.delta} } or a smaller one), or ask an administrator for more δ.`
+    throw deltaLimitRule({
+      limit,
+      dataset: dataset.name,
+      allowed: b.delta,
+      asked: amountText(asked, 12, 'up'),
+      none: allowed.isZero()
     });
   }
 }

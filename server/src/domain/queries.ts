@@ -1,6 +1,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import {
   LomasError,
+  checkPlan,
   parsePlan,
   type Budget,
   type QueryPlan,
@@ -11,13 +12,13 @@ import type { Rng } from '../dp';
 import { canonicalJson, type Ledger } from '../ledger';
 import { execute, type DatasetCache, type EngineLimits } from '../engine';
 import { loadDataset } from '../engine/load';
-import type { Principal } from '../http/principal';
+import type { Principal } from './types';
 import type { Logger } from '../logger';
-import { validatePlan } from '../query/validate';
 import type { ArchiveRecord, DatasetRecord, LedgerEntry, Store } from '../store/types';
 import { datasetAccess, spendingAccess } from './access';
-import { checkDeltaWithinLimits, planQuery, type PlannedQuery } from './planning';
+import { budgetStatus } from './budget';
 import { postChargeFailure } from './failure';
+import { checkDeltaWithinLimits, costQuery, type CostedQuery } from './planning';
 import { buildRelease } from './release';
 import type { QueryService, QuerySource } from './types';
 
@@ -100,14 +101,17 @@ export async function storedAnswer(
   throw new LomasError('UNAVAILABLE', { problem: 'the archive of answers did not answer in time' });
 }
 
-/** Parse, validate against the public metadata and calibrate: no private data, no randomness. */
+/**
+ * Parse, check against the public metadata (the protocol's plan rules, the same the notebook
+ * builder runs) and cost: no private data, no randomness. The SQL front end's plans come here too.
+ */
 export function prepare(
   body: unknown,
   dataset: DatasetRecord
-): { plan: QueryPlan; planned: PlannedQuery } {
+): { plan: QueryPlan; planned: CostedQuery } {
   const plan = parsePlan(body);
-  const resolved = validatePlan(plan, dataset.metadata);
-  return { plan, planned: planQuery(plan, resolved, dataset) };
+  const checked = checkPlan(plan, dataset);
+  return { plan, planned: costQuery(checked, dataset) };
 }
 
 function datasetName(body: unknown): string {
@@ -137,7 +141,7 @@ export function createQueryService(deps: QueryDeps): QueryService {
   async function answer(
     who: Principal,
     plan: QueryPlan,
-    planned: PlannedQuery,
+    planned: CostedQuery,
     dataset: DatasetRecord,
     grant: Budget,
     queryId: string,
@@ -152,19 +156,12 @@ export function createQueryService(deps: QueryDeps): QueryService {
       ...source
     };
     try {
-      const exact = await cache.use(dataset, d => execute(planned.resolved, d));
+      const exact = await cache.use(dataset, d => execute(planned.checked, d));
       const release: ReleaseResponse = {
         ...buildRelease(planned, exact, rng, 'release'),
         queryId
       };
-      const figures = await ledger.figures({
-        dataset: dataset.name,
-        user: who.user,
-        grant,
-        cap: dataset.cap,
-        accounting: dataset.accounting
-      });
-      release.budget = { dataset: dataset.name, accounting: dataset.accounting, ...figures };
+      release.budget = await budgetStatus(ledger, who.user, dataset, grant);
       await store.addArchive({ ...record, at: now().toISOString(), kind: 'release', release });
       return release;
     } catch (err) {
@@ -183,18 +180,11 @@ export function createQueryService(deps: QueryDeps): QueryService {
       const { dataset, grant } = await datasetAccess(store, who, datasetName(body));
       const { planned } = prepare(body, dataset);
       checkDeltaWithinLimits(planned, dataset, grant ? grant.budget : null);
-      const figures = await ledger.figures({
-        dataset: dataset.name,
-        user: who.user,
-        grant: grant ? grant.budget : null,
-        cap: dataset.cap,
-        accounting: dataset.accounting
-      });
       return {
         dataset: dataset.name,
         cost: planned.display,
         mechanisms: planned.mechanisms,
-        budget: { dataset: dataset.name, accounting: dataset.accounting, ...figures }
+        budget: await budgetStatus(ledger, who.user, dataset, grant ? grant.budget : null)
       };
     },
 
@@ -209,7 +199,7 @@ export function createQueryService(deps: QueryDeps): QueryService {
       );
       const loaded = await loadDataset({ kind: 'rows', rows }, dataset.metadata, deps.limits);
       try {
-        const exact = await execute(planned.resolved, loaded);
+        const exact = await execute(planned.checked, loaded);
         return buildRelease(planned, exact, rng, 'dummy');
       } finally {
         loaded.close();
@@ -248,7 +238,8 @@ export function createQueryService(deps: QueryDeps): QueryService {
             user: who.user,
             dataset: dataset.name,
             plan,
-            cost: planned.display
+            cost: planned.display,
+            ...source
           },
           inFlight.get(charged.entry.queryId),
           answerWaitMs,

@@ -3,11 +3,11 @@ import { releaseAggregation, type GroupStatistics, type ReleasedValue, type Rng 
 import type { ExactResult, ExactStats, GroupStats } from '../engine/types';
 import { keyFromId, releaseValue } from '../query/keys';
 import type { ValueType } from '../query/types';
-import { binKeys, keyString, type PlannedAggregation, type PlannedQuery } from './planning';
+import { binKeys, keyString, type CostedAggregation, type CostedQuery } from './planning';
 import { figure, percent } from './words';
 
 /** Engine statistics of one aggregation → the DP engine's per-group input (exact bigints). */
-function toGroupStatistics(p: PlannedAggregation, g: GroupStats, s: ExactStats): GroupStatistics[] {
+function toGroupStatistics(p: CostedAggregation, g: GroupStats, s: ExactStats): GroupStatistics[] {
   switch (s.op) {
     case 'count':
       return [{ key: keyString(g.key), count: s.count }];
@@ -45,10 +45,10 @@ function columnType(t: ValueType): ResultColumn['type'] {
         : 'string';
 }
 
-function title(q: PlannedQuery): string {
+function title(q: CostedQuery): string {
   const aggs = q.aggregations.map(a => a.agg.name).join(', ');
-  const keys = q.resolved.groupBy?.keys.map(k => k.name) ?? [];
-  return `${aggs}${keys.length ? ` by ${keys.join(', ')}` : ''} — ${q.resolved.dataset}`;
+  const keys = q.checked.groupBy?.keys.map(k => k.name) ?? [];
+  return `${aggs}${keys.length ? ` by ${keys.join(', ')}` : ''} — ${q.checked.dataset}`;
 }
 
 type Caveat = Omit<ReleaseCaveat, 'row'>;
@@ -58,7 +58,7 @@ type Caveat = Omit<ReleaseCaveat, 'row'>;
  * every value the statistic may take, or a count (a sum of non-negative values) whose interval
  * reaches 0, so that the group may be empty. Post-processing of the release: it costs nothing.
  */
-function caveatOf(p: PlannedAggregation, v: ReleasedValue): Caveat | null {
+function caveatOf(p: CostedAggregation, v: ReleasedValue): Caveat | null {
   const a = p.agg;
   if (v.lower === null || v.upper === null) return null;
   const column = a.name;
@@ -100,12 +100,12 @@ function perRowAccuracy(widths: number[], confidence: number, marked: number): s
  * key columns, then per aggregation its estimate and confidence interval.
  */
 export function buildRelease(
-  q: PlannedQuery,
+  q: CostedQuery,
   exact: ExactResult,
   rng: Rng,
   kind: 'release' | 'dummy'
 ): ReleaseResponse {
-  const keyCols: ResultColumn[] = (q.resolved.groupBy?.keys ?? []).map(k => ({
+  const keyCols: ResultColumn[] = (q.checked.groupBy?.keys ?? []).map(k => ({
     name: k.name,
     role: 'key',
     type: columnType(k.type)
@@ -131,7 +131,7 @@ export function buildRelease(
   // Public keys first, in their public order (absent groups included).
   const first = q.aggregations[0];
   if (first.publicKeys) for (const k of first.publicKeys) rowFor(keyString(k));
-  if (!q.resolved.groupBy && !histogram) rowFor(keyString([]));
+  if (!q.checked.groupBy && !histogram) rowFor(keyString([]));
 
   const mechanisms = [...q.mechanisms];
   const caveats = new Map<string, Caveat[]>();
@@ -171,12 +171,12 @@ export function buildRelease(
         accuracy: perRowAccuracy(widths, p.dp.confidence, marked)
       };
   });
-  const ordered = q.resolved.groupBy?.mode === 'discover' ? [...order].sort() : order;
+  const ordered = q.checked.groupBy?.mode === 'discover' ? [...order].sort() : order;
   const marked = ordered.flatMap((k, row) => (caveats.get(k) ?? []).map(c => ({ row, ...c })));
   return {
     version: 1,
     kind,
-    dataset: q.resolved.dataset,
+    dataset: q.checked.dataset,
     title: title(q),
     columns,
     rows: ordered.map(k => rows.get(k)!),

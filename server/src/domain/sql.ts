@@ -8,12 +8,11 @@ import {
   type SqlRequest
 } from 'lomas-kernel/protocol';
 import { applyPostProcess, compileSql, locate, type CompiledSql } from 'lomas-kernel/sql';
-import type { Principal } from '../http/principal';
 import type { DatasetRecord, Store } from '../store/types';
 import { datasetAccess } from './access';
 import { checkDeltaWithinLimits } from './planning';
 import { prepare } from './queries';
-import type { QueryService, SqlService } from './types';
+import type { Principal, QueryService, SqlService } from './types';
 
 /** Errors of the plan's checks that point at a part of the query (and so at its SQL). */
 const PLAN_ERRORS = new Set([
@@ -78,7 +77,7 @@ export function createSqlService(store: Store, queries: QueryService): SqlServic
       const sql = {
         text: req.sql,
         ...(req.params ? { params: req.params } : {}),
-        ...(req.options ? { options: req.options as Record<string, unknown> } : {}),
+        ...(req.options ? { options: req.options } : {}),
         postprocess: compiled.post
       };
       const r = await placed(who, compiled, () =>

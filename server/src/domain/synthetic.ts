@@ -22,13 +22,14 @@ import {
 import type { DatasetCache } from '../engine';
 import { loadDataset } from '../engine/load';
 import { countMarginals } from '../engine/marginals';
-import type { Principal } from '../http/principal';
 import { canonicalJson, type Ledger } from '../ledger';
 import type { Logger } from '../logger';
 import type { DatasetRecord, Store } from '../store/types';
 import { datasetAccess, spendingAccess } from './access';
 import { checkDeltaWithinLimits } from './planning';
+import { budgetStatus } from './budget';
 import { postChargeFailure } from './failure';
+import type { Principal } from './types';
 import { DEFAULT_ANSWER_WAIT_MS, storedAnswer } from './queries';
 import { resolveColumns, type ResolvedColumns } from './syntheticColumns';
 import { buildSyntheticRelease, estimateParts } from './syntheticRelease';
@@ -112,20 +113,9 @@ function datasetName(body: unknown): string {
   return typeof name === 'string' ? name : parseSyntheticRequest(body).dataset;
 }
 
-async function figures(
-  ledger: Ledger,
-  who: Principal,
-  dataset: DatasetRecord,
-  grant: Budget | null
-) {
-  const f = await ledger.figures({
-    dataset: dataset.name,
-    user: who.user,
-    grant,
-    cap: dataset.cap,
-    accounting: dataset.accounting
-  });
-  return { dataset: dataset.name, accounting: dataset.accounting, ...f };
+/** The analyst's budget status (initial, spent, remaining): the one shape every release carries. */
+function figures(ledger: Ledger, who: Principal, dataset: DatasetRecord, grant: Budget | null) {
+  return budgetStatus(ledger, who.user, dataset, grant);
 }
 
 /**

@@ -1,16 +1,28 @@
 import type {
   BudgetStatus,
+  DatasetInfo,
+  DatasetSummary,
+  DummyRows,
   EstimateResponse,
+  HistoryEntry,
   ReleaseResponse,
   SqlEstimateResponse,
+  SqlRecord,
   SqlReleaseResponse
 } from 'lomas-kernel/protocol';
-import type { Principal } from '../http/principal';
-import type { ArchivedSql } from '../store/types';
+import type { Role } from '../store/types';
+
+/** Who is calling, established by the HTTP layer's authentication from the credential alone. */
+export interface Principal {
+  user: string;
+  role: Role;
+  /** What the caller signed in with (rate limits count per credential): `key:<key id>` or `oidc:<user>`. */
+  credential: string;
+}
 
 /** What a charged query was written as, kept in the archive beside its plan. */
 export interface QuerySource {
-  sql?: ArchivedSql;
+  sql?: SqlRecord;
 }
 
 /** The dummy dataset a dummy run uses: its size and seed (default: the server's own). */
@@ -38,17 +50,11 @@ export interface SqlService {
   run(who: Principal, body: unknown, idempotencyKey: string | null): Promise<SqlReleaseResponse>;
 }
 
-export interface DatasetSummary {
-  name: string;
-  description?: string;
-  accounting: string;
-}
-
 export interface AnalystService {
   datasets(who: Principal): Promise<DatasetSummary[]>;
-  metadata(who: Principal, dataset: string): Promise<unknown>;
+  metadata(who: Principal, dataset: string): Promise<DatasetInfo>;
   budget(who: Principal, dataset: string): Promise<BudgetStatus>;
   budgets(who: Principal): Promise<BudgetStatus[]>;
-  history(who: Principal, dataset: string | undefined, limit: number): Promise<unknown[]>;
-  dummyRows(who: Principal, dataset: string, rows: number, seed: number): Promise<unknown>;
+  history(who: Principal, dataset: string | undefined, limit: number): Promise<HistoryEntry[]>;
+  dummyRows(who: Principal, dataset: string, rows: number, seed: number): Promise<DummyRows>;
 }

@@ -7,6 +7,7 @@
  * Scales are given in GRID units (the integer noise is added to integers on the grid 2^g); the
  * half-widths returned are in REAL units (grid units × 2^g).
  */
+import { accuracyTooFine } from 'lomas-kernel/protocol';
 import { invalidParameter } from './errors';
 import { FLOAT_MARGIN, floorDecimal, normalQuantile, normalTail } from './numeric';
 import { Rational, pow2Number, toNumber } from './rational';
@@ -89,13 +90,9 @@ function accuracyInGridUnits(halfWidth: number, alpha: number, grid: number): nu
     );
   }
   const target = halfWidth / pow2Number(grid);
-  if (!Number.isFinite(target) || target < 1) {
-    throw invalidParameter(
-      'accuracy',
-      `must be at least one grid step (2^${grid})`,
-      'Ask for a coarser accuracy.'
-    );
-  }
+  // The plan rule (accuracyTooFine), re-asserted.
+  if (!Number.isFinite(target) || target < 1)
+    throw accuracyTooFine('this aggregation', halfWidth, pow2Number(grid));
   return target;
 }
 

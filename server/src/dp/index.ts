@@ -96,7 +96,7 @@ export { quantileScores, quantileSensitivity } from './mechanisms/quantile';
 export type {
   AggregationKind,
   AggregationSpec,
-  AggregationPlan,
+  NoisePlan,
   StatisticPlan,
   GroupsSpec,
   BudgetSpec,

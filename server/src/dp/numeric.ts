@@ -3,7 +3,7 @@
  * result that feeds a privacy claim is turned back into a Rational rounded in the conservative
  * direction with a relative safety margin far above the float error.
  */
-import { fromFloatExact, Rational, toDecimal, parseAmount } from './rational';
+import { fromFloatExact, Rational, readDecimal, toDecimal } from './rational';
 
 /** Relative margin added to float results before rounding (float error is ~1e-15). */
 export const FLOAT_MARGIN = 1e-9;
@@ -14,7 +14,7 @@ export function ceilDecimal(x: number, sig = 12): Rational {
   if (x === 0) return Rational.ZERO;
   const r = fromFloatExact(x * (1 + FLOAT_MARGIN));
   const digits = Math.max(0, sig - 1 - Math.floor(Math.log10(x)));
-  return parseAmount(toDecimal(r, digits, 'up'));
+  return readDecimal(toDecimal(r, digits, 'up'));
 }
 
 /** A decimal Rational <= x·(1 - FLOAT_MARGIN), with `sig` significant digits. x >= 0 finite. */
@@ -23,7 +23,7 @@ export function floorDecimal(x: number, sig = 12): Rational {
   if (x === 0) return Rational.ZERO;
   const r = fromFloatExact(x * (1 - FLOAT_MARGIN));
   const digits = Math.max(0, sig - 1 - Math.floor(Math.log10(x)));
-  return parseAmount(toDecimal(r, digits, 'down'));
+  return readDecimal(toDecimal(r, digits, 'down'));
 }
 
 function isqrt(n: bigint): bigint {

@@ -1,3 +1,4 @@
+import { amountParts } from 'lomas-kernel/protocol';
 import { invalidParameter } from './errors';
 import { bitLength } from './rng';
 
@@ -161,43 +162,51 @@ export function rat(num: bigint | number, den: bigint | number = 1n): Rational {
   return Rational.of(num, den);
 }
 
-const DECIMAL = /^(\d+)(?:\.(\d+))?(?:[eE]([+-]?\d{1,4}))?$/;
-const MAX_EXPONENT = 1100;
-
 /**
- * Reads a privacy amount (ε, δ, ρ, a budget) as its EXACT decimal value. A number is read through
- * String(x), its shortest round-trip decimal, so 0.001 is exactly 1/1000 (never the double
+ * Reads a privacy amount (ε, δ, ρ, a budget) as its EXACT decimal value, in the protocol's one
+ * amount grammar (lomas-kernel/protocol, amount.ts). A number is read through String(x), its
+ * shortest round-trip decimal, so 0.001 is exactly 1/1000 (never the double
  * 0.001000000000000000020816681711721685…). Rejects NaN, ±Infinity, negatives and anything that
  * is not a plain decimal, with INVALID_PARAMETER naming `parameter`. Zero is accepted (callers
  * that need a positive amount check it).
  */
 export function parseAmount(x: string | number, parameter = 'amount'): Rational {
-  if (typeof x === 'number') {
-    if (!Number.isFinite(x))
-      throw invalidParameter(parameter, 'must be a finite number', `Got ${x}.`);
-    if (x < 0 || Object.is(x, -0))
-      throw invalidParameter(parameter, 'must not be negative', `Got ${x}.`);
-    x = String(x);
-  }
-  if (typeof x !== 'string')
-    throw invalidParameter(parameter, 'must be a decimal string or a number');
-  const m = DECIMAL.exec(x);
-  if (m === null) {
+  const parts = amountParts(x);
+  if (parts === null) {
+    if (typeof x === 'number')
+      throw invalidParameter(
+        parameter,
+        Number.isFinite(x) ? 'must not be negative' : 'must be a finite number',
+        `Got ${x}.`
+      );
     throw invalidParameter(
       parameter,
       'must be a non-negative decimal such as "0.5" or "1e-6"',
-      `Got "${x.slice(0, 40)}".`
+      typeof x === 'string' ? `Got "${x.slice(0, 40)}".` : undefined
     );
   }
-  const frac = m[2] ?? '';
-  const exp = m[3] === undefined ? 0 : Number(m[3]);
-  if (Math.abs(exp) > MAX_EXPONENT)
-    throw invalidParameter(parameter, `exponent must be within ±${MAX_EXPONENT}`);
-  const digits = BigInt(m[1] + frac);
-  const shift = exp - frac.length;
-  return shift >= 0
-    ? Rational.of(digits * 10n ** BigInt(shift))
-    : Rational.of(digits, 10n ** BigInt(-shift));
+  return scaled(parts.digits, parts.exponent);
+}
+
+/** digits · 10^exponent. */
+function scaled(digits: bigint, exponent: number): Rational {
+  return exponent >= 0
+    ? Rational.of(digits * 10n ** BigInt(exponent))
+    : Rational.of(digits, 10n ** BigInt(-exponent));
+}
+
+const DECIMAL = /^(-?)(\d+)(?:\.(\d+))?$/;
+
+/**
+ * The exact value of a decimal this server wrote itself (toDecimal's output, stored grants):
+ * any number of digits, no exponent. Not for input from outside (use parseAmount).
+ */
+export function readDecimal(s: string): Rational {
+  const m = DECIMAL.exec(s);
+  if (m === null) throw new RangeError(`not a decimal: "${s.slice(0, 40)}"`);
+  const frac = m[3] ?? '';
+  const r = scaled(BigInt(m[2] + frac), -frac.length);
+  return m[1] === '-' ? r.neg() : r;
 }
 
 const f64 = new Float64Array(1);

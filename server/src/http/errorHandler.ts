@@ -1,6 +1,7 @@
 import type { NextFunction, Request, Response } from 'express';
-import { LomasError, type ErrorBody } from 'lomas-kernel/protocol';
+import { ErrorBody, LomasError } from 'lomas-kernel/protocol';
 import type { Logger } from '../logger';
+import { apiRoutes, routePattern } from './openapi';
 
 /** Errors thrown by body parsing carry a `type` and a `status`. */
 interface ParserError {
@@ -37,10 +38,36 @@ export function errorHandler(logger: Logger) {
     const body: ErrorBody = { code: e.code, message: e.message };
     if (Object.keys(e.details).length > 0) body.details = e.details;
     if (res.headersSent) return;
-    res.status(e.status).json(body);
+    // Errors go through their schema too (the protocol's ErrorBody).
+    res.status(e.status).json(ErrorBody.parse(body));
   };
 }
 
-export function notFound(req: Request): never {
+/**
+ * The last route: a path the route table knows answered with another method is 405 with an
+ * Allow header; anything else is 404.
+ */
+export function notFound(req: Request, res: Response): never {
+  const allowed = methodsOf(req.path);
+  if (allowed.length > 0) {
+    res.setHeader('Allow', allowed.join(', '));
+    throw new LomasError('METHOD_NOT_ALLOWED', {
+      method: req.method,
+      path: req.path,
+      allowed: allowed.join(', ')
+    });
+  }
   throw new LomasError('NOT_FOUND', { what: `Route ${req.method} ${req.path}` });
+}
+
+const routes = apiRoutes().map(r => ({
+  method: r.method.toUpperCase(),
+  re: routePattern(r.path)
+}));
+
+/** The methods the route table serves at this path (HEAD with GET). */
+function methodsOf(path: string): string[] {
+  const methods = routes.filter(r => r.re.test(path)).map(r => r.method);
+  if (methods.includes('GET')) methods.push('HEAD');
+  return methods;
 }

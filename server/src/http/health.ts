@@ -1,4 +1,5 @@
 import { Router } from 'express';
+import { StatusBody } from 'lomas-kernel/protocol';
 import type { Store } from '../store/types';
 
 /**
@@ -34,12 +35,12 @@ export function healthRoutes(opts: HealthOptions): Router {
   const r = Router();
   r.get('/health', (_req, res) => {
     res.setHeader('Cache-Control', 'no-store');
-    res.json({ status: 'ok' });
+    res.json(StatusBody.parse({ status: 'ok' }));
   });
   r.get('/ready', async (_req, res) => {
     res.setHeader('Cache-Control', 'no-store');
     const ready = (opts.isReady?.() ?? true) && (await storeReachable(opts.store, opts.timeoutMs));
-    res.status(ready ? 200 : 503).json({ status: ready ? 'ok' : 'unavailable' });
+    res.status(ready ? 200 : 503).json(StatusBody.parse({ status: ready ? 'ok' : 'unavailable' }));
   });
   return r;
 }

@@ -1,20 +1,12 @@
 import { OpenAPIRegistry, OpenApiGeneratorV31 } from '@asteasolutions/zod-to-openapi';
-import {
-  ModelEstimateSchema,
-  ModelReleaseSchema,
-  ModelRequestSchema,
-  QueryPlanSchema,
-  SqlRequestSchema,
-  SyntheticEstimateSchema,
-  SyntheticReleaseSchema,
-  SyntheticRequestSchema
-} from 'lomas-kernel/protocol';
+import * as S from 'lomas-kernel/protocol';
 import { z } from 'zod';
-import * as S from './schemas';
 
 /**
- * Every HTTP route of the server, in one table: the OpenAPI document, the metrics' route labels
- * and the authorization-matrix test are all derived from it.
+ * Every HTTP route of the server, in one table: the routers are mounted from it (http/contract.ts:
+ * each handler's request and response go through the schemas named here), and the OpenAPI
+ * document, the metrics' route labels and the authorization-matrix test are derived from it.
+ * Every schema is a wire type of lomas-kernel/protocol; none is written here.
  *
  * `/openapi.json` is public: it describes the API's shape only (no dataset, user, budget or
  * configuration), clients and notebook users need it before they have a key, and hiding a public
@@ -33,120 +25,28 @@ export interface RouteSpec {
   query?: z.ZodObject;
   headers?: z.ZodObject;
   body?: z.ZodType;
+  /** The body is validated by the domain (a query plan: parsePlan names its problems precisely). */
+  rawBody?: boolean;
+  /** An absent body counts as {}. */
+  optionalBody?: boolean;
   /** Success status and schema (undefined schema: no JSON body). */
   ok: { status: number; schema?: z.ZodType; description?: string; contentType?: string };
   /** Touches private data: timing protection applies. */
   private?: boolean;
 }
 
-// Doc-only response schemas of the analyst routes (their types live in lomas-kernel/protocol).
-const DatasetSummary = z
-  .object({ name: z.string(), description: z.string().optional(), accounting: z.string() })
-  .meta({ id: 'DatasetSummary' });
-const BudgetStatus = z
-  .object({
-    dataset: z.string(),
-    accounting: S.AccountingMode,
-    initial: S.Budget,
-    spent: S.Budget,
-    remaining: S.Budget
-  })
-  .meta({ id: 'BudgetStatus' });
-const Mechanism = z
-  .object({
-    aggregation: z.string(),
-    column: z.string().optional(),
-    mechanism: z.string(),
-    scale: z.string(),
-    halfWidth: z.number(),
-    confidence: z.number(),
-    cost: S.Budget,
-    note: z.string().optional(),
-    kind: z.string().optional(),
-    interval: z.enum(['value', 'per_row', 'depends', 'rank']).optional(),
-    accuracy: z.string().optional()
-  })
-  .meta({ id: 'MechanismReport' });
-const ReleaseCaveat = z
-  .object({
-    row: z.number().int(),
-    column: z.string(),
-    kind: z.enum(['whole_range', 'may_be_empty']),
-    text: z.string()
-  })
-  .meta({ id: 'ReleaseCaveat' });
-const EstimateResponse = z
-  .object({
-    dataset: z.string(),
-    cost: S.Budget,
-    mechanisms: z.array(Mechanism),
-    budget: BudgetStatus.optional()
-  })
-  .meta({ id: 'EstimateResponse' });
-const ReleaseResponse = z
-  .object({
-    version: z.literal(1),
-    kind: z.enum(['release', 'dummy', 'estimate']),
-    dataset: z.string(),
-    queryId: z.string().optional(),
-    title: z.string(),
-    columns: z.array(z.object({ name: z.string(), role: z.string(), type: z.string() })),
-    rows: z.array(z.record(z.string(), z.union([z.string(), z.number(), z.boolean(), z.null()]))),
-    cost: S.Budget,
-    mechanisms: z.array(Mechanism),
-    budget: BudgetStatus.optional(),
-    caveats: z.array(ReleaseCaveat).optional()
-  })
-  .meta({ id: 'ReleaseResponse' });
-
 /** The query request body: the protocol's plan schema, the one parsePlan validates with. */
-const QueryRequest: z.ZodType = (QueryPlanSchema as unknown as z.ZodType).meta({
-  id: 'QueryPlan',
-  description: 'A query plan (lomas-kernel/protocol plan.ts), validated by parsePlan.'
-});
-
-// SQL: the request schema of the protocol (sqlRequest.ts); answers are the plan's, with the plan.
-const SqlRequest: z.ZodType = (SqlRequestSchema as unknown as z.ZodType).meta({
-  id: 'SqlRequest',
-  description:
-    'SQL text (a SELECT of group keys and aggregates FROM df or a dataset), the dataset, bound parameters ($1 …) and options (budget, bounds, keys). Compiled into a QueryPlan on the server; never executed.'
-});
-const SqlEstimateResponse = z
-  .object({ ...EstimateResponse.shape, plan: QueryRequest })
-  .meta({ id: 'SqlEstimateResponse' });
-const SqlReleaseResponse = z
-  .object({
-    ...ReleaseResponse.shape,
-    plan: QueryRequest,
-    sql: z.object({ text: z.string(), postprocess: z.unknown() })
-  })
-  .meta({ id: 'SqlReleaseResponse' });
-// Synthetic data: the protocol's schemas (lomas-kernel/protocol synthetic.ts).
-const SyntheticRequest: z.ZodType = (SyntheticRequestSchema as unknown as z.ZodType).meta({
-  id: 'SyntheticRequest',
-  description:
-    'A synthetic-table request (lomas-kernel/protocol synthetic.ts), validated by parseSyntheticRequest.'
-});
-const SyntheticEstimate: z.ZodType = (SyntheticEstimateSchema as unknown as z.ZodType).meta({
-  id: 'SyntheticEstimate'
-});
-const SyntheticRelease: z.ZodType = (SyntheticReleaseSchema as unknown as z.ZodType).meta({
-  id: 'SyntheticRelease'
-});
-// DP models: the protocol's schemas (lomas-kernel/protocol models.ts).
-const ModelRequest: z.ZodType = (ModelRequestSchema as unknown as z.ZodType).meta({
-  id: 'ModelRequest',
-  description: 'A model request (lomas-kernel/protocol models.ts), validated by parseModelRequest.'
-});
-const ModelEstimate: z.ZodType = (ModelEstimateSchema as unknown as z.ZodType).meta({
-  id: 'ModelEstimate'
-});
-const ModelRelease: z.ZodType = (ModelReleaseSchema as unknown as z.ZodType).meta({
-  id: 'ModelRelease'
-});
-
-const name = z.object({ name: S.DatasetName });
-const userName = z.object({ name: S.UserName });
+const QueryRequest = S.QueryPlanSchema as unknown as z.ZodType;
+// Synthetic data and models: the protocol's schemas, named as components once here.
+const wire = (schema: unknown, id: string) => (schema as z.ZodType).meta({ id });
+const SyntheticRequest = wire(S.SyntheticRequestSchema, 'SyntheticRequest');
+const SyntheticEstimate = wire(S.SyntheticEstimateSchema, 'SyntheticEstimate');
+const SyntheticRelease = wire(S.SyntheticReleaseSchema, 'SyntheticRelease');
+const ModelRequest = wire(S.ModelRequestSchema, 'ModelRequest');
+const ModelEstimate = wire(S.ModelEstimateSchema, 'ModelEstimate');
+const ModelRelease = wire(S.ModelReleaseSchema, 'ModelRelease');
+// SQL: the protocol's schemas (sqlRequest.ts), named as components in the protocol.
+const SqlRequest = S.SqlRequestSchema as unknown as z.ZodType;
 
 export function apiRoutes(): RouteSpec[] {
   return [
@@ -185,46 +85,46 @@ export function apiRoutes(): RouteSpec[] {
       path: '/v1/me',
       access: 'analyst',
       summary: 'Who am I',
-      ok: { status: 200, schema: z.object({ user: z.string(), role: S.Role }) }
+      ok: { status: 200, schema: S.Me }
     },
     {
       method: 'get',
       path: '/v1/me/budgets',
       access: 'analyst',
       summary: 'My budgets on every dataset I may query',
-      ok: { status: 200, schema: z.array(BudgetStatus) }
+      ok: { status: 200, schema: z.array(S.BudgetStatus) }
     },
     {
       method: 'get',
       path: '/v1/datasets',
       access: 'analyst',
       summary: 'Datasets I may query',
-      ok: { status: 200, schema: z.array(DatasetSummary) }
+      ok: { status: 200, schema: z.array(S.DatasetSummary) }
     },
     {
       method: 'get',
       path: '/v1/datasets/{name}',
       access: 'analyst',
       summary: "A dataset's public metadata",
-      params: name,
-      ok: { status: 200, schema: z.record(z.string(), z.unknown()) }
+      params: S.DatasetPathParams,
+      ok: { status: 200, schema: S.DatasetInfo }
     },
     {
       method: 'get',
       path: '/v1/datasets/{name}/budget',
       access: 'analyst',
       summary: 'My budget on a dataset',
-      params: name,
-      ok: { status: 200, schema: BudgetStatus }
+      params: S.DatasetPathParams,
+      ok: { status: 200, schema: S.BudgetStatus }
     },
     {
       method: 'get',
       path: '/v1/datasets/{name}/dummy',
       access: 'analyst',
       summary: 'Synthetic rows respecting the metadata (free)',
-      params: name,
+      params: S.DatasetPathParams,
       query: S.DummyRowsQuery,
-      ok: { status: 200, schema: z.unknown() }
+      ok: { status: 200, schema: S.DummyRows }
     },
     {
       method: 'get',
@@ -232,7 +132,7 @@ export function apiRoutes(): RouteSpec[] {
       access: 'analyst',
       summary: 'My previous queries',
       query: S.HistoryQuery,
-      ok: { status: 200, schema: z.array(z.unknown()) }
+      ok: { status: 200, schema: z.array(S.HistoryEntry) }
     },
     {
       method: 'post',
@@ -240,7 +140,8 @@ export function apiRoutes(): RouteSpec[] {
       access: 'analyst',
       summary: 'Cost and accuracy of a query (free)',
       body: QueryRequest,
-      ok: { status: 200, schema: EstimateResponse }
+      rawBody: true,
+      ok: { status: 200, schema: S.EstimateResponse }
     },
     {
       method: 'post',
@@ -248,7 +149,8 @@ export function apiRoutes(): RouteSpec[] {
       access: 'analyst',
       summary: 'Run a query on dummy data (free)',
       body: QueryRequest,
-      ok: { status: 200, schema: ReleaseResponse },
+      rawBody: true,
+      ok: { status: 200, schema: S.ReleaseResponse },
       private: true
     },
     {
@@ -257,17 +159,20 @@ export function apiRoutes(): RouteSpec[] {
       access: 'analyst',
       summary: 'Run a query (spends budget)',
       body: QueryRequest,
+      rawBody: true,
       headers: S.IdempotencyHeader,
-      ok: { status: 200, schema: ReleaseResponse },
+      ok: { status: 200, schema: S.ReleaseResponse },
       private: true
     },
+    // ----- analyst: SQL (bodies checked by parseSqlRequest, then compiled into a plan) -----
     {
       method: 'post',
       path: '/v1/queries/sql/estimate',
       access: 'analyst',
       summary: 'Cost and accuracy of an SQL query, with its compiled plan (free)',
       body: SqlRequest,
-      ok: { status: 200, schema: SqlEstimateResponse }
+      rawBody: true,
+      ok: { status: 200, schema: S.SqlEstimateResponse }
     },
     {
       method: 'post',
@@ -275,7 +180,8 @@ export function apiRoutes(): RouteSpec[] {
       access: 'analyst',
       summary: 'Run an SQL query on dummy data (free)',
       body: SqlRequest,
-      ok: { status: 200, schema: SqlReleaseResponse },
+      rawBody: true,
+      ok: { status: 200, schema: S.SqlReleaseResponse },
       private: true
     },
     {
@@ -284,16 +190,19 @@ export function apiRoutes(): RouteSpec[] {
       access: 'analyst',
       summary: 'Run an SQL query (spends budget); the release carries the compiled plan',
       body: SqlRequest,
+      rawBody: true,
       headers: S.IdempotencyHeader,
-      ok: { status: 200, schema: SqlReleaseResponse },
+      ok: { status: 200, schema: S.SqlReleaseResponse },
       private: true
     },
+    // ----- analyst: synthetic data (bodies checked by parseSyntheticRequest in the domain) -----
     {
       method: 'post',
       path: '/v1/synthetic/estimate',
       access: 'analyst',
       summary: 'Cost and noise of a synthetic table (free)',
       body: SyntheticRequest,
+      rawBody: true,
       ok: { status: 200, schema: SyntheticEstimate }
     },
     {
@@ -302,24 +211,8 @@ export function apiRoutes(): RouteSpec[] {
       access: 'analyst',
       summary: 'A synthetic table learnt from dummy data (free)',
       body: SyntheticRequest,
+      rawBody: true,
       ok: { status: 200, schema: SyntheticRelease },
-      private: true
-    },
-    {
-      method: 'post',
-      path: '/v1/models/estimate',
-      access: 'analyst',
-      summary: 'Cost and noise of a DP model (free)',
-      body: ModelRequest,
-      ok: { status: 200, schema: ModelEstimate }
-    },
-    {
-      method: 'post',
-      path: '/v1/models/dummy',
-      access: 'analyst',
-      summary: 'A DP model fitted on dummy data (free)',
-      body: ModelRequest,
-      ok: { status: 200, schema: ModelRelease },
       private: true
     },
     {
@@ -328,6 +221,7 @@ export function apiRoutes(): RouteSpec[] {
       access: 'analyst',
       summary: 'A differentially private synthetic table (spends budget)',
       body: SyntheticRequest,
+      rawBody: true,
       headers: S.IdempotencyHeader,
       ok: { status: 200, schema: SyntheticRelease },
       private: true
@@ -340,12 +234,33 @@ export function apiRoutes(): RouteSpec[] {
       params: z.object({ queryId: S.QueryId }),
       ok: { status: 200, schema: SyntheticRelease }
     },
+    // ----- analyst: DP models (bodies checked by parseModelRequest in the domain) -----
+    {
+      method: 'post',
+      path: '/v1/models/estimate',
+      access: 'analyst',
+      summary: 'Cost and noise of a DP model (free)',
+      body: ModelRequest,
+      rawBody: true,
+      ok: { status: 200, schema: ModelEstimate }
+    },
+    {
+      method: 'post',
+      path: '/v1/models/dummy',
+      access: 'analyst',
+      summary: 'A DP model fitted on dummy data (free)',
+      body: ModelRequest,
+      rawBody: true,
+      ok: { status: 200, schema: ModelRelease },
+      private: true
+    },
     {
       method: 'post',
       path: '/v1/models',
       access: 'analyst',
       summary: 'A DP model fitted on the private data (spends budget)',
       body: ModelRequest,
+      rawBody: true,
       headers: S.IdempotencyHeader,
       ok: { status: 200, schema: ModelRelease },
       private: true
@@ -371,7 +286,7 @@ export function apiRoutes(): RouteSpec[] {
       path: '/admin/users/{name}',
       access: 'admin',
       summary: 'A user and their keys (without secrets)',
-      params: userName,
+      params: S.UserParams,
       ok: { status: 200, schema: S.UserDetail }
     },
     {
@@ -379,7 +294,7 @@ export function apiRoutes(): RouteSpec[] {
       path: '/admin/users/{name}',
       access: 'admin',
       summary: 'Deactivate or reactivate a user',
-      params: userName,
+      params: S.UserParams,
       body: S.PatchUserBody,
       ok: { status: 200, schema: S.UserView }
     },
@@ -388,7 +303,7 @@ export function apiRoutes(): RouteSpec[] {
       path: '/admin/users/{name}/keys',
       access: 'admin',
       summary: "A user's keys (without secrets)",
-      params: userName,
+      params: S.UserParams,
       ok: { status: 200, schema: z.array(S.KeyView) }
     },
     {
@@ -396,8 +311,9 @@ export function apiRoutes(): RouteSpec[] {
       path: '/admin/users/{name}/keys',
       access: 'admin',
       summary: 'Issue a key (the plaintext is shown once)',
-      params: userName,
+      params: S.UserParams,
       body: S.IssueKeyBody,
+      optionalBody: true,
       ok: { status: 201, schema: S.IssuedKey }
     },
     {
@@ -473,7 +389,7 @@ export function apiRoutes(): RouteSpec[] {
       path: '/admin/datasets/{name}',
       access: 'admin',
       summary: 'A dataset',
-      params: name,
+      params: S.DatasetParams,
       ok: { status: 200, schema: S.DatasetView }
     },
     {
@@ -481,7 +397,7 @@ export function apiRoutes(): RouteSpec[] {
       path: '/admin/datasets/{name}',
       access: 'admin',
       summary: 'Update a dataset (bumps its version)',
-      params: name,
+      params: S.DatasetParams,
       body: S.UpdateDatasetBody,
       ok: { status: 200, schema: S.DatasetView }
     },
@@ -490,8 +406,8 @@ export function apiRoutes(): RouteSpec[] {
       path: '/admin/datasets/{name}',
       access: 'admin',
       summary: 'Remove a dataset (its ledger stays)',
-      params: name,
-      ok: { status: 200, schema: z.object({ name: z.string(), removed: z.literal(true) }) }
+      params: S.DatasetParams,
+      ok: { status: 200, schema: S.RemovedDataset }
     },
     // ----- admin: ledger, archive, audit, configuration -----
     {
@@ -536,9 +452,14 @@ export function apiRoutes(): RouteSpec[] {
   ];
 }
 
+/**
+ * Error statuses per access class: a bad request (400), no key (401), a budget or cap exhausted,
+ * no grant or not an admin (403), not found (404), an idempotency key or state conflict (409), a
+ * body too large (413) or not JSON (415), the rate limit (429).
+ */
 const ERRORS_BY_ACCESS: Record<Access, number[]> = {
   public: [],
-  analyst: [400, 401, 404, 413, 415, 429],
+  analyst: [400, 401, 403, 404, 409, 413, 415, 429],
   admin: [400, 401, 403, 404, 409, 413, 415, 429]
 };
 
@@ -595,7 +516,7 @@ export function openApiDocument(
         query: r.query,
         headers: r.headers,
         body: r.body
-          ? { required: true, content: { 'application/json': { schema: r.body } } }
+          ? { required: !r.optionalBody, content: { 'application/json': { schema: r.body } } }
           : undefined
       },
       responses
@@ -614,6 +535,11 @@ export function openApiDocument(
   }) as unknown as Record<string, unknown>;
 }
 
+/** The request paths an OpenAPI path template matches ({x}: one path segment). */
+export function routePattern(template: string): RegExp {
+  return new RegExp('^' + template.replace(/[.]/g, '\\.').replace(/\{[^}]+\}/g, '[^/]+') + '/?$');
+}
+
 /** Compiles the route table into a matcher giving each request a bounded route label. */
 export function routeLabeler(
   routes: RouteSpec[] = apiRoutes()
@@ -621,7 +547,7 @@ export function routeLabeler(
   const compiled = routes.map(r => ({
     method: r.method.toUpperCase(),
     label: r.path,
-    re: new RegExp('^' + r.path.replace(/[.]/g, '\\.').replace(/\{[^}]+\}/g, '[^/]+') + '/?$')
+    re: routePattern(r.path)
   }));
   return (method, path) => {
     for (const c of compiled) if (c.method === method && c.re.test(path)) return c.label;

@@ -1,5 +1,4 @@
-import type { Budget } from 'lomas-kernel/protocol';
-
+import { amountParts, type Budget } from 'lomas-kernel/protocol';
 import {
   Rational,
   toDecimal as rationalToDecimal,
@@ -15,30 +14,30 @@ export type Frac = Rational;
 export const ZERO: Frac = Rational.ZERO;
 export const ONE: Frac = Rational.ONE;
 
-const DECIMAL = /^(\d{1,40})(?:\.(\d{1,60}))?(?:[eE]([+-]?\d{1,3}))?$/;
-const FRACTION = /^(\d{1,80})\/(\d{1,80})$/;
+const FRACTION = /^(\d{1,4000})\/(\d{1,4000})$/;
 
 /**
- * Parses a non-negative exact amount: a decimal string ("0.01", "1e-7"), a fraction ("1/3"),
- * or a finite number (read as its shortest round-trip decimal, never as a binary float).
+ * Reads an amount exactly: an amount in the protocol's grammar (lomas-kernel/protocol,
+ * amount.ts: "0.01", "1e-7", a stored grant's plain decimal, or a finite number read as its
+ * shortest decimal), or a ledger fraction "num/den". Throws RangeError otherwise.
  */
-export function parseAmount(x: string | number): Frac {
-  const s = typeof x === 'number' ? (Number.isFinite(x) ? String(x) : 'NaN') : x.trim();
-  let m = FRACTION.exec(s);
-  if (m) {
-    const d = BigInt(m[2]);
-    if (d === 0n) throw new RangeError(`invalid amount "${s}": zero denominator`);
-    return Rational.of(BigInt(m[1]), d);
+export function readAmount(x: string | number): Frac {
+  if (typeof x === 'string') {
+    const m = FRACTION.exec(x);
+    if (m) {
+      const d = BigInt(m[2]);
+      if (d === 0n) throw new RangeError(`invalid amount "${x}": zero denominator`);
+      return Rational.of(BigInt(m[1]), d);
+    }
   }
-  m = DECIMAL.exec(s);
-  if (!m)
-    throw new RangeError(`invalid amount "${s}": expected a non-negative decimal or "num/den"`);
-  const frac = m[2] ?? '';
-  const exp = m[3] ? Number(m[3]) - frac.length : -frac.length;
-  const digits = BigInt(m[1] + frac);
-  return exp >= 0
-    ? Rational.of(digits * 10n ** BigInt(exp))
-    : Rational.of(digits, 10n ** BigInt(-exp));
+  const p = amountParts(x);
+  if (p === null)
+    throw new RangeError(
+      `invalid amount "${String(x).slice(0, 40)}": expected a non-negative decimal or "num/den"`
+    );
+  return p.exponent >= 0
+    ? Rational.of(p.digits * 10n ** BigInt(p.exponent))
+    : Rational.of(p.digits, 10n ** BigInt(-p.exponent));
 }
 
 export const add = (a: Frac, b: Frac): Frac => a.add(b);
@@ -68,9 +67,9 @@ export const ZERO_BUDGET: ExactBudget = { epsilon: ZERO, delta: ZERO, rho: ZERO 
 
 export function parseBudget(b: Budget): ExactBudget {
   return {
-    epsilon: parseAmount(b.epsilon),
-    delta: parseAmount(b.delta),
-    rho: b.rho === undefined ? ZERO : parseAmount(b.rho)
+    epsilon: readAmount(b.epsilon),
+    delta: readAmount(b.delta),
+    rho: b.rho === undefined ? ZERO : readAmount(b.rho)
   };
 }
 

@@ -8,14 +8,14 @@ import {
   LomasError,
   MODEL_LIMITS,
   PLAN_VERSION,
+  boundsRule,
+  checkPlan,
   type DatasetMetadata,
   type ModelFeatureInfo,
   type ModelRequest,
   type ModelTargetInfo
 } from 'lomas-kernel/protocol';
-import { hasBounds, intersect } from '../query/domain';
 import type { ColumnInfo, RStep } from '../query/types';
-import { validatePlan } from '../query/validate';
 import { integerBounds } from '../dp';
 
 /** A feature after encoding: how the SQL computes its normalised value. */
@@ -55,22 +55,18 @@ function column(scope: Map<string, ColumnInfo>, name: string, dataset: string): 
   return c;
 }
 
-/** Clamping bounds: the request's intersected with the public ones; none at all is refused. */
+/**
+ * Clamping bounds, as for queries (lomas-kernel/protocol clampBounds): the request's bounds are
+ * used as given, else the column's public bounds; none at all is refused.
+ */
 function boundsOf(c: ColumnInfo, request: ModelRequest, role: string): [number, number] {
-  const pub: [number, number] | undefined = hasBounds(c.dom)
-    ? [c.dom.lower, c.dom.upper]
-    : undefined;
-  const b = intersect(request.bounds?.[c.name], pub);
-  if (b === 'empty')
-    throw new LomasError('INVALID_REQUEST', {
-      problem: `bounds of "${c.name}" do not overlap its public bounds [${pub![0]}, ${pub![1]}]. Choose bounds inside them; explicit bounds can only narrow the public ones`
-    });
-  if (!b)
-    throw new LomasError('PRIVACY_RULE', {
-      rule: 'bounded-contribution',
-      why: `the ${role} "${c.name}" has no public bounds: without them one person could move the model's statistics without limit, so no amount of noise would hide them.`,
-      fix: `Give the bounds you expect: { bounds: { ${c.name}: [lower, upper] } } (values outside are clamped).`
-    });
+  const asked = request.bounds?.[c.name];
+  const b: [number, number] | undefined = asked
+    ? [asked[0], asked[1]]
+    : c.dom.lower !== undefined && c.dom.upper !== undefined
+      ? [c.dom.lower, c.dom.upper]
+      : undefined;
+  if (!b) throw boundsRule(`the ${role} "${c.name}"`);
   if (!(b[0] < b[1]))
     throw new LomasError('INVALID_REQUEST', {
       problem: `the bounds of "${c.name}" are a single value (${b[0]}): a constant carries nothing to fit on. Drop it or give wider bounds`
@@ -153,7 +149,7 @@ function encodeTarget(c: ColumnInfo, request: ModelRequest): EncodedTarget {
 /** Resolves a parsed request; throws typed errors (no charge has happened yet). */
 export function resolveModel(request: ModelRequest, metadata: DatasetMetadata): ResolvedModel {
   // The steps are validated exactly as a query plan's (a count stands in for the aggregations).
-  const resolved = validatePlan(
+  const resolved = checkPlan(
     {
       version: PLAN_VERSION,
       dataset: request.dataset,
@@ -161,7 +157,7 @@ export function resolveModel(request: ModelRequest, metadata: DatasetMetadata): 
       aggregations: [{ op: 'count' }],
       budget: { epsilon: 1 }
     },
-    metadata
+    { metadata }
   );
   const scope = new Map(resolved.columns.map(c => [c.name, c]));
   for (const name of Object.keys(request.bounds ?? {})) column(scope, name, request.dataset);

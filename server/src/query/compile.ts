@@ -10,22 +10,15 @@ import {
   type DuckDBValue
 } from '@duckdb/node-api';
 import { quoteIdent } from '../engine/duck';
-import { FUNCTIONS } from './functions';
-import {
-  LIMITS,
-  type KeyValue,
-  type RAggregation,
-  type RExpr,
-  type RGroupBy,
-  type ResolvedPlan,
-  type ValueType
-} from './types';
+import { PLAN_LIMITS } from 'lomas-kernel/protocol';
+import { FUNCTION_SQL } from './functions';
+import type { CheckedPlan, KeyValue, RAggregation, RExpr, RGroupBy, ValueType } from './types';
 
 /**
- * Compiles a resolved plan to ONE parameterised DuckDB statement.
+ * Compiles a checked plan to ONE parameterised DuckDB statement.
  *
  *  - Identifiers: every column name was checked against the metadata / derived scope by
- *    validatePlan, and is still double-quoted here with inner quotes doubled.
+ *    the plan checker, and is still double-quoted here with inner quotes doubled.
  *  - Literals: every value from the plan (and every bound, candidate, category) is a bound
  *    parameter ($n with an explicit type). No plan value is ever spliced into the SQL text.
  *  - Functions: only the templates of query/functions.ts.
@@ -35,7 +28,7 @@ import {
  *
  * Result columns: "__k<i>" group keys, "__rows" = COUNT(*), then per aggregation the columns
  * listed in its AggLayout. Groups are bounded inside the SQL: public group-bys keep only rows with
- * public key values; discovery reads at most LIMITS.maxDiscoveredGroups + 1 groups.
+ * public key values; discovery reads at most PLAN_LIMITS.discoveredGroups + 1 groups.
  */
 
 export interface CompiledQuery {
@@ -82,7 +75,7 @@ const SQL_TYPE: Record<ValueType, DuckDBType> = {
   datetime: VARCHAR // bound as ISO text, then TRY_CAST to TIMESTAMP
 };
 
-export function compile(plan: ResolvedPlan, storage: StorageInfo): CompiledQuery {
+export function compile(plan: CheckedPlan, storage: StorageInfo): CompiledQuery {
   const p = new Params();
   const x = new ExprCompiler(p);
   let current = [...storage.columns];
@@ -128,7 +121,7 @@ export function compile(plan: ResolvedPlan, storage: StorageInfo): CompiledQuery
   let sql = `SELECT ${outer.join(', ')} FROM (SELECT ${innerSql} FROM ${rel} AS t${where}) AS v`;
   if (keys.length) sql += ` GROUP BY ${keys.map((_, i) => `"__k${i}"`).join(', ')}`;
   // One row beyond the public cap is enough to know the cap was exceeded (a public constant).
-  if (g?.mode === 'discover') sql += ` LIMIT ${LIMITS.maxDiscoveredGroups + 1}`;
+  if (g?.mode === 'discover') sql += ` LIMIT ${PLAN_LIMITS.discoveredGroups + 1}`;
   return { sql, params: p.values, types: p.types, layout, keyCount: keys.length };
 }
 
@@ -310,7 +303,7 @@ export class ExprCompiler {
       case 'isnull':
         return `(${this.compile(e.arg)} IS ${e.negate ? 'NOT ' : ''}NULL)`;
       case 'call':
-        return FUNCTIONS[e.fn].sql(
+        return FUNCTION_SQL[e.fn](
           e.args.map(a => this.compile(a)),
           e.args.map(a => a.type)
         );

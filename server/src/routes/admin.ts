@@ -1,134 +1,89 @@
-import { Router, type Request } from 'express';
+import { Router } from 'express';
+import type { z } from 'zod';
+import type * as S from 'lomas-kernel/protocol';
 import { createAdminService, type AdminDeps, type AdminService } from '../admin/service';
 import { requireAdmin } from '../http/authenticate';
-import { principalOf } from '../http/principal';
-import * as S from '../http/schemas';
-import { parseBody, parseParams } from '../http/validate';
+import { mountRoutes } from '../http/contract';
+import type { Logger } from '../logger';
+
+type In<T extends z.ZodType> = z.output<T>;
 
 /**
  * The admin route, mounted at /admin after `authenticate` (app.ts); it checks the admin role
- * itself (requireAdmin first), whatever the mounting does. Every body,
- * path parameter and query string is checked against the strict zod schemas of http/schemas.ts,
- * the same ones the OpenAPI document is generated from (http/openapi.ts).
+ * itself (requireAdmin first), whatever the mounting does. Every body, path parameter, query
+ * string and response goes through the strict schemas of its route (http/openapi.ts), the same
+ * the OpenAPI document is generated from.
  */
-export function adminRouter(deps: AdminDeps | { service: AdminService }): Router {
+export function adminRouter(deps: AdminDeps | { service: AdminService }, logger?: Logger): Router {
   const admin = 'service' in deps ? deps.service : createAdminService(deps);
   const r = Router();
   r.use(requireAdmin);
-  const noQuery = (req: Request) => parseParams(S.EmptyQuery, req.query);
+  const budget = (b: unknown) => b as In<typeof S.BudgetInput>;
+  const grant = (p: Record<string, unknown>) => p as In<typeof S.GrantParams>;
+  return mountRoutes(
+    r,
+    '/admin',
+    {
+      // ----- users and keys -----
+      'GET /admin/users': () => admin.listUsers(),
+      'POST /admin/users': ({ body }) => admin.createUser(body as In<typeof S.CreateUserBody>),
+      'GET /admin/users/{name}': ({ params }) => admin.getUser(params.name as string),
+      'PATCH /admin/users/{name}': ({ params, body, principal }) =>
+        admin.setActive(
+          principal().user,
+          params.name as string,
+          (body as In<typeof S.PatchUserBody>).active
+        ),
+      'GET /admin/users/{name}/keys': ({ params }) => admin.listKeys(params.name as string),
+      'POST /admin/users/{name}/keys': ({ params, body, res }) => {
+        res.setHeader('Cache-Control', 'no-store');
+        return admin.issueKey(params.name as string, (body as In<typeof S.IssueKeyBody>).label);
+      },
+      'DELETE /admin/keys/{id}': ({ params }) => admin.revokeKey(params.id as string),
 
-  // ----- users and keys -----
-  r.get('/users', async (req, res) => {
-    noQuery(req);
-    res.json(await admin.listUsers());
-  });
-  r.post('/users', async (req, res) => {
-    noQuery(req);
-    const body = parseBody(S.CreateUserBody, req.body);
-    res.status(201).json(await admin.createUser(body));
-  });
-  r.get('/users/:name', async (req, res) => {
-    noQuery(req);
-    const { name } = parseParams(S.UserParams, req.params);
-    res.json(await admin.getUser(name));
-  });
-  r.patch('/users/:name', async (req, res) => {
-    noQuery(req);
-    const { name } = parseParams(S.UserParams, req.params);
-    const body = parseBody(S.PatchUserBody, req.body);
-    res.json(await admin.setActive(principalOf(res).user, name, body.active));
-  });
-  r.get('/users/:name/keys', async (req, res) => {
-    noQuery(req);
-    const { name } = parseParams(S.UserParams, req.params);
-    res.json(await admin.listKeys(name));
-  });
-  r.post('/users/:name/keys', async (req, res) => {
-    noQuery(req);
-    const { name } = parseParams(S.UserParams, req.params);
-    const body = parseBody(S.IssueKeyBody, req.body ?? {});
-    res.setHeader('Cache-Control', 'no-store');
-    res.status(201).json(await admin.issueKey(name, body.label));
-  });
-  r.delete('/keys/:id', async (req, res) => {
-    noQuery(req);
-    const { id } = parseParams(S.KeyParams, req.params);
-    res.json(await admin.revokeKey(id));
-  });
+      // ----- grants -----
+      'GET /admin/grants': ({ query }) => admin.listGrants(query as In<typeof S.GrantsQuery>),
+      'GET /admin/grants/{dataset}/{user}': ({ params }) =>
+        admin.getGrant(grant(params).dataset, grant(params).user),
+      'PUT /admin/grants/{dataset}/{user}': ({ params, body, principal }) =>
+        admin.setGrant(principal().user, grant(params).dataset, grant(params).user, budget(body)),
+      'POST /admin/grants/{dataset}/{user}/raise': ({ params, body, principal }) =>
+        admin.adjustGrant(
+          principal().user,
+          grant(params).dataset,
+          grant(params).user,
+          budget(body),
+          'raise'
+        ),
+      'POST /admin/grants/{dataset}/{user}/lower': ({ params, body, principal }) =>
+        admin.adjustGrant(
+          principal().user,
+          grant(params).dataset,
+          grant(params).user,
+          budget(body),
+          'lower'
+        ),
 
-  // ----- grants -----
-  r.get('/grants', async (req, res) => {
-    const q = parseParams(S.GrantsQuery, req.query);
-    res.json(await admin.listGrants(q));
-  });
-  r.get('/grants/:dataset/:user', async (req, res) => {
-    noQuery(req);
-    const p = parseParams(S.GrantParams, req.params);
-    res.json(await admin.getGrant(p.dataset, p.user));
-  });
-  r.put('/grants/:dataset/:user', async (req, res) => {
-    noQuery(req);
-    const p = parseParams(S.GrantParams, req.params);
-    const body = parseBody(S.BudgetInput, req.body);
-    res.json(await admin.setGrant(principalOf(res).user, p.dataset, p.user, body));
-  });
-  for (const direction of ['raise', 'lower'] as const) {
-    r.post(`/grants/:dataset/:user/${direction}`, async (req, res) => {
-      noQuery(req);
-      const p = parseParams(S.GrantParams, req.params);
-      const body = parseBody(S.GrantAdjustBody, req.body);
-      res.json(await admin.adjustGrant(principalOf(res).user, p.dataset, p.user, body, direction));
-    });
-  }
+      // ----- datasets -----
+      'GET /admin/datasets': () => admin.listDatasets(),
+      'POST /admin/datasets': ({ body, principal }) =>
+        admin.createDataset(principal().user, body as In<typeof S.CreateDatasetBody>),
+      'GET /admin/datasets/{name}': ({ params }) => admin.getDataset(params.name as string),
+      'PATCH /admin/datasets/{name}': ({ params, body, principal }) =>
+        admin.updateDataset(
+          principal().user,
+          params.name as string,
+          body as In<typeof S.UpdateDatasetBody>
+        ),
+      'DELETE /admin/datasets/{name}': ({ params }) => admin.removeDataset(params.name as string),
 
-  // ----- datasets -----
-  r.get('/datasets', async (req, res) => {
-    noQuery(req);
-    res.json(await admin.listDatasets());
-  });
-  r.post('/datasets', async (req, res) => {
-    noQuery(req);
-    const body = parseBody(S.CreateDatasetBody, req.body);
-    res.status(201).json(await admin.createDataset(principalOf(res).user, body));
-  });
-  r.get('/datasets/:name', async (req, res) => {
-    noQuery(req);
-    const { name } = parseParams(S.DatasetParams, req.params);
-    res.json(await admin.getDataset(name));
-  });
-  r.patch('/datasets/:name', async (req, res) => {
-    noQuery(req);
-    const { name } = parseParams(S.DatasetParams, req.params);
-    const body = parseBody(S.UpdateDatasetBody, req.body);
-    res.json(await admin.updateDataset(principalOf(res).user, name, body));
-  });
-  r.delete('/datasets/:name', async (req, res) => {
-    noQuery(req);
-    const { name } = parseParams(S.DatasetParams, req.params);
-    res.json(await admin.removeDataset(name));
-  });
-
-  // ----- ledger, archive, audit, configuration -----
-  r.get('/ledger', async (req, res) => {
-    const q = parseParams(S.LedgerQuery, req.query);
-    res.json(await admin.ledgerEntries(q));
-  });
-  r.get('/archive', async (req, res) => {
-    const q = parseParams(S.ArchiveQuery, req.query);
-    res.json(await admin.archive(q));
-  });
-  r.get('/archive/:queryId', async (req, res) => {
-    noQuery(req);
-    const { queryId } = parseParams(S.ArchiveParams, req.params);
-    res.json(await admin.archiveRecord(queryId));
-  });
-  r.get('/audit', async (req, res) => {
-    const q = parseParams(S.VerifyQuery, req.query);
-    res.json(await admin.audit(q.dataset));
-  });
-  r.get('/config', async (req, res) => {
-    noQuery(req);
-    res.json(await admin.dump());
-  });
-  return r;
+      // ----- ledger, archive, audit, configuration -----
+      'GET /admin/ledger': ({ query }) => admin.ledgerEntries(query as In<typeof S.LedgerQuery>),
+      'GET /admin/archive': ({ query }) => admin.archive(query as In<typeof S.ArchiveQuery>),
+      'GET /admin/archive/{queryId}': ({ params }) => admin.archiveRecord(params.queryId as string),
+      'GET /admin/audit': ({ query }) => admin.audit((query as In<typeof S.VerifyQuery>).dataset),
+      'GET /admin/config': () => admin.dump()
+    },
+    logger
+  );
 }

@@ -1,123 +1,67 @@
 import { Router } from 'express';
-import { LomasError } from 'lomas-kernel/protocol';
-import { principalOf } from '../http/principal';
-import type { SyntheticService } from '../domain/synthetic';
 import type { ModelService } from '../domain/models';
+import type { SyntheticService } from '../domain/synthetic';
 import type { AnalystService, QueryService, SqlService } from '../domain/types';
+import { mountRoutes } from '../http/contract';
+import type { Logger } from '../logger';
 
-function intParam(
-  value: unknown,
-  name: string,
-  min: number,
-  max: number,
-  fallback: number
-): number {
-  if (value === undefined) return fallback;
-  const n = typeof value === 'string' && /^\d{1,9}$/.test(value) ? Number(value) : NaN;
-  if (!Number.isInteger(n) || n < min || n > max)
-    throw new LomasError('INVALID_PARAMETER', {
-      parameter: name,
-      rule: `an integer from ${min} to ${max}`
-    });
-  return n;
-}
-
-function idempotencyKey(value: unknown): string | null {
-  if (value === undefined) return null;
-  if (typeof value !== 'string' || !/^[A-Za-z0-9_.:-]{8,128}$/.test(value))
-    throw new LomasError('INVALID_PARAMETER', {
-      parameter: 'Idempotency-Key',
-      rule: '8 to 128 characters from letters, digits and _.:-'
-    });
-  return value;
-}
-
-function queryIdParam(value: string): string {
-  if (!/^[A-Za-z0-9_.:-]{1,128}$/.test(value))
-    throw new LomasError('INVALID_PARAMETER', { parameter: 'queryId', rule: 'a query id' });
-  return value;
-}
-
-/** Routes of an authenticated analyst: only their own datasets, budgets and history. */
+/**
+ * Routes of an authenticated analyst: only their own datasets, budgets and history. Requests and
+ * responses go through the protocol's schemas of each route (http/openapi.ts, http/contract.ts).
+ */
 export function analystRouter(
-  analyst: AnalystService,
-  queries: QueryService,
-  synthetic: SyntheticService,
-  sql: SqlService,
-  models?: ModelService
+  services: {
+    analyst: AnalystService;
+    queries: QueryService;
+    sql: SqlService;
+    synthetic: SyntheticService;
+    models: ModelService;
+  },
+  logger?: Logger
 ): Router {
-  const r = Router();
-  r.get('/me', (_req, res) => {
-    const p = principalOf(res);
-    res.json({ user: p.user, role: p.role });
-  });
-  r.get('/me/budgets', async (_req, res) => {
-    res.json(await analyst.budgets(principalOf(res)));
-  });
-  r.get('/datasets', async (_req, res) => {
-    res.json(await analyst.datasets(principalOf(res)));
-  });
-  r.get('/datasets/:name', async (req, res) => {
-    res.json(await analyst.metadata(principalOf(res), req.params.name));
-  });
-  r.get('/datasets/:name/budget', async (req, res) => {
-    res.json(await analyst.budget(principalOf(res), req.params.name));
-  });
-  r.get('/datasets/:name/dummy', async (req, res) => {
-    const rows = intParam(req.query.rows, 'rows', 1, 100000, 100);
-    const seed = intParam(req.query.seed, 'seed', 0, 2 ** 31 - 1, 0);
-    res.json(await analyst.dummyRows(principalOf(res), req.params.name, rows, seed));
-  });
-  r.get('/queries', async (req, res) => {
-    const dataset = typeof req.query.dataset === 'string' ? req.query.dataset : undefined;
-    const limit = intParam(req.query.limit, 'limit', 1, 1000, 100);
-    res.json(await analyst.history(principalOf(res), dataset, limit));
-  });
-  r.post('/queries/estimate', async (req, res) => {
-    res.json(await queries.estimate(principalOf(res), req.body));
-  });
-  r.post('/queries/dummy', async (req, res) => {
-    res.json(await queries.dummy(principalOf(res), req.body));
-  });
-  r.post('/queries', async (req, res) => {
-    const key = idempotencyKey(req.headers['idempotency-key']);
-    res.json(await queries.run(principalOf(res), req.body, key));
-  });
-  // SQL: compiled into a plan on the server, then the same pipeline as the routes above.
-  r.post('/queries/sql/estimate', async (req, res) => {
-    res.json(await sql.estimate(principalOf(res), req.body));
-  });
-  r.post('/queries/sql/dummy', async (req, res) => {
-    res.json(await sql.dummy(principalOf(res), req.body));
-  });
-  r.post('/queries/sql', async (req, res) => {
-    const key = idempotencyKey(req.headers['idempotency-key']);
-    res.json(await sql.run(principalOf(res), req.body, key));
-  });
-  r.post('/synthetic/estimate', async (req, res) => {
-    res.json(await synthetic.estimate(principalOf(res), req.body));
-  });
-  r.post('/synthetic/dummy', async (req, res) => {
-    res.json(await synthetic.dummy(principalOf(res), req.body));
-  });
-  r.post('/synthetic', async (req, res) => {
-    const key = idempotencyKey(req.headers['idempotency-key']);
-    res.json(await synthetic.run(principalOf(res), req.body, key));
-  });
-  r.get('/synthetic/:queryId', async (req, res) => {
-    res.json(await synthetic.archived(principalOf(res), queryIdParam(req.params.queryId)));
-  });
-  if (models) {
-    r.post('/models/estimate', async (req, res) => {
-      res.json(await models.estimate(principalOf(res), req.body));
-    });
-    r.post('/models/dummy', async (req, res) => {
-      res.json(await models.dummy(principalOf(res), req.body));
-    });
-    r.post('/models', async (req, res) => {
-      const key = idempotencyKey(req.headers['idempotency-key']);
-      res.json(await models.run(principalOf(res), req.body, key));
-    });
-  }
-  return r;
+  const { analyst, queries, sql, synthetic, models } = services;
+  const idem = (headers: Record<string, unknown>) =>
+    (headers['idempotency-key'] as string | undefined) ?? null;
+  return mountRoutes(
+    Router(),
+    '/v1',
+    {
+      'GET /v1/me': ({ principal }) => ({ user: principal().user, role: principal().role }),
+      'GET /v1/me/budgets': ({ principal }) => analyst.budgets(principal()),
+      'GET /v1/datasets': ({ principal }) => analyst.datasets(principal()),
+      'GET /v1/datasets/{name}': ({ principal, params }) =>
+        analyst.metadata(principal(), params.name as string),
+      'GET /v1/datasets/{name}/budget': ({ principal, params }) =>
+        analyst.budget(principal(), params.name as string),
+      'GET /v1/datasets/{name}/dummy': ({ principal, params, query }) =>
+        analyst.dummyRows(
+          principal(),
+          params.name as string,
+          query.rows as number,
+          query.seed as number
+        ),
+      'GET /v1/queries': ({ principal, query }) =>
+        analyst.history(principal(), query.dataset as string | undefined, query.limit as number),
+      'POST /v1/queries/estimate': ({ principal, body }) => queries.estimate(principal(), body),
+      'POST /v1/queries/dummy': ({ principal, body }) => queries.dummy(principal(), body),
+      'POST /v1/queries': ({ principal, body, headers }) =>
+        queries.run(principal(), body, idem(headers)),
+      // SQL: compiled into a plan on the server, then the same pipeline as the routes above.
+      'POST /v1/queries/sql/estimate': ({ principal, body }) => sql.estimate(principal(), body),
+      'POST /v1/queries/sql/dummy': ({ principal, body }) => sql.dummy(principal(), body),
+      'POST /v1/queries/sql': ({ principal, body, headers }) =>
+        sql.run(principal(), body, idem(headers)),
+      'POST /v1/synthetic/estimate': ({ principal, body }) => synthetic.estimate(principal(), body),
+      'POST /v1/synthetic/dummy': ({ principal, body }) => synthetic.dummy(principal(), body),
+      'POST /v1/synthetic': ({ principal, body, headers }) =>
+        synthetic.run(principal(), body, idem(headers)),
+      'GET /v1/synthetic/{queryId}': ({ principal, params }) =>
+        synthetic.archived(principal(), params.queryId as string),
+      'POST /v1/models/estimate': ({ principal, body }) => models.estimate(principal(), body),
+      'POST /v1/models/dummy': ({ principal, body }) => models.dummy(principal(), body),
+      'POST /v1/models': ({ principal, body, headers }) =>
+        models.run(principal(), body, idem(headers))
+    },
+    logger
+  );
 }

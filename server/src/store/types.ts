@@ -1,4 +1,10 @@
-import type { AccountingMode, Budget, DatasetMetadata, ErrorCode } from 'lomas-kernel/protocol';
+import type {
+  AccountingMode,
+  Budget,
+  DatasetMetadata,
+  ErrorCode,
+  SqlRecord
+} from 'lomas-kernel/protocol';
 
 /**
  * The persistence seam. Two implementations (embedded SQLite, MongoDB) pass one contract suite
@@ -102,15 +108,6 @@ export interface LedgerEntry {
   hash: string;
 }
 
-/** The SQL a query was written in (SQL front end): the text, its bound values and options. */
-export interface ArchivedSql {
-  text: string;
-  params?: unknown[];
-  options?: Record<string, unknown>;
-  /** HAVING, ORDER BY, LIMIT and the SELECT order, applied to the release when it is answered. */
-  postprocess: unknown;
-}
-
 export interface ArchiveRecord {
   queryId: string;
   user: string;
@@ -120,7 +117,7 @@ export interface ArchiveRecord {
   kind: 'release' | 'failure';
   plan: unknown;
   /** Set when the query was sent as SQL: the text and what it compiled to besides the plan. */
-  sql?: ArchivedSql;
+  sql?: SqlRecord;
   /** The release (null for a failure). */
   release: unknown;
   error?: { code: ErrorCode; message: string; details?: Record<string, unknown> };

@@ -143,6 +143,31 @@ describe('admin: grants', () => {
     ).toBe('INVALID_PARAMETER');
   });
 
+  test('amounts at the edges of the grammar are stored and read back exactly (found by Schemathesis)', async () => {
+    await admin('POST', '/admin/users', { name: 'ivy' });
+    // A grant raised by 3.5e307 is stored as its 308-digit decimal; before, reading it back to
+    // lower the grant was a 500 (the ledger's reader stopped at 40 integer digits).
+    await admin('PUT', '/admin/grants/penguins/ivy', { epsilon: '1', delta: '0' });
+    const raised = await admin('POST', '/admin/grants/penguins/ivy/raise', {
+      epsilon: 3.526271078489518e307,
+      delta: '0'
+    });
+    expect(raised.status).toBe(200);
+    expect(raised.body.budget.epsilon).toMatch(/^3526271078489518\d{292}$/);
+    const lowered = await admin('POST', '/admin/grants/penguins/ivy/lower', {
+      epsilon: 3.526271078489518e307,
+      delta: '0'
+    });
+    expect([lowered.status, lowered.body.budget.epsilon]).toEqual([200, '1']);
+    // A δ of 1e-300 is stored as its 300-digit decimal, and still an amount.
+    const tiny = await admin('PUT', '/admin/grants/penguins/ivy', {
+      epsilon: '1',
+      delta: '1e-300'
+    });
+    expect([tiny.status, tiny.body.budget.delta]).toEqual([200, `0.${'0'.repeat(299)}1`]);
+    expect((await admin('GET', '/admin/grants/penguins/ivy')).status).toBe(200);
+  });
+
   test('concurrent raises are not lost', async () => {
     await admin('POST', '/admin/users', { name: 'hank' });
     await admin('PUT', '/admin/grants/penguins/hank', { epsilon: '0', delta: '0' });

@@ -3,9 +3,9 @@ import { demoDatasets, usAirportCodes } from '../../src/datasets/demo';
 import { dummyRows } from '../../src/datasets/dummy';
 import { parseConnector } from '../../src/datasets/connectors';
 import { DatasetCache } from '../../src/engine/cache';
-import { Engine } from '../../src/engine';
 import { execute } from '../../src/engine/execute';
 import type { CountStats, MomentStats } from '../../src/engine/types';
+import { loadDataset } from '../../src/engine/load';
 import { releaseValue } from '../../src/query/keys';
 import { resolve } from '../engine/helpers';
 
@@ -133,8 +133,7 @@ describe('dummy datasets', () => {
     ]);
   });
 
-  test('dummy runs go through the same engine path', async () => {
-    const e = new Engine();
+  test('dummy runs go through the same engine path (dummy rows → load → execute)', async () => {
     const plan = resolve(
       {
         dataset: 'penguins',
@@ -143,20 +142,17 @@ describe('dummy datasets', () => {
       },
       penguins.metadata
     );
-    const a = await e.executeDummy(
-      { name: 'penguins', version: 1, metadata: penguins.metadata },
-      plan,
-      500,
-      42
-    );
-    const b = await e.executeDummy(
-      { name: 'penguins', version: 1, metadata: penguins.metadata },
-      plan,
-      500,
-      42
-    );
+    const once = async () => {
+      const rows = dummyRows(penguins.metadata, 500, 'penguins:1');
+      const loaded = await loadDataset({ kind: 'rows', rows }, penguins.metadata);
+      try {
+        return await execute(plan, loaded);
+      } finally {
+        loaded.close();
+      }
+    };
+    const [a, b] = [await once(), await once()];
     expect(a.groups.map(g => g.rows)).toEqual(b.groups.map(g => g.rows));
     expect(a.groups.reduce((n, g) => n + g.rows, 0n)).toBe(500n);
-    e.close();
   });
 });

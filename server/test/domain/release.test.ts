@@ -1,11 +1,10 @@
-import { parsePlan, type QueryPlan, type ReleaseResponse } from 'lomas-kernel/protocol';
+import { checkPlan, parsePlan, type QueryPlan, type ReleaseResponse } from 'lomas-kernel/protocol';
 import { demoDatasets } from '../../src/datasets/demo';
-import { planQuery, type PlannedQuery } from '../../src/domain/planning';
+import { costQuery, type CostedQuery } from '../../src/domain/planning';
 import { buildRelease } from '../../src/domain/release';
 import { seededRng } from '../../src/dp';
 import type { ExactResult, ExactStats } from '../../src/engine/types';
 import { publicAtom } from '../../src/query/keys';
-import { validatePlan } from '../../src/query/validate';
 import type { DatasetRecord } from '../../src/store/types';
 
 /**
@@ -25,7 +24,7 @@ const SPECIES = ['Adelie', 'Chinstrap', 'Gentoo'];
 const N = 1000n;
 const MASS: Record<string, number> = { Adelie: 3700, Gentoo: 5000 };
 
-function plan(aggregation: QueryPlan['aggregations'][number]): PlannedQuery {
+function plan(aggregation: QueryPlan['aggregations'][number]): CostedQuery {
   const p = parsePlan({
     version: 1,
     dataset: 'penguins',
@@ -34,11 +33,11 @@ function plan(aggregation: QueryPlan['aggregations'][number]): PlannedQuery {
     aggregations: [aggregation],
     budget: { epsilon: '0.5' }
   });
-  return planQuery(p, validatePlan(p, penguins.metadata), penguins);
+  return costQuery(checkPlan(p, penguins), penguins);
 }
 
 /** Exact statistics: Chinstrap is absent (the engine leaves empty public groups out). */
-function exact(q: PlannedQuery): ExactResult {
+function exact(q: CostedQuery): ExactResult {
   const agg = q.aggregations[0].agg;
   const stats = (species: string): ExactStats => {
     if (agg.op === 'count') return { op: 'count', count: N };
@@ -67,7 +66,7 @@ function exact(q: PlannedQuery): ExactResult {
   };
 }
 
-function releases(q: PlannedQuery, seeds = 40): ReleaseResponse[] {
+function releases(q: CostedQuery, seeds = 40): ReleaseResponse[] {
   return Array.from({ length: seeds }, (_, i) =>
     buildRelease(q, exact(q), seededRng(`release-${i}`), 'release')
   );

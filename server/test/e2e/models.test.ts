@@ -291,7 +291,7 @@ describe('bad input is refused before any charge, with the rule and the fix', ()
       'a feature without bounds',
       { model: 'linear', features: ['z'], target: 'y' },
       'PRIVACY_RULE',
-      /bounded-contribution.*bounds: \{ z: \[lower, upper\] \}/
+      /bounded-contribution.*feature "z" needs bounds.*Give the bounds you expect/
     ],
     [
       'a string feature without an encoding',

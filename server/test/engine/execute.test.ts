@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { listValue } from '@duckdb/node-api';
-import { PLAN_LIMITS } from 'lomas-kernel/protocol';
+import { PLAN_LIMITS, type QueryPlan } from 'lomas-kernel/protocol';
 import { compileFor, execute } from '../../src/engine/execute';
 import type { EngineFailure } from '../../src/engine/failure';
 import { LIMITS } from '../../src/query/types';
@@ -127,20 +127,12 @@ describe('execute: exact statistics', () => {
   });
 
   test('histograms: numeric bins (clamped) and categories', async () => {
-    const r = await execute(
-      resolve(
-        {
-          aggregations: [
-            { op: 'histogram', column: 'x', bins: [-1.5, 0, 1, 2.25] },
-            { op: 'histogram', column: 'g' },
-            { op: 'histogram', column: 'flag' }
-          ]
-        },
-        M
-      ),
-      d
-    );
-    const [h, c, f] = r.groups[0].stats as HistogramStats[];
+    // A histogram is the only aggregation of its query (a plan rule): one query each.
+    const one = async (a: QueryPlan['aggregations'][number]) =>
+      (await execute(resolve({ aggregations: [a] }, M), d)).groups[0].stats[0] as HistogramStats;
+    const h = await one({ op: 'histogram', column: 'x', bins: [-1.5, 0, 1, 2.25] });
+    const c = await one({ op: 'histogram', column: 'g' });
+    const f = await one({ op: 'histogram', column: 'flag' });
     // x: 0.1, -7→-1.5, 1/3, null, 2.2, 99→2.25, 1  →  (-1.5..0]: 1, (0..1]: 3, (1..2.25]: 2
     expect(h.counts).toEqual([1n, 3n, 2n]);
     expect(h.nulls).toBe(1n);

@@ -1,7 +1,11 @@
-import { DatasetMetadata, parsePlan, type QueryPlan } from 'lomas-kernel/protocol';
+import {
+  DatasetMetadata,
+  checkPlan,
+  parsePlan,
+  type CheckedPlan,
+  type QueryPlan
+} from 'lomas-kernel/protocol';
 import { loadDataset, type LoadedDataset } from '../../src/engine/load';
-import { validatePlan } from '../../src/query/validate';
-import type { ResolvedPlan } from '../../src/query/types';
 
 export const jsonBig = (v: unknown) =>
   JSON.stringify(v, (_k, x) => (typeof x === 'bigint' ? `${x}n` : x));
@@ -16,8 +20,8 @@ export function plan(
 export function resolve(
   p: Partial<QueryPlan> & { aggregations: QueryPlan['aggregations'] },
   meta: DatasetMetadata
-): ResolvedPlan {
-  return validatePlan(plan(p), meta);
+): CheckedPlan {
+  return checkPlan(plan(p), { metadata: meta });
 }
 
 export const col = (name: string) => ({ kind: 'col' as const, name });

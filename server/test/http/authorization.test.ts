@@ -101,9 +101,10 @@ async function requestFor(r: RouteSpec): Promise<Req> {
         user: 'alice',
         dataset: 'penguins',
         at,
-        kind: 'release',
+        kind: 'failure',
         plan: {},
-        release: {},
+        release: null,
+        error: { code: 'INTERNAL', message: 'charged, then failed' },
         cost: GRANT
       });
       return { path: `/admin/archive/${queryId}` };
@@ -133,7 +134,21 @@ async function requestFor(r: RouteSpec): Promise<Req> {
         at,
         kind: 'release',
         plan: { kind: 'synthetic' },
-        release: { version: 1, kind: 'release' },
+        // A well-formed (tiny) synthetic release: responses are checked against their schema.
+        release: {
+          version: 1,
+          kind: 'release',
+          dataset: 'penguins',
+          queryId,
+          title: 'synthetic penguins',
+          rows: 1,
+          columns: [{ name: 'island', type: 'string' }],
+          data: { island: ['Biscoe'] },
+          cost: GRANT,
+          mechanisms: [],
+          model: { columns: [], omitted: [] },
+          accuracy: { confidence: 0.95, marginals: [], selection: null, note: '' }
+        },
         cost: GRANT
       });
       return { path: `/v1/synthetic/${queryId}` };

@@ -142,7 +142,7 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
     LOMAS_CORS_ORIGINS: '*',
     LOG_LEVEL: 'silent'
   });
-  const server = await startServer(config, createLogger('silent'));
+  const server = await startServer(config, createLogger(process.env.HARNESS_LOG ?? 'silent'));
   const store = await openStore({ dataDir });
   const ledger = createLedger(store);
   try {

@@ -32,7 +32,8 @@ const BAD_AMOUNTS: unknown[] = [
   '-0.5',
   'NaN',
   'Infinity',
-  '1e5',
+  '1e1000',
+  '1.5e',
   '',
   ' 1',
   '0x10',
@@ -41,7 +42,7 @@ const BAD_AMOUNTS: unknown[] = [
   true,
   {},
   [],
-  '1'.repeat(40),
+  '1'.repeat(1200),
   'ε'
 ];
 const RAW_BAD_AMOUNTS = [

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { LomasError, type Budget } from 'lomas-kernel/protocol';
 import { createLedger, type ChargeRequest } from '../../src/ledger';
-import { add, cmp, parseAmount, toFraction } from '../../src/ledger/amount';
+import { add, cmp, readAmount, toFraction } from '../../src/ledger/amount';
 import { Rational } from '../../src/dp/rational';
 import { MongoStore } from '../../src/store/mongo';
 import { SqliteStore } from '../../src/store/sqlite';
@@ -134,12 +134,12 @@ async function expectConsistent(
   expectedEpsilon: string
 ): Promise<void> {
   const entries = await store.ledgerEntries({ dataset });
-  let sum = parseAmount('0');
+  let sum = readAmount('0');
   entries.forEach((e, i) => {
     expect(e.seq).toBe(i + 1);
-    sum = add(sum, parseAmount(e.cost.epsilon));
+    sum = add(sum, readAmount(e.cost.epsilon));
   });
-  expect(toFraction(sum)).toBe(toFraction(parseAmount(expectedEpsilon)));
+  expect(toFraction(sum)).toBe(toFraction(readAmount(expectedEpsilon)));
   const ledger = createLedger(store);
   expect((await ledger.spent(dataset)).epsilon).toBe(toFraction(sum));
   expect(await ledger.verifyChain(dataset)).toMatchObject({ ok: true, entries: entries.length });
@@ -196,10 +196,10 @@ describe.each(backends)('ledger on $name', backend => {
     expect(r.ok).toBe(100);
     expect(r.codes).toEqual({ DATASET_CAP_EXHAUSTED: 400 });
     await expectConsistent(store, 'penguins', '1');
-    let perUser = parseAmount('0');
+    let perUser = readAmount('0');
     for (const u of users)
-      perUser = add(perUser, parseAmount((await ledger.spent('penguins', u)).epsilon));
-    expect(cmp(perUser, parseAmount('1'))).toBe(0);
+      perUser = add(perUser, readAmount((await ledger.spent('penguins', u)).epsilon));
+    expect(cmp(perUser, readAmount('1'))).toBe(0);
   });
 
   it('with the in-process queue off, only the unique index stands between racing charges: still exactly 100 (grant) and 100 (cap)', async () => {

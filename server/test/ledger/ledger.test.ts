@@ -1,7 +1,7 @@
 /** Unit tests of the ledger's rules on the in-memory store (the concurrency proofs are per store). */
 import { LomasError, type Budget } from 'lomas-kernel/protocol';
 import { createLedger, entryHash, GENESIS_HASH, type ChargeRequest } from '../../src/ledger';
-import { add, cmp, parseAmount, toDecimal, toFraction } from '../../src/ledger/amount';
+import { add, cmp, readAmount, toDecimal, toFraction } from '../../src/ledger/amount';
 import { canonicalJson } from '../../src/ledger/chain';
 import { MemoryStore } from '../../src/store/memory';
 import type { LedgerEntry, Store } from '../../src/store/types';
@@ -46,31 +46,31 @@ async function code(p: Promise<unknown>): Promise<string> {
 
 describe('amount', () => {
   it('parses decimals, fractions, exponents and numbers exactly', () => {
-    expect(toFraction(parseAmount('0.01'))).toBe('1/100');
-    expect(toFraction(parseAmount('2/4'))).toBe('1/2');
-    expect(toFraction(parseAmount('1e-7'))).toBe('1/10000000');
-    expect(toFraction(parseAmount('1.5E2'))).toBe('150/1');
-    expect(toFraction(parseAmount(0.1))).toBe('1/10');
-    expect(toFraction(parseAmount(1e-21))).toBe('1/1000000000000000000000');
-    expect(toFraction(parseAmount('0'))).toBe('0/1');
+    expect(toFraction(readAmount('0.01'))).toBe('1/100');
+    expect(toFraction(readAmount('2/4'))).toBe('1/2');
+    expect(toFraction(readAmount('1e-7'))).toBe('1/10000000');
+    expect(toFraction(readAmount('1.5E2'))).toBe('150/1');
+    expect(toFraction(readAmount(0.1))).toBe('1/10');
+    expect(toFraction(readAmount(1e-21))).toBe('1/1000000000000000000000');
+    expect(toFraction(readAmount('0'))).toBe('0/1');
     for (const bad of ['-1', 'NaN', '', '1/0', 'abc', '0x10', '1.2.3', ' 1 2', '__proto__'])
-      expect(() => parseAmount(bad)).toThrow(RangeError);
-    for (const bad of [NaN, Infinity, -0.5]) expect(() => parseAmount(bad)).toThrow(RangeError);
+      expect(() => readAmount(bad)).toThrow(RangeError);
+    for (const bad of [NaN, Infinity, -0.5]) expect(() => readAmount(bad)).toThrow(RangeError);
   });
 
   it('adds without drift: 1,000 × 0.001 is exactly 1', () => {
-    let s = parseAmount('0');
-    for (let i = 0; i < 1000; i++) s = add(s, parseAmount('0.001'));
-    expect(cmp(s, parseAmount('1'))).toBe(0);
+    let s = readAmount('0');
+    for (let i = 0; i < 1000; i++) s = add(s, readAmount('0.001'));
+    expect(cmp(s, readAmount('1'))).toBe(0);
   });
 
   it('rounds up or down for display', () => {
-    expect(toDecimal(parseAmount('1/3'), 4, 'down')).toBe('0.3333');
-    expect(toDecimal(parseAmount('1/3'), 4, 'up')).toBe('0.3334');
-    expect(toDecimal(parseAmount('2/5'), 4, 'up')).toBe('0.4');
-    expect(toDecimal(parseAmount('7'), 4, 'down')).toBe('7');
-    expect(toDecimal(parseAmount('1/100000000'), 6, 'down')).toBe('0');
-    expect(toDecimal(parseAmount('1/100000000'), 6, 'up')).toBe('0.000001');
+    expect(toDecimal(readAmount('1/3'), 4, 'down')).toBe('0.3333');
+    expect(toDecimal(readAmount('1/3'), 4, 'up')).toBe('0.3334');
+    expect(toDecimal(readAmount('2/5'), 4, 'up')).toBe('0.4');
+    expect(toDecimal(readAmount('7'), 4, 'down')).toBe('7');
+    expect(toDecimal(readAmount('1/100000000'), 6, 'down')).toBe('0');
+    expect(toDecimal(readAmount('1/100000000'), 6, 'up')).toBe('0.000001');
   });
 
   it('canonical JSON sorts keys and drops undefined', () => {
@@ -378,11 +378,11 @@ describe('ledger rules', () => {
       }
       await Promise.all(ops);
       const entries = await s.ledgerEntries({ dataset: 'd' });
-      let grant = parseAmount('1');
-      let spent = parseAmount('0');
+      let grant = readAmount('1');
+      let spent = readAmount('0');
       for (const e of entries) {
-        if (e.kind === 'grant') grant = parseAmount(e.userGrant!.epsilon);
-        spent = add(spent, parseAmount(e.cost.epsilon));
+        if (e.kind === 'grant') grant = readAmount(e.userGrant!.epsilon);
+        spent = add(spent, readAmount(e.cost.epsilon));
         expect(cmp(spent, grant)).toBeLessThanOrEqual(0);
       }
       expect((await ledger.verifyChain()).ok).toBe(true);

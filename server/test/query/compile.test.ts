@@ -1,4 +1,4 @@
-import { LomasError, parsePlan } from 'lomas-kernel/protocol';
+import { LomasError, parsePlan, type QueryPlan } from 'lomas-kernel/protocol';
 import { compile, quoteIdent } from '../../src/query/compile';
 import { execute } from '../../src/engine/execute';
 import { releaseValue } from '../../src/query/keys';
@@ -74,19 +74,27 @@ describe('compile: identifiers quoted, literals bound', () => {
   });
 
   test('numbers, bounds and categories are bound too', () => {
-    const r = resolve(
-      {
-        steps: [{ op: 'filter', predicate: bin('>', col('x'), lit(3.5)) }],
-        groupby: { keys: ['kind'] },
-        aggregations: [
-          { op: 'sum', column: 'x', bounds: [1, 9] },
-          { op: 'histogram', column: 'kind' },
-          { op: 'median', column: 'x' }
-        ]
-      },
-      M
-    );
-    const q = compile(r, storage);
+    const query = (aggregations: QueryPlan['aggregations']) =>
+      resolve(
+        {
+          steps: [{ op: 'filter', predicate: bin('>', col('x'), lit(3.5)) }],
+          groupby: { keys: ['kind'] },
+          aggregations
+        },
+        M
+      );
+    // A histogram is the only aggregation of its query (a plan rule); the compiler itself lays out
+    // any mix, so the three kinds are joined here to check one statement holds them all.
+    const r = query([
+      { op: 'sum', column: 'x', bounds: [1, 9] },
+      { op: 'median', column: 'x' }
+    ]);
+    const h = query([{ op: 'histogram', column: 'kind' }]).aggregations[0];
+    const mixed = {
+      ...r,
+      aggregations: [r.aggregations[0], { ...h, index: 1 }, { ...r.aggregations[1], index: 2 }]
+    };
+    const q = compile(mixed, storage);
     expect(q.sql).not.toMatch(/3\.5|\b9\b|DROP/);
     expect(q.params).toEqual(expect.arrayContaining([3.5, 1n, 9n]));
     expect(q.sql).toMatchInlineSnapshot(

@@ -1,8 +1,7 @@
-import { LomasError, parsePlan } from 'lomas-kernel/protocol';
+import { LomasError, checkPlan, parsePlan } from 'lomas-kernel/protocol';
 import { invalidPlanFixtures, validPlanFixtures } from '../../../kernel-lib/src/protocol/fixtures';
 import { demoDatasets } from '../../src/datasets/demo';
-import { planQuery } from '../../src/domain/planning';
-import { validatePlan } from '../../src/query/validate';
+import { costQuery } from '../../src/domain/planning';
 import type { DatasetRecord } from '../../src/store/types';
 
 /** The shared plan corpus, checked by the server: schema, metadata validation and DP planning. */
@@ -40,7 +39,7 @@ describe.each(validPlanFixtures().map(f => [f.name, f] as const))('valid plan %s
     const dataset: DatasetRecord = needsZcdp
       ? { ...penguins, accounting: 'zcdp', delta: '0.000001' }
       : penguins;
-    const planned = planQuery(plan, validatePlan(plan, dataset.metadata), dataset);
+    const planned = costQuery(checkPlan(plan, dataset), dataset);
     expect(planned.aggregations).toHaveLength(plan.aggregations.length);
     expect(Number(planned.display.epsilon) + Number(planned.display.rho ?? 0)).toBeGreaterThan(0);
   });
@@ -55,7 +54,7 @@ describe.each(invalidPlanFixtures().map(f => [f.name, f] as const))('invalid pla
       expect(parsePlan(f.plan).dataset).not.toBe('penguins');
     } else {
       const plan = parsePlan(f.plan);
-      expect(codeOf(() => validatePlan(plan, penguins.metadata))).toBe(f.expect.code);
+      expect(codeOf(() => checkPlan(plan, penguins))).toBe(f.expect.code);
     }
   });
 });

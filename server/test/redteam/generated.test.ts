@@ -18,18 +18,18 @@ import fc from 'fast-check';
 import {
   DatasetMetadata,
   LomasError,
+  checkPlan,
   parsePlan,
   type Budget,
   type ReleaseResponse
 } from 'lomas-kernel/protocol';
 import { observeNoise, seededRng, type NoiseDraw } from '../../src/dp';
 import { Rational } from '../../src/dp/rational';
-import { checkDeltaWithinLimits, planQuery, type PlannedQuery } from '../../src/domain/planning';
+import { checkDeltaWithinLimits, costQuery, type CostedQuery } from '../../src/domain/planning';
 import { buildRelease } from '../../src/domain/release';
 import { execute } from '../../src/engine';
 import { loadDataset } from '../../src/engine/load';
 import { createLedger } from '../../src/ledger';
-import { validatePlan } from '../../src/query/validate';
 import type { RAggregation } from '../../src/query/types';
 import { MemoryStore } from '../../src/store/memory';
 import type { DatasetRecord } from '../../src/store/types';
@@ -48,7 +48,7 @@ const GRANTS: Record<Case['accounting'], Budget> = {
 const tally = { answered: 0, refused: new Map<string, number>(), discovered: 0, bigKeys: 0 };
 
 interface Answered {
-  planned: PlannedQuery;
+  planned: CostedQuery;
   release: ReleaseResponse;
   draws: NoiseDraw[];
   charged: Budget;
@@ -76,10 +76,10 @@ function record(c: Case): DatasetRecord {
 async function run(c: Case): Promise<Answered | { refused: string }> {
   const dataset = record(c);
   const grant = GRANTS[c.accounting];
-  let planned: PlannedQuery;
+  let planned: CostedQuery;
   try {
     const plan = parsePlan(c.plan);
-    planned = planQuery(plan, validatePlan(plan, dataset.metadata), dataset);
+    planned = costQuery(checkPlan(plan, dataset), dataset);
     checkDeltaWithinLimits(planned, dataset, grant);
   } catch (e) {
     if (e instanceof LomasError) return { refused: e.code };
@@ -108,13 +108,13 @@ async function run(c: Case): Promise<Answered | { refused: string }> {
   const loaded = await loadDataset({ kind: 'rows', rows: c.rows }, dataset.metadata);
   const draws: NoiseDraw[] = [];
   try {
-    const exact = await execute(planned.resolved, loaded);
+    const exact = await execute(planned.checked, loaded);
     observeNoise(d => draws.push(d));
     const release = buildRelease(planned, exact, seededRng(JSON.stringify(c.plan)), 'release');
     observeNoise(null);
     const total = await execute(
       {
-        ...planned.resolved,
+        ...planned.checked,
         groupBy: null,
         aggregations: [{ op: 'count', index: 0, name: 'n' }]
       },
@@ -180,7 +180,7 @@ function checkLoss(c: Case, parts: ImpliedParts, charged: Budget): void {
 }
 
 function checkAnswer(c: Case, a: Answered): void {
-  const discover = a.planned.resolved.groupBy?.mode === 'discover';
+  const discover = a.planned.checked.groupBy?.mode === 'discover';
   // the ledger charged exactly the planned (composed) cost
   for (const k of ['epsilon', 'delta', 'rho'] as const)
     expect(fraction(a.charged[k] ?? '0').eq(fraction(a.planned.charge[k] ?? '0'))).toBe(true);
@@ -204,15 +204,18 @@ function checkAnswer(c: Case, a: Answered): void {
     const reported = Number(a.release.mechanisms[i].scale);
     expect(reported).toBeGreaterThanOrEqual(used * (1 - 1e-12));
     expect(reported).toBeLessThanOrEqual(used * (1 + 1e-5)); // 6 significant digits, rounded up
-    // clamping bounds of metadata columns lie within the public bounds
-    if (
-      facts.bounds &&
-      'column' in p.agg &&
-      (p.agg.column === 'x_int' || p.agg.column === 'x_float')
-    ) {
-      const m = c.metadata.columns[p.agg.column] as { lower: number; upper: number };
-      expect(facts.bounds[0]).toBeGreaterThanOrEqual(m.lower);
-      expect(facts.bounds[1]).toBeLessThanOrEqual(m.upper);
+    // clamping bounds: the aggregation's own bounds override the column's public bounds
+    // (docs/ARCHITECTURE.md); without them a metadata column clamps to its metadata bounds
+    if (facts.bounds && 'column' in p.agg) {
+      const own = (c.plan.aggregations[i] as { bounds?: [number, number] }).bounds;
+      const steps = c.plan.steps as Array<{ op: string; columns?: Record<string, unknown> }>;
+      const column = p.agg.column as string;
+      const derived = steps.some(s => s.op === 'derive' && s.columns && column in s.columns);
+      if (own) expect(facts.bounds).toEqual(own);
+      else if (!derived && (p.agg.column === 'x_int' || p.agg.column === 'x_float')) {
+        const m = c.metadata.columns[p.agg.column] as { lower: number; upper: number };
+        expect(facts.bounds).toEqual([m.lower, m.upper]);
+      }
     }
   });
   expect(at).toBe(a.draws.length);
@@ -222,7 +225,7 @@ function checkAnswer(c: Case, a: Answered): void {
   const released = a.release.rows.map(r => JSON.stringify(keyCols.map(k => r[k])));
   expect(new Set(released).size).toBe(released.length);
   expect(new Set(a.groupKeys).size).toBe(a.groupKeys.length);
-  if (discover || !a.planned.resolved.groupBy) {
+  if (discover || !a.planned.checked.groupBy) {
     expect(a.groupRows.reduce((x, y) => x + y, 0n)).toBe(a.totalRows);
   }
   if (discover) tally.discovered++;

@@ -21,7 +21,8 @@ import {
   type QueryPlan,
   type Step
 } from '../plan';
-import { SQL_LIMITS, type SqlOptions, type SqlPostProcess, type SqlRequest } from '../sqlRequest';
+import type { SqlPostProcess } from '../result';
+import { SQL_LIMITS, type SqlOptions, type SqlRequest } from '../sqlRequest';
 import { readAggregate, type AggregateCall } from './aggregates';
 import { AGGREGATE_NAMES, ExprTranslator, type ExprScope } from './expr';
 import { lex, type Token } from './lexer';

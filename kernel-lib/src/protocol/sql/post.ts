@@ -8,8 +8,7 @@
  * three-valued logic, and a row is kept only where the condition is true.
  */
 import type { Expr, Scalar } from '../plan';
-import type { ReleaseResponse, ResultColumn } from '../result';
-import type { SqlPostProcess } from '../sqlRequest';
+import type { ReleaseResponse, ResultColumn, SqlPostProcess } from '../result';
 
 type Row = ReleaseResponse['rows'][number];
 type Value = Scalar;

@@ -1,7 +1,6 @@
 import type { JWTPayload } from 'jose';
-import { LomasError } from 'lomas-kernel/protocol';
+import { LomasError, UserName } from 'lomas-kernel/protocol';
 import type { OidcSettings } from '../../config';
-import { UserName } from '../../http/schemas';
 import { tokenRefused } from './verify';
 
 /** Who a verified token names, in Lomas terms. */

@@ -11,7 +11,8 @@
  * the larger of two neighbouring datasets and is independent of all other noise (PROOF.md §3).
  * Every δ in this engine is of that kind, so the casts above are sound for every loss it states.
  */
-import { privacyRule, invalidParameter } from '../errors';
+import { conversionDeltaError, pureDatasetRule } from 'lomas-kernel/protocol';
+import { invalidParameter } from '../errors';
 import { Rational, type RationalLike, nonNegative } from '../rational';
 import { zcdpToApprox } from './conversions';
 import type { AccountingMode, Cost } from './cost';
@@ -29,15 +30,9 @@ export interface CastOptions {
   conversionDelta?: RationalLike;
 }
 
-const WHY_PURE =
-  'this dataset promises pure ε-DP: every answer changes what can be learned about a person by at most a factor e^ε, with no chance of failure. A δ (key discovery, Gaussian noise, a ρ budget) allows a small chance of unlimited loss, so this dataset cannot honour it.';
-
+/** A pure dataset cannot state a δ or a zCDP loss: the plan rule "pure-dp-dataset", re-asserted. */
 function refusePure(natural: NaturalLoss): never {
-  const fix =
-    natural.kind === 'zcdp' && natural.delta.isZero()
-      ? 'Give the query an ε budget (e.g. { epsilon: 0.5 }) and Laplace noise; a ρ budget or Gaussian noise needs a zCDP or (ε, δ) dataset.'
-      : 'Group by public keys (list the values, or use the metadata categories) instead of discovering them, and use an ε budget with Laplace noise.';
-  throw privacyRule('pure-dp-dataset', WHY_PURE, fix);
+  throw pureDatasetRule(natural.kind === 'zcdp' && natural.delta.isZero() ? 'rho' : 'discover');
 }
 
 function toApprox(natural: NaturalLoss, options: CastOptions): Cost {
@@ -47,14 +42,11 @@ function toApprox(natural: NaturalLoss, options: CastOptions): Cost {
     return { measure: 'approx', epsilon: natural.epsilon, delta: natural.delta };
   if (natural.rho.isZero())
     return { measure: 'approx', epsilon: Rational.ZERO, delta: natural.delta };
-  if (options.conversionDelta === undefined)
-    throw invalidParameter(
-      'delta',
-      'is needed to charge Gaussian (zCDP) noise to an (ε, δ) budget',
-      'Give the query a δ (e.g. { epsilon: 1, delta: 1e-7 }) or use Laplace noise.'
-    );
+  // The plan rule (conversionDeltaError) re-asserted: ρ converts to (ε, δ) only at some δ'.
+  if (options.conversionDelta === undefined) throw conversionDeltaError('this aggregation');
   const dPrime = nonNegative(options.conversionDelta, 'delta');
-  if (dPrime.isZero() || dPrime.gte(Rational.ONE))
+  if (dPrime.isZero()) throw conversionDeltaError('this aggregation');
+  if (dPrime.gte(Rational.ONE))
     throw invalidParameter('delta', 'must be strictly between 0 and 1 to convert zCDP to (ε, δ)');
   return {
     measure: 'approx',

@@ -8,7 +8,7 @@
  *    of the log-ratio. Power: a mechanism with half the claimed scale is detected.
  *  - coverage: Wilson interval at z = 4.89 (two-sided 1e-6).
  */
-import { LomasError } from 'lomas-kernel/protocol';
+import { LomasError, accuracyTargetError, gaussianNeedsDelta } from 'lomas-kernel/protocol';
 import { discreteLaplaceTail } from '../accuracy';
 import { zcdpToApprox } from '../accounting';
 import { fromFloatExact, parseAmount, Rational, toNumber } from '../rational';
@@ -452,11 +452,6 @@ describe('bad input → typed error naming the parameter and the rule', () => {
       { kind: 'count', budget: { epsilon: 1, delta: NaN }, mechanism: 'gaussian' },
       'delta'
     ],
-    [
-      'gaussian ε without δ',
-      { kind: 'count', budget: { epsilon: 1 }, mechanism: 'gaussian' },
-      'delta'
-    ],
     ['lower > upper', { kind: 'sum', bounds: [10, 0], budget: { epsilon: 1 } }, 'bounds'],
     ['bound NaN', { kind: 'sum', bounds: [NaN, 1], budget: { epsilon: 1 } }, 'bounds.lower'],
     [
@@ -491,7 +486,6 @@ describe('bad input → typed error naming the parameter and the rule', () => {
     ['confidence 1', { kind: 'count', budget: { epsilon: 1 }, confidence: 1 }, 'confidence'],
     ['confidence 0', { kind: 'count', budget: { epsilon: 1 }, confidence: 0 }, 'confidence'],
     ['accuracy 0', { kind: 'count', accuracy: { halfWidth: 0 } }, 'accuracy.halfWidth'],
-    ['accuracy on mean', { kind: 'mean', bounds: [0, 1], accuracy: { halfWidth: 1 } }, 'accuracy'],
     ['no budget', { kind: 'count' }, 'budget'],
     [
       'maxRows 0',
@@ -505,6 +499,26 @@ describe('bad input → typed error naming the parameter and the rule', () => {
     const err = expectParameterError(() => planAggregation(spec), parameter);
     expect(err.code).toBe('INVALID_PARAMETER');
     expect(String(err.details.rule).length).toBeGreaterThan(3);
+  });
+  it("plan rules the engine re-asserts raise the protocol checker's own errors", () => {
+    const codeAndText = (f: () => unknown) => {
+      try {
+        f();
+      } catch (e) {
+        return [(e as LomasError).code, (e as LomasError).message];
+      }
+      return null;
+    };
+    expect(
+      codeAndText(() =>
+        planAggregation({ kind: 'count', budget: { epsilon: 1 }, mechanism: 'gaussian' })
+      )
+    ).toEqual(['INVALID_PLAN', gaussianNeedsDelta('this aggregation').message]);
+    expect(
+      codeAndText(() =>
+        planAggregation({ kind: 'mean', bounds: [0, 1], accuracy: { halfWidth: 1 } })
+      )
+    ).toEqual(['INVALID_PLAN', accuracyTargetError('mean', false).message]);
   });
   it('statistics that do not match the plan are refused', () => {
     const plan = planAggregation({ kind: 'sum', bounds: [0, 1], budget: { epsilon: 1 } });

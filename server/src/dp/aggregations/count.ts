@@ -5,7 +5,7 @@
 import { Rng } from '../rng';
 import type { AccountingMode } from '../accounting';
 import { PrivacyUnit } from '../units';
-import { AccuracySpec, AggregationPlan, BudgetSpec, GroupsSpec, planAggregation } from './plan';
+import { AccuracySpec, NoisePlan, BudgetSpec, GroupsSpec, planAggregation } from './plan';
 import { Release, releaseAggregation } from './release';
 
 export interface CountSpec {
@@ -19,13 +19,13 @@ export interface CountSpec {
 }
 
 /** Plans a (grouped) count: sensitivity, scale, cost, expected half-width. No data, no randomness. */
-export function planCount(spec: CountSpec): AggregationPlan {
+export function planCount(spec: CountSpec): NoisePlan {
   return planAggregation({ ...spec, kind: 'count' });
 }
 
 /** Releases a planned count from exact per-group row counts. */
 export function releaseCount(
-  plan: AggregationPlan,
+  plan: NoisePlan,
   counts: ReadonlyArray<{ key?: string; count: bigint }> | { count: bigint },
   rng: Rng
 ): Release {

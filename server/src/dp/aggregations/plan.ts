@@ -16,7 +16,18 @@ import {
   discreteLaplaceHalfWidth,
   discreteLaplaceScaleFor
 } from '../accuracy';
-import { invalidParameter, privacyRule } from '../errors';
+import {
+  ACCURACY_TARGETS,
+  AGGREGATION_OPS,
+  accuracyTargetError,
+  gaussianNeedsDelta,
+  pureDatasetRule,
+  rhoNeedsGaussian,
+  varianceBoundsError,
+  varianceBoundsFit,
+  type AggregationOp
+} from 'lomas-kernel/protocol';
+import { invalidParameter } from '../errors';
 import { checkBounds, checkGrid, defaultGrid } from '../float';
 import { castComposition, compose, type Composition, type Measurement } from '../measurement';
 import { GAUSSIAN, gaussianSigma, makeGaussian } from '../mechanisms/gaussian';
@@ -36,8 +47,8 @@ import {
 } from '../rational';
 import { Contributions, contributions, PrivacyUnit } from '../units';
 
-export type AggregationKind =
-  'count' | 'sum' | 'mean' | 'variance' | 'stdev' | 'quantile' | 'median' | 'histogram';
+/** The aggregations of the protocol (one list: lomas-kernel/protocol AGGREGATION_OPS). */
+export type AggregationKind = AggregationOp;
 
 export type GroupsSpec =
   | { kind: 'none' }
@@ -115,7 +126,12 @@ export interface StatisticPlan {
   measurement: Measurement<never, unknown>;
 }
 
-export interface AggregationPlan {
+/**
+ * The NOISE PLAN of one aggregation: how it will be released (its statistics' measurements,
+ * sensitivities, scales, grid) and what that costs. Not the wire QueryPlan nor the CheckedPlan:
+ * see the glossary in docs/ARCHITECTURE.md.
+ */
+export interface NoisePlan {
   kind: AggregationKind;
   /** The measure every loss of this plan is stated in (the dataset's accounting mode). */
   measure: AccountingMode;
@@ -151,16 +167,7 @@ export const DEFAULT_QUANTILE_CANDIDATES = 1025;
 const abs = (x: bigint) => (x < 0n ? -x : x);
 const maxBig = (a: bigint, b: bigint) => (a > b ? a : b);
 
-const KINDS: readonly AggregationKind[] = [
-  'count',
-  'sum',
-  'mean',
-  'variance',
-  'stdev',
-  'quantile',
-  'median',
-  'histogram'
-];
+const KINDS: readonly AggregationKind[] = AGGREGATION_OPS;
 
 const isMoment = (k: AggregationKind) => k === 'mean' || k === 'variance' || k === 'stdev';
 
@@ -232,15 +239,6 @@ function naturalMeasure(b: BudgetSpec, gaussian: boolean, privateKeys: boolean):
   return gaussian || privateKeys ? 'approx' : 'pure';
 }
 
-/** Refuses a δ on a pure-ε dataset (it cannot be honoured), naming the rule. */
-function refuseDeltaOnPure(): never {
-  throw privacyRule(
-    'pure-dp-dataset',
-    'this dataset promises pure ε-DP: every answer changes what can be learned about a person by at most a factor e^ε, with no chance of failure; a δ would allow a small chance of unlimited loss.',
-    'Remove delta from the budget (Laplace noise spends none), or ask an administrator for an (ε, δ) or zCDP dataset.'
-  );
-}
-
 /** Splits the budget equally among `parts` statistics and fixes the family and the measure. */
 function calibrate(spec: AggregationSpec, parts: number, groups: Groups): Calibration {
   const b = spec.budget;
@@ -259,8 +257,7 @@ function calibrate(spec: AggregationSpec, parts: number, groups: Groups): Calibr
       ? undefined
       : nonNegative(spec.conversionDelta, 'conversionDelta');
   if ('rho' in b) {
-    if (spec.mechanism === 'laplace')
-      throw invalidParameter('mechanism', 'must be gaussian for a ρ (zCDP) budget');
+    if (spec.mechanism === 'laplace') throw rhoNeedsGaussian('this aggregation');
     return {
       family: 'gaussian',
       perPart: positive(b.rho, 'rho').divInt(n),
@@ -271,14 +268,9 @@ function calibrate(spec: AggregationSpec, parts: number, groups: Groups): Calibr
   if (!('epsilon' in b)) throw invalidParameter('budget', 'must contain epsilon or rho');
   const eps = positive(b.epsilon, 'epsilon');
   const delta = b.delta === undefined ? Rational.ZERO : nonNegative(b.delta, 'delta');
-  if (measure === 'pure' && delta.sign() > 0) refuseDeltaOnPure();
+  if (measure === 'pure' && delta.sign() > 0) throw pureDatasetRule('delta');
   if (spec.mechanism !== 'gaussian') return { family: 'laplace', perPart: eps.divInt(n), measure };
-  if (delta.isZero())
-    throw invalidParameter(
-      'delta',
-      'is required for Gaussian noise with an ε budget',
-      'Give { epsilon, delta } or { rho }.'
-    );
+  if (delta.isZero()) throw gaussianNeedsDelta('this aggregation');
   if (delta.gte(Rational.ONE)) throw invalidParameter('delta', 'must be strictly between 0 and 1');
   // The (ε, δ) request buys ρ; the loss charged is the ρ of the σ actually used (cast to the
   // dataset's measure at this δ when it is (ε, δ)).
@@ -356,15 +348,9 @@ function checkedBounds(
       throw invalidParameter('bounds', 'must be [lower, upper]');
     bounds = checkBounds(spec.bounds[0], spec.bounds[1]);
   }
-  if (bounds && (kind === 'variance' || kind === 'stdev')) {
-    const half = toNumber(bounds[1].sub(bounds[0]), 'up') / 2;
-    if (!Number.isFinite(half * half))
-      throw invalidParameter(
-        'bounds',
-        `are too wide for a ${kind}: (upper − lower)²/4 is beyond the largest number a result can hold`,
-        'Give bounds whose range is below 1e154, e.g. from domain knowledge.'
-      );
-  }
+  // The plan rule (varianceBoundsFit, on the same numbers), re-asserted before any arithmetic.
+  if (spec.bounds && (kind === 'variance' || kind === 'stdev'))
+    if (!varianceBoundsFit(spec.bounds[0], spec.bounds[1])) throw varianceBoundsError(kind);
   if ((kind === 'sum' || isMoment(kind)) && bounds === undefined) {
     throw invalidParameter(
       'bounds',
@@ -422,13 +408,12 @@ function withAccuracyBudget(
   bounds: [Rational, Rational] | undefined
 ): AggregationSpec {
   if (spec.accuracy === undefined) return spec;
-  if (!(kind === 'count' || kind === 'histogram' || kind === 'sum') || parts !== 1) {
-    throw invalidParameter(
-      'accuracy',
-      `a target accuracy is supported for count, histogram and sum with public or no keys, not ${kind}${groups.kind === 'private' ? ' with private keys' : ''}`,
-      'Give a budget instead.'
-    );
-  }
+  // The protocol's table of aggregations that take a target (rules/budget.ts). A target calibrates
+  // exactly one noisy statistic, so it needs `parts` = 1.
+  const allowed = ACCURACY_TARGETS[kind];
+  const privateKeys = groups.kind === 'private';
+  if (allowed === null || (allowed === 'public' && privateKeys) || parts !== 1)
+    throw accuracyTargetError(kind, privateKeys);
   const hw = spec.accuracy.halfWidth;
   if (typeof hw !== 'number' || !(hw > 0) || !Number.isFinite(hw))
     throw invalidParameter('accuracy.halfWidth', 'must be a finite number greater than 0');
@@ -640,7 +625,7 @@ function composeStatistics(statistics: StatisticPlan[], x: StatisticContext): Co
 }
 
 /** Plans an aggregation: validates the spec, calibrates the noise, builds its measurements. Pure. */
-export function planAggregation(spec: AggregationSpec): AggregationPlan {
+export function planAggregation(spec: AggregationSpec): NoisePlan {
   const kind = checkKind(spec);
   const groups = normalizeGroups(spec.groups);
   if (kind === 'histogram' && groups.kind !== 'public') {

@@ -18,7 +18,7 @@ import { quantileScores } from '../mechanisms/quantile';
 import type { KeyCount } from '../mechanisms/threshold';
 import { Rational, toNumber } from '../rational';
 import { Rng } from '../rng';
-import { AggregationKind, AggregationPlan, StatisticName, StatisticPlan } from './plan';
+import { AggregationKind, NoisePlan, StatisticName, StatisticPlan } from './plan';
 
 export interface GroupStatistics {
   key?: string;
@@ -57,7 +57,7 @@ export interface Release {
 /** The noisy statistics of one group (and, for quantiles, the selected candidate's index). */
 type Noisy = Partial<Record<StatisticName, bigint>> & { choice?: number };
 
-function checkStats(plan: AggregationPlan, st: GroupStatistics): GroupStatistics {
+function checkStats(plan: NoisePlan, st: GroupStatistics): GroupStatistics {
   if (st === null || typeof st !== 'object' || typeof st.count !== 'bigint' || st.count < 0n) {
     throw invalidParameter('statistics.count', 'must be a non-negative bigint');
   }
@@ -91,7 +91,7 @@ function checkStats(plan: AggregationPlan, st: GroupStatistics): GroupStatistics
   return { ...st, sum, sumSquares };
 }
 
-function zeroStats(plan: AggregationPlan, key?: string): GroupStatistics {
+function zeroStats(plan: NoisePlan, key?: string): GroupStatistics {
   const m = plan.candidates?.length ?? 0;
   return {
     key,
@@ -108,7 +108,7 @@ const r = (x: bigint) => Rational.of(x);
 
 /** Estimate and interval of one group from its noisy statistics. */
 function estimate(
-  plan: AggregationPlan,
+  plan: NoisePlan,
   noisy: Noisy
 ): Omit<ReleasedValue, 'key' | 'cost' | 'confidence' | 'statistic' | 'mechanism' | 'scale'> {
   const stat = (name: StatisticName) => plan.statistics.find(s => s.name === name) as StatisticPlan;
@@ -240,7 +240,7 @@ function halfWidthGrid(s: StatisticPlan): Rational {
 
 /** The checked statistics of the groups to release, in release order. */
 function groupsToRelease(
-  plan: AggregationPlan,
+  plan: NoisePlan,
   stats: GroupStatistics | readonly GroupStatistics[]
 ): GroupStatistics[] {
   const list = Array.isArray(stats)
@@ -288,7 +288,7 @@ type Selection = Measurement<ReadonlyArray<readonly bigint[]>, number[]>;
  * statistics are noised for every observed group (padded to the public cap, for timing).
  */
 function noisyStatistics(
-  plan: AggregationPlan,
+  plan: NoisePlan,
   work: GroupStatistics[],
   rng: Rng
 ): { noisy: Noisy[]; publish: number[] } {
@@ -328,7 +328,7 @@ function noisyStatistics(
  * - private keys: only groups whose noisy count reaches plan.groups.threshold are released.
  */
 export function releaseAggregation(
-  plan: AggregationPlan,
+  plan: NoisePlan,
   stats: GroupStatistics | readonly GroupStatistics[],
   rng: Rng
 ): Release {
@@ -351,7 +351,7 @@ export function releaseAggregation(
 
 const isMomentKind = (k: AggregationKind) => k === 'mean' || k === 'variance' || k === 'stdev';
 
-function exactStatistic(plan: AggregationPlan, st: GroupStatistics, name: StatisticName): bigint {
+function exactStatistic(plan: NoisePlan, st: GroupStatistics, name: StatisticName): bigint {
   const n = st.count;
   switch (name) {
     case 'count':

@@ -1,7 +1,11 @@
-import { LIMITS, type FixedPointGrid, type ValueType } from './types';
+import { PLAN_LIMITS } from '../limits';
+import type { FixedPointGrid, ValueType } from './types';
 
 /** |n| ≤ 2^31 for every scaled value, so n² < 2^63 (BIGINT) and sums of n, n² fit in HUGEINT. */
 export const SCALED_BITS = 31;
+
+/** The finest grid whose scale 2^-exponent is a finite double. */
+const MIN_EXPONENT = -1023;
 
 /**
  * The fixed-point grid of a bounded sum/mean/variance (see FixedPointGrid). It depends only on the
@@ -21,8 +25,10 @@ export function gridFor(bounds: [number, number], type: ValueType): FixedPointGr
     return { exponent: 0, lowerScaled: BigInt(L), upperScaled: BigInt(U) };
   }
   const exponent = M === 0 ? -SCALED_BITS : Math.ceil(Math.log2(M)) - SCALED_BITS;
+  // The scale 2^-exponent is a double the SQL multiplies by: it must be finite, so bounds below
+  // 2^-992 get the grid 2^-1023 (rounding then moves values by at most 2^-1024).
   // Math.log2 can be off by one ulp at exact powers of two; make sure M·2^-exponent ≤ 2^31.
-  let e = exponent;
+  let e = Math.max(exponent, MIN_EXPONENT);
   while (M * 2 ** -e > 2 ** SCALED_BITS) e++;
   const scale = 2 ** -e;
   // round() is monotone, so every round(clamp(x)·scale) lies between these (floor/ceil are safe).
@@ -33,7 +39,7 @@ export function gridFor(bounds: [number, number], type: ValueType): FixedPointGr
   };
 }
 
-/** The smallest of 1, 2, 2.5, 5 × 10^k that is ≥ x. */
+/** The smallest of 1, 2, 2.5, 5 × 10^k that is ≥ x (0, NaN or Infinity when x is out of range). */
 function niceStep(x: number): number {
   const p = 10 ** Math.floor(Math.log10(x));
   for (const m of [1, 2, 2.5, 5, 10]) if (m * p >= x) return m * p;
@@ -43,27 +49,50 @@ function niceStep(x: number): number {
 /**
  * Public quantile candidates from the bounds alone: every integer of [L, U] for int columns with
  * at most `m` of them; else L, U and the multiples of a "nice" step (1, 2, 2.5 or 5 × 10^k) in
- * between, at most m in all (strictly increasing).
+ * between, at most m in all (strictly increasing). Where a nice step cannot be used (a range
+ * that overflows, or is a few ulps wide, or subnormal), m evenly spaced values instead. Every loop
+ * here runs at most 2m times, whatever the bounds: the candidates are built before any charge, and
+ * bounds come from the analyst.
  */
 export function quantileCandidates(
   bounds: [number, number],
   type: ValueType,
-  m: number = LIMITS.defaultQuantileCandidates
+  m: number = PLAN_LIMITS.defaultQuantileCandidates
 ): number[] {
   const [L, U] = bounds;
   if (L === U) return [L];
+  const n = Math.min(Math.max(3, m), PLAN_LIMITS.quantileCandidates);
   if (type === 'int' && Number.isInteger(L) && Number.isInteger(U) && U - L + 1 <= m) {
     const out: number[] = [];
     for (let x = L; x <= U; x++) out.push(x);
     return out;
   }
-  const n = Math.min(Math.max(3, m), LIMITS.maxQuantileCandidates);
+  return niceCandidates(L, U, n) ?? evenCandidates(L, U, n);
+}
+
+/** L, the multiples of a nice step strictly inside (L, U), and U; null when no step fits. */
+function niceCandidates(L: number, U: number, n: number): number[] | null {
   const step = niceStep((U - L) / (n - 2));
+  if (!(step > 0) || !Number.isFinite(step)) return null;
+  const first = Math.floor(L / step) + 1;
+  if (!Number.isSafeInteger(first) || !Number.isSafeInteger(first + 2 * n)) return null;
   const out: number[] = [L];
-  for (let i = Math.floor(L / step) + 1; ; i++) {
+  for (let i = first; i < first + 2 * n && out.length < n - 1; i++) {
     const c = Number((i * step).toPrecision(12));
     if (c >= U) break;
     if (c > out[out.length - 1]) out.push(c);
+  }
+  out.push(U);
+  return out;
+}
+
+/** n values from L to U, evenly spaced (without overflow), strictly increasing. */
+function evenCandidates(L: number, U: number, n: number): number[] {
+  const out: number[] = [L];
+  for (let i = 1; i < n - 1; i++) {
+    const t = i / (n - 1);
+    const c = L * (1 - t) + U * t;
+    if (c > out[out.length - 1] && c < U) out.push(c);
   }
   out.push(U);
   return out;

@@ -108,15 +108,3 @@ export function monotone(
   if (!hasBounds(a)) return { nullable: a.nullable || extraNull };
   return bounded(f(a.lower), f(a.upper), a.nullable || extraNull, isInt);
 }
-
-/** Intersects two optional ranges; undefined when the intersection is empty. */
-export function intersect(
-  a: [number, number] | undefined,
-  b: [number, number] | undefined
-): [number, number] | undefined | 'empty' {
-  if (!a) return b;
-  if (!b) return a;
-  const lo = Math.max(a[0], b[0]);
-  const hi = Math.min(a[1], b[1]);
-  return lo <= hi ? [lo, hi] : 'empty';
-}

@@ -1,6 +1,29 @@
-import { LomasError } from 'lomas-kernel/protocol';
-import { bin, col, lit, meta, resolve } from '../engine/helpers';
-import { gridFor, quantileCandidates } from '../../src/query/grid';
+import {
+  DatasetMetadata,
+  LomasError,
+  checkPlan,
+  gridFor,
+  parsePlan,
+  quantileCandidates,
+  type CheckedPlan,
+  type QueryPlan
+} from '../src/protocol';
+
+/** The plan rules (protocol/rules), as the builder and the server run them. */
+
+const meta = (m: unknown) => DatasetMetadata.parse(m);
+const col = (name: string) => ({ kind: 'col' as const, name });
+const lit = (value: string | number | boolean | null) => ({ kind: 'lit' as const, value });
+const bin = (op: string, left: unknown, right: unknown) =>
+  ({ kind: 'binary', op, left, right }) as never;
+
+function resolve(
+  p: Partial<QueryPlan> & { aggregations: QueryPlan['aggregations'] },
+  metadata: DatasetMetadata
+): CheckedPlan {
+  const plan = parsePlan({ version: 1, dataset: 'test', steps: [], budget: { epsilon: 1 }, ...p });
+  return checkPlan(plan, { metadata });
+}
 
 const M = meta({
   columns: {
@@ -25,7 +48,7 @@ function err(f: () => unknown): LomasError {
   throw new Error('no error');
 }
 
-describe('validatePlan', () => {
+describe('checkPlan', () => {
   test('unknown column lists the known ones', () => {
     const e = err(() => resolve({ aggregations: [{ op: 'mean', column: 'weight' }] }, M));
     expect(e.code).toBe('UNKNOWN_COLUMN');
@@ -72,14 +95,16 @@ describe('validatePlan', () => {
     expect(r.aggregations[0]).toMatchObject({ bounds: [0, 10] });
   });
 
-  test('explicit bounds are intersected with public bounds', () => {
-    const r = resolve({ aggregations: [{ op: 'mean', column: 'mass', bounds: [2000, 5000] }] }, M);
-    expect(r.aggregations[0]).toMatchObject({ bounds: [2500, 5000], grid: { exponent: 0 } });
+  test("an aggregation's bounds override the column's public bounds, wider or narrower", () => {
+    const at = (bounds: [number, number]) =>
+      resolve({ aggregations: [{ op: 'mean', column: 'mass', bounds }] }, M).aggregations[0];
+    expect(at([2000, 5000])).toMatchObject({ bounds: [2000, 5000], grid: { exponent: 0 } });
+    expect(at([7000, 8000])).toMatchObject({ bounds: [7000, 8000] });
+    expect(at([3000, 4000])).toMatchObject({ bounds: [3000, 4000] });
+    // Without them, the metadata's.
     expect(
-      err(() =>
-        resolve({ aggregations: [{ op: 'mean', column: 'mass', bounds: [7000, 8000] }] }, M)
-      ).code
-    ).toBe('INVALID_PLAN');
+      resolve({ aggregations: [{ op: 'mean', column: 'mass' }] }, M).aggregations[0]
+    ).toMatchObject({ bounds: [2500, 6500] });
   });
 
   test('group keys must be public or discovered', () => {
@@ -269,5 +294,35 @@ describe('fixed-point grid and candidates', () => {
     expect(c[c.length - 1]).toBe(60);
     expect(c.length).toBeLessThanOrEqual(256);
     for (let i = 1; i < c.length; i++) expect(c[i]).toBeGreaterThan(c[i - 1]);
+  });
+});
+
+describe('grids and candidates for extreme bounds (found by the agreement property test)', () => {
+  const extreme: Array<[number, number]> = [
+    [-1.5e-323, 0],
+    [0, 5e-324],
+    [-1e-300, 1e-300],
+    [1, 1.0000000000000002],
+    [1e300, 1e300 * (1 + 1e-15)],
+    [-Number.MAX_VALUE, Number.MAX_VALUE],
+    [1e17, 1e17 + 1000]
+  ];
+  test.each(extreme)(
+    '[%p, %p]: quantile candidates come quickly, strictly increasing, from L to U',
+    (L, U) => {
+      // Before: subnormal or few-ulp ranges looped forever (a hang of the server before any charge).
+      const c = quantileCandidates([L, U], 'float');
+      expect(c[0]).toBe(L);
+      expect(c[c.length - 1]).toBe(U);
+      for (let i = 1; i < c.length; i++) expect(c[i]).toBeGreaterThan(c[i - 1]);
+      expect(c.length).toBeLessThanOrEqual(256);
+    }
+  );
+  test.each(extreme)('[%p, %p]: the fixed-point scale 2^-exponent is a finite double', (L, U) => {
+    // The SQL multiplies by this scale: it must never overflow to Infinity.
+    const g = gridFor([L, U], 'float');
+    expect(Number.isFinite(2 ** -g.exponent)).toBe(true);
+    const M = Math.max(Math.abs(L), Math.abs(U));
+    expect(M * 2 ** -g.exponent).toBeLessThanOrEqual(2 ** 31);
   });
 });
