@@ -61,13 +61,14 @@ export function createApp(deps: AppDeps): Express {
   });
   app.use(express.json({ limit: deps.config.bodyLimit, strict: true, verify: rejectInvalidUtf8 }));
   for (const mw of deps.authenticated ?? []) app.use(mw);
+  const sql = createSqlService(deps.store, deps.queries);
   app.use(
     '/v1',
     analystRouter(
       {
         analyst: deps.analyst,
         queries: deps.queries,
-        sql: createSqlService(deps.store, deps.queries),
+        sql,
         synthetic: deps.synthetic,
         models: deps.models
       },
