@@ -7,12 +7,6 @@
  */
 import { LomasError, type SqlOptions, type SqlReleaseResponse } from 'lomas-kernel/protocol';
 import { applyPostProcess } from 'lomas-kernel/sql';
-import type { Principal } from '../http/principal';
-import type {
-  LomasSqlCostRequest,
-  LomasSqlDummyRequest,
-  LomasSqlQueryRequest
-} from '../http/lomasSchemas';
 import type { ArchiveRecord, Store } from '../store/types';
 import { datasetAccess } from './access';
 import type { LomasJob, LomasJobs } from './lomasJobs';
@@ -27,7 +21,27 @@ import {
   type CsvwTable,
   type TightFrame
 } from './lomasWire';
-import type { AnalystService, SqlService } from './types';
+import type { AnalystService, Principal, SqlService } from './types';
+
+/** The client's SmartNoise-SQL cost request (SmartnoiseSQLRequestModel); checked by http/lomasSchemas. */
+export interface LomasSqlCostRequest {
+  dataset_name: string;
+  query_str: string;
+  epsilon: number;
+  delta: number;
+  mechanisms: Record<string, string>;
+}
+
+/** SmartnoiseSQLQueryModel. */
+export interface LomasSqlQueryRequest extends LomasSqlCostRequest {
+  postprocess: boolean;
+}
+
+/** SmartnoiseSQLDummyQueryModel. */
+export interface LomasSqlDummyRequest extends LomasSqlQueryRequest {
+  dummy_nb_rows: number;
+  dummy_seed: number;
+}
 
 /** SmartNoise-SQL's mechanism override keys (docs.smartnoise.org/sql/advanced.html). */
 export const SMARTNOISE_MECHANISM_KEYS = [

@@ -5,6 +5,11 @@
  */
 import { DATASET_NAME_PATTERN, SQL_LIMITS } from 'lomas-kernel/protocol';
 import { z } from 'zod';
+import type {
+  LomasSqlCostRequest as CostRequest,
+  LomasSqlDummyRequest as DummyRequest,
+  LomasSqlQueryRequest as QueryRequest
+} from '../domain/lomas';
 
 /** Largest dummy dataset (as GET /v1/datasets/{name}/dummy). */
 export const LOMAS_DUMMY_MAX_ROWS = 100_000;
@@ -37,16 +42,14 @@ const sqlFields = {
 };
 
 /** SmartnoiseSQLRequestModel (estimate_smartnoise_sql_cost). */
-export const LomasSqlCostRequest = z.object(sqlFields).strict();
+export const LomasSqlCostRequest: z.ZodType<CostRequest> = z.object(sqlFields).strict();
 
 /** SmartnoiseSQLQueryModel (smartnoise_sql_query). */
-export const LomasSqlQueryRequest = z.object({ ...sqlFields, postprocess: z.boolean() }).strict();
-
-/** SmartnoiseSQLDummyQueryModel (dummy_smartnoise_sql_query). */
-export const LomasSqlDummyRequest = z
-  .object({ ...sqlFields, postprocess: z.boolean(), dummy_nb_rows: DummyRows, dummy_seed: Seed })
+export const LomasSqlQueryRequest: z.ZodType<QueryRequest> = z
+  .object({ ...sqlFields, postprocess: z.boolean() })
   .strict();
 
-export type LomasSqlCostRequest = z.infer<typeof LomasSqlCostRequest>;
-export type LomasSqlQueryRequest = z.infer<typeof LomasSqlQueryRequest>;
-export type LomasSqlDummyRequest = z.infer<typeof LomasSqlDummyRequest>;
+/** SmartnoiseSQLDummyQueryModel (dummy_smartnoise_sql_query). */
+export const LomasSqlDummyRequest: z.ZodType<DummyRequest> = z
+  .object({ ...sqlFields, postprocess: z.boolean(), dummy_nb_rows: DummyRows, dummy_seed: Seed })
+  .strict();
