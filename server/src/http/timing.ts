@@ -1,5 +1,6 @@
 import { randomInt } from 'node:crypto';
 import type { NextFunction, Request, Response } from 'express';
+import { apiRoutes } from './openapi';
 
 /**
  * Timing protection for routes that touch private data: the response (success or error) is held
@@ -23,29 +24,26 @@ export interface TimingOptions {
   jitter?: (max: number) => number;
 }
 
-const PROTECTED = new Set([
-  '/v1/queries',
-  '/v1/queries/',
-  '/v1/queries/dummy',
-  '/v1/queries/dummy/',
-  '/v1/queries/sql',
-  '/v1/queries/sql/',
-  '/v1/queries/sql/dummy',
-  '/v1/queries/sql/dummy/',
-  '/v1/synthetic',
-  '/v1/synthetic/',
-  '/v1/synthetic/dummy',
-  '/v1/synthetic/dummy/',
-  '/v1/models',
-  '/v1/models/',
-  '/v1/models/dummy',
-  '/v1/models/dummy/',
-  // The Python Lomas client's query routes (routes/lomas.ts).
-  '/lomas/smartnoise_sql_query',
-  '/lomas/smartnoise_sql_query/',
-  '/lomas/dummy_smartnoise_sql_query',
-  '/lomas/dummy_smartnoise_sql_query/'
-]);
+/**
+ * The routes marked `private` in the route table (they read private data), with and without a
+ * trailing slash (Express matches both). Read from the table, so a new private route is covered.
+ */
+const PROTECTED = new Set(
+  apiRoutes()
+    .filter(r => r.private)
+    .flatMap(r => {
+      if (r.method !== 'post' || r.path.includes('{'))
+        throw new Error(`timing protection covers POST routes without parameters: ${r.path}`);
+      return [r.path, `${r.path}/`];
+    })
+    // The Python Lomas client's query routes (routes/lomas.ts, outside the /v1 route table).
+    .concat(
+      ['/lomas/smartnoise_sql_query', '/lomas/dummy_smartnoise_sql_query'].flatMap(p => [
+        p,
+        `${p}/`
+      ])
+    )
+);
 
 export function touchesPrivateData(req: Request): boolean {
   return req.method === 'POST' && PROTECTED.has(req.path);

@@ -57,10 +57,30 @@ function load(): LoadedParser {
   return loaded;
 }
 
+const isTimeout = (e: unknown) =>
+  (e as { code?: unknown } | null)?.code === 'ERR_SCRIPT_EXECUTION_TIMEOUT';
+
+/**
+ * One parse within the limit. The limit is wall-clock time, so on a loaded machine a parse can
+ * run out of it while this process waits for a core (measured: 2 of 3,000 parses of a 40-character
+ * query at a load average of 21 on 2 cores). A parse that timed out having used under half the
+ * limit in CPU time (this process's, an over-estimate of the parse's own) was mostly waiting, not
+ * working: it is tried once more. A text that makes the parser work runs out of the limit with
+ * the CPU busy, and is refused after one attempt.
+ */
 function astify(text: string): unknown {
   const p = load();
   (p.context as Record<string, unknown>).lomasText = text;
-  return JSON.parse(p.call.runInContext(p.context, { timeout: SQL_PARSE_TIMEOUT_MS }) as string);
+  const attempt = () =>
+    JSON.parse(p.call.runInContext(p.context, { timeout: SQL_PARSE_TIMEOUT_MS }) as string);
+  const cpu = process.cpuUsage();
+  try {
+    return attempt();
+  } catch (e) {
+    const used = process.cpuUsage(cpu);
+    if (!isTimeout(e) || (used.user + used.system) / 1000 >= SQL_PARSE_TIMEOUT_MS / 2) throw e;
+  }
+  return attempt();
 }
 
 const GRAMMAR =
@@ -75,7 +95,7 @@ export function parseSql(
   try {
     return astify(cleaned) as AstNode | AstNode[];
   } catch (e) {
-    if ((e as { code?: unknown }).code === 'ERR_SCRIPT_EXECUTION_TIMEOUT')
+    if (isTimeout(e))
       throw sqlError(
         src,
         undefined,
