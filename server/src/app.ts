@@ -3,6 +3,8 @@ import { randomUUID } from 'node:crypto';
 import { LomasError } from 'lomas-kernel/protocol';
 import type { TokenSignIn } from './auth/oidc/signIn';
 import type { Config } from './config';
+import { createLomasService } from './domain/lomas';
+import { LomasJobs } from './domain/lomasJobs';
 import { createSqlService } from './domain/sql';
 import type { SyntheticService } from './domain/synthetic';
 import type { ModelService } from './domain/models';
@@ -14,6 +16,7 @@ import { clientErrors } from './http/httpErrors';
 import { rejectInvalidUtf8 } from './http/validate';
 import type { Logger } from './logger';
 import { analystRouter } from './routes/analyst';
+import { lomasErrors, lomasRouter } from './routes/lomas';
 import type { Store } from './store/types';
 
 export interface AppDeps {
@@ -58,13 +61,14 @@ export function createApp(deps: AppDeps): Express {
   });
   app.use(express.json({ limit: deps.config.bodyLimit, strict: true, verify: rejectInvalidUtf8 }));
   for (const mw of deps.authenticated ?? []) app.use(mw);
+  const sql = createSqlService(deps.store, deps.queries);
   app.use(
     '/v1',
     analystRouter(
       {
         analyst: deps.analyst,
         queries: deps.queries,
-        sql: createSqlService(deps.store, deps.queries),
+        sql,
         synthetic: deps.synthetic,
         models: deps.models
       },
@@ -72,6 +76,15 @@ export function createApp(deps: AppDeps): Express {
     )
   );
   if (deps.admin) app.use('/admin', deps.admin);
+  // The Python Lomas client's routes (docs/MIGRATION.md): same services, the client's error types.
+  const lomas = createLomasService({
+    store: deps.store,
+    analyst: deps.analyst,
+    sql,
+    jobs: new LomasJobs()
+  });
+  app.use('/lomas', lomasRouter(lomas));
+  app.use('/lomas', clientErrors, lomasErrors(deps.logger));
   app.use(notFound);
   app.use(clientErrors);
   app.use(errorHandler(deps.logger));

@@ -194,13 +194,14 @@ export function createQueryService(deps: QueryDeps): QueryService {
       };
     },
 
-    async dummy(who, body) {
+    async dummy(who, body, opts = {}) {
       const { dataset } = await datasetAccess(store, who, datasetName(body));
       const { planned } = prepare(body, dataset);
+      const seed = `${dataset.name}:${dataset.version}`;
       const rows = dummyRows(
         dataset.metadata,
-        deps.dummyRowCount ?? 1000,
-        `${dataset.name}:${dataset.version}`
+        opts.rows ?? deps.dummyRowCount ?? 1000,
+        opts.seed === undefined ? seed : `${seed}:${opts.seed}`
       );
       const loaded = await loadDataset({ kind: 'rows', rows }, dataset.metadata, deps.limits);
       try {

@@ -67,9 +67,9 @@ export function createSqlService(store: Store, queries: QueryService): SqlServic
       const e = await placed(who, compiled, () => queries.estimate(who, compiled.plan));
       return { ...e, plan: compiled.plan };
     },
-    async dummy(who, body) {
+    async dummy(who, body, opts) {
       const { req, compiled } = compile(body);
-      const r = await placed(who, compiled, () => queries.dummy(who, compiled.plan));
+      const r = await placed(who, compiled, () => queries.dummy(who, compiled.plan, opts));
       return released(r, req, compiled);
     },
     async run(who, body, idempotencyKey, signal) {

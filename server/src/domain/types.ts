@@ -26,10 +26,16 @@ export interface QuerySource {
   sql?: SqlRecord;
 }
 
+/** The dummy dataset a dummy run uses: its size and seed (default: the server's own). */
+export interface DummyOptions {
+  rows?: number;
+  seed?: number;
+}
+
 /** What the analyst routes need from the domain. */
 export interface QueryService {
   estimate(who: Principal, body: unknown): Promise<EstimateResponse>;
-  dummy(who: Principal, body: unknown): Promise<ReleaseResponse>;
+  dummy(who: Principal, body: unknown, opts?: DummyOptions): Promise<ReleaseResponse>;
   /** `signal` aborts when the client goes away: before its charge, the request is dropped. */
   run(
     who: Principal,
@@ -43,7 +49,7 @@ export interface QueryService {
 /** The SQL front end: compiles SQL into a plan, then answers it through the QueryService. */
 export interface SqlService {
   estimate(who: Principal, body: unknown): Promise<SqlEstimateResponse>;
-  dummy(who: Principal, body: unknown): Promise<SqlReleaseResponse>;
+  dummy(who: Principal, body: unknown, opts?: DummyOptions): Promise<SqlReleaseResponse>;
   run(
     who: Principal,
     body: unknown,

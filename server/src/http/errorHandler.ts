@@ -10,7 +10,8 @@ interface ParserError {
   limit?: number;
 }
 
-function toLomasError(err: unknown): LomasError | null {
+/** A typed error for errors of body parsing; null for anything else (a bug: logged, INTERNAL). */
+export function toLomasError(err: unknown): LomasError | null {
   if (err instanceof LomasError) return err;
   const p = err as ParserError;
   if (p && typeof p === 'object' && typeof p.type === 'string') {

@@ -16,7 +16,7 @@ export const TIMING_DEFAULTS = { minLatencyMs: 250, jitterMs: 50 } as const;
 export interface TimingOptions {
   minLatencyMs: number;
   jitterMs: number;
-  /** Which requests are protected. Default: POST /v1/queries, /v1/queries/sql, /v1/synthetic, /v1/models and their dummy forms. */
+  /** Which requests are protected. Default: POST /v1/queries, /v1/queries/sql, /v1/synthetic, /v1/models, /lomas/smartnoise_sql_query and their dummy forms. */
   applies?: (req: Request) => boolean;
   /** Injectable for tests. */
   now?: () => number;
@@ -36,6 +36,13 @@ const PROTECTED = new Set(
         throw new Error(`timing protection covers POST routes without parameters: ${r.path}`);
       return [r.path, `${r.path}/`];
     })
+    // The Python Lomas client's query routes (routes/lomas.ts, outside the /v1 route table).
+    .concat(
+      ['/lomas/smartnoise_sql_query', '/lomas/dummy_smartnoise_sql_query'].flatMap(p => [
+        p,
+        `${p}/`
+      ])
+    )
 );
 
 export function touchesPrivateData(req: Request): boolean {

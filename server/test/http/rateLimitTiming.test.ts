@@ -86,7 +86,7 @@ describe('token bucket', () => {
 });
 
 describe('timing protection', () => {
-  test('applies to POST /v1/queries, /v1/queries/sql, /v1/models and their dummy forms only', () => {
+  test('applies to POST /v1/queries, /v1/queries/sql, /v1/models, /lomas SQL queries and their dummy forms only', () => {
     const req = (method: string, path: string) => ({ method, path }) as never;
     expect(touchesPrivateData(req('POST', '/v1/queries/sql'))).toBe(true);
     expect(touchesPrivateData(req('POST', '/v1/queries/sql/dummy'))).toBe(true);
@@ -98,6 +98,9 @@ describe('timing protection', () => {
     expect(touchesPrivateData(req('POST', '/v1/models/estimate'))).toBe(false);
     expect(touchesPrivateData(req('POST', '/v1/queries/estimate'))).toBe(false);
     expect(touchesPrivateData(req('GET', '/v1/queries'))).toBe(false);
+    expect(touchesPrivateData(req('POST', '/lomas/smartnoise_sql_query'))).toBe(true);
+    expect(touchesPrivateData(req('POST', '/lomas/dummy_smartnoise_sql_query'))).toBe(true);
+    expect(touchesPrivateData(req('POST', '/lomas/estimate_smartnoise_sql_cost'))).toBe(false);
   });
 
   test('jitter comes from the CSPRNG and stays in [0, max]', () => {
