@@ -105,7 +105,7 @@ export function table(figures: Figure[]): string {
   const rows = figures.map(f => [
     `${f.bench}: ${f.figure}`,
     fmt(f.median),
-    `${fmt(f.p10)}–${fmt(f.p90)}`,
+    f.n > 1 ? `${fmt(f.p10)}–${fmt(f.p90)}` : '–',
     String(f.n),
     f.unit,
     f.target ? `${f.target}: ${f.met ? 'met' : 'MISSED'}` : ''
