@@ -6,7 +6,9 @@
  * (SQLite store, DuckDB, exact DP noise, zod validation, JSON, HTTP, …) and printed per request.
  *   bash bench/anchors/profile.sh      (builds, then runs this)
  * Environment: BENCH_PROFILE_PENGUINS_N (300), BENCH_PROFILE_FLIGHTS_N (10).
- * CPU time only: time spent waiting (fsync, DuckDB worker threads) shows as idle/"(program)".
+ * Samples of the server's main thread taken while the timed requests ran (not start-up or
+ * load). A synchronous fsync counts as the SQLite call's own time; DuckDB's worker threads and
+ * the client's share of the CPU show as idle.
  */
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -57,17 +59,33 @@ function categoryOf(n: ProfileNode): string {
   return 'other dependencies';
 }
 
-function selfTimes(p: Profile): Map<string, number> {
+/**
+ * Self time (ms) per category and per function, of the samples taken inside [from, to] (µs of
+ * the monotonic clock V8's profiler and process.hrtime share on Linux).
+ */
+function selfTimes(
+  p: Profile,
+  from: number,
+  to: number
+): { categories: Map<string, number>; functions: Map<string, number> } {
   const byId = new Map(p.nodes.map(n => [n.id, n]));
-  const out = new Map<string, number>();
+  const categories = new Map<string, number>();
+  const functions = new Map<string, number>();
+  let t = p.startTime;
   p.samples.forEach((id, i) => {
+    const delta = p.timeDeltas[i] ?? 0;
+    t += delta;
     const n = byId.get(id);
-    if (!n) return;
+    if (!n || t < from || t > to) return;
     const c = categoryOf(n);
-    out.set(c, (out.get(c) ?? 0) + (p.timeDeltas[i] ?? 0) / 1000);
+    categories.set(c, (categories.get(c) ?? 0) + delta / 1000);
+    const f = `${n.callFrame.functionName || '(anonymous)'} ${n.callFrame.url.replace(/^.*\/(node_modules\/|server\/dist\/)/, '$1')}:${n.callFrame.lineNumber + 1}`;
+    functions.set(f, (functions.get(f) ?? 0) + delta / 1000);
   });
-  return out;
+  return { categories, functions };
 }
+
+const micros = () => Number(process.hrtime.bigint() / 1000n);
 
 async function phase(
   label: string,
@@ -76,19 +94,19 @@ async function phase(
   setup: (s: Awaited<ReturnType<typeof startBenchServer>>) => Promise<void>
 ): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'lomas-profile-'));
-  const s = await startBenchServer({
-    LOMAS_DEMO: 'true',
-    LOMAS_MIN_LATENCY_MS: '0',
-    LOMAS_LATENCY_JITTER_MS: '0',
-    NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${dir}`
-  });
-  let wall = 0;
+  const s = await startBenchServer(
+    { LOMAS_DEMO: 'true', LOMAS_MIN_LATENCY_MS: '0', LOMAS_LATENCY_JITTER_MS: '0' },
+    [],
+    ['--cpu-prof', `--cpu-prof-dir=${dir}`]
+  );
+  let from = 0;
+  let to = 0;
   try {
     await setup(s);
     for (let i = 0; i < 5; i++) await s.run(plan); // loads the dataset, warms the JIT
-    const t = performance.now();
+    from = micros();
     for (let i = 0; i < n; i++) await s.run(plan);
-    wall = performance.now() - t;
+    to = micros();
   } finally {
     await s.stop();
   }
@@ -96,16 +114,17 @@ async function phase(
   if (!file) throw new Error(`no CPU profile written in ${dir}`);
   const prof = JSON.parse(readFileSync(join(dir, file), 'utf8')) as Profile;
   rmSync(dir, { recursive: true, force: true });
-  const total = n + 5;
-  const times = [...selfTimes(prof).entries()].sort((a, b) => b[1] - a[1]);
+  const { categories, functions } = selfTimes(prof, from, to);
+  const sorted = (m: Map<string, number>) => [...m.entries()].sort((a, b) => b[1] - a[1]);
   console.log(
-    `\n${label}: ${n} sequential requests, client wall time ${(wall / n).toFixed(2)} ms per request`
+    `\n${label}: ${n} sequential requests, client wall time ${((to - from) / 1000 / n).toFixed(2)} ms per request`
   );
-  console.log(
-    `  server CPU profile over the whole process life (start-up, ${total} requests, shutdown), ms per request:`
-  );
-  for (const [c, ms] of times)
-    console.log(`  ${c.padEnd(46)} ${(ms / total).toFixed(2).padStart(8)}`);
+  console.log('  server main thread during those requests, self time in ms per request, by where the code lives:');
+  for (const [c, ms] of sorted(categories))
+    console.log(`  ${c.padEnd(46)} ${(ms / n).toFixed(2).padStart(8)}`);
+  console.log('  top functions (self time, ms per request):');
+  for (const [f, ms] of sorted(functions).slice(0, 12))
+    console.log(`  ${(ms / n).toFixed(2).padStart(8)}  ${f}`);
 }
 
 async function main(): Promise<void> {
