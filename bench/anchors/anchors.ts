@@ -46,10 +46,14 @@ function python(variable: string, script: string, args: string[]): unknown {
   const py = process.env[variable];
   if (!py) throw new Error(`${variable} is not set: run through npm run bench:anchors`);
   const outFile = join(mkdtempSync(join(tmpdir(), 'lomas-anchor-')), 'out.json');
-  const r = spawnSync(py, ['-W', 'ignore', join(REPO, 'bench/anchors', script), ...args, '--out', outFile], {
-    stdio: ['ignore', 'inherit', 'inherit'],
-    timeout: 30 * 60_000
-  });
+  const r = spawnSync(
+    py,
+    ['-W', 'ignore', join(REPO, 'bench/anchors', script), ...args, '--out', outFile],
+    {
+      stdio: ['ignore', 'inherit', 'inherit'],
+      timeout: 30 * 60_000
+    }
+  );
   if (r.status !== 0) throw new Error(`${script} failed (status ${r.status})`);
   const out = JSON.parse(readFileSync(outFile, 'utf8')) as unknown;
   rmSync(dirname(outFile), { recursive: true, force: true });
@@ -252,7 +256,8 @@ async function main(): Promise<void> {
   };
   const x = (r: number) => `${r.toFixed(2)}×`;
   const mb = (b: number) => `${(b / 1024 ** 2).toFixed(0)} MB`;
-  const verdict = (t: { text: string; met: boolean }) => `(target ${t.text}: ${t.met ? 'met' : 'MISSED'})`;
+  const verdict = (t: { text: string; met: boolean }) =>
+    `(target ${t.text}: ${t.met ? 'met' : 'MISSED'})`;
   console.log(`\n${table(figures)}\n`);
   console.log(
     [

@@ -42,7 +42,10 @@ const CATEGORIES: [string, RegExp][] = [
   ['query compile (SQL templates)', /\/query\//],
   ['exact DP (rationals, samplers, release)', /\/dp\/|domain\/release/],
   ['zod validation (plans, answers)', /node_modules\/zod|\/protocol\//],
-  ['HTTP (express, body parsing, node http)', /express|body-parser|router|raw-body|node:_http|node:http|node:net|node:stream|iconv|finalhandler|send/],
+  [
+    'HTTP (express, body parsing, node http)',
+    /express|body-parser|router|raw-body|node:_http|node:http|node:net|node:stream|iconv|finalhandler|send/
+  ],
   ['logging (pino)', /pino|sonic-boom|thread-stream/],
   ['metrics (prom-client)', /prom-client/],
   ['crypto (keys, hashes, rng)', /node:crypto|node:internal\/crypto|auth\//],
@@ -119,7 +122,9 @@ async function phase(
   console.log(
     `\n${label}: ${n} sequential requests, client wall time ${((to - from) / 1000 / n).toFixed(2)} ms per request`
   );
-  console.log('  server main thread during those requests, self time in ms per request, by where the code lives:');
+  console.log(
+    '  server main thread during those requests, self time in ms per request, by where the code lives:'
+  );
   for (const [c, ms] of sorted(categories))
     console.log(`  ${c.padEnd(46)} ${(ms / n).toFixed(2).padStart(8)}`);
   console.log('  top functions (self time, ms per request):');

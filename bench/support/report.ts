@@ -32,12 +32,7 @@ export function quantile(samples: number[], q: number): number {
   return s[lo] + (s[hi] - s[lo]) * (pos - lo);
 }
 
-export function summarize(
-  bench: string,
-  figure: string,
-  unit: string,
-  samples: number[]
-): Figure {
+export function summarize(bench: string, figure: string, unit: string, samples: number[]): Figure {
   return {
     bench,
     figure,

@@ -9,7 +9,8 @@ import { describeMachine, machine, table, type Figure } from './report';
 
 const input = process.env.BENCH_RESULTS;
 const out = process.env.BENCH_OUT;
-if (!input || !out) throw new Error('BENCH_RESULTS and BENCH_OUT must be set (bench/run.sh sets them)');
+if (!input || !out)
+  throw new Error('BENCH_RESULTS and BENCH_OUT must be set (bench/run.sh sets them)');
 const figures: Figure[] = existsSync(input)
   ? readFileSync(input, 'utf8')
       .split('\n')
