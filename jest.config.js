@@ -19,7 +19,8 @@ module.exports = {
     // arquero 8 is ESM-only; jest (on Node 20) cannot require ESM, so tests use its UMD build.
     '^arquero$': '<rootDir>/node_modules/arquero/dist/arquero.js',
     '^lomas-kernel$': '<rootDir>/kernel-lib/src/index.ts',
-    '^lomas-kernel/protocol$': '<rootDir>/kernel-lib/src/protocol/index.ts'
+    '^lomas-kernel/protocol$': '<rootDir>/kernel-lib/src/protocol/index.ts',
+    '^lomas-kernel/sql$': '<rootDir>/kernel-lib/src/protocol/sql/index.ts'
   },
   testTimeout: 20000
 };

@@ -13,7 +13,7 @@ set -uo pipefail
 cd "$(dirname "$0")/.."
 TSC="node node_modules/typescript/bin/tsc"
 
-KNOWN=(dp-samplers ledger-charges query-engine e2e-http oidc-auth timing replicas)
+KNOWN=(dp-samplers ledger-charges query-engine e2e-http oidc-auth timing replicas sql-compile)
 ALL=("${KNOWN[@]}")
 for f in bench/*.ts; do
   [ -e "$f" ] || continue
@@ -37,7 +37,8 @@ if [ "${BENCH_QUICK:-}" = 1 ]; then
     BENCH_TIMING_N=${BENCH_TIMING_N:-50} BENCH_TIMING_FLIGHTS_N=${BENCH_TIMING_FLIGHTS_N:-10} \
     BENCH_OIDC_N=${BENCH_OIDC_N:-500} BENCH_OIDC_HTTP_N=${BENCH_OIDC_HTTP_N:-200} \
     BENCH_REPLICAS_ADMIT=${BENCH_REPLICAS_ADMIT:-60} BENCH_REPLICAS_REFUSE=${BENCH_REPLICAS_REFUSE:-30} \
-    BENCH_SYNTH_PENGUINS_N=${BENCH_SYNTH_PENGUINS_N:-5} BENCH_SYNTH_FLIGHTS_N=${BENCH_SYNTH_FLIGHTS_N:-1}
+    BENCH_SYNTH_PENGUINS_N=${BENCH_SYNTH_PENGUINS_N:-5} BENCH_SYNTH_FLIGHTS_N=${BENCH_SYNTH_FLIGHTS_N:-1} \
+    BENCH_SQL_N=${BENCH_SQL_N:-1000} BENCH_SQL_HTTP_N=${BENCH_SQL_HTTP_N:-100}
 fi
 echo "machine: $(nproc) CPUs, load average $(cut -d' ' -f1-3 /proc/loadavg), node $(node --version)"
 failed=()

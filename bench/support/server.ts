@@ -22,6 +22,8 @@ export interface BenchServer {
   admin(method: string, path: string, body?: unknown): Promise<unknown>;
   /** POST /v1/queries as the demo analyst; throws on a non-2xx answer. */
   run(plan: unknown): Promise<unknown>;
+  /** POST to any analyst route as the demo analyst; throws on a non-2xx answer. */
+  post(path: string, body: unknown): Promise<unknown>;
   stop(): Promise<void>;
 }
 
@@ -129,6 +131,7 @@ export async function startBenchServer(
     pid: child.pid!,
     admin: (method, path, body) => send(method, path, adminKey, body),
     run: plan => send('POST', '/v1/queries', analystKey, plan),
+    post: (path, body) => send('POST', path, analystKey, body),
     stop
   };
 }

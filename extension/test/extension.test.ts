@@ -23,6 +23,20 @@ describe('result payload validation', () => {
     expect(parsed.ok).toBe(true);
   });
 
+  it('accepts an SQL release: its compiled plan and its SQL are declared fields', () => {
+    const plan = {
+      version: 1,
+      dataset: 'penguins',
+      steps: [],
+      aggregations: [{ op: 'count', as: 'n' }],
+      budget: { epsilon: 1 }
+    };
+    const sql = { text: 'SELECT COUNT(*) AS n FROM df', postprocess: { columns: ['n'] } };
+    expect(parseResultBundle({ ...SAMPLE_BUNDLE, plan, sql }).ok).toBe(true);
+    const bad = parseResultBundle({ ...SAMPLE_BUNDLE, sql: { ...sql, secret: 1 } });
+    expect(bad.ok).toBe(false);
+  });
+
   it.each<[string, unknown, string]>([
     ['null', null, 'not a JSON object'],
     ['a string', 'text', 'not a JSON object'],

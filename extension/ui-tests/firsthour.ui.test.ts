@@ -79,7 +79,7 @@ beforeAll(async () => {
   // copies of the demo notebooks and the mistakes notebook.
   mkdirSync(join(REPO_ROOT, 'test-artifacts'), { recursive: true });
   root = mkdtempSync(join(REPO_ROOT, 'test-artifacts', 'first-hour-'));
-  for (const nb of ['01-penguins.ipynb', '02-flights.ipynb'])
+  for (const nb of ['01-penguins.ipynb', '03-flights.ipynb'])
     copyFileSync(join(REPO_ROOT, 'notebooks', nb), join(root, nb));
   writeFileSync(join(root, 'first-hour.ipynb'), mistakesNotebook());
 }, 60000);
@@ -167,7 +167,7 @@ async function penguinsDemo(page: Page, lab: LabOf): Promise<void> {
 
 /** The median says in words why it has no interval; the zCDP budget reads in ρ. */
 async function flightsDemo(page: Page, lab: LabOf): Promise<void> {
-  await openAndRunNotebook(page, lab, '02-flights.ipynb', { timeoutMs: 240000 });
+  await openAndRunNotebook(page, lab, '03-flights.ipynb', { timeoutMs: 240000 });
   const median = page.locator('.jp-LomasResult-body', { hasText: 'median_delay' });
   await median.waitFor({ state: 'visible', timeout: 30000 });
   expect(await median.locator('.jp-LomasResult-accuracy').innerText()).toMatch(
@@ -210,7 +210,9 @@ async function mistakes(page: Page, lab: LabOf): Promise<void> {
 
   // A rule the library checks: one error, its advice, no library file or stack frame.
   expect(out.noBudget).toHaveLength(1);
-  expect(all('noBudget')).toMatch(/^LomasError \[INVALID_PARAMETER\]: .*no privacy budget/);
+  expect(all('noBudget')).toMatch(
+    /^LomasError \[INVALID_PLAN\]: .*count has no budget\. Give it \{ epsilon/
+  );
   for (const name of ['noBudget', 'unknownColumn', 'tooExpensive', 'typeError'] as const) {
     expect(all(name)).not.toMatch(/\.js:\d+|\n\s+at |\{\s*code:/);
   }

@@ -5,11 +5,13 @@
  *   const r = await lomas.dataset('penguins').query().groupby('species').count({ epsilon: 0.5 }).run();
  */
 export { connect, Lomas, type DatasetInfo } from './client/connect';
+export { connectAdmin, LomasAdmin, type DatasetRegistration } from './client/admin';
 export type { ConnectOptions } from './client/config';
 export { Dataset } from './client/dataset';
 export { QueryResult } from './client/result';
 export { show } from './client/show';
 export { Runner } from './client/runner';
+export type { SqlQuery, SqlTag, SqlCallOptions } from './client/sql';
 export {
   SyntheticRequestBuilder,
   SyntheticResult,
@@ -31,5 +33,7 @@ export {
   type EstimateResponse,
   type QueryPlan,
   type ReleaseResponse,
-  type ResultBundle
+  type ResultBundle,
+  type SqlOptions,
+  type SqlRequest
 } from './protocol';

@@ -17,7 +17,7 @@ let cells: ExecutedCell[];
 
 beforeAll(async () => {
   server = await startServerProcess();
-  cells = await runNotebook(join(REPO_ROOT, 'notebooks/03-models.ipynb'), {
+  cells = await runNotebook(join(REPO_ROOT, 'notebooks/08-models.ipynb'), {
     LOMAS_URL: server.url,
     LOMAS_API_KEY: server.analystKey
   });

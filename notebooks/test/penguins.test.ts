@@ -90,7 +90,28 @@ test('the filtered mean is released per species and charged', async () => {
     headers: { Authorization: `Bearer ${server.analystKey}` }
   });
   const budget = (await res.json()) as { spent: { epsilon: string } };
-  expect(budget.spent.epsilon).toBe('1');
+  // The two queries above (0.5 each), the histogram (0.5) and the quartiles (0.9).
+  expect(budget.spent.epsilon).toBe('2.4');
+});
+
+test('the histogram releases every public bin, with a chart', () => {
+  const [r] = results(cellWith('histogram("flipper_length_mm"'));
+  expect(r.kind).toBe('release');
+  expect(r.rows).toHaveLength(7);
+  expect(r.cost).toEqual({ epsilon: '0.5', delta: '0' });
+  expect(r.chart).toBeDefined();
+});
+
+test('the quartiles of body mass are released per species, within the public bounds', () => {
+  const [r] = results(cellWith('a.quantile("body_mass_g", 0.25'));
+  expect(r.rows.map(x => x.species).sort()).toEqual(['Adelie', 'Chinstrap', 'Gentoo']);
+  expect(r.cost).toEqual({ epsilon: '0.9', delta: '0' });
+  for (const row of r.rows) {
+    for (const c of ['q1', 'median', 'q3']) {
+      expect(row[c] as number).toBeGreaterThanOrEqual(2000);
+      expect(row[c] as number).toBeLessThanOrEqual(6500);
+    }
+  }
 });
 
 test('run, then saved by the demo workflow, the notebook is the committed file again', () => {

@@ -19,7 +19,7 @@ let cells: ExecutedCell[];
 
 beforeAll(async () => {
   server = await startServerProcess();
-  cells = await runNotebook(join(REPO_ROOT, 'notebooks/03-synthetic-penguins.ipynb'), {
+  cells = await runNotebook(join(REPO_ROOT, 'notebooks/07-synthetic.ipynb'), {
     LOMAS_URL: server.url,
     LOMAS_API_KEY: server.analystKey
   });

@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { LomasError } from 'lomas-kernel/protocol';
 import type { TokenSignIn } from './auth/oidc/signIn';
 import type { Config } from './config';
+import { createSqlService } from './domain/sql';
 import type { SyntheticService } from './domain/synthetic';
 import type { ModelService } from './domain/models';
 import type { AnalystService, QueryService } from './domain/types';
@@ -63,6 +64,7 @@ export function createApp(deps: AppDeps): Express {
       {
         analyst: deps.analyst,
         queries: deps.queries,
+        sql: createSqlService(deps.store, deps.queries),
         synthetic: deps.synthetic,
         models: deps.models
       },

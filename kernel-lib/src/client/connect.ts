@@ -5,6 +5,8 @@ import { Dataset } from './dataset';
 import { Display, INSPECT, markShown } from './display';
 import { HttpClient } from './http';
 import { Runner } from './runner';
+import { sqlEntry, type SqlQuery, type SqlTag } from './sql';
+import type { SqlOptions } from '../protocol/sqlRequest';
 
 export interface DatasetInfo {
   name: string;
@@ -55,6 +57,17 @@ export class Lomas {
 
   dataset(name: string): Dataset {
     return new Dataset(name, this.http, this.runner);
+  }
+
+  /**
+   * A query in SQL, the dataset named by FROM: `lomas.sql({ epsilon: 1 })\`SELECT species,
+   * COUNT(*) AS n FROM penguins WHERE island = ${island} GROUP BY species\``. Interpolated values
+   * are bound parameters. Returns the builder's query object (estimate, dummy, run).
+   */
+  sql(options: SqlOptions): SqlTag;
+  sql(strings: TemplateStringsArray, ...values: unknown[]): SqlQuery;
+  sql(first: TemplateStringsArray | SqlOptions, ...values: unknown[]): SqlQuery | SqlTag {
+    return sqlEntry(this.runner, undefined, first, values);
   }
 
   /** My budgets on every dataset. */

@@ -8,6 +8,8 @@ import { ModelBuilder, type ModelSpec } from './model';
 import type { ModelKind } from '../protocol';
 import type { QueryResult } from './result';
 import type { Runner } from './runner';
+import { sqlEntry, sqlQuery, type SqlCallOptions, type SqlQuery, type SqlTag } from './sql';
+import type { SqlOptions } from '../protocol/sqlRequest';
 import {
   archivedSynthetic,
   SyntheticRequestBuilder,
@@ -63,6 +65,25 @@ export class Dataset {
    */
   query(): QueryBuilder<EstimateResponse, QueryResult> {
     return new QueryBuilder<EstimateResponse, QueryResult>(this.name, this.runner, this.known);
+  }
+
+  /**
+   * A query in SQL on this dataset (FROM df or FROM <name>), as the builder's query object:
+   * `penguins.sql('SELECT species, AVG(body_mass_g) FROM df GROUP BY species', { epsilon: 1 })`,
+   * or as a tag whose interpolated values are bound parameters:
+   * `penguins.sql({ epsilon: 1 })\`SELECT COUNT(*) FROM df WHERE island = ${island}\``.
+   * Options: epsilon/delta/rho (split equally), bounds per column or alias, keys, discover,
+   * confidence, mechanism; params for $1, $2, … in a text.
+   */
+  sql(text: string, options?: SqlCallOptions): SqlQuery;
+  sql(options: SqlOptions): SqlTag;
+  sql(strings: TemplateStringsArray, ...values: unknown[]): SqlQuery;
+  sql(first: string | TemplateStringsArray | SqlOptions, ...rest: unknown[]): SqlQuery | SqlTag {
+    if (typeof first === 'string') {
+      const { params, ...options } = (rest[0] ?? {}) as SqlCallOptions;
+      return sqlQuery(this.runner, { sql: first, dataset: this.name, params, options });
+    }
+    return sqlEntry(this.runner, this.name, first, rest);
   }
 
   /** A DP model on this dataset: estimate() and dummy() are free, run() spends (see model.ts). */

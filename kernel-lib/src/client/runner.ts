@@ -56,7 +56,22 @@ function displayableEstimate(e: EstimateResponse): EstimateResponse {
   return e;
 }
 
-/** Sends plans to the server: estimate (free), dummy (free), run (spends). Shows progress and results. */
+/** The routes of each front end: plans (the builder) and SQL (compiled by the server). */
+const ROUTES = {
+  plan: { estimate: '/v1/queries/estimate', dummy: '/v1/queries/dummy', run: '/v1/queries' },
+  sql: {
+    estimate: '/v1/queries/sql/estimate',
+    dummy: '/v1/queries/sql/dummy',
+    run: '/v1/queries/sql'
+  }
+} as const;
+
+export type FrontEnd = keyof typeof ROUTES;
+
+/**
+ * Sends queries to the server: estimate (free), dummy (free), run (spends). Shows progress and
+ * results. The body is a plan, or an SQL request (`front` = 'sql').
+ */
 export class Runner {
   constructor(private readonly http: HttpClient) {}
 
@@ -96,11 +111,11 @@ export class Runner {
     }
   }
 
-  async estimate(plan: unknown): Promise<EstimateResponse> {
+  async estimate(plan: unknown, front: FrontEnd = 'plan'): Promise<EstimateResponse> {
     return this.withProgress(
       'Estimating cost and accuracy (free)',
       async () =>
-        displayableEstimate(await this.http.post<EstimateResponse>('/v1/queries/estimate', plan)),
+        displayableEstimate(await this.http.post<EstimateResponse>(ROUTES[front].estimate, plan)),
       (e, d) => {
         d.show(estimateBundle(e));
         markShown(e);
@@ -109,10 +124,10 @@ export class Runner {
     );
   }
 
-  async dummy(plan: unknown): Promise<QueryResult> {
+  async dummy(plan: unknown, front: FrontEnd = 'plan'): Promise<QueryResult> {
     return this.withProgress(
       'Running on dummy data (free)',
-      async () => new QueryResult(await this.http.post<ReleaseResponse>('/v1/queries/dummy', plan)),
+      async () => new QueryResult(await this.http.post<ReleaseResponse>(ROUTES[front].dummy, plan)),
       (r, d) => {
         d.show(r.mimeBundle());
         markShown(r);
@@ -121,13 +136,13 @@ export class Runner {
     );
   }
 
-  async run(plan: unknown, opts: RunOptions = {}): Promise<QueryResult> {
+  async run(plan: unknown, opts: RunOptions = {}, front: FrontEnd = 'plan'): Promise<QueryResult> {
     const key = opts.idempotencyKey ?? randomUUID();
     return this.withProgress(
       'Running query (spends budget)',
       async () =>
         new QueryResult(
-          await this.http.post<ReleaseResponse>('/v1/queries', plan, { 'Idempotency-Key': key })
+          await this.http.post<ReleaseResponse>(ROUTES[front].run, plan, { 'Idempotency-Key': key })
         ),
       (r, d) => {
         d.show(r.mimeBundle());

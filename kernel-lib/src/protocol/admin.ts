@@ -9,6 +9,7 @@ import { RESERVED_NAMES } from './names';
 import { DatasetNameSchema } from './plan';
 import { ModelReleaseSchema } from './models';
 import { ReleaseResponse } from './result';
+import { SqlRecord } from './sqlRequest';
 import { SyntheticReleaseSchema } from './synthetic';
 
 /**
@@ -290,6 +291,8 @@ export const ArchiveView = z
     /** 'failure': charged, then failed; retries with its key get the same error. */
     kind: z.enum(['release', 'failure']),
     plan: z.record(z.string(), z.unknown()).meta({ description: 'The plan as it was accepted.' }),
+    /** Set when the query was sent as SQL: its text, bound values, options and post-processing. */
+    sql: SqlRecord.optional(),
     /** A query's release, a model, or a synthetic table (with its rows); null for a failure. */
     release: orNull(
       z.union([

@@ -5,6 +5,7 @@ import { REQUEST_DEFAULTS, REQUEST_LIMITS } from './limits';
 import { DatasetMetadata } from './metadata';
 import { ModelReleaseSchema } from './models';
 import { ReleaseResponse } from './result';
+import { SqlRecord } from './sqlRequest';
 import { SyntheticHistoryReleaseSchema } from './synthetic';
 
 /**
@@ -46,13 +47,15 @@ export const DummyRows = z
   .meta({ id: 'DummyRows' });
 export type DummyRows = z.infer<typeof DummyRows>;
 
-/** One of my previous queries: the plan as it was accepted, its cost, and its release (null if it failed). */
+/** One of my previous queries: the plan as it was accepted (and its SQL, when sent as SQL), its cost, and its release (null if it failed). */
 export const HistoryEntry = z
   .object({
     queryId: z.string(),
     dataset: z.string(),
     at: z.string(),
     plan: z.record(z.string(), z.unknown()),
+    /** Set when the query was sent as SQL: its text, bound values, options and post-processing. */
+    sql: SqlRecord.optional(),
     cost: Budget,
     /** A query's release, a model, or a synthetic table's release without its rows; null for a failure. */
     release: orNull(

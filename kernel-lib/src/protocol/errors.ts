@@ -17,6 +17,10 @@ export const ERROR_CODES = {
   INVALID_PARAMETER: 400,
   INVALID_PLAN: 400,
   UNSUPPORTED_EXPRESSION: 400,
+  /** SQL text that cannot be read: syntax, characters, quoting, comments, several statements, size. */
+  INVALID_SQL: 400,
+  /** Readable SQL outside the DP subset (joins, subqueries, window functions, ...). */
+  UNSUPPORTED_SQL: 400,
   UNKNOWN_COLUMN: 400,
   TYPE_MISMATCH: 400,
   PRIVACY_RULE: 400,
@@ -100,6 +104,9 @@ const MESSAGES: { [C in ErrorCode]: (f: Facts) => string } = {
   INVALID_PLAN: f => `The query plan is invalid: ${f.problem}.${f.fix ? ' ' + f.fix : ''}`,
   UNSUPPORTED_EXPRESSION: f =>
     `This expression cannot be used in a query: ${f.problem}${f.snippet ? ` (in \`${f.snippet}\`)` : ''}. ${f.fix ?? 'Use column references, literals, comparisons, arithmetic, logic and the listed functions.'}`,
+  INVALID_SQL: f => `The SQL cannot be read: ${f.problem}.${f.fix ? ' ' + f.fix : ''}`,
+  UNSUPPORTED_SQL: f =>
+    `${f.what} is not supported in Lomas SQL (rule "${f.rule}"): ${f.why}${f.fix ? ' ' + f.fix : ''}`,
   UNKNOWN_COLUMN: f =>
     `Column "${f.column}" is not in dataset "${f.dataset}". Known columns: ${f.known}.`,
   TYPE_MISMATCH: f =>

@@ -9,6 +9,7 @@ export * from './budget';
 export * from './metadata';
 export * from './result';
 export * from './plan';
+export * from './sqlRequest';
 export * from './synthetic';
 export * from './models';
 export * from './rules';

@@ -39,6 +39,22 @@ export const PLAN_LIMITS = {
   quantileCandidates: 1024
 } as const;
 
+/** Limits of an SQL request (its compiled plan then meets every PLAN_LIMITS too). */
+export const SQL_LIMITS = {
+  /** Characters of SQL text. */
+  textLength: 10000,
+  /** Bound parameters ($1 … $n). */
+  params: 100,
+  /** Values of one list parameter (used as `IN ($1)`). */
+  valuesPerParam: PLAN_LIMITS.valuesPerKey,
+  /** Tokens of SQL text (keeps the parser's work small whatever the text). */
+  tokens: 1000,
+  /** Nesting of parentheses. */
+  parenDepth: PLAN_LIMITS.exprDepth,
+  /** Largest LIMIT. */
+  limit: 1000000
+} as const;
+
 /** Limits of the API's other requests. */
 export const REQUEST_LIMITS = {
   /** Rows of one dummy-data request (GET /v1/datasets/{name}/dummy?rows=). */

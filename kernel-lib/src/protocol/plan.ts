@@ -232,7 +232,8 @@ export function aggregationName(a: Aggregation): string {
 
 const reserved = new Set(RESERVED_NAMES);
 
-const NameSchema = z
+/** A column or output name (plans, SQL options). */
+export const NameSchema = z
   .string()
   .regex(NAME_PATTERN, 'a name is 1 to 64 letters, digits or _, not starting with a digit')
   .refine(n => !reserved.has(n), { message: 'this name is reserved' });
@@ -247,12 +248,12 @@ export const DatasetNameSchema = z
 
 const Finite = z.number().finite();
 const Str = z.string().max(PLAN_LIMITS.stringLength);
-const ScalarSchema: z.ZodType<Scalar> = z.union([Str, Finite, z.boolean(), z.null()], {
+export const ScalarSchema: z.ZodType<Scalar> = z.union([Str, Finite, z.boolean(), z.null()], {
   error: () => 'a value is a string (at most 1,000 characters), a finite number, a boolean or null'
 });
 
 const OPEN_UNIT = (what: string) => `${what} is strictly between 0 and 1`;
-const ConfidenceSchema = Finite.gt(0, OPEN_UNIT('a confidence level')).lt(
+export const ConfidenceSchema = Finite.gt(0, OPEN_UNIT('a confidence level')).lt(
   1,
   OPEN_UNIT('a confidence level')
 );

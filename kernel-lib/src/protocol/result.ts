@@ -1,5 +1,7 @@
 import { z } from 'zod';
 import { Budget, BudgetStatus } from './budget';
+import { SQL_LIMITS } from './limits';
+import { ExprSchema, QueryPlanSchema, type Expr, type QueryPlan } from './plan';
 
 /**
  * What the server releases: a table of noisy values with their intervals, what it cost and how
@@ -108,9 +110,49 @@ export const ReleaseResponse = z
   });
 export type ReleaseResponse = z.infer<typeof ReleaseResponse>;
 
-/** The payload of RESULT_MIME: a release plus, when it has a natural one, a Vega-Lite v5 chart. */
+/** Free post-processing of released values (SQL): HAVING, ORDER BY, LIMIT and the SELECT order. */
+export interface SqlPostProcess {
+  /** Output columns in SELECT order (group keys, then aggregations by their output names). */
+  columns: string[];
+  /** HAVING, over released values (output names): rows where it is not true are dropped. */
+  having?: Expr;
+  orderBy?: Array<{ column: string; descending: boolean }>;
+  limit?: number;
+}
+
+export const SqlPostProcessSchema: z.ZodType<SqlPostProcess> = z
+  .object({
+    columns: z.array(z.string()),
+    having: ExprSchema.optional(),
+    orderBy: z.array(z.object({ column: z.string(), descending: z.boolean() }).strict()).optional(),
+    limit: z.number().int().nonnegative().max(SQL_LIMITS.limit).optional()
+  })
+  .strict()
+  .meta({ id: 'SqlPostProcess', description: 'HAVING, ORDER BY, LIMIT and the SELECT order.' });
+
+/** What an SQL release says it answered: the SQL text and the post-processing applied. */
+const SqlAnswered = z.object({ text: z.string(), postprocess: SqlPostProcessSchema }).strict();
+
+/**
+ * Answer of POST /v1/queries/sql and /v1/queries/sql/dummy: the release of the compiled plan
+ * after the free post-processing, the plan, and the SQL text with that post-processing.
+ */
+export const SqlReleaseResponse = ReleaseResponse.extend({
+  plan: QueryPlanSchema as z.ZodType<QueryPlan>,
+  sql: SqlAnswered
+})
+  .strict()
+  .meta({ id: 'SqlReleaseResponse' });
+export type SqlReleaseResponse = z.infer<typeof SqlReleaseResponse>;
+
+/**
+ * The payload of RESULT_MIME: a release plus, when it has a natural one, a Vega-Lite v5 chart;
+ * a release of SQL also carries its compiled plan and its SQL (what was answered).
+ */
 export const ResultBundle = ReleaseResponse.extend({
-  chart: z.record(z.string(), z.unknown()).optional()
+  chart: z.record(z.string(), z.unknown()).optional(),
+  plan: (QueryPlanSchema as z.ZodType<QueryPlan>).optional(),
+  sql: SqlAnswered.optional()
 })
   .strict()
   .meta({ id: 'ResultBundle' });
@@ -127,6 +169,14 @@ export const EstimateResponse = z
   .strict()
   .meta({ id: 'EstimateResponse' });
 export type EstimateResponse = z.infer<typeof EstimateResponse>;
+
+/** Answer of POST /v1/queries/sql/estimate: the estimate of the compiled plan, and the plan. */
+export const SqlEstimateResponse = EstimateResponse.extend({
+  plan: QueryPlanSchema as z.ZodType<QueryPlan>
+})
+  .strict()
+  .meta({ id: 'SqlEstimateResponse' });
+export type SqlEstimateResponse = z.infer<typeof SqlEstimateResponse>;
 
 const MECHANISM_NAMES: Record<string, string> = {
   discrete_laplace: 'discrete Laplace',

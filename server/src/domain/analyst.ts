@@ -52,6 +52,7 @@ export function createAnalystService(deps: AnalystDeps): AnalystService {
         dataset: r.dataset,
         at: r.at,
         plan: r.plan as Record<string, unknown>,
+        ...(r.sql ? { sql: r.sql } : {}),
         cost: r.cost,
         release: historyRelease(
           r.plan,

@@ -20,7 +20,7 @@ import { budgetStatus } from './budget';
 import { postChargeFailure } from './failure';
 import { checkDeltaWithinLimits, costQuery, type CostedQuery } from './planning';
 import { buildRelease } from './release';
-import type { QueryService } from './types';
+import type { QueryService, QuerySource } from './types';
 
 export interface QueryDeps {
   store: Store;
@@ -103,7 +103,7 @@ export async function storedAnswer(
 
 /**
  * Parse, check against the public metadata (the protocol's plan rules, the same the notebook
- * builder runs) and cost: no private data, no randomness.
+ * builder runs) and cost: no private data, no randomness. The SQL front end's plans come here too.
  */
 export function prepare(
   body: unknown,
@@ -144,9 +144,17 @@ export function createQueryService(deps: QueryDeps): QueryService {
     planned: CostedQuery,
     dataset: DatasetRecord,
     grant: Budget,
-    queryId: string
+    queryId: string,
+    source: QuerySource
   ): Promise<ReleaseResponse> {
-    const record = { queryId, user: who.user, dataset: dataset.name, plan, cost: planned.display };
+    const record = {
+      queryId,
+      user: who.user,
+      dataset: dataset.name,
+      plan,
+      cost: planned.display,
+      ...source
+    };
     try {
       const exact = await cache.use(dataset, d => execute(planned.checked, d));
       const release: ReleaseResponse = {
@@ -200,7 +208,8 @@ export function createQueryService(deps: QueryDeps): QueryService {
     async run(
       who: Principal,
       body: unknown,
-      idempotencyKey: string | null
+      idempotencyKey: string | null,
+      source: QuerySource = {}
     ): Promise<ReleaseResponse> {
       const { dataset, grant } = await spendingAccess(store, who, datasetName(body));
       const { plan, planned } = prepare(body, dataset);
@@ -228,7 +237,8 @@ export function createQueryService(deps: QueryDeps): QueryService {
             user: who.user,
             dataset: dataset.name,
             plan,
-            cost: planned.display
+            cost: planned.display,
+            ...source
           },
           inFlight.get(charged.entry.queryId),
           answerWaitMs,
@@ -239,7 +249,7 @@ export function createQueryService(deps: QueryDeps): QueryService {
         return archived.release as ReleaseResponse;
       }
       // Charged. From here on every failure keeps the charge.
-      const work = answer(who, plan, planned, dataset, grant.budget, queryId);
+      const work = answer(who, plan, planned, dataset, grant.budget, queryId, source);
       inFlight.set(queryId, work);
       try {
         return await work;

@@ -5,7 +5,10 @@ import type {
   DummyRows,
   EstimateResponse,
   HistoryEntry,
-  ReleaseResponse
+  ReleaseResponse,
+  SqlEstimateResponse,
+  SqlRecord,
+  SqlReleaseResponse
 } from 'lomas-kernel/protocol';
 import type { Role } from '../store/types';
 
@@ -17,11 +20,28 @@ export interface Principal {
   credential: string;
 }
 
+/** What a charged query was written as, kept in the archive beside its plan. */
+export interface QuerySource {
+  sql?: SqlRecord;
+}
+
 /** What the analyst routes need from the domain. */
 export interface QueryService {
   estimate(who: Principal, body: unknown): Promise<EstimateResponse>;
   dummy(who: Principal, body: unknown): Promise<ReleaseResponse>;
-  run(who: Principal, body: unknown, idempotencyKey: string | null): Promise<ReleaseResponse>;
+  run(
+    who: Principal,
+    body: unknown,
+    idempotencyKey: string | null,
+    source?: QuerySource
+  ): Promise<ReleaseResponse>;
+}
+
+/** The SQL front end: compiles SQL into a plan, then answers it through the QueryService. */
+export interface SqlService {
+  estimate(who: Principal, body: unknown): Promise<SqlEstimateResponse>;
+  dummy(who: Principal, body: unknown): Promise<SqlReleaseResponse>;
+  run(who: Principal, body: unknown, idempotencyKey: string | null): Promise<SqlReleaseResponse>;
 }
 
 export interface AnalystService {

@@ -45,6 +45,8 @@ const SyntheticRelease = wire(S.SyntheticReleaseSchema, 'SyntheticRelease');
 const ModelRequest = wire(S.ModelRequestSchema, 'ModelRequest');
 const ModelEstimate = wire(S.ModelEstimateSchema, 'ModelEstimate');
 const ModelRelease = wire(S.ModelReleaseSchema, 'ModelRelease');
+// SQL: the protocol's schemas (sqlRequest.ts), named as components in the protocol.
+const SqlRequest = S.SqlRequestSchema as unknown as z.ZodType;
 
 export function apiRoutes(): RouteSpec[] {
   return [
@@ -160,6 +162,37 @@ export function apiRoutes(): RouteSpec[] {
       rawBody: true,
       headers: S.IdempotencyHeader,
       ok: { status: 200, schema: S.ReleaseResponse },
+      private: true
+    },
+    // ----- analyst: SQL (bodies checked by parseSqlRequest, then compiled into a plan) -----
+    {
+      method: 'post',
+      path: '/v1/queries/sql/estimate',
+      access: 'analyst',
+      summary: 'Cost and accuracy of an SQL query, with its compiled plan (free)',
+      body: SqlRequest,
+      rawBody: true,
+      ok: { status: 200, schema: S.SqlEstimateResponse }
+    },
+    {
+      method: 'post',
+      path: '/v1/queries/sql/dummy',
+      access: 'analyst',
+      summary: 'Run an SQL query on dummy data (free)',
+      body: SqlRequest,
+      rawBody: true,
+      ok: { status: 200, schema: S.SqlReleaseResponse },
+      private: true
+    },
+    {
+      method: 'post',
+      path: '/v1/queries/sql',
+      access: 'analyst',
+      summary: 'Run an SQL query (spends budget); the release carries the compiled plan',
+      body: SqlRequest,
+      rawBody: true,
+      headers: S.IdempotencyHeader,
+      ok: { status: 200, schema: S.SqlReleaseResponse },
       private: true
     },
     // ----- analyst: synthetic data (bodies checked by parseSyntheticRequest in the domain) -----

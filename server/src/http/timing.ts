@@ -1,5 +1,6 @@
 import { randomInt } from 'node:crypto';
 import type { NextFunction, Request, Response } from 'express';
+import { apiRoutes } from './openapi';
 
 /**
  * Timing protection for routes that touch private data: the response (success or error) is held
@@ -15,7 +16,7 @@ export const TIMING_DEFAULTS = { minLatencyMs: 250, jitterMs: 50 } as const;
 export interface TimingOptions {
   minLatencyMs: number;
   jitterMs: number;
-  /** Which requests are protected. Default: POST /v1/queries, /v1/synthetic, /v1/models and their dummy forms. */
+  /** Which requests are protected. Default: POST /v1/queries, /v1/queries/sql, /v1/synthetic, /v1/models and their dummy forms. */
   applies?: (req: Request) => boolean;
   /** Injectable for tests. */
   now?: () => number;
@@ -23,20 +24,19 @@ export interface TimingOptions {
   jitter?: (max: number) => number;
 }
 
-const PROTECTED = new Set([
-  '/v1/queries',
-  '/v1/queries/',
-  '/v1/queries/dummy',
-  '/v1/queries/dummy/',
-  '/v1/synthetic',
-  '/v1/synthetic/',
-  '/v1/synthetic/dummy',
-  '/v1/synthetic/dummy/',
-  '/v1/models',
-  '/v1/models/',
-  '/v1/models/dummy',
-  '/v1/models/dummy/'
-]);
+/**
+ * The routes marked `private` in the route table (they read private data), with and without a
+ * trailing slash (Express matches both). Read from the table, so a new private route is covered.
+ */
+const PROTECTED = new Set(
+  apiRoutes()
+    .filter(r => r.private)
+    .flatMap(r => {
+      if (r.method !== 'post' || r.path.includes('{'))
+        throw new Error(`timing protection covers POST routes without parameters: ${r.path}`);
+      return [r.path, `${r.path}/`];
+    })
+);
 
 export function touchesPrivateData(req: Request): boolean {
   return req.method === 'POST' && PROTECTED.has(req.path);

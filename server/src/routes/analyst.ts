@@ -1,7 +1,7 @@
 import { Router } from 'express';
 import type { ModelService } from '../domain/models';
 import type { SyntheticService } from '../domain/synthetic';
-import type { AnalystService, QueryService } from '../domain/types';
+import type { AnalystService, QueryService, SqlService } from '../domain/types';
 import { mountRoutes } from '../http/contract';
 import type { Logger } from '../logger';
 
@@ -13,12 +13,13 @@ export function analystRouter(
   services: {
     analyst: AnalystService;
     queries: QueryService;
+    sql: SqlService;
     synthetic: SyntheticService;
     models: ModelService;
   },
   logger?: Logger
 ): Router {
-  const { analyst, queries, synthetic, models } = services;
+  const { analyst, queries, sql, synthetic, models } = services;
   const idem = (headers: Record<string, unknown>) =>
     (headers['idempotency-key'] as string | undefined) ?? null;
   return mountRoutes(
@@ -45,6 +46,11 @@ export function analystRouter(
       'POST /v1/queries/dummy': ({ principal, body }) => queries.dummy(principal(), body),
       'POST /v1/queries': ({ principal, body, headers }) =>
         queries.run(principal(), body, idem(headers)),
+      // SQL: compiled into a plan on the server, then the same pipeline as the routes above.
+      'POST /v1/queries/sql/estimate': ({ principal, body }) => sql.estimate(principal(), body),
+      'POST /v1/queries/sql/dummy': ({ principal, body }) => sql.dummy(principal(), body),
+      'POST /v1/queries/sql': ({ principal, body, headers }) =>
+        sql.run(principal(), body, idem(headers)),
       'POST /v1/synthetic/estimate': ({ principal, body }) => synthetic.estimate(principal(), body),
       'POST /v1/synthetic/dummy': ({ principal, body }) => synthetic.dummy(principal(), body),
       'POST /v1/synthetic': ({ principal, body, headers }) =>

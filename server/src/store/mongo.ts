@@ -403,7 +403,7 @@ type DatasetDoc = WithId<
   Omit<DatasetRecord, 'connector' | 'metadata'> & { connector: string; metadata: string }
 >;
 type ArchiveDoc = WithId<
-  Omit<ArchiveRecord, 'plan' | 'release'> & { plan: string; release: string }
+  Omit<ArchiveRecord, 'plan' | 'release' | 'sql'> & { plan: string; release: string; sql?: string }
 >;
 
 function datasetToDoc(d: DatasetRecord): DatasetDoc {
@@ -422,10 +422,22 @@ function datasetFromDoc(d: Omit<DatasetDoc, '_id'>): DatasetRecord {
   } as DatasetRecord;
 }
 function archiveToDoc(a: ArchiveRecord): Omit<ArchiveDoc, '_id'> {
-  return { ...a, plan: JSON.stringify(a.plan ?? null), release: JSON.stringify(a.release ?? null) };
+  const { sql, ...rest } = a;
+  return {
+    ...rest,
+    plan: JSON.stringify(a.plan ?? null),
+    release: JSON.stringify(a.release ?? null),
+    ...(sql !== undefined ? { sql: JSON.stringify(sql) } : {})
+  };
 }
 function archiveFromDoc(d: Omit<ArchiveDoc, '_id'>): ArchiveRecord {
-  return { ...d, plan: JSON.parse(d.plan), release: JSON.parse(d.release) } as ArchiveRecord;
+  const { sql, ...rest } = d;
+  return {
+    ...rest,
+    plan: JSON.parse(d.plan),
+    release: JSON.parse(d.release),
+    ...(sql !== undefined ? { sql: JSON.parse(sql) } : {})
+  } as ArchiveRecord;
 }
 
 const LEDGER_PROJECTION = { _id: 0, idem: 0 } as const;

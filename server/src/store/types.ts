@@ -1,4 +1,10 @@
-import type { AccountingMode, Budget, DatasetMetadata, ErrorCode } from 'lomas-kernel/protocol';
+import type {
+  AccountingMode,
+  Budget,
+  DatasetMetadata,
+  ErrorCode,
+  SqlRecord
+} from 'lomas-kernel/protocol';
 
 /**
  * The persistence seam. Two implementations (embedded SQLite, MongoDB) pass one contract suite
@@ -110,6 +116,8 @@ export interface ArchiveRecord {
   /** 'failure': the query was charged, then failed; retries with its key get the same error. */
   kind: 'release' | 'failure';
   plan: unknown;
+  /** Set when the query was sent as SQL: the text and what it compiled to besides the plan. */
+  sql?: SqlRecord;
   /** The release (null for a failure). */
   release: unknown;
   error?: { code: ErrorCode; message: string; details?: Record<string, unknown> };

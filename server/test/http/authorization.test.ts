@@ -33,6 +33,11 @@ beforeAll(async () => {
 });
 afterAll(() => h.close());
 
+/** The SQL form of countPlan. */
+function countSql(epsilon = '0.5') {
+  return { sql: 'SELECT COUNT(*) FROM df', dataset: 'penguins', options: { epsilon } };
+}
+
 interface Req {
   path: string;
   body?: unknown;
@@ -109,6 +114,11 @@ async function requestFor(r: RouteSpec): Promise<Req> {
     case 'post /v1/queries/estimate':
     case 'post /v1/queries/dummy':
       return { path: r.path, body: countPlan('penguins') };
+    case 'post /v1/queries/sql':
+      return { path: r.path, body: countSql('0.001') };
+    case 'post /v1/queries/sql/estimate':
+    case 'post /v1/queries/sql/dummy':
+      return { path: r.path, body: countSql() };
     case 'post /v1/synthetic':
       return { path: r.path, body: syntheticRequest('penguins', '0.01') };
     case 'post /v1/synthetic/estimate':
@@ -187,7 +197,10 @@ function expected(r: RouteSpec, who: Who): { status: number; code?: string } {
   if (!scoped) return ok;
   const spends =
     r.method === 'post' &&
-    (r.path === '/v1/queries' || r.path === '/v1/synthetic' || r.path === '/v1/models');
+    (r.path === '/v1/queries' ||
+      r.path === '/v1/queries/sql' ||
+      r.path === '/v1/synthetic' ||
+      r.path === '/v1/models');
   if (who === 'admin') return spends ? { status: 403, code: 'NO_GRANT' } : ok;
   return { status: 404, code: 'DATASET_NOT_FOUND' };
 }
@@ -216,12 +229,15 @@ describe('authorization matrix', () => {
     expect(rows.length).toBe(apiRoutes().length * WHO.length);
     const entries = await h.store.ledgerEntries({ dataset: 'penguins' });
     const charges = entries.filter(e => e.kind === 'charge');
-    // One query, one synthetic table and one model, all alice's.
-    expect(charges.map(e => e.user)).toEqual(['alice', 'alice', 'alice']);
+    // Two queries (plan and SQL), one synthetic table and one model, all alice's.
+    expect(charges.map(e => e.user)).toEqual(['alice', 'alice', 'alice', 'alice']);
     // The real query pipeline ran: the charge's answer is in the archive, a DP count of the CSV.
-    const archived = await h.store.getArchive(charges[0].queryId);
-    expect(archived).toMatchObject({ user: 'alice', dataset: 'penguins', kind: 'release' });
-    expect((archived!.release as { queryId?: string }).queryId).toBe(charges[0].queryId);
+    const archived = await Promise.all(charges.map(c => h.store.getArchive(c.queryId)));
+    for (const a of archived)
+      expect(a).toMatchObject({ user: 'alice', dataset: 'penguins', kind: 'release' });
+    expect((archived[0]!.release as { queryId?: string }).queryId).toBe(charges[0].queryId);
+    // The SQL query's archive keeps its text next to the compiled plan.
+    expect(archived.filter(a => a?.sql?.text === 'SELECT COUNT(*) FROM df')).toHaveLength(1);
     expect(await h.store.ledgerEntries({ dataset: 'other' })).toHaveLength(1); // bob's grant only
   });
 

@@ -74,7 +74,7 @@ describe('OpenAPI document', () => {
     const fake = {} as never;
     const actual = [
       ...declared(
-        analystRouter({ analyst: fake, queries: fake, synthetic: fake, models: fake }),
+        analystRouter({ analyst: fake, queries: fake, sql: fake, synthetic: fake, models: fake }),
         '/v1'
       ),
       ...declared(adminRouter({ store: fake, ledger: fake }), '/admin')

@@ -86,8 +86,11 @@ describe('token bucket', () => {
 });
 
 describe('timing protection', () => {
-  test('applies to POST /v1/queries, /v1/models and their dummy forms only', () => {
+  test('applies to POST /v1/queries, /v1/queries/sql, /v1/models and their dummy forms only', () => {
     const req = (method: string, path: string) => ({ method, path }) as never;
+    expect(touchesPrivateData(req('POST', '/v1/queries/sql'))).toBe(true);
+    expect(touchesPrivateData(req('POST', '/v1/queries/sql/dummy'))).toBe(true);
+    expect(touchesPrivateData(req('POST', '/v1/queries/sql/estimate'))).toBe(false);
     expect(touchesPrivateData(req('POST', '/v1/queries'))).toBe(true);
     expect(touchesPrivateData(req('POST', '/v1/queries/dummy'))).toBe(true);
     expect(touchesPrivateData(req('POST', '/v1/models'))).toBe(true);

@@ -2,7 +2,7 @@
  * The one contract every Store passes (memory, embedded SQLite, MongoDB/FerretDB).
  * Per-store test files call runStoreContract with a factory that opens a fresh, empty store.
  */
-import { LomasError } from 'lomas-kernel/protocol';
+import { LomasError, type SqlRecord } from 'lomas-kernel/protocol';
 import type { ArchiveRecord, DatasetRecord, LedgerEntry, Store } from '../../src/store/types';
 
 export interface StoreFactory {
@@ -249,6 +249,18 @@ export function runStoreContract(label: string, factory: StoreFactory): void {
         ]);
         expect((await store.listArchive({ limit: 2 })).map(a => a.queryId)).toEqual(['q3', 'q2']);
         expect(await store.listArchive({ limit: 0 })).toEqual([]);
+      });
+
+      it('round-trips the SQL of a query (text, list parameters, options with user keys)', async () => {
+        const sql: SqlRecord = {
+          text: "SELECT COUNT(*) FROM df WHERE island IN ($1) -- '$set'",
+          params: [['Biscoe', 'Dream'], null, 3],
+          options: { epsilon: '1', bounds: { body_mass_g: [2500, 6500] } },
+          postprocess: { columns: ['count'], orderBy: [{ column: 'count', descending: true }] }
+        };
+        await store.addArchive(archive('qs', { sql }));
+        expect(await store.getArchive('qs')).toEqual(archive('qs', { sql }));
+        expect((await store.listArchive({})).find(a => a.queryId === 'qs')?.sql).toEqual(sql);
       });
     });
 
