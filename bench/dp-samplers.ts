@@ -16,6 +16,7 @@ import { makeGaussianFloat } from '../server/src/dp/mechanisms/gaussian';
 import { parseAmount, Rational } from '../server/src/dp/rational';
 import { cryptoRng } from '../server/src/dp/rng';
 import { sampleDiscreteGaussian, sampleDiscreteLaplace } from '../server/src/dp/samplers';
+import { record } from './support/report';
 
 const rng = cryptoRng();
 const SECONDS = Number(process.env.BENCH_SECONDS ?? '1');
@@ -84,6 +85,10 @@ for (const k of [defaultGrid(Rational.ONE), MIN_GRID]) {
   });
 }
 
+for (const r of rows) {
+  record('dp-samplers', `discrete Laplace, ${r.case}`, 'samples/s', [r.laplace]);
+  record('dp-samplers', `discrete Gaussian, ${r.case}`, 'samples/s', [r.gaussian]);
+}
 const fmt = (x: number) => Math.round(x).toLocaleString('en-US').padStart(12);
 console.log(`node ${process.version}, ${SECONDS}s per case, samples/s (cryptoRng)`);
 console.log(`${'case'.padEnd(42)}${'disc. Laplace'.padStart(14)}${'disc. Gaussian'.padStart(15)}`);

@@ -22,6 +22,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { record } from './support/report';
 
 const REPO = resolve(__dirname, '../../..'); // bench/dist/bench → repo root
 const MAIN = join(REPO, 'server/dist/main.js');
@@ -214,6 +215,16 @@ async function main(): Promise<void> {
     const tpFlights = await throughput(flightsMean, THROUGHPUT_MS, 200);
     const memEnd = memoryOf(pid);
 
+    const MB = 1024 ** 2;
+    record('e2e-http', 'penguins DP count, sequential', 'ms', pLat);
+    record('e2e-http', 'flights-3m grouped mean by origin, warm', 'ms', fLat);
+    record('e2e-http', 'flights-3m cold first request (loads 3M rows)', 'ms', [coldMs]);
+    record('e2e-http', `penguins count, ${CLIENTS} clients`, 'req/s', [tpPenguins.rps]);
+    record('e2e-http', `flights-3m grouped mean, ${CLIENTS} clients`, 'req/s', [tpFlights.rps]);
+    record('e2e-http', 'server RSS at start', 'MB', [memStart.rss / MB]);
+    record('e2e-http', 'server RSS with flights-3m loaded (max seen)', 'MB', [
+      Math.max(memFlights.rss, memAfterFlights.rss, memEnd.rss) / MB
+    ]);
     const p50p = pct(pLat, 0.5);
     const p50f = pct(fLat, 0.5);
     const rssLoaded = Math.max(memFlights.rss, memAfterFlights.rss, memEnd.rss);

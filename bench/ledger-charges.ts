@@ -24,6 +24,7 @@ import { MongoStore } from '../server/src/store/mongo';
 import { SqliteStore } from '../server/src/store/sqlite';
 import type { Store } from '../server/src/store/types';
 import { startMongoForTests, uniqueDbName } from '../server/test/helpers/ferretdb';
+import { record } from './support/report';
 
 type Spec = { kind: 'sqlite'; file: string } | { kind: 'mongo'; uri: string; dbName: string };
 
@@ -128,6 +129,7 @@ async function inProcess(
   });
   const s = Number(process.hrtime.bigint() - t0) / 1e9;
   const verdict = await check(spec, admit);
+  record('ledger-charges', `${label}, ${clients} clients`, 'charges/s', [r.admitted / s]);
   console.log(
     `${label.padEnd(44)} ${String(clients).padStart(3)} clients  ${(r.admitted / s).toFixed(0).padStart(6)} charges/s` +
       `  (${r.admitted} admitted + ${r.refused} refused in ${s.toFixed(2)} s) ${verdict}`
@@ -175,6 +177,9 @@ async function multiProcess(
   const admitted = results.reduce((a, r) => a + r.admitted, 0);
   const refused = results.reduce((a, r) => a + r.refused, 0);
   const verdict = await check(spec, admit);
+  record('ledger-charges', `${label}, ${processes}×${clientsEach} clients`, 'charges/s', [
+    admitted / s
+  ]);
   console.log(
     `${label.padEnd(44)} ${String(processes * clientsEach).padStart(3)} clients  ${(admitted / s).toFixed(0).padStart(6)} charges/s` +
       `  (${processes} processes × ${clientsEach}; ${admitted} admitted + ${refused} refused in ${s.toFixed(2)} s) ${verdict}`

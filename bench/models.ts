@@ -11,6 +11,7 @@ import { DatasetCache } from '../server/src/engine/cache';
 import { fitModel } from '../server/src/models/engine';
 import { planModel } from '../server/src/models/plan';
 import type { DatasetRecord } from '../server/src/store/types';
+import { record as recordFigure } from './support/report';
 
 function pct(xs: number[], p: number): number {
   const s = [...xs].sort((a, b) => a - b);
@@ -75,6 +76,7 @@ async function bench(cache: DatasetCache, dataset: DatasetRecord, body: unknown,
     last = await cache.use(dataset, d => fitModel(planned, d, rng));
     if (i > 0) times.push(performance.now() - t);
   }
+  recordFigure('models', label, 'ms', times);
   console.log(
     `${label}: p50 ${pct(times, 0.5).toFixed(0)} ms, p95 ${pct(times, 0.95).toFixed(0)} ms (plan + SQL + noise + fit, warm)`
   );

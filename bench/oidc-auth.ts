@@ -25,6 +25,7 @@ import {
   type FakeProvider
 } from '../server/src/auth/oidc/testing/fakeProvider';
 import { accessTokenVerifier } from '../server/src/auth/oidc/verify';
+import { record as recordFigure } from './support/report';
 
 const REPO = resolve(__dirname, '../../..'); // bench/dist/bench → repo root
 const N = Number(process.env.BENCH_OIDC_N ?? 3000);
@@ -115,6 +116,8 @@ async function inProcess(): Promise<void> {
     const record = recordFor(apiKey, 'a', 'bench', new Date().toISOString());
     const tokenUs = await microseconds(N, () => verify(token));
     const keyUs = await microseconds(N, () => secretMatches(record, parseKey(apiKey)!.secret));
+    recordFigure('oidc-auth', 'verify an access token (in process)', 'µs', [tokenUs]);
+    recordFigure('oidc-auth', 'check an API key (in process)', 'µs', [keyUs]);
     console.log(
       `in process (${N} calls): access token ${tokenUs.toFixed(1)} µs/call, API key ${keyUs.toFixed(1)} µs/call`
     );
@@ -200,6 +203,8 @@ async function overHttp(): Promise<void> {
     console.log(
       `HTTP GET /v1/me (${HTTP_N} sequential, provider: ${process.env.DEX_ISSUER ? 'Dex' : 'stand-in'})`
     );
+    recordFigure('oidc-auth', 'HTTP request with an API key', 'ms', withKey);
+    recordFigure('oidc-auth', 'HTTP request with an access token', 'ms', withToken);
     console.log(`  API key:      ${f(withKey)}`);
     console.log(`  access token: ${f(withToken)}`);
     console.log(`  overhead at p50: ${(pct(withToken, 0.5) - pct(withKey, 0.5)).toFixed(2)} ms`);

@@ -8,6 +8,7 @@ import { checkPlan, parsePlan } from 'lomas-kernel/protocol';
 import { demoDatasets } from '../server/src/datasets/demo';
 import { DatasetCache } from '../server/src/engine/cache';
 import { execute } from '../server/src/engine/execute';
+import { record } from './support/report';
 
 function pct(xs: number[], p: number): number {
   const s = [...xs].sort((a, b) => a - b);
@@ -40,6 +41,7 @@ async function main(): Promise<void> {
   const t0 = performance.now();
   await cache.load(fref);
   const loadMs = performance.now() - t0;
+  record('query-engine', 'flights-3m load', 'ms', [loadMs]);
   const rss1 = process.memoryUsage().rss;
   console.log(
     `flights-3m load: ${loadMs.toFixed(0)} ms; RSS ${(rss0 / 2 ** 20).toFixed(0)} → ${(rss1 / 2 ** 20).toFixed(0)} MiB`
@@ -97,6 +99,7 @@ async function main(): Promise<void> {
     const run = () => cache.use(fref, d => execute(plan, d));
     await run();
     const ts = await timeIt(20, run);
+    record('query-engine', `flights-3m ${label}`, 'ms', ts);
     console.log(
       `flights-3m ${label}: p50 ${pct(ts, 0.5).toFixed(1)} ms, p95 ${pct(ts, 0.95).toFixed(1)} ms (validate+compile+execute, warm)`
     );
@@ -123,6 +126,7 @@ async function main(): Promise<void> {
     { metadata: penguins.metadata }
   );
   const ts = await timeIt(200, () => cache.use(pref, d => execute(count, d)));
+  record('query-engine', 'penguins count', 'ms', ts);
   console.log(
     `penguins count: p50 ${pct(ts, 0.5).toFixed(2)} ms, p95 ${pct(ts, 0.95).toFixed(2)} ms`
   );

@@ -24,6 +24,7 @@ import { join } from 'node:path';
 import { MongoClient } from 'mongodb';
 import { startMongoForTests, uniqueDbName } from '../server/test/helpers/ferretdb';
 import { machineLine, startBenchServer, type BenchServer } from './support/server';
+import { record } from './support/report';
 
 const ADMIT = Number(process.env.BENCH_REPLICAS_ADMIT ?? 200);
 const REFUSE = Number(process.env.BENCH_REPLICAS_REFUSE ?? 100);
@@ -155,6 +156,8 @@ async function oneRun(run: Run, mongoUri: string, dir: string): Promise<void> {
       charges === ADMIT &&
       spent === `${ADMIT / gcd(ADMIT, 100)}/${100 / gcd(ADMIT, 100)}` &&
       audit.ok;
+    record('replicas', `${run.label}: charge latency`, 'ms', admitted.latencies);
+    record('replicas', `${run.label}: charges/s`, 'charges/s', [ADMIT / admitted.seconds]);
     console.log(
       `${run.label.padEnd(44)} ${(ADMIT / admitted.seconds).toFixed(1).padStart(6)} charges/s ` +
         `(p50 ${pct(admitted.latencies, 0.5).toFixed(0)} ms, p95 ${pct(admitted.latencies, 0.95).toFixed(0)} ms)  ` +

@@ -14,6 +14,7 @@
  */
 import { parsePlan } from 'lomas-kernel/protocol';
 import { compileSql } from 'lomas-kernel/sql';
+import { record as recordFigure } from './support/report';
 import { machineLine, startBenchServer } from './support/server';
 
 const N = Number(process.env.BENCH_SQL_N ?? 5000);
@@ -33,8 +34,11 @@ function pct(xs: number[], p: number): number {
   return s[Math.min(s.length - 1, Math.max(0, Math.ceil(p * s.length) - 1))];
 }
 const ms = (x: number) => `${x.toFixed(3)} ms`;
-const line = (label: string, xs: number[]) =>
-  `  ${label.padEnd(52)} p50 ${ms(pct(xs, 0.5)).padStart(10)}  p90 ${ms(pct(xs, 0.9)).padStart(10)}  p99 ${ms(pct(xs, 0.99)).padStart(10)}`;
+/** One printed line per figure; the figure also goes to npm run bench's table. */
+function line(label: string, xs: number[]): string {
+  recordFigure('sql-compile', label, 'ms', xs);
+  return `  ${label.padEnd(52)} p50 ${ms(pct(xs, 0.5)).padStart(10)}  p90 ${ms(pct(xs, 0.9)).padStart(10)}  p99 ${ms(pct(xs, 0.99)).padStart(10)}`;
+}
 
 function time(n: number, f: () => unknown): number[] {
   const xs: number[] = [];

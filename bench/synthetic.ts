@@ -22,6 +22,7 @@ import { createLedger } from '../server/src/ledger';
 import { createLogger } from '../server/src/logger';
 import { MemoryStore } from '../server/src/store/memory';
 import type { DatasetRecord } from '../server/src/store/types';
+import { record } from './support/report';
 
 const PENGUINS_N = Number(process.env.BENCH_SYNTH_PENGUINS_N ?? 20);
 const FLIGHTS_N = Number(process.env.BENCH_SYNTH_FLIGHTS_N ?? 3);
@@ -87,6 +88,7 @@ async function main(): Promise<void> {
   const pCold = await timed(() => service.run(who, pReq, null));
   const pWarm: number[] = [];
   for (let i = 0; i < PENGUINS_N; i++) pWarm.push(await timed(() => service.run(who, pReq, null)));
+  record('synthetic', 'penguins ε = 1, 7 columns, warm', 'ms', pWarm);
   console.log(
     `penguins ε = 1, 7 columns, 344 rows: cold ${pCold.toFixed(0)} ms (loads the dataset); warm p50 ${pct(pWarm, 0.5).toFixed(0)} ms, p95 ${pct(pWarm, 0.95).toFixed(0)} ms over ${PENGUINS_N} (target < 1000 ms)`
   );
@@ -95,6 +97,7 @@ async function main(): Promise<void> {
   const fCold = await timed(() => service.run(who, fReq, null));
   const fWarm: number[] = [];
   for (let i = 0; i < FLIGHTS_N; i++) fWarm.push(await timed(() => service.run(who, fReq, null)));
+  record('synthetic', 'flights-3m ρ = 1, 100,000 rows, warm', 'ms', fWarm);
   console.log(
     `flights-3m ρ = 1, 5 columns, 100,000 synthetic rows: cold ${fCold.toFixed(0)} ms (loads 3M rows); warm p50 ${pct(fWarm, 0.5).toFixed(0)} ms, p95 ${pct(fWarm, 0.95).toFixed(0)} ms over ${FLIGHTS_N} (target < 10000 ms)`
   );

@@ -15,6 +15,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { machineLine, startBenchServer, type BenchServer } from './support/server';
+import { record } from './support/report';
 
 const N = Number(process.env.BENCH_TIMING_N ?? 200);
 const FLIGHTS_N = Number(process.env.BENCH_TIMING_FLIGHTS_N ?? 40);
@@ -34,7 +35,13 @@ interface Figures {
   mean: number;
 }
 
-async function latencies(s: BenchServer, plan: unknown, n: number, warm = 5): Promise<Figures> {
+async function latencies(
+  s: BenchServer,
+  plan: unknown,
+  n: number,
+  figure: string,
+  warm = 5
+): Promise<Figures> {
   for (let i = 0; i < warm; i++) await s.run(plan);
   const xs: number[] = [];
   for (let i = 0; i < n; i++) {
@@ -42,6 +49,7 @@ async function latencies(s: BenchServer, plan: unknown, n: number, warm = 5): Pr
     await s.run(plan);
     xs.push(performance.now() - t);
   }
+  record('timing', figure, 'ms', xs);
   return {
     p50: pct(xs, 0.5),
     p99: pct(xs, 0.99),
@@ -192,12 +200,13 @@ async function protectionOff(): Promise<string[]> {
     const t0 = performance.now();
     await s.run(cases[3][1]); // loads flights-3m
     out.push(`  (flights-3m cold load with the first query: ${ms(performance.now() - t0)})`);
-    for (const [label, plan, n] of cases) out.push(line(label, await latencies(s, plan, n)));
+    for (const [label, plan, n] of cases)
+      out.push(line(label, await latencies(s, plan, n, `off: ${label}`)));
     for (const keys of [1, 1000])
       out.push(
         line(
           `key discovery, count, ${keys} private key${keys > 1 ? 's' : ''} (10,000 rows)`,
-          await latencies(s, discovery(keys), N)
+          await latencies(s, discovery(keys), N, `off: key discovery, ${keys} keys`)
         )
       );
     return out;
@@ -221,7 +230,7 @@ async function protectionOn(): Promise<string[]> {
       out.push(
         line(
           `key discovery, count, ${keys} private key${keys > 1 ? 's' : ''} (10,000 rows)`,
-          await latencies(s, discovery(keys), N)
+          await latencies(s, discovery(keys), N, `ON (defaults): key discovery, ${keys} keys`)
         )
       );
     return out;

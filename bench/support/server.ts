@@ -48,10 +48,14 @@ export function machineLine(): string {
     .join(' ')} (client and server share them)`;
 }
 
-/** Starts the server with `env` over the harness's own; `unset` names variables to remove. */
+/**
+ * Starts the server with `env` over the harness's own; `unset` names variables to remove;
+ * `nodeArgs` go to node before the script (e.g. --cpu-prof, refused in NODE_OPTIONS).
+ */
 export async function startBenchServer(
   env: Record<string, string>,
-  unset: string[] = []
+  unset: string[] = [],
+  nodeArgs: string[] = []
 ): Promise<BenchServer> {
   if (!existsSync(MAIN))
     throw new Error(
@@ -76,7 +80,7 @@ export async function startBenchServer(
   if (!env.MONGODB_URI) delete full.MONGODB_URI; // the embedded SQLite store unless asked
   for (const name of unset) delete full[name];
   let logs = '';
-  const child: ChildProcess = spawn(process.execPath, [MAIN], {
+  const child: ChildProcess = spawn(process.execPath, [...nodeArgs, MAIN], {
     env: full,
     stdio: ['ignore', 'pipe', 'pipe']
   });
