@@ -84,7 +84,20 @@ test('an admin creates an analyst and grants a budget that the analyst then spen
           // Users and keys: create the analyst; the key is shown once, in a dialog.
           await admin.locator('.jp-LomasAdmin-tab[data-section="users"]').click();
           const users = admin.locator('.jp-LomasAdmin-users');
-          await users.locator('input[name="name"]').fill(ANALYST);
+          // The section re-renders when its list arrives: type only after that, or the form is new.
+          await users.locator('td', { hasText: 'admin' }).first().waitFor({ timeout: 15000 });
+          const name = users.locator('input[name="name"]');
+          await name.fill(ANALYST);
+          await page.waitForFunction(
+            n =>
+              (
+                document.querySelector(
+                  '.jp-LomasAdmin-users input[name="name"]'
+                ) as HTMLInputElement | null
+              )?.value === n,
+            ANALYST,
+            { timeout: 15000 }
+          );
           await users.locator('.jp-LomasAdmin-createUser').click();
           const keyValue = page.locator('.jp-Dialog .jp-LomasAdmin-keyValue');
           await keyValue.waitFor({ state: 'visible', timeout: 15000 });

@@ -54,12 +54,17 @@ export class DatasetsSection implements Section {
   /** The open editor: dataset name and which one. */
   private editing: { name: string; what: 'metadata' | 'cap' } | undefined;
 
-  constructor(private readonly ctx: AdminContext) {}
+  /** Made once: a reload of the list must not wipe what the administrator is typing. */
+  private readonly form: HTMLElement;
+
+  constructor(private readonly ctx: AdminContext) {
+    this.form = this.registerForm();
+  }
 
   async load(): Promise<void> {
     const datasets = await this.ctx.api.datasets();
     this.node.textContent = '';
-    this.node.appendChild(this.registerForm());
+    this.node.appendChild(this.form);
     const rows = datasets.flatMap(d => {
       const row = { key: d.name, cells: this.cells(d) };
       if (this.editing?.name !== d.name) return [row];

@@ -47,7 +47,12 @@ export class UsersSection implements Section {
   readonly node = el('section', `${CLASS}-section ${CLASS}-users`);
   private readonly openKeys = new Set<string>();
 
-  constructor(private readonly ctx: AdminContext) {}
+  /** Made once: a reload of the list must not wipe what the administrator is typing. */
+  private readonly form: HTMLElement;
+
+  constructor(private readonly ctx: AdminContext) {
+    this.form = this.createForm();
+  }
 
   async load(): Promise<void> {
     const users = await this.ctx.api.users();
@@ -56,7 +61,7 @@ export class UsersSection implements Section {
       [...this.openKeys].map(async u => keys.set(u, await this.ctx.api.keys(u).catch(() => [])))
     );
     this.node.textContent = '';
-    this.node.appendChild(this.createForm());
+    this.node.appendChild(this.form);
     const rows = users.flatMap(u => {
       const row = { key: u.name, cells: this.cells(u) };
       const open = keys.get(u.name);
