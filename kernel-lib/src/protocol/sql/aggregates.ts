@@ -12,7 +12,7 @@
  */
 import type { AggregationOp } from '../plan';
 import type { AstNode } from './parser';
-import { refuse } from './refusals';
+import { sqlFail } from './refusals';
 import type { Span, SqlSource } from './source';
 import { functionName } from './spans';
 
@@ -49,12 +49,6 @@ function isNode(v: unknown): v is AstNode {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
-const MIN_MAX = {
-  rule: 'unsupported-aggregate',
-  why: "the minimum or maximum of private values is one person's value, and no amount of noise on it is both private and useful.",
-  fix: 'Ask for a quantile near the end: PERCENTILE_CONT(0.05) WITHIN GROUP (ORDER BY x), or QUANTILE(x, 0.95).'
-};
-
 /** Reads an aggregate call (aggr_func or function node), refusing what has no DP counterpart. */
 export function readAggregate(
   src: SqlSource,
@@ -63,22 +57,10 @@ export function readAggregate(
   canonical: (v: unknown) => string
 ): AggregateCall {
   const name = functionName(n);
-  if (name === 'MIN' || name === 'MAX') refuse(src, span, { what: `${name}()`, ...MIN_MAX });
+  if (name === 'MIN' || name === 'MAX') sqlFail(src, span, 'minMax', name);
   const op = OPS[name];
-  if (!op)
-    refuse(src, span, {
-      what: `The aggregate ${name}()`,
-      rule: 'unsupported-aggregate',
-      why: 'it has no differentially private mechanism on this server.',
-      fix: `Use COUNT, SUM, AVG, VARIANCE, STDDEV, MEDIAN, QUANTILE(x, p) or PERCENTILE_CONT(p) WITHIN GROUP (ORDER BY x).`
-    });
-  if (n.over)
-    refuse(src, span, {
-      what: 'A window function (OVER)',
-      rule: 'no-window-functions',
-      why: 'a window function releases a value for each row, and a row belongs to one person.',
-      fix: 'Use aggregates with GROUP BY.'
-    });
+  if (!op) sqlFail(src, span, 'unknownAggregate', name);
+  if (n.over) sqlFail(src, span, 'windowFunction');
   const args = readArgs(src, n, span);
   let arg: unknown;
   let q: unknown;
@@ -114,13 +96,7 @@ export function readAggregate(
 function readArgs(src: SqlSource, n: AstNode, span: Span | undefined): unknown[] {
   const a = n.args as AstNode | undefined;
   if (!isNode(a)) return [];
-  if (a.distinct)
-    refuse(src, span, {
-      what: 'DISTINCT in an aggregate',
-      rule: 'no-distinct',
-      why: 'a DP distinct count needs its own mechanism, which this server does not have.',
-      fix: 'Count rows per value with GROUP BY col and COUNT(*).'
-    });
+  if (a.distinct) sqlFail(src, span, 'distinctAggregate');
   for (const k of ['orderby', 'separator', 'filter'])
     if (
       a[k] !== undefined &&
@@ -133,10 +109,5 @@ function readArgs(src: SqlSource, n: AstNode, span: Span | undefined): unknown[]
 }
 
 function shape(src: SqlSource, span: Span | undefined, form: string): never {
-  return refuse(src, span, {
-    what: 'This aggregate call',
-    rule: 'aggregate-form',
-    why: 'its arguments do not have the supported form.',
-    fix: `Write ${form}.`
-  });
+  return sqlFail(src, span, 'aggregateForm', form);
 }

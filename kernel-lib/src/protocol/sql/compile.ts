@@ -11,7 +11,6 @@
  * The plan then meets the protocol's own checks (parsePlan here; the server's checker with the
  * dataset's metadata); their errors are placed back on the SQL (locate.ts).
  */
-import { LomasError } from '../errors';
 import {
   PLAN_VERSION,
   aggregationName,
@@ -27,8 +26,14 @@ import { readAggregate, type AggregateCall } from './aggregates';
 import { AGGREGATE_NAMES, ExprTranslator, type ExprScope } from './expr';
 import { lex, type Token } from './lexer';
 import { parseSql, type AstNode } from './parser';
-import { refuse, refuseKeywords, SUBQUERY } from './refusals';
-import { sqlError, SqlSource, type Span } from './source';
+import {
+  optionError,
+  refuseKeywords,
+  sqlFail,
+  type SqlMessageArgs,
+  type SqlMessageId
+} from './refusals';
+import { SqlSource, type Span } from './source';
 import { columnName, functionName, SpanWalker } from './spans';
 
 /** The result of compiling SQL: the plan, the post-processing, and where each part came from. */
@@ -163,14 +168,12 @@ class Compiler {
     if (s) this.sourceMap.set(path, s);
   }
 
-  private fail(
+  private fail<K extends SqlMessageId>(
     span: Span | undefined,
-    what: string,
-    rule: string,
-    why: string,
-    fix: string
+    id: K,
+    ...args: SqlMessageArgs<K>
   ): never {
-    return refuse(this.src, span, { what, rule, why, fix });
+    return sqlFail(this.src, span, id, ...args);
   }
 
   // --- statement shape ---------------------------------------------------------------------
@@ -178,37 +181,10 @@ class Compiler {
   private checkStatement(): void {
     for (const [k, v] of Object.entries(this.stmt)) {
       if (STATEMENT_KEYS.has(k) || isEmpty(v)) continue;
-      if (k === 'distinct')
-        this.fail(
-          undefined,
-          'DISTINCT',
-          'no-distinct',
-          'a DP distinct count needs its own mechanism.',
-          'Use GROUP BY col with COUNT(*).'
-        );
-      if (k === 'with')
-        this.fail(
-          undefined,
-          'A common table expression (WITH)',
-          'no-cte',
-          'a query is one SELECT over the dataset.',
-          'Put conditions in WHERE.'
-        );
-      if (k === '_next' || k === 'set_op')
-        this.fail(
-          undefined,
-          'A set operation',
-          'no-set-operations',
-          'one statement is one query plan.',
-          'Send each SELECT as its own query.'
-        );
-      this.fail(
-        undefined,
-        `The clause "${k}"`,
-        'unsupported-clause',
-        'Lomas SQL accepts SELECT, FROM, WHERE, GROUP BY, HAVING, ORDER BY and LIMIT only.',
-        'Remove it.'
-      );
+      if (k === 'distinct') this.fail(undefined, 'distinct');
+      if (k === 'with') this.fail(undefined, 'cte');
+      if (k === '_next' || k === 'set_op') this.fail(undefined, 'setOperation');
+      this.fail(undefined, 'unsupportedClause', k);
     }
   }
 
@@ -271,42 +247,14 @@ class Compiler {
 
   private dataset(): string {
     const from = this.stmt.from as unknown;
-    if (!Array.isArray(from) || from.length === 0)
-      this.fail(
-        undefined,
-        'A SELECT without FROM',
-        'from-dataset',
-        'a query reads one dataset.',
-        'Write FROM df (or FROM <dataset>).'
-      );
+    if (!Array.isArray(from) || from.length === 0) this.fail(undefined, 'noFrom');
     const f = from[0] as AstNode;
-    if (from.length > 1)
-      this.fail(
-        this.tr.span(from[1]) ?? this.tr.span(f),
-        'A join (several tables in FROM)',
-        'no-joins',
-        "a join can repeat one person's rows without limit.",
-        'Query one dataset.'
-      );
+    if (from.length > 1) this.fail(this.tr.span(from[1]) ?? this.tr.span(f), 'joinInFrom');
     const span = this.tr.span(f);
-    if (f.expr !== undefined && f.expr !== null) refuse(this.src, span, SUBQUERY);
+    if (f.expr !== undefined && f.expr !== null) this.fail(span, 'subquery');
     for (const k of Object.keys(f))
-      if (!['table', 'as', 'db', 'loc'].includes(k) && !isEmpty(f[k]))
-        this.fail(
-          span,
-          'This FROM clause',
-          'from-dataset',
-          'a query reads one dataset, named plainly.',
-          'Write FROM df (or FROM <dataset>).'
-        );
-    if (!isEmpty(f.db))
-      this.fail(
-        span,
-        'A qualified table name',
-        'from-dataset',
-        'datasets have plain names.',
-        'Write FROM df, or FROM <dataset> without a schema.'
-      );
+      if (!['table', 'as', 'db', 'loc'].includes(k) && !isEmpty(f[k])) this.fail(span, 'fromForm');
+    if (!isEmpty(f.db)) this.fail(span, 'qualifiedTable');
     const name = String(f.table);
     this.table = name;
     this.tableAlias = typeof f.as === 'string' ? f.as : undefined;
@@ -314,31 +262,10 @@ class Compiler {
     const requested = this.req.dataset;
     if (requested !== undefined) {
       if (name.toLowerCase() !== 'df' && name !== requested)
-        throw sqlError(
-          this.src,
-          span,
-          'INVALID_PARAMETER',
-          {
-            parameter: 'dataset',
-            rule: `the SQL reads "${name}" but the request names "${requested}"`,
-            fix: `Write FROM df or FROM ${requested}.`
-          },
-          'from-dataset'
-        );
+        this.fail(span, 'datasetMismatch', name, requested);
       return requested;
     }
-    if (name.toLowerCase() === 'df')
-      throw sqlError(
-        this.src,
-        span,
-        'INVALID_PARAMETER',
-        {
-          parameter: 'dataset',
-          rule: 'FROM df needs the dataset named in the request',
-          fix: 'Send { dataset: "penguins", sql: … }, use dataset.sql(…) in a notebook, or write FROM <dataset>.'
-        },
-        'from-dataset'
-      );
+    if (name.toLowerCase() === 'df') this.fail(span, 'datasetMissing');
     return name;
   }
 
@@ -349,16 +276,7 @@ class Compiler {
         this.checkQualifier(n, span);
         return { kind: 'col', name };
       },
-      aggregate: (_n, span) =>
-        this.fail(
-          span,
-          `An aggregate in ${clause}`,
-          'aggregate-placement',
-          `${clause} works on rows, before anything is aggregated.`,
-          clause === 'WHERE'
-            ? 'Filter released values with HAVING.'
-            : 'Aggregate in the SELECT list.'
-        )
+      aggregate: (_n, span) => this.fail(span, 'aggregateInRowClause', clause)
     };
   }
 
@@ -366,13 +284,7 @@ class Compiler {
     const t = n.table;
     if (t === null || t === undefined || t === '') return;
     if (t !== this.table && t !== this.tableAlias)
-      this.fail(
-        span,
-        `The table "${String(t)}"`,
-        'from-dataset',
-        'a query reads one dataset.',
-        `Qualify columns with ${this.tableAlias ?? this.table}, or not at all.`
-      );
+      this.fail(span, 'otherTable', String(t), this.tableAlias ?? this.table);
   }
 
   // --- SELECT ------------------------------------------------------------------------------
@@ -383,37 +295,17 @@ class Compiler {
       const expr = c.expr as AstNode;
       const span = this.tr.span(c) ?? this.tr.span(expr);
       if (!isNode(expr) || (expr.type === 'column_ref' && columnName(expr) === undefined))
-        this.fail(
-          span,
-          'SELECT *',
-          'select-star',
-          'a query releases aggregates, never rows or every column.',
-          'Name the group keys and aggregates: SELECT species, COUNT(*) FROM df GROUP BY species.'
-        );
-      if (c.as !== null && c.as !== undefined && typeof c.as !== 'string')
-        this.fail(span, 'This alias', 'alias', 'an alias is a plain name.', 'Write AS name.');
+        this.fail(span, 'selectStar');
+      if (c.as !== null && c.as !== undefined && typeof c.as !== 'string') this.fail(span, 'alias');
       const item: SelectItem = { index, expr, alias: (c.as as string | null) ?? undefined, span };
       const top =
         expr.type === 'aggr_func' ||
         (expr.type === 'function' && AGGREGATE_NAMES.has(functionName(expr)));
       if (top) {
         item.agg = readAggregate(this.src, expr, this.tr.span(expr), canonical);
-        if (containsAggregate(item.agg.arg))
-          this.fail(
-            span,
-            'An aggregate inside an aggregate',
-            'nested-aggregate',
-            'each aggregate reads rows.',
-            'Aggregate a column or a row expression.'
-          );
+        if (containsAggregate(item.agg.arg)) this.fail(span, 'nestedAggregate');
       } else if (containsAggregate(expr)) {
-        this.fail(
-          span,
-          'An expression over aggregates',
-          'aggregate-expression',
-          'each released aggregate carries its own noise and interval; arithmetic on them belongs to post-processing.',
-          'Select each aggregate with an alias (SUM(x) AS s, COUNT(*) AS n) and compute with the released table.'
-        );
+        this.fail(span, 'aggregateExpression');
       }
       return item;
     });
@@ -445,25 +337,12 @@ class Compiler {
     const keyItems = items.filter(i => !i.agg);
     const keys = this.groupItems().map((g): Key => {
       const span = this.tr.span(g);
-      if (containsAggregate(g))
-        this.fail(
-          span,
-          'An aggregate in GROUP BY',
-          'aggregate-placement',
-          'groups are formed from row values.',
-          'Group by columns or row expressions.'
-        );
+      if (containsAggregate(g)) this.fail(span, 'aggregateInRowClause', 'GROUP BY');
       if (g.type === 'number') {
         const k = Number(g.value);
         const item = items[k - 1];
         if (!Number.isInteger(k) || !item || item.agg)
-          this.fail(
-            span,
-            `GROUP BY ${String(g.value)}`,
-            'group-by',
-            'a position names a SELECT item that is not an aggregate.',
-            `Use a position from 1 to ${items.length} of a key, or name the column.`
-          );
+          this.fail(span, 'groupByPosition', String(g.value), items.length);
         return this.keyOf(item, span);
       }
       const name = g.type === 'column_ref' ? columnName(g) : undefined;
@@ -485,12 +364,9 @@ class Compiler {
       if (item.out === undefined)
         this.fail(
           item.span,
-          `"${this.src.text.slice(item.span?.start ?? 0, item.span?.end ?? 0) || 'This item'}" in SELECT`,
-          'bare-column',
-          'a query releases aggregates and their group keys only; a column that is neither would list values of single rows.',
-          keys.length
-            ? 'Add it to GROUP BY, or aggregate it (COUNT, SUM, AVG, …).'
-            : 'Group by it (GROUP BY …), or aggregate it (COUNT, SUM, AVG, …).'
+          'bareColumn',
+          this.src.text.slice(item.span?.start ?? 0, item.span?.end ?? 0),
+          keys.length > 0
         );
     return keys;
   }
@@ -545,12 +421,7 @@ class Compiler {
       }
       if (q !== undefined) {
         const e = this.tr.expr(q, `aggregations.${i}.q`, this.rowScope('a quantile'));
-        if (e.kind !== 'lit' || typeof e.value !== 'number')
-          this.tr.unsupported(
-            q,
-            'the quantile must be a number between 0 and 1',
-            'Write PERCENTILE_CONT(0.9) WITHIN GROUP (ORDER BY x) or QUANTILE(x, 0.9).'
-          );
+        if (e.kind !== 'lit' || typeof e.value !== 'number') this.tr.fail(q, 'quantileLiteral');
         a.q = e.value as number;
       }
       if (item.alias !== undefined) {
@@ -563,13 +434,7 @@ class Compiler {
       out.push(a);
     }
     if (out.length === 0)
-      this.fail(
-        this.tr.span((this.stmt.columns as AstNode[])[0]),
-        'A SELECT without an aggregate',
-        'needs-aggregate',
-        'a query releases aggregates: listing values of rows would reveal people.',
-        'Add an aggregate: SELECT species, COUNT(*) FROM df GROUP BY species.'
-      );
+      this.fail(this.tr.span((this.stmt.columns as AstNode[])[0]), 'needsAggregate');
     return out;
   }
 
@@ -590,11 +455,7 @@ class Compiler {
     if (o.delta !== undefined) budget.delta = o.delta;
     if (o.rho !== undefined) budget.rho = o.rho;
     if (Object.keys(budget).length === 0)
-      throw new LomasError('INVALID_PARAMETER', {
-        parameter: 'options.epsilon',
-        rule: 'an SQL query needs a privacy budget',
-        fix: `Give it in the options: { epsilon: 1 } (split equally across the ${plan.aggregations.length} aggregation(s)); in a notebook: lomas.sql({ epsilon: 1 })\`SELECT …\`.`
-      });
+      throw optionError('budgetMissing', plan.aggregations.length);
     plan.budget = budget;
     if (o.confidence !== undefined) plan.confidence = o.confidence;
     if (o.mechanism !== undefined) for (const a of plan.aggregations) a.mechanism = o.mechanism;
@@ -623,31 +484,17 @@ class Compiler {
       if (a.op !== 'count') a.bounds = [...bounds[name]] as [number, number];
     });
     for (const name of Object.keys(bounds))
-      if (!used.has(name))
-        throw new LomasError('INVALID_PARAMETER', {
-          parameter: `options.bounds.${name}`,
-          rule: `no aggregate of the query is named "${name}" or aggregates the column "${name}" as it is`,
-          fix: "Key bounds by the aggregated column (SUM(body_mass_g) → body_mass_g) or by the aggregate's alias (SUM(body_mass_g / 1000) AS kg → kg)."
-        });
+      if (!used.has(name)) throw optionError('boundsName', name);
   }
 
   private applyKeys(plan: QueryPlan, o: SqlOptions): void {
     const g = plan.groupby;
     if ((o.keys || o.discover) && !g)
-      throw new LomasError('INVALID_PARAMETER', {
-        parameter: o.keys ? 'options.keys' : 'options.discover',
-        rule: 'the query has no GROUP BY',
-        fix: 'Remove the option, or group the query.'
-      });
+      throw optionError('keysWithoutGroupBy', o.keys ? 'keys' : 'discover');
     if (!g) return;
     if (o.keys) {
       for (const k of Object.keys(o.keys))
-        if (!g.keys.includes(k))
-          throw new LomasError('INVALID_PARAMETER', {
-            parameter: `options.keys.${k}`,
-            rule: `"${k}" is not a GROUP BY key (keys: ${g.keys.join(', ')})`,
-            fix: 'Key the values by the name of the group key.'
-          });
+        if (!g.keys.includes(k)) throw optionError('keysName', k, g.keys);
       g.values = Object.fromEntries(Object.entries(o.keys).map(([k, v]) => [k, [...v]]));
     }
     if (o.discover) g.discover = { delta: o.discover.delta };
@@ -666,14 +513,7 @@ class Compiler {
     const outputs = this.outputs(items, keys);
     return {
       column: (n, name, span) => {
-        if (!outputs.includes(name))
-          this.fail(
-            span,
-            `"${name}" in ${clause}`,
-            'post-processing',
-            `${clause} works on the released table, whose columns are ${outputs.join(', ')}.`,
-            'Refer to a group key, an aggregate of the SELECT list or its alias.'
-          );
+        if (!outputs.includes(name)) this.fail(span, 'postColumn', name, clause, outputs);
         void n;
         return { kind: 'col', name };
       },
@@ -683,10 +523,9 @@ class Compiler {
         if (!item)
           this.fail(
             span,
-            `An aggregate in ${clause} that the SELECT list does not release`,
-            'post-processing',
-            `${clause} is free post-processing of released values; a new aggregate would be a new release with its own cost.`,
-            `Add it to the SELECT list with an alias (e.g. ${this.src.text.slice(span?.start ?? 0, span?.end ?? 0) || 'COUNT(*)'} AS n) and refer to it.`
+            'postAggregate',
+            clause,
+            this.src.text.slice(span?.start ?? 0, span?.end ?? 0)
           );
         return { kind: 'col', name: item.out! };
       }
@@ -711,14 +550,7 @@ class Compiler {
           const x = this.tr.expr(e, 'post.orderBy', scope);
           if (x.kind === 'col') column = x.name;
         }
-        if (column === undefined)
-          this.fail(
-            this.tr.span(e),
-            'This ORDER BY item',
-            'post-processing',
-            'the released table is sorted by its columns.',
-            'Order by a position of the SELECT list, a key, an aggregate of the SELECT list or an alias.'
-          );
+        if (column === undefined) this.fail(this.tr.span(e), 'orderByItem');
         return { column, descending: String(o.type).toUpperCase() === 'DESC' };
       });
     }
@@ -731,13 +563,7 @@ class Compiler {
     const e = this.tr.expr(n, 'post.limit', this.rowScope('LIMIT'));
     const v = e.kind === 'lit' ? e.value : undefined;
     if (typeof v !== 'number' || !Number.isInteger(v) || v < 0 || v > SQL_LIMITS.limit)
-      throw sqlError(
-        this.src,
-        this.tr.span(n),
-        'INVALID_PARAMETER',
-        { parameter: 'LIMIT', rule: `an integer from 0 to ${SQL_LIMITS.limit}` },
-        'limit'
-      );
+      this.fail(this.tr.span(n), 'limit');
     return v;
   }
 }
@@ -745,35 +571,12 @@ class Compiler {
 /** Compiles SQL text into a query plan and its post-processing. Throws located LomasErrors. */
 export function compileToPlan(req: SqlRequest): CompiledSql {
   const src = new SqlSource(req.sql);
-  if (req.sql.length > SQL_LIMITS.textLength)
-    throw sqlError(
-      src,
-      undefined,
-      'INVALID_SQL',
-      {
-        problem: `the text has ${req.sql.length} characters, above the limit of ${SQL_LIMITS.textLength}`,
-        fix: 'Send one short query.'
-      },
-      'text-size'
-    );
+  if (req.sql.length > SQL_LIMITS.textLength) sqlFail(src, undefined, 'textSize', req.sql.length);
   const { tokens, cleaned } = lex(src);
   refuseKeywords(src, tokens);
   const ast = parseSql(src, cleaned, tokens);
-  if (Array.isArray(ast) && ast.length !== 1)
-    throw sqlError(
-      src,
-      undefined,
-      'INVALID_SQL',
-      { problem: 'the text holds more than one statement', fix: 'Send one SELECT per request.' },
-      'one-statement'
-    );
+  if (Array.isArray(ast) && ast.length !== 1) sqlFail(src, undefined, 'severalStatements');
   const stmt = (Array.isArray(ast) ? ast[0] : ast) as AstNode;
-  if (!isNode(stmt) || stmt.type !== 'select')
-    refuse(src, tokens[0], {
-      what: 'A statement other than SELECT',
-      rule: 'select-only',
-      why: 'Lomas SQL only reads.',
-      fix: 'Write SELECT … FROM df.'
-    });
+  if (!isNode(stmt) || stmt.type !== 'select') sqlFail(src, tokens[0], 'notSelectStatement');
   return new Compiler(src, tokens, stmt, req).run();
 }

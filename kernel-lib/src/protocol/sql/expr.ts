@@ -19,8 +19,8 @@
 import { EXPR_FUNCTIONS, type BinaryOp, type Expr, type ExprFunction, type Scalar } from '../plan';
 import type { SqlParam } from '../sqlRequest';
 import type { AstNode } from './parser';
-import { refuse } from './refusals';
-import { sqlError, type Span, type SqlSource } from './source';
+import { sqlFail, type SqlMessageArgs, type SqlMessageId } from './refusals';
+import { type Span, type SqlSource } from './source';
 import { columnName, functionName, type SpanMap } from './spans';
 
 /** SQL function names → the plan's whitelisted functions. */
@@ -114,14 +114,9 @@ export class ExprTranslator {
     return isNode(n) ? this.spans.get(n) : undefined;
   }
 
-  unsupported(n: unknown, problem: string, fix?: string): never {
-    throw sqlError(
-      this.src,
-      this.span(n),
-      'UNSUPPORTED_EXPRESSION',
-      { problem, fix },
-      'expression'
-    );
+  /** Raises the message `id` of the SQL message table, with a caret under the node `n`. */
+  fail<K extends SqlMessageId>(n: unknown, id: K, ...args: SqlMessageArgs<K>): never {
+    return sqlFail(this.src, this.span(n), id, ...args);
   }
 
   /** Translates `n` at plan path `path`. */
@@ -133,12 +128,11 @@ export class ExprTranslator {
   }
 
   private translate(n: unknown, path: string, scope: ExprScope): Expr {
-    if (!isNode(n)) return this.unsupported(n, 'this part of the query is not an expression');
+    if (!isNode(n)) return this.fail(n, 'notExpression');
     switch (n.type) {
       case 'column_ref': {
         const name = columnName(n);
-        if (name === undefined)
-          return this.unsupported(n, '* is only allowed in COUNT(*)', 'Name the columns.');
+        if (name === undefined) return this.fail(n, 'starOutsideCount');
         return scope.column(n, name, this.span(n));
       }
       case 'number':
@@ -163,79 +157,39 @@ export class ExprTranslator {
       case 'case':
         return this.caseExpr(n, path, scope);
       case 'cast':
-        return this.unsupported(
-          n,
-          'type casts (CAST, ::) are not supported',
-          "Compare values of the column's own type; arithmetic turns integers into numbers where needed."
-        );
+        return this.fail(n, 'cast');
       case 'extract':
-        return this.unsupported(
-          n,
-          'EXTRACT is not supported',
-          'Write YEAR(d), MONTH(d), DAY(d), HOUR(d) or DAYOFWEEK(d).'
-        );
+        return this.fail(n, 'extract');
       case 'interval':
-        return this.unsupported(
-          n,
-          'intervals are not supported',
-          "Compare dates with ISO strings: d >= '2020-01-01'."
-        );
+        return this.fail(n, 'interval');
       default:
-        return this.unsupported(
-          n,
-          `${String(n.type ?? 'this construct').replace(/_/g, ' ')} is not supported here`
-        );
+        return this.fail(n, 'construct', n.type);
     }
   }
 
   /** A string literal's text, as the guard decoded it ('' → '). */
   private text(n: AstNode): string {
     const v = this.strings.get(n);
-    if (v === undefined)
-      return this.unsupported(
-        n,
-        'this string literal could not be read unambiguously',
-        "Write strings in single quotes, a quote as ''."
-      );
+    if (v === undefined) return this.fail(n, 'ambiguousString');
     return v;
   }
 
   private number(n: AstNode): number {
     const text = String(n.value);
     const value = Number(text);
-    if (!Number.isFinite(value)) this.unsupported(n, `the number ${text} is out of range`);
-    if (/^-?\d+$/.test(text) && !Number.isSafeInteger(value))
-      this.unsupported(
-        n,
-        `the integer ${text} is beyond ±(2^53 − 1) and would lose precision`,
-        'Use a smaller integer.'
-      );
+    if (!Number.isFinite(value)) this.fail(n, 'numberRange', text);
+    if (/^-?\d+$/.test(text) && !Number.isSafeInteger(value)) this.fail(n, 'unsafeInteger', text);
     return value;
   }
 
   private param(n: AstNode): Expr {
     const index = Number(n.name);
     if (n.prefix !== '$' || !Number.isInteger(index) || index < 1)
-      return this.unsupported(n, 'parameters are written $1, $2, …');
+      return this.fail(n, 'parameterForm');
     if (index > this.params.length)
-      throw sqlError(
-        this.src,
-        this.span(n),
-        'INVALID_PARAMETER',
-        {
-          parameter: `$${index}`,
-          rule: `the request has ${this.params.length} parameter(s)`,
-          fix: 'Give a value for each $n in params (in a notebook: lomas.sql`… ${value} …`).'
-        },
-        'parameter'
-      );
+      return this.fail(n, 'missingParameter', index, this.params.length);
     const v = this.params[index - 1];
-    if (Array.isArray(v))
-      return this.unsupported(
-        n,
-        `$${index} is a list`,
-        'A list parameter can only be the whole list of IN ($n).'
-      );
+    if (Array.isArray(v)) return this.fail(n, 'listParameter', index);
     return { kind: 'lit', value: v };
   }
 
@@ -245,7 +199,7 @@ export class ExprTranslator {
       return { kind: 'unary', op: '!', arg: this.expr(n.expr, `${path}.arg`, scope) };
     if (op === '-') return { kind: 'unary', op: '-', arg: this.expr(n.expr, `${path}.arg`, scope) };
     if (op === '+') return this.expr(n.expr, path, scope);
-    return this.unsupported(n, `the operator ${op} is not supported`);
+    return this.fail(n, 'operator', op);
   }
 
   private binary(n: AstNode, path: string, scope: ExprScope): Expr {
@@ -279,19 +233,9 @@ export class ExprTranslator {
       return this.negate(op === 'NOT BETWEEN', path, p => this.between(n, p, scope));
     if (op === 'LIKE' || op === 'NOT LIKE')
       return this.negate(op === 'NOT LIKE', path, p => this.like(n, p, scope));
-    if (op === 'ILIKE' || op === 'NOT ILIKE')
-      return this.unsupported(
-        n,
-        'ILIKE is not supported',
-        "Compare in one case: LOWER(name) LIKE 'ab%'."
-      );
-    if (op === '||')
-      return this.unsupported(
-        n,
-        'string concatenation (||) is not supported',
-        'Compare the parts separately.'
-      );
-    return this.unsupported(n, `the operator ${op} is not supported`);
+    if (op === 'ILIKE' || op === 'NOT ILIKE') return this.fail(n, 'ilike');
+    if (op === '||') return this.fail(n, 'concatenation');
+    return this.fail(n, 'operator', op);
   }
 
   private negate(not: boolean, path: string, inner: (p: string) => Expr): Expr {
@@ -300,12 +244,7 @@ export class ExprTranslator {
 
   private isNull(n: AstNode, not: boolean, path: string, scope: ExprScope): Expr {
     const right = n.right as AstNode | undefined;
-    if (!isNode(right) || right.type !== 'null')
-      return this.unsupported(
-        n,
-        'IS only tests for NULL here',
-        'Write x IS NULL or x IS NOT NULL; compare booleans with = TRUE.'
-      );
+    if (!isNode(right) || right.type !== 'null') return this.fail(n, 'isNotNull');
     return this.negate(not, path, p => ({
       kind: 'isnull',
       arg: this.expr(n.left, `${p}.arg`, scope)
@@ -315,22 +254,12 @@ export class ExprTranslator {
   private inList(n: AstNode, path: string, scope: ExprScope): Expr {
     const right = n.right as AstNode;
     if (!isNode(right) || right.type !== 'expr_list' || !Array.isArray(right.value))
-      return refuse(this.src, this.span(n), {
-        what: 'IN with a subquery',
-        rule: 'no-subqueries',
-        why: 'a query is one SELECT over the dataset.',
-        fix: "List the values: x IN ('a', 'b'), or bind a list: x IN ($1)."
-      });
+      return this.fail(n, 'inSubquery');
     const items: Array<{ node: unknown; value?: Scalar }> = [];
     for (const v of right.value as unknown[]) {
       const p = isNode(v) && v.type === 'var' ? this.params[Number(v.name) - 1] : undefined;
       if (Array.isArray(p)) {
-        if ((right.value as unknown[]).length !== 1)
-          this.unsupported(
-            v,
-            'a list parameter must be the whole list',
-            'Write x IN ($1) with a list value.'
-          );
+        if ((right.value as unknown[]).length !== 1) this.fail(v, 'listParameterPart');
         p.forEach(value => items.push({ node: v, value }));
       } else items.push({ node: v });
     }
@@ -375,16 +304,9 @@ export class ExprTranslator {
     const right = n.right as AstNode;
     const pattern =
       isNode(right) && right.type === 'single_quote_string' ? this.text(right) : undefined;
-    const fix = "Use 'prefix%', '%suffix', '%text%' or a text without wildcards";
-    if (pattern === undefined)
-      return this.unsupported(right, 'LIKE needs a pattern in quotes', fix);
+    if (pattern === undefined) return this.fail(right, 'likePattern');
     const body = pattern.replace(/^%/, '').replace(/%$/, '');
-    if (/[%_]/.test(body) || body.length === 0)
-      return this.unsupported(
-        right,
-        `the pattern '${pattern}' is not supported`,
-        `${fix}; _ and inner % are not supported.`
-      );
+    if (/[%_]/.test(body) || body.length === 0) return this.fail(right, 'likeWildcards', pattern);
     const x = this.expr(n.left, `${path}.args.0`, scope);
     const lit: Expr = { kind: 'lit', value: body };
     const starts = pattern.startsWith('%');
@@ -401,29 +323,16 @@ export class ExprTranslator {
       return { kind: 'unary', op: '!', arg: this.expr(args?.[0], `${path}.arg`, scope) };
     }
     if (AGGREGATE_NAMES.has(name)) return scope.aggregate(n, this.span(n));
-    if (n.over) return this.unsupported(n, 'window functions are not supported');
+    if (n.over) return this.fail(n, 'windowExpression');
     const fn = SQL_FUNCTIONS[name];
     if (!fn) {
-      if (name === 'LOG')
-        return this.unsupported(
-          n,
-          'LOG is ambiguous (base 10 in PostgreSQL, natural elsewhere)',
-          'Write LN(x) for the natural logarithm.'
-        );
-      return refuse(this.src, this.span(n), {
-        what: `The function ${name || '(unnamed)'}`,
-        rule: 'function-whitelist',
-        why: 'only whitelisted functions, whose result ranges the server can bound, may be used.',
-        fix: `Use one of ${Object.keys(SQL_FUNCTIONS).join(', ')}.`
-      });
+      if (name === 'LOG') return this.fail(n, 'log');
+      return this.fail(n, 'unknownFunction', name, Object.keys(SQL_FUNCTIONS));
     }
     const args = ((n.args as AstNode | undefined)?.value ?? []) as unknown[];
     const [min, max] = EXPR_FUNCTIONS[fn];
     if (args.length < min || args.length > max)
-      return this.unsupported(
-        n,
-        `${name} takes ${min === max ? min : `${min} to ${max}`} argument(s), not ${args.length}`
-      );
+      return this.fail(n, 'arity', name, min, max, args.length);
     return { kind: 'call', fn, args: args.map((a, i) => this.expr(a, `${path}.args.${i}`, scope)) };
   }
 
@@ -457,7 +366,7 @@ export class ExprTranslator {
       p = `${p}.else`;
     }
     if (other) hole(this.expr(other.result, p, scope));
-    return root.e ?? this.unsupported(n, 'CASE needs a WHEN branch');
+    return root.e ?? this.fail(n, 'caseWithoutWhen');
   }
 }
 

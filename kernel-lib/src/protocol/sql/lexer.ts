@@ -9,7 +9,8 @@
  * same): the parser never sees a comment, so nothing can hide in one.
  */
 import { SQL_LIMITS } from '../sqlRequest';
-import { sqlError, type Span, type SqlSource } from './source';
+import { sqlFail, type SqlMessageArgs, type SqlMessageId } from './refusals';
+import { type Span, type SqlSource } from './source';
 
 export type TokenKind = 'ident' | 'number' | 'string' | 'param' | 'punct';
 
@@ -71,8 +72,13 @@ class Lexer {
     private readonly t: string
   ) {}
 
-  private fail(start: number, end: number, rule: string, problem: string, fix: string): never {
-    throw sqlError(this.src, { start, end }, 'INVALID_SQL', { problem, fix }, rule);
+  private fail<K extends SqlMessageId>(
+    start: number,
+    end: number,
+    id: K,
+    ...args: SqlMessageArgs<K>
+  ): never {
+    return sqlFail(this.src, { start, end }, id, ...args);
   }
 
   run(): Lexed {
@@ -80,13 +86,7 @@ class Lexer {
     this.checkParentheses();
     this.checkStatements();
     if (this.tokens.length > SQL_LIMITS.tokens)
-      this.fail(
-        this.tokens[SQL_LIMITS.tokens].start,
-        this.t.length,
-        'token-count',
-        `the text has more than ${SQL_LIMITS.tokens} tokens`,
-        'Write a shorter query.'
-      );
+      this.fail(this.tokens[SQL_LIMITS.tokens].start, this.t.length, 'tokenCount');
     let cleaned = this.t;
     if (this.blank.length > 0) {
       // One space per UTF-16 unit, newlines kept: every offset and line stays the same.
@@ -132,35 +132,14 @@ class Lexer {
     const start = this.i;
     const close = this.t.indexOf('*/', start + 2);
     const inner = this.t.indexOf('/*', start + 2);
-    if (inner >= 0 && (close < 0 || inner < close))
-      this.fail(
-        inner,
-        inner + 2,
-        'comment-nesting',
-        'a comment opens inside another comment',
-        'SQL dialects disagree on nested comments, so the text could hide a statement; remove the inner "/*".'
-      );
-    if (close < 0)
-      this.fail(
-        start,
-        start + 2,
-        'unterminated-comment',
-        'this comment is never closed',
-        'Close it with "*/".'
-      );
+    if (inner >= 0 && (close < 0 || inner < close)) this.fail(inner, inner + 2, 'commentNesting');
+    if (close < 0) this.fail(start, start + 2, 'unterminatedComment');
     this.comment(start, close + 2);
   }
 
   private comment(start: number, end: number): void {
     const semi = this.t.indexOf(';', start);
-    if (semi >= 0 && semi < end)
-      this.fail(
-        semi,
-        semi + 1,
-        'comment-statement',
-        'a comment holds a ";"',
-        'Comments may not contain a statement separator, so that no second statement can hide in one; remove the ";".'
-      );
+    if (semi >= 0 && semi < end) this.fail(semi, semi + 1, 'commentStatement');
     const bad = this.t.slice(start, end).search(INVISIBLE);
     if (bad >= 0) this.invisible(start + bad);
     this.blank.push({ start, end });
@@ -169,13 +148,7 @@ class Lexer {
 
   private invisible(at: number): never {
     const ch = String.fromCodePoint(this.t.codePointAt(at)!);
-    return this.fail(
-      at,
-      at + ch.length,
-      'invisible-characters',
-      `an invisible or control character (${codePoint(ch)}) is in the text`,
-      'Such characters (zero-width, direction marks, controls) can make the text read differently from what is compiled; delete it.'
-    );
+    return this.fail(at, at + ch.length, 'invisibleCharacter', codePoint(ch));
   }
 
   private string(): void {
@@ -183,14 +156,7 @@ class Lexer {
     let value = '';
     let k = start + 1;
     for (;;) {
-      if (k >= this.t.length)
-        this.fail(
-          start,
-          start + 1,
-          'unterminated-string',
-          'this string is never closed',
-          "Close it with '."
-        );
+      if (k >= this.t.length) this.fail(start, start + 1, 'unterminatedString');
       const ch = this.t[k];
       if (ch === "'") {
         if (this.t[k + 1] === "'") {
@@ -200,14 +166,7 @@ class Lexer {
         }
         break;
       }
-      if (ch === '\\')
-        this.fail(
-          k,
-          k + 1,
-          'backslash',
-          'a string holds a backslash',
-          "SQL dialects disagree on backslash escapes, so the string could end elsewhere than it seems; write a quote as '' and avoid backslashes."
-        );
+      if (ch === '\\') this.fail(k, k + 1, 'backslash');
       const full = String.fromCodePoint(this.t.codePointAt(k)!);
       if (INVISIBLE.test(full)) this.invisible(k);
       value += full;
@@ -222,13 +181,7 @@ class Lexer {
     let k = start + 1;
     while (k < this.t.length && IDENT_PART.test(this.t[k])) k++;
     if (this.t[k] === "'" || this.t[k] === '&')
-      this.fail(
-        start,
-        k + 1,
-        'string-prefix',
-        `a string literal has the prefix "${this.t.slice(start, k)}"`,
-        "Write plain strings in single quotes: 'text' (no E'', N'', U&'' or X'' forms)."
-      );
+      this.fail(start, k + 1, 'stringPrefix', this.t.slice(start, k));
     this.push('ident', start, k);
     this.i = k;
   }
@@ -238,13 +191,7 @@ class Lexer {
     const m = NUMBER.exec(this.t.slice(start, start + 400))!;
     const end = start + m[0].length;
     if (end < this.t.length && IDENT_PART.test(this.t[end]))
-      this.fail(
-        start,
-        end + 1,
-        'number-format',
-        'a number runs into letters',
-        'Write decimal numbers such as 42, 0.5 or 1e-3, separated from names by a space or an operator.'
-      );
+      this.fail(start, end + 1, 'numberFormat');
     this.push('number', start, end);
     this.i = end;
   }
@@ -252,28 +199,14 @@ class Lexer {
   private param(): void {
     const start = this.i;
     const m = /^\$([1-9][0-9]{0,3})(?![A-Za-z0-9_$])/.exec(this.t.slice(start, start + 6));
-    if (!m)
-      this.fail(
-        start,
-        start + 1,
-        'dollar-quoting',
-        'a "$" that is not a parameter $1, $2, …',
-        'Dollar-quoted strings are not supported; write strings in single quotes, parameters as $1, $2, ….'
-      );
+    if (!m) this.fail(start, start + 1, 'dollarQuoting');
     this.push('param', start, start + m[0].length, Number(m[1]));
     this.i = start + m[0].length;
   }
 
   private punct(p: string): void {
     const start = this.i;
-    if (p === '(' && ++this.depth > SQL_LIMITS.parenDepth)
-      this.fail(
-        start,
-        start + 1,
-        'nesting',
-        `parentheses are nested deeper than ${SQL_LIMITS.parenDepth} levels`,
-        'Simplify the expression.'
-      );
+    if (p === '(' && ++this.depth > SQL_LIMITS.parenDepth) this.fail(start, start + 1, 'nesting');
     if (p === ')') this.depth = Math.max(0, this.depth - 1);
     this.push('punct', start, start + p.length);
     this.i = start + p.length;
@@ -284,42 +217,17 @@ class Lexer {
     if (c === '"' || c === '`' || c === '[') {
       const close = c === '[' ? ']' : c;
       const end = this.t.indexOf(close, at + 1);
-      this.fail(
-        at,
-        end > at ? end + 1 : at + 1,
-        'quoted-identifier',
-        'a quoted identifier',
-        'Write column and dataset names without quotes (they are letters, digits and _); write text values in single quotes.'
-      );
+      this.fail(at, end > at ? end + 1 : at + 1, 'quotedIdentifier');
     }
-    if (c === '?' || c === ':' || c === '@')
-      this.fail(
-        at,
-        at + 1,
-        'placeholder-style',
-        `"${c}" is not a parameter`,
-        'Write parameters as $1, $2, … (in a notebook: lomas.sql`… ${value} …`).'
-      );
+    if (c === '?' || c === ':' || c === '@') this.fail(at, at + 1, 'placeholderStyle', c);
     const cp = this.t.codePointAt(at)!;
     if (cp > 0x7e) {
       const ch = String.fromCodePoint(cp);
       if (INVISIBLE.test(ch)) this.invisible(at);
-      this.fail(
-        at,
-        at + ch.length,
-        'ascii-only',
-        `the character "${ch}" (${codePoint(ch)}) is outside a string literal`,
-        'Names and keywords are plain ASCII, so that look-alike letters cannot make the text read differently from what is compiled; only string literals may hold other characters.'
-      );
+      this.fail(at, at + ch.length, 'nonAscii', ch, codePoint(ch));
     }
     if (cp < 0x20 || cp === 0x7f) this.invisible(at);
-    this.fail(
-      at,
-      at + 1,
-      'character',
-      `the character "${c}" has no meaning here`,
-      'Lomas SQL uses + - * / %, comparisons (= <> != < <= > >=), AND, OR, NOT and parentheses.'
-    );
+    this.fail(at, at + 1, 'strayCharacter', c);
   }
 
   /** Every parenthesis is closed, and closes an open one. */
@@ -327,23 +235,10 @@ class Lexer {
     const open: Token[] = [];
     for (const tk of this.tokens) {
       if (tk.text === '(') open.push(tk);
-      else if (tk.text === ')' && !open.pop())
-        this.fail(
-          tk.start,
-          tk.end,
-          'parentheses',
-          'this parenthesis closes nothing',
-          'Remove it, or open it where it belongs.'
-        );
+      else if (tk.text === ')' && !open.pop()) this.fail(tk.start, tk.end, 'unopenedParenthesis');
     }
     if (open.length)
-      this.fail(
-        open[open.length - 1].start,
-        open[open.length - 1].end,
-        'parentheses',
-        'this parenthesis is never closed',
-        'Close it with ")".'
-      );
+      this.fail(open[open.length - 1].start, open[open.length - 1].end, 'unclosedParenthesis');
   }
 
   /** A `;` may only end the text; it is then blanked. */
@@ -354,13 +249,7 @@ class Lexer {
     const early = semis.find(s => s !== last);
     if (early) {
       const next = this.tokens[this.tokens.indexOf(early) + 1];
-      this.fail(
-        early.start,
-        next ? Math.max(early.end, next.end) : early.end,
-        'one-statement',
-        'the text holds more than one statement',
-        'Send one SELECT per request, without a second statement after ";".'
-      );
+      this.fail(early.start, next ? Math.max(early.end, next.end) : early.end, 'severalStatements');
     }
     this.tokens.pop();
     this.blank.push({ start: last.start, end: last.end });
@@ -369,13 +258,6 @@ class Lexer {
 
 /** Tokenizes and guards SQL text (see the module comment). Throws INVALID_SQL with a caret. */
 export function lex(src: SqlSource): Lexed {
-  if (src.text.trim().length === 0)
-    throw sqlError(
-      src,
-      undefined,
-      'INVALID_SQL',
-      { problem: 'the text is empty', fix: 'Write a SELECT statement.' },
-      'empty'
-    );
+  if (src.text.trim().length === 0) sqlFail(src, undefined, 'emptyText');
   return new Lexer(src, src.text).run();
 }

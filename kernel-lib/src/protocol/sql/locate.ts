@@ -14,6 +14,7 @@ import { LomasError } from '../errors';
 import { PLAN_VERSION, type Aggregation, type Expr, type QueryPlan, type Step } from '../plan';
 import type { CompiledSql } from './compile';
 import { atSpan, type Span } from './source';
+import { SQL_PLAN_FIXES } from './refusals';
 
 /** A check of a plan: throws a LomasError when the plan breaks a rule. */
 export type PlanCheck = (plan: QueryPlan) => void;
@@ -150,21 +151,20 @@ function sqlFix(err: LomasError, plan: QueryPlan, path: string | undefined): str
   const index = path?.match(/^aggregations\.(\d+)/)?.[1];
   const agg = index !== undefined ? plan.aggregations[Number(index)] : undefined;
   if (rule === 'bounded-contribution') {
-    const name = agg?.as ?? agg?.column ?? 'column';
-    return `Give its bounds in the query options: { bounds: { ${name}: [lower, upper] } } (values outside are clamped).`;
+    return SQL_PLAN_FIXES.bounds(agg?.as ?? agg?.column ?? 'column');
   }
   if (
     err.code === 'INVALID_PLAN' &&
     /\.as$/.test(path ?? '') &&
     /used twice/.test(String(err.details.problem))
   )
-    return 'Give each aggregate its own alias: COUNT(*) AS n, AVG(x) AS mean_x.';
+    return SQL_PLAN_FIXES.aliasTwice();
   if (err.code === 'INVALID_PLAN' && String(err.details.fix ?? '').startsWith('Build plans with'))
-    return 'See the Lomas SQL subset in the documentation of lomas-kernel/sql.';
+    return SQL_PLAN_FIXES.builderOnly();
   if (rule === 'public-group-keys') {
     const k = path?.match(/^groupby\.keys\.(\d+)/)?.[1];
     const key = k !== undefined ? plan.groupby?.keys[Number(k)] : plan.groupby?.keys[0];
-    return `List the keys in the query options: { keys: { ${key}: [...] } }, or discover them privately: { discover: { delta: 1e-6 } }.`;
+    return SQL_PLAN_FIXES.groupKeys(key);
   }
   return undefined;
 }

@@ -14,7 +14,8 @@ import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { createContext, Script, type Context } from 'node:vm';
 import type { Token } from './lexer';
-import { sqlError, type SqlSource } from './source';
+import { sqlFail } from './refusals';
+import { type SqlSource } from './source';
 
 /** A node of node-sql-parser's AST, read loosely: compile.ts checks every field it accepts. */
 export type AstNode = Record<string, unknown>;
@@ -83,9 +84,6 @@ function astify(text: string): unknown {
   return attempt();
 }
 
-const GRAMMAR =
-  'Lomas SQL reads: SELECT keys and aggregates FROM df [WHERE …] [GROUP BY …] [HAVING …] [ORDER BY …] [LIMIT n].';
-
 /** Parses the cleaned text (comments blanked). Syntax errors become INVALID_SQL with a caret. */
 export function parseSql(
   src: SqlSource,
@@ -95,41 +93,22 @@ export function parseSql(
   try {
     return astify(cleaned) as AstNode | AstNode[];
   } catch (e) {
-    if (isTimeout(e))
-      throw sqlError(
-        src,
-        undefined,
-        'INVALID_SQL',
-        {
-          problem: `the parser could not read it within ${SQL_PARSE_TIMEOUT_MS} ms (deeply nested parentheses or CASEs around a mistake make its work grow very fast)`,
-          fix: 'Check that every parenthesis and CASE is closed, and nest less.'
-        },
-        'parse-time'
-      );
+    if (isTimeout(e)) sqlFail(src, undefined, 'parseTime', SQL_PARSE_TIMEOUT_MS);
     const err = e as {
       message?: string;
       location?: { start?: { offset?: number }; end?: { offset?: number } };
     };
     const start = err.location?.start?.offset;
-    if (typeof start !== 'number')
-      throw sqlError(
-        src,
-        undefined,
-        'INVALID_SQL',
-        { problem: 'the text is not a SELECT statement Lomas can read', fix: GRAMMAR },
-        'syntax'
-      );
+    if (typeof start !== 'number') sqlFail(src, undefined, 'notSelect');
     // The token at the error names it better than the parser's first character.
     const tok = tokens.find(t => t.end > start);
     const atEnd = /but end of input found/.test(err.message ?? '') || !tok;
-    const what = atEnd ? 'the end of the text' : `"${tok.text}"`;
     const end = tok ? tok.end : start + 1;
-    throw sqlError(
+    sqlFail(
       src,
       { start: Math.min(start, src.text.length - 1), end: Math.min(end, src.text.length) },
-      'INVALID_SQL',
-      { problem: `${what} was not expected here`, fix: GRAMMAR },
-      'syntax'
+      'unexpected',
+      atEnd ? undefined : tok.text
     );
   }
 }
