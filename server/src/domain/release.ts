@@ -75,13 +75,17 @@ function caveatOf(p: CostedAggregation, v: ReleasedValue): Caveat | null {
   const span =
     a.op === 'mean' ? [lo, hi] : [0, a.op === 'stdev' ? (hi - lo) / 2 : (hi - lo) ** 2 / 4];
   if (v.lower > span[0] || v.upper < span[1]) return null;
-  const what = a.op === 'mean' ? `${a.column} may take` : `a ${a.op} of ${a.column} may take`;
-  return {
-    column,
-    kind: 'whole_range',
-    text: `the interval covers every value ${what} (${figure(span[0])} to ${figure(span[1])}): this row says nothing; its group may be empty or too small`
-  };
+  let text = wholeRangeText.get(p);
+  if (text === undefined) {
+    const what = a.op === 'mean' ? `${a.column} may take` : `a ${a.op} of ${a.column} may take`;
+    text = `the interval covers every value ${what} (${figure(span[0])} to ${figure(span[1])}): this row says nothing; its group may be empty or too small`;
+    wholeRangeText.set(p, text);
+  }
+  return { column, kind: 'whole_range', text };
 }
+
+/** The whole-range sentence depends on the aggregation only: written once, not once per row. */
+const wholeRangeText = new WeakMap<CostedAggregation, string>();
 
 /** Per-row intervals (mean, variance, stdev): the range of their widths, in words. */
 function perRowAccuracy(widths: number[], confidence: number, marked: number): string {

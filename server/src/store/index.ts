@@ -1,12 +1,11 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { dbNameFromUri, MongoStore } from './mongo';
 import { SqliteStore } from './sqlite';
 import type { Store } from './types';
 
 export * from './types';
 export { MemoryStore } from './memory';
-export { MongoStore, type MongoStoreOptions } from './mongo';
+export type { MongoStore, MongoStoreOptions } from './mongo';
 export { SqliteStore, type SqliteStoreOptions } from './sqlite';
 
 export interface StoreConfig {
@@ -25,6 +24,10 @@ export const EMBEDDED_FILE = 'lomas.sqlite';
 export async function openStore(config: StoreConfig): Promise<Store> {
   let store: Store;
   if (config.mongodbUri) {
+    // Loaded only here: the MongoDB driver costs about 10 MB of RSS that an embedded-store
+    // server would carry for nothing.
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { dbNameFromUri, MongoStore } = require('./mongo') as typeof import('./mongo');
     // A database named in the URI wins; otherwise MONGODB_DB.
     const named = dbNameFromUri(config.mongodbUri);
     store = new MongoStore(config.mongodbUri, named ? {} : { dbName: config.mongodbDb });
