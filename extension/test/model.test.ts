@@ -4,12 +4,17 @@
  * templates built from metadata, and the admin panel's spending series.
  */
 import type { ResultBundle } from 'lomas-kernel/protocol';
-import { amountNumber, spendingSeries, spendingSpec, totals } from '../src/admin/spending';
+import {
+  amountNumber,
+  spendingSeries,
+  spendingSpec,
+  totals,
+  type SpendEntry
+} from '../src/admin/spending';
 import { LomasModel, REFRESH_DELAY_MS } from '../src/model';
 import { errorOf, LomasRequestError, NO_EXTENSION_MESSAGE, type Request } from '../src/request';
 import { statusText } from '../src/status';
 import { queryTemplate, variableName } from '../src/template';
-import type { AdminLedgerEntry } from '../src/validate';
 import { SAMPLE_BUNDLE } from '../ui-tests/fixtures/bundle';
 
 describe('request errors say what to do', () => {
@@ -236,15 +241,14 @@ describe('spending over time', () => {
     dataset: string,
     user: string,
     at: string,
-    cost: Partial<AdminLedgerEntry['cost']>,
-    kind: AdminLedgerEntry['kind'] = 'charge'
-  ): AdminLedgerEntry => ({
+    cost: Partial<SpendEntry['cost']>,
+    kind: SpendEntry['kind'] = 'charge'
+  ): SpendEntry => ({
     dataset,
     seq: 1,
     user,
     kind,
     at,
-    hash: 'h',
     cost: { epsilon: '0/1', delta: '0/1', rho: '0/1', ...cost }
   });
   const ledger = [

@@ -173,27 +173,23 @@ describe('history records', () => {
 
 describe('dataset metadata', () => {
   it('becomes a compact column list', () => {
-    const info = normalizeDatasetInfo(
-      {
-        name: 'penguins',
-        description: 'Palmer penguins',
-        accounting: 'pure',
-        metadata: {
-          rows: 344,
-          max_ids: 1,
-          columns: {
-            species: {
-              type: 'string',
-              categories: ['Adelie', 'Chinstrap', 'Gentoo'],
-              nullable: false
-            },
-            body_mass_g: { type: 'int', lower: 2700, upper: 6300, nullable: true },
-            weird: 'nope'
-          }
+    const info = normalizeDatasetInfo({
+      name: 'penguins',
+      description: 'Palmer penguins',
+      accounting: 'pure',
+      metadata: {
+        rows: 344,
+        max_ids: 1,
+        columns: {
+          species: {
+            type: 'string',
+            categories: ['Adelie', 'Chinstrap', 'Gentoo'],
+            nullable: false
+          },
+          body_mass_g: { type: 'int', lower: 2700, upper: 6300, nullable: true }
         }
-      },
-      'x'
-    );
+      }
+    });
     expect(info).toEqual({
       name: 'penguins',
       description: 'Palmer penguins',
@@ -204,7 +200,9 @@ describe('dataset metadata', () => {
         { name: 'body_mass_g', type: 'int', detail: '2,700 – 6,300 · nullable' }
       ]
     });
-    expect(() => normalizeDatasetInfo({ name: 'x' }, 'x')).toThrow('not with dataset metadata');
+    expect(() => normalizeDatasetInfo({ name: 'x', accounting: 'pure' })).toThrow(
+      /^The server answered, but dataset\.metadata: /
+    );
   });
 });
 
