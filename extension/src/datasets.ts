@@ -5,12 +5,6 @@ import { parseDatasetInfo } from './validate';
  * display records for the side panel. Pure and DOM-free (unit-tested).
  */
 
-export class ServerShapeError extends Error {}
-
-export function isObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
-
 export interface ColumnInfo {
   name: string;
   type: string;

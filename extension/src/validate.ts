@@ -6,6 +6,7 @@ import {
   DatasetSummary,
   DatasetView,
   GrantView,
+  HistoryEntry,
   IssuedKey,
   KeyView,
   LedgerEntryView,
@@ -109,6 +110,9 @@ export const parseDatasets = (body: unknown): DatasetSummary[] =>
 
 /** GET /v1/datasets/{name}: a dataset's public description. */
 export const parseDatasetInfo = (body: unknown): DatasetInfo => read(DatasetInfo, body, 'dataset');
+
+/** GET /v1/queries: my previous queries (plans are read by plans.ts, per entry). */
+export const parseHistory = (body: unknown): HistoryEntry[] => list(HistoryEntry, body, 'queries');
 
 export const parseUser = (body: unknown): UserView => read(UserView, body, 'user');
 export const parseUsers = (body: unknown): UserView[] => list(UserView, body, 'users');

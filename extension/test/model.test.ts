@@ -221,12 +221,19 @@ describe('query templates from public metadata', () => {
 
   test('zCDP datasets are budgeted in ρ; no bounded column means a count', () => {
     const t = queryTemplate('flights-3m', {
+      name: 'flights-3m',
       accounting: 'zcdp',
       metadata: { columns: { origin: { type: 'string' } } }
     });
     expect(t).toContain('const flights_3m = lomas.dataset("flights-3m");');
     expect(t).toContain('  .count({ rho: 0.01 });');
     expect(t).not.toContain('groupby');
+  });
+
+  test('a malformed metadata answer is refused with the field, not templated half-read', () => {
+    expect(() => queryTemplate('penguins', { ...penguins, accounting: 'fuzzy' })).toThrow(
+      /^The server answered, but dataset\.accounting: /
+    );
   });
 
   test('variable names are valid identifiers that do not shadow the template', () => {
