@@ -60,7 +60,21 @@ describe('request errors say what to do', () => {
       'invalid',
       /delta/
     ],
-    ['a server failure', 500, { code: 'INTERNAL', message: 'failed' }, 'server', /failed/]
+    ['a server failure', 500, { code: 'INTERNAL', message: 'failed' }, 'server', /failed/],
+    [
+      "Jupyter's own JSON error (no Lomas error body)",
+      500,
+      { message: 'Unhandled error', reason: null },
+      'server',
+      /^JupyterLab's server answered HTTP 500: Unhandled error$/
+    ],
+    [
+      'a code outside the closed set is no Lomas error',
+      400,
+      { code: 'TEAPOT', message: 'short and stout' },
+      'server',
+      /^JupyterLab's server answered HTTP 400: short and stout$/
+    ]
   ])('%s', (_name, status, body, kind, message) => {
     const err = errorOf(status, body);
     expect(err).toBeInstanceOf(LomasRequestError);
