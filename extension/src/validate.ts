@@ -135,8 +135,9 @@ export const parseChainReport = (body: unknown): ChainReport => read(ChainReport
 
 /*
  * GET/PUT/DELETE /lomas/connection is written by Python (jupyterlab_lomas/handlers.py describe()),
- * not by the Lomas server, so no protocol schema describes it: a hand check, tested against the
- * real Jupyter server extension in server-extension.test.ts. It keeps only the fields it knows.
+ * not by the Lomas server, so no protocol schema describes it: a hand check (unit-tested in
+ * extension.test.ts; the Python side's answers in server-extension.test.ts). It keeps only the
+ * fields it knows.
  */
 
 const STATUSES = ['signed-out', 'signed-in', 'refused', 'unreachable'] as const;
