@@ -1,13 +1,9 @@
+import { parseDatasetInfo } from './validate';
+
 /**
- * A dataset's public metadata (GET /v1/datasets/{name}), from untrusted server JSON into display
- * records for the side panel. Pure and DOM-free (unit-tested).
+ * A dataset's public metadata (GET /v1/datasets/{name}), read with the protocol's schema, into
+ * display records for the side panel. Pure and DOM-free (unit-tested).
  */
-
-export class ServerShapeError extends Error {}
-
-export function isObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
 
 export interface ColumnInfo {
   name: string;
@@ -34,17 +30,16 @@ function num(v: unknown): string | undefined {
 }
 
 /** GET /v1/datasets/{name}: `{ name, description, accounting, metadata: { columns } }`. */
-export function normalizeDatasetInfo(body: unknown, fallbackName: string): DatasetInfo {
-  if (!isObject(body) || !isObject(body.metadata) || !isObject(body.metadata.columns))
-    throw new ServerShapeError('The server answered, but not with dataset metadata.');
-  const m = body.metadata;
+export function normalizeDatasetInfo(body: unknown): DatasetInfo {
+  const info = parseDatasetInfo(body);
+  const m = info.metadata;
   const facts: string[] = [];
   if (typeof m.rows === 'number') facts.push(`${num(m.rows)} rows (public)`);
   if (typeof m.max_ids === 'number' && m.max_ids > 1)
     facts.push(`up to ${m.max_ids} rows per person`);
   const columns: ColumnInfo[] = [];
-  for (const [name, c] of Object.entries(m.columns as Record<string, unknown>)) {
-    if (!isObject(c)) continue;
+  for (const [name, column] of Object.entries(m.columns)) {
+    const c = column as Record<string, unknown>;
     const bits: string[] = [];
     const lo = num(c.lower);
     const hi = num(c.upper);
@@ -63,11 +58,9 @@ export function normalizeDatasetInfo(body: unknown, fallbackName: string): Datas
     });
   }
   return {
-    name: typeof body.name === 'string' ? body.name : fallbackName,
-    ...(typeof body.description === 'string' && body.description
-      ? { description: body.description }
-      : {}),
-    ...(typeof body.accounting === 'string' ? { accounting: body.accounting } : {}),
+    name: info.name,
+    ...(info.description ? { description: info.description } : {}),
+    accounting: info.accounting,
     facts,
     columns
   };

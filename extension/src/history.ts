@@ -1,11 +1,11 @@
 import type { Budget } from 'lomas-kernel/protocol';
-import { isObject, ServerShapeError } from './datasets';
 import { summarizePlan } from './plans';
+import { parseHistory } from './validate';
 
 /**
- * The side panel's query history, from untrusted server JSON into display records. Pure and
- * DOM-free (unit-tested); an entry that does not fit never breaks the list. This module brings the
- * plan schema (zod), so the panel loads it lazily, with the first history.
+ * The side panel's query history (GET /v1/queries), read with the protocol's HistoryEntry schema,
+ * into display records. Pure and DOM-free (unit-tested). A plan the extension cannot read (an older
+ * plan version kept in the archive) never breaks the list: it is shown as an unreadable plan.
  */
 
 export interface HistoryItem {
@@ -23,14 +23,6 @@ export interface HistoryItem {
   released: boolean;
 }
 
-function isBudget(v: unknown): v is Budget {
-  return (
-    isObject(v) &&
-    (typeof v.epsilon === 'string' || typeof v.epsilon === 'number') &&
-    (typeof v.delta === 'string' || typeof v.delta === 'number')
-  );
-}
-
 /** "ε 0.5", "ε 1 · δ 0.000001", "ρ 0.05": the measures actually charged. */
 export function formatSpent(b: Budget): string {
   const parts: string[] = [];
@@ -45,28 +37,18 @@ function measureOf(b: Budget): 'ε' | 'ρ' {
   return b.rho !== undefined && Number(b.rho) > 0 ? 'ρ' : 'ε';
 }
 
-/** Accepts `[...]` or `{ queries: [...] }`; entries that are not objects are skipped. */
 export function normalizeHistory(body: unknown): HistoryItem[] {
-  const list = Array.isArray(body)
-    ? body
-    : isObject(body) && Array.isArray(body.queries)
-      ? body.queries
-      : undefined;
-  if (!list) throw new ServerShapeError('The server answered, but not with a list of queries.');
-  const items: HistoryItem[] = [];
-  for (const e of list) {
-    if (!isObject(e)) continue;
-    const s = summarizePlan(e.plan, isBudget(e.cost) ? measureOf(e.cost) : undefined);
-    items.push({
-      queryId: typeof e.queryId === 'string' ? e.queryId : '',
-      dataset: typeof e.dataset === 'string' ? e.dataset : '?',
-      at: typeof e.at === 'string' ? e.at : '',
+  return parseHistory(body).map(e => {
+    const s = summarizePlan(e.plan, measureOf(e.cost));
+    return {
+      queryId: e.queryId,
+      dataset: e.dataset,
+      at: e.at,
       summary: s.text,
       readable: s.ok,
       ...(s.problem ? { problem: s.problem } : {}),
-      ...(isBudget(e.cost) ? { cost: formatSpent(e.cost) } : {}),
-      released: e.kind !== 'failure' && e.release !== null && e.release !== undefined
-    });
-  }
-  return items;
+      cost: formatSpent(e.cost),
+      released: e.release !== null
+    };
+  });
 }

@@ -155,7 +155,7 @@ export class LomasModel implements ILomasModel {
   }
 
   async datasetInfo(name: string): Promise<DatasetInfo> {
-    return normalizeDatasetInfo(await this.datasetMetadata(name), name);
+    return normalizeDatasetInfo(await this.datasetMetadata(name));
   }
 
   releaseDrawn(bundle: ResultBundle): void {

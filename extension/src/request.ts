@@ -1,5 +1,6 @@
 import { URLExt } from '@jupyterlab/coreutils';
 import { ServerConnection } from '@jupyterlab/services';
+import { ErrorBody } from 'lomas-kernel/protocol';
 
 /**
  * The one way the front end reaches Lomas: Jupyter's own server, under /lomas/ (the Python
@@ -39,49 +40,51 @@ const SIGN_IN = 'Run "Lomas: Sign in" from the command palette.';
 export const NO_EXTENSION_MESSAGE =
   'The Lomas server extension is not enabled in this Jupyter server: install the jupyterlab_lomas Python package where JupyterLab runs (pip install jupyterlab_lomas), check that "jupyter server extension list" shows it enabled, then restart JupyterLab.';
 
-interface ErrorBody {
-  code?: unknown;
-  message?: unknown;
-  details?: unknown;
+/** What Jupyter's own error answers carry (not a Lomas error): maybe a message. */
+function jupyterMessage(body: unknown): string | undefined {
+  const m =
+    typeof body === 'object' && body !== null ? (body as { message?: unknown }).message : '';
+  return typeof m === 'string' && m ? m : undefined;
 }
 
-/** A failed answer as a typed error with advice (pure: unit-tested). */
+/**
+ * A failed answer as a typed error with advice (pure: unit-tested). A Lomas error (from the Lomas
+ * server, or from jupyterlab_lomas, which answers in the same shape with details.via) is read with
+ * the protocol's ErrorBody schema; anything else is Jupyter's own answer.
+ */
 export function errorOf(status: number, body: unknown): LomasRequestError {
-  const b = (typeof body === 'object' && body !== null ? body : {}) as ErrorBody;
-  const code = typeof b.code === 'string' ? b.code : undefined;
-  const message = typeof b.message === 'string' ? b.message : undefined;
-  const details =
-    typeof b.details === 'object' && b.details !== null
-      ? (b.details as Record<string, unknown>)
-      : {};
-  const fromJupyter = details.via === 'jupyterlab_lomas';
+  const parsed = ErrorBody.safeParse(body);
+  if (!parsed.success) return jupyterError(status, jupyterMessage(body));
+  const { code, message, details = {} } = parsed.data;
   const error = (kind: RequestErrorKind, text: string) =>
     new LomasRequestError(kind, text, status, code, details);
-  if (!code) {
-    if (status === 404) return error('no-extension', NO_EXTENSION_MESSAGE);
-    if (status === 403)
-      return error(
-        'forbidden',
-        "JupyterLab's server refused the request (403): reload the page, signing in to JupyterLab again if it asks."
-      );
-    return error(
-      'server',
-      `JupyterLab's server answered HTTP ${status}${message ? `: ${message}` : '.'}`
-    );
-  }
-  const text = message ?? code;
   switch (code) {
     case 'UNAUTHENTICATED':
-      return fromJupyter
-        ? error('signed-out', text)
-        : error('refused', `The Lomas server refused your key: ${text} ${SIGN_IN}`);
+      return details.via === 'jupyterlab_lomas'
+        ? error('signed-out', message)
+        : error('refused', `The Lomas server refused your key: ${message} ${SIGN_IN}`);
     case 'FORBIDDEN':
-      return error('forbidden', text);
+      return error('forbidden', message);
     case 'UNAVAILABLE':
-      return error('unreachable', text);
+      return error('unreachable', message);
     default:
-      return error(status >= 500 ? 'server' : 'invalid', text);
+      return error(status >= 500 ? 'server' : 'invalid', message);
   }
+}
+
+/** Jupyter's own refusal or failure (no Lomas error body). */
+function jupyterError(status: number, message: string | undefined): LomasRequestError {
+  const error = (kind: RequestErrorKind, text: string) => new LomasRequestError(kind, text, status);
+  if (status === 404) return error('no-extension', NO_EXTENSION_MESSAGE);
+  if (status === 403)
+    return error(
+      'forbidden',
+      "JupyterLab's server refused the request (403): reload the page, signing in to JupyterLab again if it asks."
+    );
+  return error(
+    'server',
+    `JupyterLab's server answered HTTP ${status}${message ? `: ${message}` : '.'}`
+  );
 }
 
 export type Request = <T>(path: string, init?: RequestInit) => Promise<T>;

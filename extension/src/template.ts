@@ -1,8 +1,9 @@
-import { isObject } from './datasets';
+import type { AccountingMode, DatasetInfo } from 'lomas-kernel/protocol';
+import { parseDatasetInfo } from './validate';
 
 /**
- * A query template for a dataset, built from its public metadata (GET /v1/datasets/{name}): a
- * code cell that connects, picks a grouping column with public categories and a bounded numeric
+ * A query template for a dataset, built from its public metadata (GET /v1/datasets/{name}, read
+ * with the protocol's schema): a code cell that connects, picks a grouping column with public categories and a bounded numeric
  * column, and asks for the cost and accuracy first (free). Pure and DOM-free (unit-tested).
  */
 
@@ -15,7 +16,7 @@ interface Column {
 }
 
 /** Budget option in the dataset's measure: ρ under zCDP, ε otherwise. */
-function budgetOption(accounting: unknown): string {
+function budgetOption(accounting: AccountingMode): string {
   return accounting === 'zcdp' ? '{ rho: 0.01 }' : '{ epsilon: 0.5 }';
 }
 
@@ -32,11 +33,8 @@ export function variableName(dataset: string): string {
   return RESERVED.has(name) ? `${name}Data` : name;
 }
 
-function columnsOf(metadata: Record<string, unknown>): Column[] {
-  const cols = isObject(metadata.columns) ? metadata.columns : {};
-  return Object.entries(cols)
-    .filter(([, c]) => isObject(c) && typeof c.type === 'string')
-    .map(([name, c]) => ({ name, ...(c as { type: string }) }));
+function columnsOf(metadata: DatasetInfo['metadata']): Column[] {
+  return Object.entries(metadata.columns).map(([name, c]) => ({ name, ...c }));
 }
 
 const NUMERIC = new Set(['int', 'float', 'integer', 'number']);
@@ -70,9 +68,8 @@ function columnComments(columns: Column[]): string[] {
 }
 
 export function queryTemplate(dataset: string, body: unknown): string {
-  const info = isObject(body) ? body : {};
-  const metadata = isObject(info.metadata) ? info.metadata : {};
-  const columns = columnsOf(metadata);
+  const info = parseDatasetInfo(body);
+  const columns = columnsOf(info.metadata);
   const group = columns.find(
     c => Array.isArray(c.categories) && c.categories.length > 0 && c.categories.length <= 20
   );
@@ -86,7 +83,7 @@ export function queryTemplate(dataset: string, body: unknown): string {
     ? `.mean(${JSON.stringify(measured.name)}, ${budget})`
     : `.count(${budget})`;
   return [
-    `// A query on ${dataset} (${String(info.accounting ?? '?')} accounting: budgets in ${measure}), built from its public metadata.`,
+    `// A query on ${dataset} (${info.accounting} accounting: budgets in ${measure}), built from its public metadata.`,
     ...columnComments(columns),
     'import { connect } from "lomas-kernel";',
     'const lomas = await connect();',

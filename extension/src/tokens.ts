@@ -3,6 +3,7 @@ import type { ISignal } from '@lumino/signaling';
 import type {
   BudgetStatus,
   CHART_MIME as PROTOCOL_CHART_MIME,
+  DatasetSummary,
   RESULT_MIME as PROTOCOL_RESULT_MIME,
   ResultBundle
 } from 'lomas-kernel/protocol';
@@ -13,8 +14,8 @@ import type { Request } from './request';
 /**
  * Identifiers shared by the extension's plugins, and the model they share (ILomasModel). The
  * front end imports only `lomas-kernel/protocol` (never the notebook library): types everywhere,
- * and at runtime `parsePlan` in plans.ts, so query plans are validated by the same schema on every
- * side. That brings zod into the bundle, in a chunk loaded lazily with the first query history.
+ * and at runtime its zod schemas (validate.ts reads every Lomas payload with them, plans.ts checks
+ * query plans), so each wire type is read by the same schema on every side.
  */
 
 /** The MIME types; the type annotations keep them equal to the protocol's constants. */
@@ -72,11 +73,8 @@ export interface LastQueried {
   budget?: BudgetStatus;
 }
 
-export interface DatasetSummary {
-  name: string;
-  description?: string;
-  accounting: string;
-}
+/** GET /v1/datasets: the protocol's type (validate.ts reads it with its schema). */
+export type { DatasetSummary } from 'lomas-kernel/protocol';
 
 /**
  * The state every Lomas plugin shares: the connection, the analyst's budgets and history, the

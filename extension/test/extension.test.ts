@@ -99,11 +99,14 @@ describe('settings and budgets', () => {
     expect(readSettings({ statusBar: 'no' })).toEqual({ statusBar: true });
   });
 
-  it('keeps the budgets that fit and leaves out the others', () => {
+  it('reads budgets with the protocol schema and refuses one that does not fit', () => {
     const b = SAMPLE_BUNDLE.budget!;
     expect(parseBudgets([b])).toEqual([b]);
-    expect(parseBudgets([b, { nope: 1 }])).toEqual([b]);
-    expect(() => parseBudgets('<html>')).toThrow('the budget list is not a list');
+    expect(() => parseBudgets([b, { ...b, accounting: 'fuzzy' }])).toThrow(
+      /^The server answered, but budgets\[1\]\.accounting: /
+    );
+    expect(() => parseBudgets([{ ...b, spent: undefined }])).toThrow(/budgets\[0\]\.spent: /);
+    expect(() => parseBudgets('<html>')).toThrow('The server answered, but budgets is not a list.');
   });
 
   it("reads the Jupyter server extension's connection state, never more", () => {

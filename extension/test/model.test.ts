@@ -4,12 +4,17 @@
  * templates built from metadata, and the admin panel's spending series.
  */
 import type { ResultBundle } from 'lomas-kernel/protocol';
-import { amountNumber, spendingSeries, spendingSpec, totals } from '../src/admin/spending';
+import {
+  amountNumber,
+  spendingSeries,
+  spendingSpec,
+  totals,
+  type SpendEntry
+} from '../src/admin/spending';
 import { LomasModel, REFRESH_DELAY_MS } from '../src/model';
 import { errorOf, LomasRequestError, NO_EXTENSION_MESSAGE, type Request } from '../src/request';
 import { statusText } from '../src/status';
 import { queryTemplate, variableName } from '../src/template';
-import type { AdminLedgerEntry } from '../src/validate';
 import { SAMPLE_BUNDLE } from '../ui-tests/fixtures/bundle';
 
 describe('request errors say what to do', () => {
@@ -55,7 +60,21 @@ describe('request errors say what to do', () => {
       'invalid',
       /delta/
     ],
-    ['a server failure', 500, { code: 'INTERNAL', message: 'failed' }, 'server', /failed/]
+    ['a server failure', 500, { code: 'INTERNAL', message: 'failed' }, 'server', /failed/],
+    [
+      "Jupyter's own JSON error (no Lomas error body)",
+      500,
+      { message: 'Unhandled error', reason: null },
+      'server',
+      /^JupyterLab's server answered HTTP 500: Unhandled error$/
+    ],
+    [
+      'a code outside the closed set is no Lomas error',
+      400,
+      { code: 'TEAPOT', message: 'short and stout' },
+      'server',
+      /^JupyterLab's server answered HTTP 400: short and stout$/
+    ]
   ])('%s', (_name, status, body, kind, message) => {
     const err = errorOf(status, body);
     expect(err).toBeInstanceOf(LomasRequestError);
@@ -216,12 +235,19 @@ describe('query templates from public metadata', () => {
 
   test('zCDP datasets are budgeted in ρ; no bounded column means a count', () => {
     const t = queryTemplate('flights-3m', {
+      name: 'flights-3m',
       accounting: 'zcdp',
       metadata: { columns: { origin: { type: 'string' } } }
     });
     expect(t).toContain('const flights_3m = lomas.dataset("flights-3m");');
     expect(t).toContain('  .count({ rho: 0.01 });');
     expect(t).not.toContain('groupby');
+  });
+
+  test('a malformed metadata answer is refused with the field, not templated half-read', () => {
+    expect(() => queryTemplate('penguins', { ...penguins, accounting: 'fuzzy' })).toThrow(
+      /^The server answered, but dataset\.accounting: /
+    );
   });
 
   test('variable names are valid identifiers that do not shadow the template', () => {
@@ -236,15 +262,14 @@ describe('spending over time', () => {
     dataset: string,
     user: string,
     at: string,
-    cost: Partial<AdminLedgerEntry['cost']>,
-    kind: AdminLedgerEntry['kind'] = 'charge'
-  ): AdminLedgerEntry => ({
+    cost: Partial<SpendEntry['cost']>,
+    kind: SpendEntry['kind'] = 'charge'
+  ): SpendEntry => ({
     dataset,
     seq: 1,
     user,
     kind,
     at,
-    hash: 'h',
     cost: { epsilon: '0/1', delta: '0/1', rho: '0/1', ...cost }
   });
   const ledger = [

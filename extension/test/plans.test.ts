@@ -10,6 +10,10 @@ import { formatWhen } from '../src/format';
 import { normalizeHistory } from '../src/history';
 import { describePlan, exprText, readPlan, summarizePlan, SUMMARY_MAX } from '../src/plans';
 import { CHART_HEIGHT, themedSpec, type ChartTheme } from '../src/chart';
+import { SAMPLE_BUNDLE } from '../ui-tests/fixtures/bundle';
+
+/** A release as GET /v1/queries sends it (the bundle without what the notebook adds). */
+const { chart: _chart, ...release } = SAMPLE_BUNDLE;
 
 const valid = validPlanFixtures();
 const schemaInvalid = invalidPlanFixtures().filter(f => f.expect.stage === 'schema');
@@ -94,7 +98,7 @@ describe('describePlan', () => {
         at: '2026-11-30T16:49:37.751Z',
         plan: plan({ aggregations: [{ op: 'count', accuracy: { halfWidth: 100 } }] }),
         cost: { epsilon: '0', delta: '0', rho: '0.00044423458592' },
-        release: { rows: [] }
+        release
       }
     ]);
     expect(item.summary).toBe('count ±100 — ρ from accuracy target');
@@ -127,26 +131,19 @@ describe('describePlan', () => {
 
 describe('history records', () => {
   const countPlan = valid.find(f => f.name === 'count-all')?.plan ?? valid[0].plan;
-  it('summarizes entries, marks failures and never throws on a bad plan', () => {
+  it('summarizes entries, marks failures and never throws on a plan it cannot read', () => {
+    const entry = {
+      queryId: 'q1',
+      dataset: 'penguins',
+      at: '2024-11-25T08:00:00.000Z',
+      plan: countPlan,
+      cost: { epsilon: '0.5', delta: '0' },
+      release
+    };
     const items = normalizeHistory([
-      {
-        queryId: 'q1',
-        dataset: 'penguins',
-        at: '2024-11-25T08:00:00.000Z',
-        plan: countPlan,
-        cost: { epsilon: '0.5', delta: '0' },
-        release: { rows: [] }
-      },
-      {
-        queryId: 'q2',
-        dataset: 'penguins',
-        at: 'x',
-        plan: { version: 9 },
-        cost: {},
-        release: null
-      },
-      'not an entry',
-      { queryId: 'q3', dataset: 'penguins', at: '', plan: { __proto__: 1 }, release: null }
+      entry,
+      { ...entry, queryId: 'q2', plan: { version: 9 }, release: null },
+      { ...entry, queryId: 'q3', plan: { __proto__: 1 }, release: null }
     ]);
     expect(items).toHaveLength(3);
     expect(items[0]).toMatchObject({ readable: true, released: true, cost: 'ε 0.5' });
@@ -157,10 +154,28 @@ describe('history records', () => {
       released: false
     });
     expect(items[1].problem).toContain('version');
-    expect(items[1].cost).toBeUndefined();
     expect(items[2].summary).toBe('unreadable plan');
-    expect(normalizeHistory({ queries: [] })).toEqual([]);
-    expect(() => normalizeHistory('<html>')).toThrow('not with a list of queries');
+    expect(normalizeHistory([])).toEqual([]);
+  });
+
+  it("refuses an answer that is not the protocol's history, naming the field", () => {
+    const entry = {
+      queryId: 'q1',
+      dataset: 'penguins',
+      at: '2024-11-25T08:00:00.000Z',
+      plan: countPlan,
+      cost: { epsilon: '0.5', delta: '0' },
+      release: null
+    };
+    expect(() => normalizeHistory('<html>')).toThrow(
+      'The server answered, but queries is not a list.'
+    );
+    expect(() => normalizeHistory([entry, { ...entry, cost: {} }])).toThrow(
+      /^The server answered, but queries\[1\]\.cost\.epsilon: /
+    );
+    expect(() => normalizeHistory([{ ...entry, release: { rows: [] } }])).toThrow(
+      /queries\[0\]\.release: /
+    );
   });
 
   it('formats times compactly', () => {
@@ -173,27 +188,23 @@ describe('history records', () => {
 
 describe('dataset metadata', () => {
   it('becomes a compact column list', () => {
-    const info = normalizeDatasetInfo(
-      {
-        name: 'penguins',
-        description: 'Palmer penguins',
-        accounting: 'pure',
-        metadata: {
-          rows: 344,
-          max_ids: 1,
-          columns: {
-            species: {
-              type: 'string',
-              categories: ['Adelie', 'Chinstrap', 'Gentoo'],
-              nullable: false
-            },
-            body_mass_g: { type: 'int', lower: 2700, upper: 6300, nullable: true },
-            weird: 'nope'
-          }
+    const info = normalizeDatasetInfo({
+      name: 'penguins',
+      description: 'Palmer penguins',
+      accounting: 'pure',
+      metadata: {
+        rows: 344,
+        max_ids: 1,
+        columns: {
+          species: {
+            type: 'string',
+            categories: ['Adelie', 'Chinstrap', 'Gentoo'],
+            nullable: false
+          },
+          body_mass_g: { type: 'int', lower: 2700, upper: 6300, nullable: true }
         }
-      },
-      'x'
-    );
+      }
+    });
     expect(info).toEqual({
       name: 'penguins',
       description: 'Palmer penguins',
@@ -204,7 +215,9 @@ describe('dataset metadata', () => {
         { name: 'body_mass_g', type: 'int', detail: '2,700 – 6,300 · nullable' }
       ]
     });
-    expect(() => normalizeDatasetInfo({ name: 'x' }, 'x')).toThrow('not with dataset metadata');
+    expect(() => normalizeDatasetInfo({ name: 'x', accounting: 'pure' })).toThrow(
+      /^The server answered, but dataset\.metadata: /
+    );
   });
 });
 

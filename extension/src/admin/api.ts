@@ -1,4 +1,14 @@
-import type { Budget } from 'lomas-kernel/protocol';
+import type {
+  Budget,
+  ChainReport,
+  DatasetView,
+  GrantView,
+  IssuedKey,
+  KeyView,
+  LedgerEntryView,
+  RemovedDataset,
+  UserView
+} from 'lomas-kernel/protocol';
 import { json, type Request } from '../request';
 import {
   parseAdminDataset,
@@ -10,14 +20,9 @@ import {
   parseKey,
   parseKeys,
   parseLedger,
+  parseRemovedDataset,
   parseUser,
-  parseUsers,
-  type AdminDataset,
-  type AdminGrant,
-  type AdminKey,
-  type AdminLedgerEntry,
-  type AdminUser,
-  type ChainReport
+  parseUsers
 } from '../validate';
 
 /**
@@ -40,36 +45,36 @@ export class AdminApi {
     return this.request(`api/admin/${path}`, json(method, body)).then(parse);
   }
 
-  users = (): Promise<AdminUser[]> => this.get('users', parseUsers);
-  createUser = (name: string, role: 'analyst' | 'admin'): Promise<AdminUser> =>
-    this.send('POST', 'users', { name, role }, b => parseUser(b));
-  setActive = (name: string, active: boolean): Promise<AdminUser> =>
-    this.send('PATCH', `users/${encodeURIComponent(name)}`, { active }, b => parseUser(b));
-  keys = (user: string): Promise<AdminKey[]> =>
+  users = (): Promise<UserView[]> => this.get('users', parseUsers);
+  createUser = (name: string, role: 'analyst' | 'admin'): Promise<UserView> =>
+    this.send('POST', 'users', { name, role }, parseUser);
+  setActive = (name: string, active: boolean): Promise<UserView> =>
+    this.send('PATCH', `users/${encodeURIComponent(name)}`, { active }, parseUser);
+  keys = (user: string): Promise<KeyView[]> =>
     this.get(`users/${encodeURIComponent(user)}/keys`, parseKeys);
-  issueKey = (user: string, label: string): Promise<AdminKey & { key: string }> =>
+  issueKey = (user: string, label: string): Promise<IssuedKey> =>
     this.send('POST', `users/${encodeURIComponent(user)}/keys`, { label }, parseIssuedKey);
-  revokeKey = (id: string): Promise<AdminKey> =>
-    this.send('DELETE', `keys/${encodeURIComponent(id)}`, undefined, b => parseKey(b));
+  revokeKey = (id: string): Promise<KeyView> =>
+    this.send('DELETE', `keys/${encodeURIComponent(id)}`, undefined, parseKey);
 
-  grants = (): Promise<AdminGrant[]> => this.get('grants', parseGrants);
-  setGrant = (dataset: string, user: string, budget: Budget): Promise<AdminGrant> =>
+  grants = (): Promise<GrantView[]> => this.get('grants', parseGrants);
+  setGrant = (dataset: string, user: string, budget: Budget): Promise<GrantView> =>
     this.send(
       'PUT',
       `grants/${encodeURIComponent(dataset)}/${encodeURIComponent(user)}`,
       budget,
-      b => parseGrant(b)
+      parseGrant
     );
 
-  datasets = (): Promise<AdminDataset[]> => this.get('datasets', parseAdminDatasets);
-  createDataset = (body: Record<string, unknown>): Promise<AdminDataset> =>
-    this.send('POST', 'datasets', body, b => parseAdminDataset(b));
-  updateDataset = (name: string, patch: Record<string, unknown>): Promise<AdminDataset> =>
-    this.send('PATCH', `datasets/${encodeURIComponent(name)}`, patch, b => parseAdminDataset(b));
-  removeDataset = (name: string): Promise<unknown> =>
-    this.send('DELETE', `datasets/${encodeURIComponent(name)}`, undefined, b => b);
+  datasets = (): Promise<DatasetView[]> => this.get('datasets', parseAdminDatasets);
+  createDataset = (body: Record<string, unknown>): Promise<DatasetView> =>
+    this.send('POST', 'datasets', body, parseAdminDataset);
+  updateDataset = (name: string, patch: Record<string, unknown>): Promise<DatasetView> =>
+    this.send('PATCH', `datasets/${encodeURIComponent(name)}`, patch, parseAdminDataset);
+  removeDataset = (name: string): Promise<RemovedDataset> =>
+    this.send('DELETE', `datasets/${encodeURIComponent(name)}`, undefined, parseRemovedDataset);
 
-  ledger = (limit = 10000): Promise<AdminLedgerEntry[]> =>
+  ledger = (limit = 10000): Promise<LedgerEntryView[]> =>
     this.get(`ledger?limit=${limit}`, parseLedger);
   audit = (): Promise<ChainReport> => this.get('audit', parseChainReport);
 }

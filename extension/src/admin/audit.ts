@@ -1,3 +1,4 @@
+import type { Budget, LedgerEntryView } from 'lomas-kernel/protocol';
 import { el } from '../dom';
 import { amountNumber } from './spending';
 import { button, CLASS, messageOf, table, type AdminContext, type Section } from './ui';
@@ -23,6 +24,18 @@ function amounts(b: { epsilon: string; delta: string; rho?: string }): string {
       .map(k => `${names[k]} ${amountText(b[k])}`)
       .join(' · ') || '0'
   );
+}
+
+/** The grant (a 'grant' entry) or cap (a 'cap' entry) an entry set; null when removed. */
+function setTo(e: LedgerEntryView): Budget | null | undefined {
+  return e.kind === 'grant' ? e.userGrant : e.kind === 'cap' ? e.datasetCap : undefined;
+}
+
+/** What an entry did, for the Amount column. */
+function amountCell(e: LedgerEntryView): string {
+  if (e.kind === 'charge') return amounts(e.cost);
+  const to = setTo(e);
+  return to === null ? `${e.kind} removed` : to ? `${e.kind} set to ${amounts(to)}` : '—';
 }
 
 /** The audit trail: the hash chain verified by the server, and the latest ledger entries. */
@@ -68,13 +81,7 @@ export class AuditSection implements Section {
           `${e.dataset} #${e.seq}`,
           e.kind,
           e.kind === 'charge' ? e.user : `${e.user} (by ${e.actor ?? '?'})`,
-          e.kind === 'charge'
-            ? amounts(e.cost)
-            : e.setTo === null
-              ? `${e.kind} removed`
-              : e.setTo
-                ? `${e.kind} set to ${amounts(e.setTo)}`
-                : '—',
+          amountCell(e),
           e.hash.slice(0, 12)
         ]
       }));

@@ -1,5 +1,5 @@
 import { el } from '../dom';
-import type { AdminDataset } from '../validate';
+import type { DatasetView } from 'lomas-kernel/protocol';
 import {
   budgetInputs,
   budgetText,
@@ -80,7 +80,7 @@ export class DatasetsSection implements Section {
     );
   }
 
-  private cells(d: AdminDataset): Array<string | HTMLElement> {
+  private cells(d: DatasetView): Array<string | HTMLElement> {
     const actions = el('span', `${CLASS}-actions`);
     actions.append(
       button('Metadata', () => this.edit(d.name, 'metadata')),
@@ -152,7 +152,7 @@ export class DatasetsSection implements Section {
     );
   }
 
-  private metadataEditor(d: AdminDataset): HTMLElement {
+  private metadataEditor(d: DatasetView): HTMLElement {
     const description = input('description', '', d.description ?? '');
     const metadata = textarea('metadata', JSON.stringify(d.metadata, null, 2), 14);
     const save = button(
@@ -177,7 +177,7 @@ export class DatasetsSection implements Section {
     return box;
   }
 
-  private capEditor(d: AdminDataset): HTMLElement {
+  private capEditor(d: DatasetView): HTMLElement {
     const cap = budgetInputs(d.accounting);
     const set = button(
       'Set cap',
@@ -217,7 +217,7 @@ export class DatasetsSection implements Section {
     return box;
   }
 
-  private async remove(d: AdminDataset): Promise<void> {
+  private async remove(d: DatasetView): Promise<void> {
     const ok = await confirmAction(
       `Remove ${d.name}?`,
       `${d.name} is unregistered: analysts can no longer query it. Its ledger entries and archived answers stay in the audit trail. The data source itself is not touched.`,

@@ -1,5 +1,5 @@
 import { el } from '../dom';
-import type { AdminDataset, AdminUser } from '../validate';
+import type { DatasetView, UserView } from 'lomas-kernel/protocol';
 import {
   budgetInputs,
   budgetText,
@@ -50,7 +50,7 @@ export class GrantsSection implements Section {
     this.node.appendChild(table(['Dataset', 'Analyst', 'Granted', 'Spent'], rows, 'No grants.'));
   }
 
-  private grantForm(datasets: AdminDataset[], users: AdminUser[]): HTMLElement {
+  private grantForm(datasets: DatasetView[], users: UserView[]): HTMLElement {
     const names = datasets.map(d => d.name);
     const dataset = select('dataset', names, names[0]);
     const user = select(

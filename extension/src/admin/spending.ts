@@ -1,4 +1,7 @@
-import type { AdminLedgerEntry } from '../validate';
+import type { LedgerEntryView } from 'lomas-kernel/protocol';
+
+/** What the charts read of a ledger entry. */
+export type SpendEntry = Pick<LedgerEntryView, 'dataset' | 'seq' | 'user' | 'kind' | 'cost' | 'at'>;
 
 /**
  * Spending over time, from the ledger's charges, as Vega-Lite v5 specs for the admin panel: the
@@ -35,7 +38,7 @@ export interface SpendPoint {
  * dataset), one point per charge, oldest first.
  */
 export function spendingSeries(
-  entries: AdminLedgerEntry[],
+  entries: SpendEntry[],
   accountingOf: (dataset: string) => string | undefined,
   by: 'dataset' | 'analyst'
 ): SpendPoint[] {

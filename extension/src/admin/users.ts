@@ -1,7 +1,7 @@
 import { Dialog, showDialog } from '@jupyterlab/apputils';
 import { Widget } from '@lumino/widgets';
 import { el } from '../dom';
-import type { AdminKey, AdminUser } from '../validate';
+import type { KeyView, UserView } from 'lomas-kernel/protocol';
 import {
   button,
   CLASS,
@@ -56,7 +56,7 @@ export class UsersSection implements Section {
 
   async load(): Promise<void> {
     const users = await this.ctx.api.users();
-    const keys = new Map<string, AdminKey[]>();
+    const keys = new Map<string, KeyView[]>();
     await Promise.all(
       [...this.openKeys].map(async u => keys.set(u, await this.ctx.api.keys(u).catch(() => [])))
     );
@@ -70,7 +70,7 @@ export class UsersSection implements Section {
     this.node.appendChild(table(['User', 'Role', 'State', 'Created', ''], rows, 'No users.'));
   }
 
-  private cells(u: AdminUser): Array<string | HTMLElement> {
+  private cells(u: UserView): Array<string | HTMLElement> {
     const actions = el('span', `${CLASS}-actions`);
     actions.append(
       button(this.openKeys.has(u.name) ? 'Hide keys' : 'Keys', () => this.toggleKeys(u.name)),
@@ -82,7 +82,7 @@ export class UsersSection implements Section {
     return [u.name, u.role, u.active ? 'active' : 'deactivated', u.createdAt.slice(0, 10), actions];
   }
 
-  private keyList(user: string, keys: AdminKey[]): HTMLElement {
+  private keyList(user: string, keys: KeyView[]): HTMLElement {
     const rows = keys.map(k => ({
       key: k.id,
       cells: [
@@ -139,7 +139,7 @@ export class UsersSection implements Section {
     }
   }
 
-  private async revoke(user: string, k: AdminKey): Promise<void> {
+  private async revoke(user: string, k: KeyView): Promise<void> {
     const ok = await confirmAction(
       'Revoke this key?',
       `Key ${k.id} of ${user}${k.label ? ` (${k.label})` : ''} stops working at once, for every notebook and tool that uses it. This cannot be undone: issue a new key instead.`,
@@ -155,7 +155,7 @@ export class UsersSection implements Section {
     }
   }
 
-  private async setActive(u: AdminUser, active: boolean): Promise<void> {
+  private async setActive(u: UserView, active: boolean): Promise<void> {
     if (
       !active &&
       !(await confirmAction(

@@ -200,6 +200,7 @@ export const UserView = z
   .object({ name: z.string(), role: Role, active: z.boolean(), createdAt: z.string() })
   .strict()
   .meta({ id: 'User' });
+export type UserView = z.infer<typeof UserView>;
 
 export const KeyView = z
   .object({
@@ -218,6 +219,7 @@ export const IssuedKey = KeyView.extend({
 })
   .strict()
   .meta({ id: 'IssuedKey' });
+export type IssuedKey = z.infer<typeof IssuedKey>;
 
 export const UserDetail = UserView.extend({ keys: z.array(KeyView) })
   .strict()
@@ -251,11 +253,13 @@ export const DatasetView = z
   })
   .strict()
   .meta({ id: 'Dataset' });
+export type DatasetView = z.infer<typeof DatasetView>;
 
 export const RemovedDataset = z
   .object({ name: z.string(), removed: z.literal(true) })
   .strict()
   .meta({ id: 'RemovedDataset' });
+export type RemovedDataset = z.infer<typeof RemovedDataset>;
 
 export const LedgerEntryView = z
   .object({
@@ -281,6 +285,7 @@ export const LedgerEntryView = z
     id: 'LedgerEntry',
     description: 'One entry of the hash-chained ledger (exact fractions).'
   });
+export type LedgerEntryView = z.infer<typeof LedgerEntryView>;
 
 export const ArchiveView = z
   .object({
@@ -322,6 +327,7 @@ export const ChainReport = z
   })
   .strict()
   .meta({ id: 'ChainReport' });
+export type ChainReport = z.infer<typeof ChainReport>;
 
 export const ConfigDump = z
   .object({

@@ -23,11 +23,10 @@ export const VEGALITE_MIME = 'application/vnd.vegalite.v5+json';
 export const CHART_MIME = 'application/vnd.lomas.chart.v1+json';
 
 /** The payload of CHART_MIME; the spec itself is the bundle's VEGALITE_MIME entry. */
-export interface ChartPayload {
-  version: 1;
-  dataset: string;
-  title: string;
-}
+export const ChartPayload = z
+  .object({ version: z.literal(1), dataset: z.string(), title: z.string() })
+  .strict();
+export type ChartPayload = z.infer<typeof ChartPayload>;
 
 /** 'value': a plain column of a table that is not an estimate (e.g. a synthetic table's rows). */
 export const ColumnRole = z.enum(['key', 'estimate', 'lower', 'upper', 'value']);
