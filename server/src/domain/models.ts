@@ -1,7 +1,5 @@
-import { createHash, randomUUID } from 'node:crypto';
 import {
   embeddedEngineOnly,
-  LomasError,
   parseModelRequest,
   type Budget,
   type ModelEstimate,
@@ -13,20 +11,20 @@ import type { Rng } from '../dp';
 import type { DatasetCache } from '../engine';
 import type { EngineLimits } from '../engine/limits';
 import { loadDataset } from '../engine/load';
-import { canonicalJson, type Ledger } from '../ledger';
+import type { Ledger } from '../ledger';
 import type { Logger } from '../logger';
 import { featureInfo, targetInfo } from '../models/columns';
 import { fitModel, type ModelFitResult } from '../models/engine';
 import { planModel, type PlannedModel } from '../models/plan';
 import type { DatasetRecord, Store } from '../store/types';
 import { datasetAccess, spendingAccess } from './access';
-import { createAdmission, inSlot, type Admission } from './admission';
+import { createAdmission, type Admission } from './admission';
+import { chargedOnce, DEFAULT_ANSWER_WAIT_MS, type ChargedOnceContext } from './chargedOnce';
 import { livesInTrino } from '../engine/trino';
 import { checkDeltaWithinLimits } from './planning';
 import { budgetStatus } from './budget';
 import { postChargeFailure } from './failure';
 import type { Principal } from './types';
-import { DEFAULT_ANSWER_WAIT_MS, storedAnswer } from './queries';
 
 /** What the model routes need from the domain. */
 export interface ModelService {
@@ -51,7 +49,7 @@ export interface ModelDeps {
   dummyRowCount?: number;
   /** Resource limits of the dummy datasets' instances (the cache has its own for private data). */
   limits?: Partial<EngineLimits>;
-  /** How long after its charge a retry waits for the answer (see storedAnswer). */
+  /** How long after its charge a retry waits for the answer (chargedOnce.ts, storedAnswer). */
   answerWaitMs?: number;
   /** Charged requests at once; shared with the query and synthetic services (default: no limit). */
   admission?: Admission;
@@ -163,7 +161,14 @@ export function createModelService(deps: ModelDeps): ModelService {
   const { store, ledger, cache, rng, logger } = deps;
   const admission = deps.admission ?? createAdmission(Infinity);
   const now = deps.now ?? (() => new Date());
-  const inFlight = new Map<string, Promise<ModelRelease>>();
+  const charged: ChargedOnceContext<ModelRelease> = {
+    admission,
+    ledger,
+    store,
+    inFlight: new Map(),
+    answerWaitMs: deps.answerWaitMs ?? DEFAULT_ANSWER_WAIT_MS,
+    now
+  };
 
   async function answer(
     who: Principal,
@@ -233,56 +238,17 @@ export function createModelService(deps: ModelDeps): ModelService {
       const { dataset, grant } = await spendingAccess(store, who, datasetName(body));
       const { request, planned } = prepare(body, dataset);
       checkDeltaWithinLimits(planned, dataset, grant.budget);
-      const queryId = randomUUID();
-      const requestHash = createHash('sha256')
-        .update(canonicalJson({ kind: MODEL_PLAN_KIND, ...request }))
-        .digest('hex');
-      const charge = () =>
-        ledger.charge({
-          user: who.user,
-          dataset: dataset.name,
-          cost: planned.charge,
-          grant: grant.budget,
-          cap: dataset.cap,
-          accounting: dataset.accounting,
-          queryId,
-          idempotencyKey: idempotencyKey ?? undefined,
-          requestHash
-        });
-      return inSlot(
-        admission,
-        { user: who.user, idempotencyKey, signal },
-        charge,
-        async charged => {
-          if (charged.replayed) {
-            const archived = await storedAnswer(
-              store,
-              charged.entry,
-              {
-                queryId: charged.entry.queryId,
-                user: who.user,
-                dataset: dataset.name,
-                plan: { kind: MODEL_PLAN_KIND, ...request },
-                cost: planned.display
-              },
-              inFlight.get(charged.entry.queryId),
-              deps.answerWaitMs ?? DEFAULT_ANSWER_WAIT_MS,
-              now
-            );
-            if (archived.kind === 'failure' && archived.error)
-              throw LomasError.fromBody(archived.error);
-            return archived.release as ModelRelease;
-          }
-          // Charged. From here on every failure keeps the charge.
-          const work = answer(who, request, planned, dataset, grant.budget, queryId);
-          inFlight.set(queryId, work);
-          try {
-            return await work;
-          } finally {
-            inFlight.delete(queryId);
-          }
-        }
-      );
+      return chargedOnce(charged, {
+        who,
+        dataset,
+        grant: grant.budget,
+        charge: planned.charge,
+        display: planned.display,
+        plan: { kind: MODEL_PLAN_KIND, ...request },
+        idempotencyKey,
+        signal,
+        answer: queryId => answer(who, request, planned, dataset, grant.budget, queryId)
+      });
     }
   };
 }

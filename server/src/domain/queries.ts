@@ -1,6 +1,4 @@
-import { createHash, randomUUID } from 'node:crypto';
 import {
-  LomasError,
   checkPlan,
   parsePlan,
   type Budget,
@@ -9,15 +7,16 @@ import {
 } from 'lomas-kernel/protocol';
 import { dummyRows } from '../datasets/dummy';
 import type { Rng } from '../dp';
-import { canonicalJson, type Ledger } from '../ledger';
+import type { Ledger } from '../ledger';
 import { execute, type DatasetCache, type EngineLimits } from '../engine';
 import { checkExactSums } from '../query/compile';
 import { loadDataset } from '../engine/load';
 import type { Principal } from './types';
 import type { Logger } from '../logger';
-import type { ArchiveRecord, DatasetRecord, LedgerEntry, Store } from '../store/types';
+import type { DatasetRecord, Store } from '../store/types';
 import { datasetAccess, spendingAccess } from './access';
-import { createAdmission, inSlot, type Admission } from './admission';
+import { createAdmission, type Admission } from './admission';
+import { chargedOnce, DEFAULT_ANSWER_WAIT_MS, type ChargedOnceContext } from './chargedOnce';
 import { budgetStatus } from './budget';
 import { postChargeFailure } from './failure';
 import { checkDeltaWithinLimits, costQuery, type CostedQuery } from './planning';
@@ -34,75 +33,11 @@ export interface QueryDeps {
   dummyRowCount?: number;
   /** Resource limits of the dummy datasets' instances (the cache has its own for private data). */
   limits?: Partial<EngineLimits>;
-  /** How long after its charge a retry waits for a query's answer (storedAnswer). */
+  /** How long after its charge a retry waits for a query's answer (chargedOnce.ts, storedAnswer). */
   answerWaitMs?: number;
   /** Charged requests at once; shared with the synthetic and model services (default: no limit). */
   admission?: Admission;
   now?: () => Date;
-}
-
-/** How long after its charge a retry waits for an answer by default (LOMAS_ANSWER_WAIT_MS). */
-export const DEFAULT_ANSWER_WAIT_MS = 90_000;
-
-/** A retry polls the archive after 50 ms, then 1.5 times longer each time, at most every second. */
-const POLL = { firstMs: 50, factor: 1.5, maxMs: 1000 } as const;
-
-/** Reads the archive until the query's answer is there or `until` (ms since the epoch) passed. */
-async function pollArchive(
-  store: Store,
-  queryId: string,
-  until: number,
-  now: () => Date
-): Promise<ArchiveRecord | null> {
-  for (let pause: number = POLL.firstMs; ; pause = Math.min(POLL.maxMs, pause * POLL.factor)) {
-    const archived = await store.getArchive(queryId);
-    const left = until - now().getTime();
-    if (archived || !(left > 0)) return archived;
-    await new Promise(r => setTimeout(r, Math.min(pause, left)));
-  }
-}
-
-/**
- * The answer archived for a charged request, for a retry with its Idempotency-Key. The first
- * attempt archives its release, or its failure, under the query id. In this process we wait for
- * it. Elsewhere it may still be running on another replica, or that replica may have died: we
- * poll the archive until `waitMs` after the charge (a deadline every replica reads alike from the
- * ledger entry), then archive the query as failed ourselves. The archive's unique query id makes
- * that a race with one winner: if the first attempt answers later, its own archive insert
- * conflicts and it answers QUERY_FAILED too (its release is dropped, never shown). Either way
- * every answer to one key is the same, and it was charged once.
- */
-export async function storedAnswer(
-  store: Store,
-  charged: LedgerEntry,
-  lost: Omit<ArchiveRecord, 'at' | 'kind' | 'release' | 'error'>,
-  running: Promise<unknown> | undefined,
-  waitMs: number,
-  now: () => Date
-): Promise<ArchiveRecord> {
-  if (running) await running.catch(() => undefined);
-  // Once this process's own attempt has ended there is nothing more to wait for.
-  const until = running ? 0 : Date.parse(charged.at) + waitMs;
-  const archived = await pollArchive(store, charged.queryId, until, now);
-  if (archived) return archived;
-  const failure: ArchiveRecord = {
-    ...lost,
-    at: now().toISOString(),
-    kind: 'failure',
-    release: null,
-    error: new LomasError('QUERY_FAILED', {}, { queryId: charged.queryId }).toBody()
-  };
-  try {
-    await store.addArchive(failure);
-    return failure;
-  } catch (e) {
-    if (!(e instanceof LomasError && e.code === 'CONFLICT')) throw e;
-  }
-  // The first attempt archived its answer just before us; a lagging majority read may need a
-  // moment to show it.
-  const winner = await pollArchive(store, charged.queryId, now().getTime() + 10_000, now);
-  if (winner) return winner;
-  throw new LomasError('UNAVAILABLE', { problem: 'the archive of answers did not answer in time' });
 }
 
 /**
@@ -136,8 +71,14 @@ export function createQueryService(deps: QueryDeps): QueryService {
   const { store, ledger, cache, rng, logger } = deps;
   const admission = deps.admission ?? createAdmission(Infinity);
   const now = deps.now ?? (() => new Date());
-  const answerWaitMs = deps.answerWaitMs ?? DEFAULT_ANSWER_WAIT_MS;
-  const inFlight = new Map<string, Promise<ReleaseResponse>>();
+  const charged: ChargedOnceContext<ReleaseResponse> = {
+    admission,
+    ledger,
+    store,
+    inFlight: new Map(),
+    answerWaitMs: deps.answerWaitMs ?? DEFAULT_ANSWER_WAIT_MS,
+    now
+  };
 
   /**
    * Executes a charged plan, noises it and archives the answer. Every failure from here on —
@@ -222,56 +163,18 @@ export function createQueryService(deps: QueryDeps): QueryService {
       const { dataset, grant } = await spendingAccess(store, who, datasetName(body));
       const { plan, planned } = prepare(body, dataset);
       checkDeltaWithinLimits(planned, dataset, grant.budget);
-      const queryId = randomUUID();
-      const requestHash = createHash('sha256').update(canonicalJson(plan)).digest('hex');
-      const charge = () =>
-        ledger.charge({
-          user: who.user,
-          dataset: dataset.name,
-          cost: planned.charge,
-          grant: grant.budget,
-          cap: dataset.cap,
-          accounting: dataset.accounting,
-          queryId,
-          idempotencyKey: idempotencyKey ?? undefined,
-          requestHash
-        });
-      return inSlot(
-        admission,
-        { user: who.user, idempotencyKey, signal },
-        charge,
-        async charged => {
-          if (charged.replayed) {
-            // A retry of a charged request: the same answer (or error), no second charge, no new noise.
-            const archived = await storedAnswer(
-              store,
-              charged.entry,
-              {
-                queryId: charged.entry.queryId,
-                user: who.user,
-                dataset: dataset.name,
-                plan,
-                cost: planned.display,
-                ...source
-              },
-              inFlight.get(charged.entry.queryId),
-              answerWaitMs,
-              now
-            );
-            if (archived.kind === 'failure' && archived.error)
-              throw LomasError.fromBody(archived.error);
-            return archived.release as ReleaseResponse;
-          }
-          // Charged. From here on every failure keeps the charge.
-          const work = answer(who, plan, planned, dataset, grant.budget, queryId, source);
-          inFlight.set(queryId, work);
-          try {
-            return await work;
-          } finally {
-            inFlight.delete(queryId);
-          }
-        }
-      );
+      return chargedOnce(charged, {
+        who,
+        dataset,
+        grant: grant.budget,
+        charge: planned.charge,
+        display: planned.display,
+        plan,
+        extra: source,
+        idempotencyKey,
+        signal,
+        answer: queryId => answer(who, plan, planned, dataset, grant.budget, queryId, source)
+      });
     }
   };
 }

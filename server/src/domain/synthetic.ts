@@ -1,4 +1,3 @@
-import { createHash, randomUUID } from 'node:crypto';
 import {
   embeddedEngineOnly,
   LomasError,
@@ -23,17 +22,17 @@ import {
 import type { DatasetCache } from '../engine';
 import { loadDataset } from '../engine/load';
 import { countMarginals } from '../engine/marginals';
-import { canonicalJson, type Ledger } from '../ledger';
+import type { Ledger } from '../ledger';
 import type { Logger } from '../logger';
 import type { DatasetRecord, Store } from '../store/types';
 import { datasetAccess, spendingAccess } from './access';
-import { createAdmission, inSlot, type Admission } from './admission';
+import { createAdmission, type Admission } from './admission';
+import { chargedOnce, DEFAULT_ANSWER_WAIT_MS, type ChargedOnceContext } from './chargedOnce';
 import { livesInTrino } from '../engine/trino';
 import { checkDeltaWithinLimits } from './planning';
 import { budgetStatus } from './budget';
 import { postChargeFailure } from './failure';
 import type { Principal } from './types';
-import { DEFAULT_ANSWER_WAIT_MS, storedAnswer } from './queries';
 import { resolveColumns, type ResolvedColumns } from './syntheticColumns';
 import { buildSyntheticRelease, estimateParts } from './syntheticRelease';
 
@@ -60,7 +59,7 @@ export interface SyntheticDeps {
   logger: Logger;
   /** Rows of the dummy dataset a dummy synthesis learns from. */
   dummyRowCount?: number;
-  /** How long after its charge a retry waits for the answer (see storedAnswer). */
+  /** How long after its charge a retry waits for the answer (chargedOnce.ts, storedAnswer). */
   answerWaitMs?: number;
   /** Charged requests at once; shared with the query and model services (default: no limit). */
   admission?: Admission;
@@ -140,7 +139,14 @@ export function createSyntheticService(deps: SyntheticDeps): SyntheticService {
   const { store, ledger, cache, rng, logger } = deps;
   const now = deps.now ?? (() => new Date());
   const admission = deps.admission ?? createAdmission(Infinity);
-  const inFlight = new Map<string, Promise<SyntheticRelease>>();
+  const charged: ChargedOnceContext<SyntheticRelease> = {
+    admission,
+    ledger,
+    store,
+    inFlight: new Map(),
+    answerWaitMs: deps.answerWaitMs ?? DEFAULT_ANSWER_WAIT_MS,
+    now
+  };
 
   async function answer(
     who: Principal,
@@ -165,7 +171,7 @@ export function createSyntheticService(deps: SyntheticDeps): SyntheticService {
       };
       release.budget = await figures(ledger, who, dataset, grant);
       // Inside the try: if a retry on another replica gave up and archived a failure first, the
-      // insert conflicts and this attempt answers QUERY_FAILED too (queries.ts, storedAnswer).
+      // insert conflicts and this attempt answers QUERY_FAILED too (chargedOnce.ts, storedAnswer).
       await store.addArchive({ ...record, at: now().toISOString(), kind: 'release', release });
       return release;
     } catch (err) {
@@ -217,56 +223,17 @@ export function createSyntheticService(deps: SyntheticDeps): SyntheticService {
       const { dataset, grant } = await spendingAccess(store, who, datasetName(body));
       const p = prepare(body, dataset);
       checkDeltaWithinLimits(p.plan, dataset, grant.budget);
-      const queryId = randomUUID();
-      const requestHash = createHash('sha256')
-        .update(canonicalJson({ kind: SYNTHETIC_PLAN_KIND, ...p.request }))
-        .digest('hex');
-      const charge = () =>
-        ledger.charge({
-          user: who.user,
-          dataset: dataset.name,
-          cost: costToBudget(p.plan.cost, 'fraction'),
-          grant: grant.budget,
-          cap: dataset.cap,
-          accounting: dataset.accounting,
-          queryId,
-          idempotencyKey: idempotencyKey ?? undefined,
-          requestHash
-        });
-      return inSlot(
-        admission,
-        { user: who.user, idempotencyKey, signal },
-        charge,
-        async charged => {
-          if (charged.replayed) {
-            const archived = await storedAnswer(
-              store,
-              charged.entry,
-              {
-                queryId: charged.entry.queryId,
-                user: who.user,
-                dataset: dataset.name,
-                plan: { kind: SYNTHETIC_PLAN_KIND, ...p.request },
-                cost: costToBudget(p.plan.cost, 'decimal')
-              },
-              inFlight.get(charged.entry.queryId),
-              deps.answerWaitMs ?? DEFAULT_ANSWER_WAIT_MS,
-              now
-            );
-            if (archived.kind === 'failure' && archived.error)
-              throw LomasError.fromBody(archived.error);
-            return archived.release as SyntheticRelease;
-          }
-          // Charged. From here on every failure keeps the charge.
-          const work = answer(who, p, dataset, grant.budget, queryId);
-          inFlight.set(queryId, work);
-          try {
-            return await work;
-          } finally {
-            inFlight.delete(queryId);
-          }
-        }
-      );
+      return chargedOnce(charged, {
+        who,
+        dataset,
+        grant: grant.budget,
+        charge: costToBudget(p.plan.cost, 'fraction'),
+        display: costToBudget(p.plan.cost, 'decimal'),
+        plan: { kind: SYNTHETIC_PLAN_KIND, ...p.request },
+        idempotencyKey,
+        signal,
+        answer: queryId => answer(who, p, dataset, grant.budget, queryId)
+      });
     },
 
     async archived(who, queryId) {
