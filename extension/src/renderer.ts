@@ -1,6 +1,11 @@
 import type { IRenderMime } from '@jupyterlab/rendermime-interfaces';
 import { Widget } from '@lumino/widgets';
-import type { ResultBundle, ResultColumn } from 'lomas-kernel/protocol';
+import {
+  CAVEAT_MARK,
+  caveatNotes,
+  type ResultBundle,
+  type ResultColumn
+} from 'lomas-kernel/protocol';
 import { ChartView, VEGALITE5_MIME, type ChartRenderers } from './chart';
 import {
   formatBudgetLeft,
@@ -78,7 +83,9 @@ export function renderBundle(
   const single = bundle.mechanisms.length === 1 ? bundle.mechanisms[0] : undefined;
   const lowerName = bundle.columns.find(c => c.role === 'lower')?.name;
   const upperName = bundle.columns.find(c => c.role === 'upper')?.name;
-  const caveats = new Map((bundle.caveats ?? []).map(c => [`${c.row}\0${c.column}`, c]));
+  const caveats = new Map(
+    (bundle.caveats ?? []).flatMap(c => c.rows.map(r => [`${r}\0${c.column}`, c] as const))
+  );
   const noInterval = single?.interval === 'rank';
 
   const table = el('table', `${CLASS}-table`);
@@ -128,7 +135,7 @@ export function renderBundle(
   const wrap = el('div', `${CLASS}-tableWrap`);
   wrap.appendChild(table);
   root.appendChild(wrap);
-  const notes = caveatNotes(bundle);
+  const notes = caveatList(bundle);
   if (notes) root.appendChild(notes);
 
   const facts = el('dl', `${CLASS}-facts`);
@@ -156,21 +163,15 @@ export function renderBundle(
   return { node: root, chart };
 }
 
-/** Marks a row that says little; the note under the table says why. */
-export const CAVEAT_MARK = '⚠';
-
-/** "⚠ Chinstrap: the interval covers every value …", one line per marked row. */
-function caveatNotes(bundle: ResultBundle): HTMLElement | undefined {
+/** "⚠ Chinstrap: the interval covers every value …", one line per caveat (protocol/caveats.ts). */
+function caveatList(bundle: ResultBundle): HTMLElement | undefined {
   if (!bundle.caveats?.length) return undefined;
-  const keys = bundle.columns.filter(c => c.role === 'key').map(c => c.name);
   const list = el('ul', `${CLASS}-caveats`);
-  for (const c of bundle.caveats) {
-    const row = bundle.rows[c.row] ?? {};
-    const label = keys.length ? keys.map(k => formatValue(row[k])).join(', ') : c.column;
-    const li = el('li', `${CLASS}-caveat`, `${CAVEAT_MARK} ${label}: ${c.text}`);
-    li.dataset.caveat = c.kind;
+  caveatNotes(bundle, v => formatValue(v)).forEach((text, i) => {
+    const li = el('li', `${CLASS}-caveat`, text);
+    li.dataset.caveat = bundle.caveats![i].kind;
     list.appendChild(li);
-  }
+  });
   return list;
 }
 

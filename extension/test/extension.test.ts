@@ -191,9 +191,13 @@ describe('accuracy that a single "±x" would misstate', () => {
   });
 
   it('accepts caveats and refuses malformed ones', () => {
-    const caveat = { row: 0, column: 'count', kind: 'may_be_empty', text: 'may be empty' };
+    const caveat = { rows: [0], column: 'count', kind: 'may_be_empty', text: 'may be empty' };
     expect(parseResultBundle({ ...SAMPLE_BUNDLE, caveats: [caveat] }).ok).toBe(true);
     const bad = parseResultBundle({ ...SAMPLE_BUNDLE, caveats: [{ row: 'x' }] });
     expect(bad.ok).toBe(false);
+    for (const rows of [[], [1, 0], [0, 0]])
+      expect(parseResultBundle({ ...SAMPLE_BUNDLE, caveats: [{ ...caveat, rows }] }).ok).toBe(
+        false
+      );
   });
 });

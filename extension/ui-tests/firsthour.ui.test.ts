@@ -148,7 +148,10 @@ async function penguinsDemo(page: Page, lab: LabOf): Promise<void> {
     );
   }
   const caveats = await mean.locator('.jp-LomasResult-caveat').allInnerTexts();
-  expect(caveats.map(c => /^⚠ (\w+): /.exec(c)?.[1])).toEqual(wholeRows);
+  // One note per sentence, naming its rows: "⚠ Adelie, Chinstrap: the interval covers …".
+  expect(
+    caveats.flatMap(c => (/^⚠ (.+?): the interval covers /.exec(c)?.[1] ?? '?').split(', '))
+  ).toEqual(wholeRows);
   expect(await mean.locator('.jp-LomasResult-accuracy').innerText()).toMatch(
     /^each row has its own interval \(lower, upper\)/
   );

@@ -4,6 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as aq from 'arquero';
 import {
+  caveatCells,
+  caveatNotes,
   CHART_MIME,
   LomasError,
   RESULT_MIME,
@@ -210,7 +212,7 @@ const MEAN: ReleaseResponse = {
   ],
   caveats: [
     {
-      row: 1,
+      rows: [1],
       column: 'mean_body_mass_g',
       kind: 'whole_range',
       text: 'the interval covers every value body_mass_g may take (2,500 to 6,500): this row says nothing'
@@ -272,6 +274,28 @@ describe('releases say what they know, and mark what they do not', () => {
     expect(text).toContain('±400 to ±2,000 at 95%');
     expect(text).not.toContain('±2000 at 95%');
     expect(new QueryResult(MEAN).caveats).toHaveLength(1);
+  });
+
+  test('a caveat over many rows says its sentence once and names the first rows', () => {
+    const rows = Array.from({ length: 3000 }, (_, i) => ({
+      species: `s${String(i).padStart(4, '0')}`,
+      mean_body_mass_g: 4500,
+      lower: 2500,
+      upper: 6500
+    }));
+    const many: ReleaseResponse = {
+      ...MEAN,
+      rows,
+      caveats: [{ ...MEAN.caveats![0], rows: rows.map((_, i) => i) }]
+    };
+    const notes = caveatNotes(many, String);
+    expect(notes).toEqual([
+      `⚠ s0000, s0001, s0002, s0003, s0004 and 2,995 more rows: ${MEAN.caveats![0].text}`
+    ]);
+    expect(caveatCells(many).size).toBe(3000);
+    const text = new QueryResult(many).toString();
+    expect(text.split('\n').filter(l => l.startsWith('⚠'))).toHaveLength(1);
+    expect(text.match(/4500 ⚠/g)).toHaveLength(3000);
   });
 
   test('a median says in words why it has no interval, instead of "—" next to "±41"', () => {

@@ -38,7 +38,7 @@ export function chartFor(release: ReleaseResponse): Record<string, unknown> | un
   const bars = kind === undefined || BARS.has(kind);
   const status = freeName(new Set(release.columns.map(c => c.name)), 'status');
   const caveat = new Map(
-    (release.caveats ?? []).map(c => [c.row, CAVEAT_LEGEND[c.kind] ?? c.kind])
+    (release.caveats ?? []).flatMap(c => c.rows.map(r => [r, CAVEAT_LEGEND[c.kind] ?? c.kind]))
   );
   const values = release.rows.map((r, i) => ({ ...r, [status]: caveat.get(i) ?? ESTIMATE }));
   const legend = [ESTIMATE, ...new Set(caveat.values())];

@@ -1,5 +1,8 @@
 import * as aq from 'arquero';
 import {
+  CAVEAT_MARK,
+  caveatCells,
+  caveatNotes,
   CHART_MIME,
   mechanismName,
   RESULT_MIME,
@@ -21,9 +24,6 @@ import {
 } from './display';
 
 type Table = ReturnType<typeof aq.table>;
-
-/** Marks a row that says little (see ResultBundle.caveats). */
-export const CAVEAT_MARK = '⚠';
 
 function cell(v: unknown): string {
   if (v === null || v === undefined) return '—';
@@ -72,7 +72,7 @@ export class QueryResult implements Displayable {
 
   /** The table's cells as text, a caveat's estimate marked. */
   private cells(): string[][] {
-    const marked = new Set(this.caveats.map(c => `${c.row}\0${c.column}`));
+    const marked = caveatCells(this.release);
     return this.release.rows.map((r, i) =>
       this.release.columns.map(c =>
         marked.has(`${i}\0${c.name}`) ? `${cell(r[c.name])} ${CAVEAT_MARK}` : cell(r[c.name])
@@ -80,14 +80,9 @@ export class QueryResult implements Displayable {
     );
   }
 
-  /** "⚠ Chinstrap: the interval covers …", one line per caveat. */
+  /** "⚠ Chinstrap: the interval covers …", one line per caveat (protocol/caveats.ts). */
   private caveatLines(): string[] {
-    const keys = this.release.columns.filter(c => c.role === 'key').map(c => c.name);
-    return this.caveats.map(c => {
-      const row = this.release.rows[c.row] ?? {};
-      const label = keys.length ? keys.map(k => cell(row[k])).join(', ') : c.column;
-      return `${CAVEAT_MARK} ${label}: ${c.text}`;
-    });
+    return caveatNotes(this.release, cell);
   }
 
   private accuracyLine(): string {

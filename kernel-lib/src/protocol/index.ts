@@ -16,3 +16,4 @@ export * from './rules';
 export * from './connectors';
 export * from './admin';
 export * from './analyst';
+export * from './caveats';

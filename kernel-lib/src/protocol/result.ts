@@ -87,11 +87,18 @@ export const ResultRow = z.record(
   z.union([z.string(), z.number(), z.boolean(), z.null()])
 );
 
-/** A released row that says little, marked in tables and drawn apart in charts. */
+/**
+ * Released rows that say little, for one reason: marked in tables and drawn apart in charts. One
+ * entry per (column, kind, text), naming its rows, so a release of thousands of empty public
+ * groups says the sentence once, not once per row.
+ */
 export const ReleaseCaveat = z
   .object({
-    /** Index of the row in `rows`. */
-    row: z.number().int().min(0),
+    /** Indices of the rows in `rows`, ascending, each once. */
+    rows: z
+      .array(z.number().int().min(0))
+      .min(1)
+      .refine(rs => rs.every((r, i) => i === 0 || r > rs[i - 1]), 'row indices ascend, each once'),
     /** The estimate column it is about. */
     column: z.string(),
     /** 'whole_range': the interval spans every value the statistic may take; 'may_be_empty': the group may hold no row. */

@@ -51,7 +51,7 @@ function title(q: CostedQuery): string {
   return `${aggs}${keys.length ? ` by ${keys.join(', ')}` : ''} — ${q.checked.dataset}`;
 }
 
-type Caveat = Omit<ReleaseCaveat, 'row'>;
+type Caveat = Omit<ReleaseCaveat, 'rows'>;
 
 /**
  * Whether a released value says little: a mean (variance, standard deviation) whose interval spans
@@ -82,6 +82,23 @@ function caveatOf(p: CostedAggregation, v: ReleasedValue): Caveat | null {
     wholeRangeText.set(p, text);
   }
   return { column, kind: 'whole_range', text };
+}
+
+/**
+ * The caveats of the released rows (by row index), one entry per (column, kind, text) naming its
+ * rows in ascending order: the sentence travels once, however many empty groups it covers.
+ */
+function groupCaveats(byRow: Caveat[][]): ReleaseCaveat[] {
+  const groups = new Map<string, ReleaseCaveat>();
+  byRow.forEach((cs, row) => {
+    for (const c of cs) {
+      const id = `${c.column}\0${c.kind}\0${c.text}`;
+      const g = groups.get(id);
+      if (g) g.rows.push(row);
+      else groups.set(id, { rows: [row], ...c });
+    }
+  });
+  return [...groups.values()];
 }
 
 /** The whole-range sentence depends on the aggregation only: written once, not once per row. */
@@ -176,7 +193,7 @@ export function buildRelease(
       };
   });
   const ordered = q.checked.groupBy?.mode === 'discover' ? [...order].sort() : order;
-  const marked = ordered.flatMap((k, row) => (caveats.get(k) ?? []).map(c => ({ row, ...c })));
+  const marked = groupCaveats(ordered.map(k => caveats.get(k) ?? []));
   return {
     version: 1,
     kind,
