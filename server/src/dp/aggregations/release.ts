@@ -140,16 +140,9 @@ function estimate(
     };
   }
   // mean / variance / stdev: grid values v ∈ [lg, ug]; y = 2v − (lg + ug) ∈ [−D, D], D = ug − lg.
-  const [L, U] = plan.bounds as [Rational, Rational];
-  const [lg, ug] = plan.gridBounds as [bigint, bigint];
-  const cN = stat('count');
-  const cT = stat('centered_sum');
+  const { L, U, aN, aT, unit, mid } = momentConstants(plan);
   const N = r(noisy.count as bigint);
   const T = r(noisy.centered_sum as bigint);
-  const aN = Rational.of(BigInt(Math.ceil(cN.halfWidth)));
-  const aT = halfWidthGrid(cT);
-  const unit = Rational.pow2(plan.grid);
-  const mid = r(lg + ug).divInt(2n); // grid units
   if (kind === 'mean') {
     let est: Rational = mid.mul(unit);
     if (N.sign() > 0) est = mid.add(T.div(N.mulInt(2n))).mul(unit);
@@ -223,6 +216,41 @@ function estimate(
   const lower = Math.sqrt(toNumber(lo, 'down')) * (1 - 2 ** -50);
   const upper = Math.sqrt(toNumber(hi, 'up')) * (1 + 2 ** -50);
   return { estimate: Math.sqrt(toNumber(est)), lower, upper, halfWidth: (upper - lower) / 2 };
+}
+
+/** What every group of a mean, variance or stdev shares: computed once per plan, not per group. */
+interface MomentConstants {
+  /** Public bounds, real units. */
+  L: Rational;
+  U: Rational;
+  /** Half-widths of the noisy count and centred sum (grid units), rounded up. */
+  aN: Rational;
+  aT: Rational;
+  /** 2^grid, and the centre of the grid bounds in grid units. */
+  unit: Rational;
+  mid: Rational;
+}
+
+const MOMENT_CONSTANTS = new WeakMap<NoisePlan, MomentConstants>();
+
+function momentConstants(plan: NoisePlan): MomentConstants {
+  let c = MOMENT_CONSTANTS.get(plan);
+  if (!c) {
+    const stat = (name: StatisticName) =>
+      plan.statistics.find(s => s.name === name) as StatisticPlan;
+    const [L, U] = plan.bounds as [Rational, Rational];
+    const [lg, ug] = plan.gridBounds as [bigint, bigint];
+    c = {
+      L,
+      U,
+      aN: Rational.of(BigInt(Math.ceil(stat('count').halfWidth))),
+      aT: halfWidthGrid(stat('centered_sum')),
+      unit: Rational.pow2(plan.grid),
+      mid: r(lg + ug).divInt(2n)
+    };
+    MOMENT_CONSTANTS.set(plan, c);
+  }
+  return c;
 }
 
 /**
