@@ -1,15 +1,18 @@
 /**
  * One charge, one answer: the step every release (query, synthetic table, model) shares after
  * its plan is costed. In an admission slot the ledger is charged before any private data is
- * touched; a fresh charge computes the answer, a replayed one (a retry with the same
- * Idempotency-Key) returns what the first attempt archived — the same answer or error, no second
- * charge, no new noise.
+ * touched; a fresh charge computes the answer and archives it (or its failure), a replayed one (a
+ * retry with the same Idempotency-Key) returns what the first attempt archived — the same answer
+ * or error, no second charge, no new noise.
  */
 import { createHash, randomUUID } from 'node:crypto';
-import { LomasError, type Budget } from 'lomas-kernel/protocol';
+import { LomasError, type Budget, type BudgetStatus } from 'lomas-kernel/protocol';
 import { canonicalJson, type Ledger } from '../ledger';
 import type { ArchiveRecord, DatasetRecord, LedgerEntry, Store } from '../store/types';
-import { inSlot, type Admission } from './admission';
+import type { Logger } from '../logger';
+import { createAdmission, inSlot, type Admission } from './admission';
+import { budgetStatus } from './budget';
+import { postChargeFailure } from './failure';
 import type { Principal } from './types';
 
 /** How long after its charge a retry waits for an answer by default (LOMAS_ANSWER_WAIT_MS). */
@@ -81,14 +84,41 @@ export interface ChargedOnceContext<T> {
   admission: Admission;
   ledger: Ledger;
   store: Store;
+  logger: Logger;
   /** This process's attempts still running, by query id: a retry waits for its first attempt. */
   inFlight: Map<string, Promise<T>>;
   answerWaitMs: number;
   now: () => Date;
 }
 
+/** A service's context from its dependencies (no admission limit, the clock, 90 s by default). */
+export function chargedOnceContext<T>(deps: {
+  store: Store;
+  ledger: Ledger;
+  logger: Logger;
+  admission?: Admission;
+  answerWaitMs?: number;
+  now?: () => Date;
+}): ChargedOnceContext<T> {
+  return {
+    store: deps.store,
+    ledger: deps.ledger,
+    logger: deps.logger,
+    admission: deps.admission ?? createAdmission(Infinity),
+    inFlight: new Map(),
+    answerWaitMs: deps.answerWaitMs ?? DEFAULT_ANSWER_WAIT_MS,
+    now: deps.now ?? (() => new Date())
+  };
+}
+
+/** What every release carries once answered: its query id and the analyst's budget after it. */
+interface Answered {
+  queryId?: string;
+  budget?: BudgetStatus;
+}
+
 /** One release request, costed and checked. */
-export interface ChargedRequest<T> {
+export interface ChargedRequest<T extends Answered> {
   who: Principal;
   dataset: DatasetRecord;
   /** The user's grant on the dataset. */
@@ -98,16 +128,21 @@ export interface ChargedRequest<T> {
   display: Budget;
   /** The request as archived; its canonical hash tells a retry from a reuse of its key. */
   plan: unknown;
-  /** More to archive with a replayed failure (the SQL text of a SQL query). */
+  /** More to archive with the answer (the SQL text of a SQL query). */
   extra?: Pick<ArchiveRecord, 'sql'>;
   idempotencyKey: string | null;
   signal?: AbortSignal;
-  /** Computes and archives the answer of a fresh charge; every failure in it keeps the charge. */
-  answer: (queryId: string) => Promise<T>;
+  /** What is released, for the log of a failure: "query", "model", "synthesis". */
+  what: string;
+  /** Reads the private data and makes the release, after the charge. */
+  compute: () => Promise<T>;
 }
 
 /** Charges once in a slot, then answers: fresh, or the first attempt's archived answer. */
-export function chargedOnce<T>(ctx: ChargedOnceContext<T>, r: ChargedRequest<T>): Promise<T> {
+export function chargedOnce<T extends Answered>(
+  ctx: ChargedOnceContext<T>,
+  r: ChargedRequest<T>
+): Promise<T> {
   const queryId = randomUUID();
   const requestHash = createHash('sha256').update(canonicalJson(r.plan)).digest('hex');
   const charge = () =>
@@ -128,7 +163,7 @@ export function chargedOnce<T>(ctx: ChargedOnceContext<T>, r: ChargedRequest<T>)
     charge,
     async charged => {
       if (charged.replayed) return replay(ctx, r, charged.entry);
-      const work = r.answer(queryId);
+      const work = answer(ctx, r, queryId);
       ctx.inFlight.set(queryId, work);
       try {
         return await work;
@@ -139,24 +174,62 @@ export function chargedOnce<T>(ctx: ChargedOnceContext<T>, r: ChargedRequest<T>)
   );
 }
 
-/** A retry of a charged request: the archived answer, or its error thrown again. */
-async function replay<T>(
-  ctx: ChargedOnceContext<T>,
-  r: ChargedRequest<T>,
-  entry: LedgerEntry
-): Promise<T> {
-  const lost = {
-    queryId: entry.queryId,
+/** The archive record of a request, without its outcome. */
+function recordOf<T extends Answered>(r: ChargedRequest<T>, queryId: string) {
+  return {
+    queryId,
     user: r.who.user,
     dataset: r.dataset.name,
     plan: r.plan,
     cost: r.display,
     ...r.extra
   };
+}
+
+/**
+ * A fresh charge: computes the release, adds the budget after it and archives it. Every failure
+ * from here on — connector, timeout, memory, group cap, a bug — becomes the same QUERY_FAILED
+ * answer, archived so retries see it; the charge is kept; the cause goes to the log only. The
+ * archive insert is inside: if a retry on another replica gave up and archived a failure first,
+ * it conflicts and this attempt answers QUERY_FAILED too (storedAnswer).
+ */
+async function answer<T extends Answered>(
+  ctx: ChargedOnceContext<T>,
+  r: ChargedRequest<T>,
+  queryId: string
+): Promise<T> {
+  const record = recordOf(r, queryId);
+  try {
+    const release: T = { ...(await r.compute()), queryId };
+    release.budget = await budgetStatus(ctx.ledger, r.who.user, r.dataset, r.grant);
+    await ctx.store.addArchive({
+      ...record,
+      at: ctx.now().toISOString(),
+      kind: 'release',
+      release
+    });
+    return release;
+  } catch (err) {
+    throw await postChargeFailure(err, {
+      store: ctx.store,
+      logger: ctx.logger,
+      record,
+      at: ctx.now().toISOString(),
+      what: r.what
+    });
+  }
+}
+
+/** A retry of a charged request: the archived answer, or its error thrown again. */
+async function replay<T extends Answered>(
+  ctx: ChargedOnceContext<T>,
+  r: ChargedRequest<T>,
+  entry: LedgerEntry
+): Promise<T> {
   const archived = await storedAnswer(
     ctx.store,
     entry,
-    lost,
+    recordOf(r, entry.queryId),
     ctx.inFlight.get(entry.queryId),
     ctx.answerWaitMs,
     ctx.now

@@ -1,7 +1,6 @@
 import {
   embeddedEngineOnly,
   parseModelRequest,
-  type Budget,
   type ModelEstimate,
   type ModelRelease,
   type ModelRequest
@@ -18,12 +17,11 @@ import { fitModel, type ModelFitResult } from '../models/engine';
 import { planModel, type PlannedModel } from '../models/plan';
 import type { DatasetRecord, Store } from '../store/types';
 import { datasetAccess, spendingAccess } from './access';
-import { createAdmission, type Admission } from './admission';
-import { chargedOnce, DEFAULT_ANSWER_WAIT_MS, type ChargedOnceContext } from './chargedOnce';
+import type { Admission } from './admission';
+import { chargedOnce, chargedOnceContext } from './chargedOnce';
 import { livesInTrino } from '../engine/trino';
 import { checkDeltaWithinLimits } from './planning';
 import { budgetStatus } from './budget';
-import { postChargeFailure } from './failure';
 import type { Principal } from './types';
 
 /** What the model routes need from the domain. */
@@ -146,11 +144,6 @@ function prepare(
   return { request, planned: planModel(request, dataset) };
 }
 
-/** The analyst's budget status (initial, spent, remaining): the one shape every release carries. */
-function figures(ledger: Ledger, who: Principal, dataset: DatasetRecord, grant: Budget | null) {
-  return budgetStatus(ledger, who.user, dataset, grant);
-}
-
 /**
  * The model pipeline, the same as a query's: validate → plan (cost) → charge the ledger → exact
  * statistics on the private data → measurements (noise) → post-processing → archive. The charge is
@@ -158,49 +151,8 @@ function figures(ledger: Ledger, who: Principal, dataset: DatasetRecord, grant: 
  * with the same Idempotency-Key gets the same error, never a second try.
  */
 export function createModelService(deps: ModelDeps): ModelService {
-  const { store, ledger, cache, rng, logger } = deps;
-  const admission = deps.admission ?? createAdmission(Infinity);
-  const now = deps.now ?? (() => new Date());
-  const charged: ChargedOnceContext<ModelRelease> = {
-    admission,
-    ledger,
-    store,
-    inFlight: new Map(),
-    answerWaitMs: deps.answerWaitMs ?? DEFAULT_ANSWER_WAIT_MS,
-    now
-  };
-
-  async function answer(
-    who: Principal,
-    request: ModelRequest,
-    planned: PlannedModel,
-    dataset: DatasetRecord,
-    grant: Budget,
-    queryId: string
-  ): Promise<ModelRelease> {
-    const record = {
-      queryId,
-      user: who.user,
-      dataset: dataset.name,
-      plan: { kind: MODEL_PLAN_KIND, ...request },
-      cost: planned.display
-    };
-    try {
-      const fit = await cache.use(dataset, d => fitModel(planned, d, rng));
-      const out: ModelRelease = { ...release(planned, fit, dataset.name, 'release'), queryId };
-      out.budget = await figures(ledger, who, dataset, grant);
-      await store.addArchive({ ...record, at: now().toISOString(), kind: 'release', release: out });
-      return out;
-    } catch (err) {
-      throw await postChargeFailure(err, {
-        store,
-        logger,
-        record,
-        at: now().toISOString(),
-        what: 'model'
-      });
-    }
-  }
+  const { store, ledger, cache, rng } = deps;
+  const charged = chargedOnceContext<ModelRelease>(deps);
 
   return {
     async estimate(who, body) {
@@ -214,7 +166,7 @@ export function createModelService(deps: ModelDeps): ModelService {
         target: targetInfo(planned.resolved.target),
         cost: planned.display,
         noise: planned.noise,
-        budget: await figures(ledger, who, dataset, grant ? grant.budget : null)
+        budget: await budgetStatus(ledger, who.user, dataset, grant ? grant.budget : null)
       };
     },
 
@@ -247,7 +199,14 @@ export function createModelService(deps: ModelDeps): ModelService {
         plan: { kind: MODEL_PLAN_KIND, ...request },
         idempotencyKey,
         signal,
-        answer: queryId => answer(who, request, planned, dataset, grant.budget, queryId)
+        what: 'model',
+        compute: async () =>
+          release(
+            planned,
+            await cache.use(dataset, d => fitModel(planned, d, rng)),
+            dataset.name,
+            'release'
+          )
       });
     }
   };

@@ -1,10 +1,4 @@
-import {
-  checkPlan,
-  parsePlan,
-  type Budget,
-  type QueryPlan,
-  type ReleaseResponse
-} from 'lomas-kernel/protocol';
+import { checkPlan, parsePlan, type QueryPlan, type ReleaseResponse } from 'lomas-kernel/protocol';
 import { dummyRows } from '../datasets/dummy';
 import type { Rng } from '../dp';
 import type { Ledger } from '../ledger';
@@ -15,10 +9,9 @@ import type { Principal } from './types';
 import type { Logger } from '../logger';
 import type { DatasetRecord, Store } from '../store/types';
 import { datasetAccess, spendingAccess } from './access';
-import { createAdmission, type Admission } from './admission';
-import { chargedOnce, DEFAULT_ANSWER_WAIT_MS, type ChargedOnceContext } from './chargedOnce';
+import type { Admission } from './admission';
+import { chargedOnce, chargedOnceContext } from './chargedOnce';
 import { budgetStatus } from './budget';
-import { postChargeFailure } from './failure';
 import { checkDeltaWithinLimits, costQuery, type CostedQuery } from './planning';
 import { buildRelease } from './release';
 import type { QueryService, QuerySource } from './types';
@@ -68,59 +61,8 @@ function datasetName(body: unknown): string {
  * so no data-dependent failure can leak anything for free. Rejections before it cost nothing.
  */
 export function createQueryService(deps: QueryDeps): QueryService {
-  const { store, ledger, cache, rng, logger } = deps;
-  const admission = deps.admission ?? createAdmission(Infinity);
-  const now = deps.now ?? (() => new Date());
-  const charged: ChargedOnceContext<ReleaseResponse> = {
-    admission,
-    ledger,
-    store,
-    inFlight: new Map(),
-    answerWaitMs: deps.answerWaitMs ?? DEFAULT_ANSWER_WAIT_MS,
-    now
-  };
-
-  /**
-   * Executes a charged plan, noises it and archives the answer. Every failure from here on —
-   * connector, timeout, memory, group cap, duplicate key, a bug — becomes the same QUERY_FAILED
-   * answer (the charge is kept and archived so retries see it); the cause goes to the log only.
-   */
-  async function answer(
-    who: Principal,
-    plan: QueryPlan,
-    planned: CostedQuery,
-    dataset: DatasetRecord,
-    grant: Budget,
-    queryId: string,
-    source: QuerySource
-  ): Promise<ReleaseResponse> {
-    const record = {
-      queryId,
-      user: who.user,
-      dataset: dataset.name,
-      plan,
-      cost: planned.display,
-      ...source
-    };
-    try {
-      const exact = await cache.execute(dataset, planned.checked);
-      const release: ReleaseResponse = {
-        ...buildRelease(planned, exact, rng, 'release'),
-        queryId
-      };
-      release.budget = await budgetStatus(ledger, who.user, dataset, grant);
-      await store.addArchive({ ...record, at: now().toISOString(), kind: 'release', release });
-      return release;
-    } catch (err) {
-      throw await postChargeFailure(err, {
-        store,
-        logger,
-        record,
-        at: now().toISOString(),
-        what: 'query'
-      });
-    }
-  }
+  const { store, ledger, cache, rng } = deps;
+  const charged = chargedOnceContext<ReleaseResponse>(deps);
 
   return {
     async estimate(who, body) {
@@ -173,7 +115,9 @@ export function createQueryService(deps: QueryDeps): QueryService {
         extra: source,
         idempotencyKey,
         signal,
-        answer: queryId => answer(who, plan, planned, dataset, grant.budget, queryId, source)
+        what: 'query',
+        compute: async () =>
+          buildRelease(planned, await cache.execute(dataset, planned.checked), rng, 'release')
       });
     }
   };

@@ -3,7 +3,6 @@ import {
   LomasError,
   parseSyntheticRequest,
   SYNTHETIC_DEFAULT_BINS,
-  type Budget,
   type SyntheticEstimate,
   type SyntheticRelease,
   type SyntheticRequest
@@ -26,12 +25,11 @@ import type { Ledger } from '../ledger';
 import type { Logger } from '../logger';
 import type { DatasetRecord, Store } from '../store/types';
 import { datasetAccess, spendingAccess } from './access';
-import { createAdmission, type Admission } from './admission';
-import { chargedOnce, DEFAULT_ANSWER_WAIT_MS, type ChargedOnceContext } from './chargedOnce';
+import type { Admission } from './admission';
+import { chargedOnce, chargedOnceContext } from './chargedOnce';
 import { livesInTrino } from '../engine/trino';
 import { checkDeltaWithinLimits } from './planning';
 import { budgetStatus } from './budget';
-import { postChargeFailure } from './failure';
 import type { Principal } from './types';
 import { resolveColumns, type ResolvedColumns } from './syntheticColumns';
 import { buildSyntheticRelease, estimateParts } from './syntheticRelease';
@@ -124,11 +122,6 @@ function datasetName(body: unknown): string {
   return typeof name === 'string' ? name : parseSyntheticRequest(body).dataset;
 }
 
-/** The analyst's budget status (initial, spent, remaining): the one shape every release carries. */
-function figures(ledger: Ledger, who: Principal, dataset: DatasetRecord, grant: Budget | null) {
-  return budgetStatus(ledger, who.user, dataset, grant);
-}
-
 /**
  * The synthetic-data pipeline, the same as a query's: validate → plan (cost) → charge the ledger →
  * count marginals on the private data → measurements (noise) → post-process and sample → archive.
@@ -136,54 +129,8 @@ function figures(ledger: Ledger, who: Principal, dataset: DatasetRecord, grant: 
  * archived, so a retry with the same Idempotency-Key gets the same error, never a second try.
  */
 export function createSyntheticService(deps: SyntheticDeps): SyntheticService {
-  const { store, ledger, cache, rng, logger } = deps;
-  const now = deps.now ?? (() => new Date());
-  const admission = deps.admission ?? createAdmission(Infinity);
-  const charged: ChargedOnceContext<SyntheticRelease> = {
-    admission,
-    ledger,
-    store,
-    inFlight: new Map(),
-    answerWaitMs: deps.answerWaitMs ?? DEFAULT_ANSWER_WAIT_MS,
-    now
-  };
-
-  async function answer(
-    who: Principal,
-    p: Prepared,
-    dataset: DatasetRecord,
-    grant: Budget,
-    queryId: string
-  ): Promise<SyntheticRelease> {
-    const record = {
-      queryId,
-      user: who.user,
-      dataset: dataset.name,
-      plan: { kind: SYNTHETIC_PLAN_KIND, ...p.request },
-      cost: costToBudget(p.plan.cost, 'decimal')
-    };
-    try {
-      const counts = await cache.use(dataset, d => countMarginals(d, p.plan.domains));
-      const s = synthesize(p.plan, counts, p.request.rows, rng);
-      const release: SyntheticRelease = {
-        ...buildSyntheticRelease(dataset.name, p.plan, p.columns.omitted, s, 'release'),
-        queryId
-      };
-      release.budget = await figures(ledger, who, dataset, grant);
-      // Inside the try: if a retry on another replica gave up and archived a failure first, the
-      // insert conflicts and this attempt answers QUERY_FAILED too (chargedOnce.ts, storedAnswer).
-      await store.addArchive({ ...record, at: now().toISOString(), kind: 'release', release });
-      return release;
-    } catch (err) {
-      throw await postChargeFailure(err, {
-        store,
-        logger,
-        record,
-        at: now().toISOString(),
-        what: 'synthesis'
-      });
-    }
-  }
+  const { store, ledger, cache, rng } = deps;
+  const charged = chargedOnceContext<SyntheticRelease>(deps);
 
   return {
     async estimate(who, body) {
@@ -193,7 +140,7 @@ export function createSyntheticService(deps: SyntheticDeps): SyntheticService {
       return {
         dataset: dataset.name,
         ...estimateParts(p.plan, p.columns.omitted),
-        budget: await figures(ledger, who, dataset, grant ? grant.budget : null)
+        budget: await budgetStatus(ledger, who.user, dataset, grant ? grant.budget : null)
       };
     },
 
@@ -232,7 +179,12 @@ export function createSyntheticService(deps: SyntheticDeps): SyntheticService {
         plan: { kind: SYNTHETIC_PLAN_KIND, ...p.request },
         idempotencyKey,
         signal,
-        answer: queryId => answer(who, p, dataset, grant.budget, queryId)
+        what: 'synthesis',
+        compute: async () => {
+          const counts = await cache.use(dataset, d => countMarginals(d, p.plan.domains));
+          const s = synthesize(p.plan, counts, p.request.rows, rng);
+          return buildSyntheticRelease(dataset.name, p.plan, p.columns.omitted, s, 'release');
+        }
       });
     },
 
