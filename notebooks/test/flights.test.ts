@@ -1,44 +1,14 @@
-import { join } from 'node:path';
-import { RESULT_MIME, type ResultBundle } from 'lomas-kernel/protocol';
-import {
-  REPO_ROOT,
-  startServerProcess,
-  type ServerProcess
-} from '../../server/test/helpers/serverProcess';
-import { readFileSync } from 'node:fs';
-import { runNotebookFile, savedByDemoWorkflow, textOf, type ExecutedCell } from './runNotebook';
+import { demoNotebook, resultOf, spent } from './demoRun';
+import { textOf } from './runNotebook';
 
 /**
  * The flights notebook (3M rows, zCDP) in a real tslab kernel against a real server process:
  * dummy runs, a grouped mean over a derived month, an accuracy-first count, a median and a
  * histogram, all charged in ρ.
  */
-let server: ServerProcess;
-let cells: ExecutedCell[];
-let raw: string;
+const run = demoNotebook('03-flights.ipynb');
 
-beforeAll(async () => {
-  server = await startServerProcess();
-  ({ cells, raw } = await runNotebookFile(join(REPO_ROOT, 'notebooks/03-flights.ipynb'), {
-    LOMAS_URL: server.url,
-    LOMAS_API_KEY: server.analystKey
-  }));
-}, 240000);
-
-afterAll(async () => {
-  await server?.stop();
-});
-
-function result(snippet: string): ResultBundle {
-  const c = cells.find(x => x.cell_type === 'code' && x.source.includes(snippet));
-  const out = c?.outputs.find(o => o.data?.[RESULT_MIME]);
-  if (!out) throw new Error(`no Lomas result in the cell with ${snippet}`);
-  return out.data![RESULT_MIME] as ResultBundle;
-}
-
-test('no cell fails', () => {
-  expect(cells.flatMap(c => c.outputs).filter(o => o.output_type === 'error')).toEqual([]);
-});
+const result = (snippet: string) => resultOf(run, snippet);
 
 test('the dummy run is free and labelled as dummy', () => {
   const r = result('byMonth.dummy()');
@@ -63,7 +33,7 @@ test('the mean delay per month is released for every listed month, with interval
 });
 
 test('an accuracy target gives the budget it needs, and the release meets it', () => {
-  const text = cells
+  const text = run.cells
     .find(c => c.source.includes('accuracy: 100'))!
     .outputs.map(textOf)
     .join('');
@@ -93,7 +63,7 @@ test('the median and the histogram are released on public candidates and bins', 
 });
 
 test('the run says how long it took; five hubs get a count and a mean each', () => {
-  const timing = cells.find(c => c.source.includes('byMonth.run()'))!;
+  const timing = run.cells.find(c => c.source.includes('byMonth.run()'))!;
   expect(timing.outputs.map(textOf).join('')).toMatch(
     /answered in \d+\.\d\d s over 3 million rows/
   );
@@ -108,18 +78,12 @@ test('the run says how long it took; five hubs get a count and a mean each', () 
 });
 
 test('everything was charged in ρ, exactly', async () => {
-  const res = await fetch(`${server.url}/v1/datasets/flights/budget`, {
-    headers: { Authorization: `Bearer ${server.analystKey}` }
-  });
-  const b = (await res.json()) as { spent: { rho: string } };
+  const spentNow = await spent(run, 'flights');
   // 0.01 (mean) + 0.01 (hubs) + the accuracy-first count + 0.005 (median) + 0.01 (histogram)
-  expect(Number(b.spent.rho)).toBeGreaterThan(0.035);
-  expect(Number(b.spent.rho)).toBeLessThan(0.036);
+  expect(Number(spentNow.rho)).toBeGreaterThan(0.035);
+  expect(Number(spentNow.rho)).toBeLessThan(0.036);
 });
 
-test('run, then saved by the demo workflow, the notebook is the committed file again', () => {
-  expect(raw).toContain('"outputs": [\n    {');
-  expect(savedByDemoWorkflow(raw)).toBe(
-    readFileSync(join(REPO_ROOT, 'notebooks/03-flights.ipynb'), 'utf8')
-  );
+test('the kernel left its outputs in the file it saved', () => {
+  expect(run.raw).toContain('"outputs": [\n    {');
 });

@@ -1,12 +1,5 @@
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { CHART_MIME, RESULT_MIME, VEGALITE_MIME, type ResultBundle } from 'lomas-kernel/protocol';
-import {
-  REPO_ROOT,
-  startServerProcess,
-  type ServerProcess
-} from '../../server/test/helpers/serverProcess';
-import { runNotebookFile, savedByDemoWorkflow, textOf, type ExecutedCell } from './runNotebook';
+import { CHART_MIME, VEGALITE_MIME } from 'lomas-kernel/protocol';
+import { cellWith, demoNotebook, results, spent, text } from './demoRun';
 
 /**
  * The guide notebooks (quickstart, accuracy first, budgets and errors, administration), each top
@@ -14,61 +7,8 @@ import { runNotebookFile, savedByDemoWorkflow, textOf, type ExecutedCell } from 
  * the demo datasets. Key outputs are asserted, not only the absence of errors.
  */
 
-interface Run {
-  server: ServerProcess;
-  cells: ExecutedCell[];
-  raw: string;
-}
-
-async function execute(file: string, withAdminKey = false): Promise<Run> {
-  const server = await startServerProcess();
-  const env: Record<string, string> = { LOMAS_URL: server.url, LOMAS_API_KEY: server.analystKey };
-  if (withAdminKey) env.LOMAS_ADMIN_KEY = server.adminKey;
-  const { cells, raw } = await runNotebookFile(join(REPO_ROOT, 'notebooks', file), env);
-  return { server, cells, raw };
-}
-
-function cellWith(run: Run, snippet: string): ExecutedCell {
-  const c = run.cells.find(x => x.cell_type === 'code' && x.source.includes(snippet));
-  if (!c) throw new Error(`no cell contains ${snippet}`);
-  return c;
-}
-
-const text = (c: ExecutedCell): string => c.outputs.map(textOf).join('');
-
-function results(c: ExecutedCell): ResultBundle[] {
-  return c.outputs
-    .filter(o => o.data?.[RESULT_MIME])
-    .map(o => o.data![RESULT_MIME] as ResultBundle);
-}
-
-async function spent(run: Run, dataset: string, key = run.server.analystKey) {
-  const res = await fetch(`${run.server.url}/v1/datasets/${dataset}/budget`, {
-    headers: { Authorization: `Bearer ${key}` }
-  });
-  return ((await res.json()) as { spent: Record<string, string> }).spent;
-}
-
-function commonChecks(get: () => Run, file: string): void {
-  test('no cell fails', () => {
-    expect(
-      get()
-        .cells.flatMap(c => c.outputs)
-        .filter(o => o.output_type === 'error')
-    ).toEqual([]);
-  });
-  test('run, then saved by the demo workflow, the notebook is the committed file again', () => {
-    expect(savedByDemoWorkflow(get().raw)).toBe(
-      readFileSync(join(REPO_ROOT, 'notebooks', file), 'utf8')
-    );
-  });
-}
-
 describe('00-quickstart', () => {
-  let run: Run;
-  beforeAll(async () => void (run = await execute('00-quickstart.ipynb')), 240000);
-  afterAll(async () => run?.server.stop());
-  commonChecks(() => run, '00-quickstart.ipynb');
+  const run = demoNotebook('00-quickstart.ipynb');
 
   test('connects, lists the demo datasets and the public metadata', () => {
     expect(text(cellWith(run, 'connect()'))).toContain('as analyst (analyst)');
@@ -98,10 +38,7 @@ describe('00-quickstart', () => {
 });
 
 describe('02-accuracy-first', () => {
-  let run: Run;
-  beforeAll(async () => void (run = await execute('02-accuracy-first.ipynb')), 240000);
-  afterAll(async () => run?.server.stop());
-  commonChecks(() => run, '02-accuracy-first.ipynb');
+  const run = demoNotebook('02-accuracy-first.ipynb');
 
   test('the cost of each accuracy is printed and charted, and halving the error doubles ε', () => {
     const lines = text(cellWith(run, 'const targets')).trim().split('\n');
@@ -134,10 +71,7 @@ describe('02-accuracy-first', () => {
 });
 
 describe('04-budgets-and-errors', () => {
-  let run: Run;
-  beforeAll(async () => void (run = await execute('04-budgets-and-errors.ipynb')), 240000);
-  afterAll(async () => run?.server.stop());
-  commonChecks(() => run, '04-budgets-and-errors.ipynb');
+  const run = demoNotebook('04-budgets-and-errors.ipynb');
 
   test('the budget goes down exactly, run by run', () => {
     expect(text(cellWith(run, 'spentAfter.push'))).toContain(
@@ -176,10 +110,7 @@ describe('04-budgets-and-errors', () => {
 });
 
 describe('05-administration', () => {
-  let run: Run;
-  beforeAll(async () => void (run = await execute('05-administration.ipynb', true)), 240000);
-  afterAll(async () => run?.server.stop());
-  commonChecks(() => run, '05-administration.ipynb');
+  const run = demoNotebook('05-administration.ipynb', { withAdminKey: true });
 
   test('registers a dataset, creates an analyst with a key it never prints, grants a budget', () => {
     expect(text(cellWith(run, 'registerDataset'))).toMatch(/weather: version \d+, registered now/);

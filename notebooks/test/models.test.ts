@@ -1,10 +1,5 @@
-import { join } from 'node:path';
-import {
-  REPO_ROOT,
-  startServerProcess,
-  type ServerProcess
-} from '../../server/test/helpers/serverProcess';
-import { runNotebook, textOf, type ExecutedCell } from './runNotebook';
+import { cellWith as cellIn, demoNotebook, spent } from './demoRun';
+import { textOf, type ExecutedCell } from './runNotebook';
 
 /**
  * The models notebook in a real tslab kernel against a real server process (demo datasets):
@@ -12,32 +7,11 @@ import { runNotebook, textOf, type ExecutedCell } from './runNotebook';
  * the DP line over dummy rows), naive Bayes with a charged training accuracy and logistic
  * regression of the species, applied locally; ε = 3 spent in all.
  */
-let server: ServerProcess;
-let cells: ExecutedCell[];
+const run = demoNotebook('08-models.ipynb');
 
-beforeAll(async () => {
-  server = await startServerProcess();
-  cells = await runNotebook(join(REPO_ROOT, 'notebooks/08-models.ipynb'), {
-    LOMAS_URL: server.url,
-    LOMAS_API_KEY: server.analystKey
-  });
-}, 240000);
-
-afterAll(async () => {
-  await server?.stop();
-});
-
-function cellWith(snippet: string): ExecutedCell {
-  const c = cells.find(x => x.cell_type === 'code' && x.source.includes(snippet));
-  if (!c) throw new Error(`no cell contains ${snippet}`);
-  return c;
-}
+const cellWith = (snippet: string): ExecutedCell => cellIn(run, snippet);
 
 const text = (snippet: string) => cellWith(snippet).outputs.map(textOf).join('');
-
-test('no cell fails', () => {
-  expect(cells.flatMap(c => c.outputs).filter(o => o.output_type === 'error')).toEqual([]);
-});
 
 test('the estimate and the dummy fit are free and say so', () => {
   expect(text('massFit.estimate()')).toMatch(
@@ -82,9 +56,6 @@ test('species: naive Bayes with a charged training accuracy, logistic regression
 });
 
 test('ε = 3 was charged in all: estimates and dummy fits are free', async () => {
-  const res = await fetch(`${server.url}/v1/datasets/penguins/budget`, {
-    headers: { Authorization: `Bearer ${server.analystKey}` }
-  });
-  const b = (await res.json()) as { spent: { epsilon: string } };
-  expect(b.spent.epsilon).toBe('3');
+  const spentNow = await spent(run, 'penguins');
+  expect(spentNow.epsilon).toBe('3');
 });

@@ -1,11 +1,6 @@
-import { join } from 'node:path';
-import { RESULT_MIME, type ResultBundle } from 'lomas-kernel/protocol';
-import {
-  REPO_ROOT,
-  startServerProcess,
-  type ServerProcess
-} from '../../server/test/helpers/serverProcess';
-import { runNotebook, textOf, type ExecutedCell } from './runNotebook';
+import type { ResultBundle } from 'lomas-kernel/protocol';
+import { cellWith as cellIn, demoNotebook, resultOf, spent } from './demoRun';
+import { textOf, type ExecutedCell } from './runNotebook';
 
 /**
  * The SQL demo notebook, top to bottom, in a real tslab kernel (which loads the SQL parser as
@@ -14,36 +9,13 @@ import { runNotebook, textOf, type ExecutedCell } from './runNotebook';
  */
 const TRUE_COUNTS: Record<string, number> = { Adelie: 152, Chinstrap: 68, Gentoo: 124 };
 
-let server: ServerProcess;
-let cells: ExecutedCell[];
+const run = demoNotebook('06-sql.ipynb');
 
-beforeAll(async () => {
-  server = await startServerProcess();
-  cells = await runNotebook(join(REPO_ROOT, 'notebooks/06-sql.ipynb'), {
-    LOMAS_URL: server.url,
-    LOMAS_API_KEY: server.analystKey
-  });
-}, 240000);
+const cellWith = (snippet: string): ExecutedCell => cellIn(run, snippet);
 
-afterAll(async () => {
-  await server?.stop();
-});
-
-function cellWith(snippet: string): ExecutedCell {
-  const c = cells.find(x => x.cell_type === 'code' && x.source.includes(snippet));
-  if (!c) throw new Error(`no cell contains ${snippet}`);
-  return c;
-}
-
-function result(snippet: string): ResultBundle & { plan?: unknown; sql?: { text: string } } {
-  const out = cellWith(snippet).outputs.find(o => o.data?.[RESULT_MIME]);
-  if (!out) throw new Error(`no Lomas result in the cell with ${snippet}`);
-  return out.data![RESULT_MIME] as ResultBundle;
-}
-
-test('no cell fails', () => {
-  expect(cells.flatMap(c => c.outputs).filter(o => o.output_type === 'error')).toEqual([]);
-});
+/** A SQL result also carries the plan and the SQL it was compiled from. */
+const result = (snippet: string) =>
+  resultOf(run, snippet) as ResultBundle & { plan?: unknown; sql?: { text: string } };
 
 test('the SQL compiles in the notebook to the plan the builder would send', () => {
   const text = cellWith('console.log(JSON.stringify(bySpecies.plan))').outputs.map(textOf).join('');
@@ -99,9 +71,6 @@ test('errors point at the SQL with a caret and advice', () => {
 });
 
 test('the budget moved by exactly the two runs (the refused queries cost nothing)', async () => {
-  const res = await fetch(`${server.url}/v1/datasets/penguins/budget`, {
-    headers: { Authorization: `Bearer ${server.analystKey}` }
-  });
-  const budget = (await res.json()) as { spent: { epsilon: string } };
-  expect(budget.spent.epsilon).toBe('1.5');
+  const spentNow = await spent(run, 'penguins');
+  expect(spentNow.epsilon).toBe('1.5');
 });

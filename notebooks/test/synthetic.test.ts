@@ -1,11 +1,6 @@
-import { join } from 'node:path';
 import { RESULT_MIME, type ResultBundle } from 'lomas-kernel/protocol';
-import {
-  REPO_ROOT,
-  startServerProcess,
-  type ServerProcess
-} from '../../server/test/helpers/serverProcess';
-import { runNotebook, textOf, type ExecutedCell } from './runNotebook';
+import { cellWith as cellIn, demoNotebook, spent } from './demoRun';
+import { textOf, type ExecutedCell } from './runNotebook';
 
 /**
  * The synthetic-penguins notebook, top to bottom, in a real tslab kernel against a real server
@@ -14,32 +9,11 @@ import { runNotebook, textOf, type ExecutedCell } from './runNotebook';
  * table fetched again from the archive for free.
  */
 const VEGA_LITE = 'application/vnd.vegalite.v5+json';
-let server: ServerProcess;
-let cells: ExecutedCell[];
+const run = demoNotebook('07-synthetic.ipynb');
 
-beforeAll(async () => {
-  server = await startServerProcess();
-  cells = await runNotebook(join(REPO_ROOT, 'notebooks/07-synthetic.ipynb'), {
-    LOMAS_URL: server.url,
-    LOMAS_API_KEY: server.analystKey
-  });
-}, 240000);
-
-afterAll(async () => {
-  await server?.stop();
-});
-
-function cellWith(snippet: string): ExecutedCell {
-  const c = cells.find(x => x.cell_type === 'code' && x.source.includes(snippet));
-  if (!c) throw new Error(`no cell contains ${snippet}`);
-  return c;
-}
+const cellWith = (snippet: string): ExecutedCell => cellIn(run, snippet);
 
 const text = (c: ExecutedCell) => c.outputs.map(textOf).join('');
-
-test('no cell fails', () => {
-  expect(cells.flatMap(c => c.outputs).filter(o => o.output_type === 'error')).toEqual([]);
-});
 
 test('the estimate is free and states the cost and each stage’s noise', () => {
   const t = text(cellWith('request.estimate()'));
@@ -52,15 +26,12 @@ test('the estimate is free and states the cost and each stage’s noise', () => 
 test('the dummy rehearsal and the run render as Lomas results; the run is charged ε = 4', async () => {
   const dummy = cellWith('request.dummy()').outputs.find(o => o.data?.[RESULT_MIME]);
   expect((dummy!.data![RESULT_MIME] as ResultBundle).kind).toBe('dummy');
-  const run = cellWith('request.run()').outputs.find(o => o.data?.[RESULT_MIME]);
-  const r = run!.data![RESULT_MIME] as ResultBundle;
+  const released = cellWith('request.run()').outputs.find(o => o.data?.[RESULT_MIME]);
+  const r = released!.data![RESULT_MIME] as ResultBundle;
   expect(r.kind).toBe('release');
   expect(r.cost).toEqual({ epsilon: '4', delta: '0' });
   expect(r.columns.map(c => c.name)).toContain('species');
-  const res = await fetch(`${server.url}/v1/datasets/penguins/budget`, {
-    headers: { Authorization: `Bearer ${server.analystKey}` }
-  });
-  expect(((await res.json()) as { spent: { epsilon: string } }).spent.epsilon).toBe('4');
+  expect((await spent(run, 'penguins')).epsilon).toBe('4');
 });
 
 test('the accuracy report lists the tree and every measured marginal', () => {
@@ -82,7 +53,7 @@ test('post-processing the table is free; the archived table comes back identical
 });
 
 test('the notebook says what may and may not be concluded', () => {
-  const md = cells
+  const md = run.cells
     .filter(c => c.cell_type === 'markdown')
     .map(c => c.source)
     .join('\n');
