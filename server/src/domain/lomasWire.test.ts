@@ -88,7 +88,7 @@ describe('tight DataFrames', () => {
 describe('errors in the client exception types', () => {
   const map = (e: LomasError) => {
     const { status, body } = lomasException(e);
-    return `${status} ${body.type}${body.library ? ` ${body.library}` : ''}`;
+    return `${status} ${body.type}${'library' in body ? ` ${body.library}` : ''}`;
   };
   test.each([
     [new LomasError('UNAUTHENTICATED'), '401 UnauthorizedAccessException'],
@@ -244,7 +244,7 @@ describe('jobs', () => {
   test('readable by their user for the time to live, then gone; the oldest go first', () => {
     let now = 0;
     const jobs = new LomasJobs({ ttlMs: 1000, maxJobs: 2, now: () => now });
-    const a = jobs.finish('alice', { result: { epsilon: 1 } });
+    const a = jobs.finish('alice', { result: { epsilon: 1, delta: 0 } });
     expect(jobs.get('alice', a.uid)).toMatchObject({ status: 'complete', status_code: 200 });
     expect(() => jobs.get('bob', a.uid)).toThrow(/was not found/);
     const err = lomasException(new LomasError('QUERY_FAILED')).body;
@@ -254,7 +254,7 @@ describe('jobs', () => {
       status_code: 500,
       error: err
     });
-    jobs.finish('alice', { result: 1 });
+    jobs.finish('alice', { result: { epsilon: 2, delta: 0 } });
     expect(jobs.size).toBe(2);
     expect(() => jobs.get('alice', a.uid)).toThrow(/was not found/);
     now = 2000;
