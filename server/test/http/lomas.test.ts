@@ -265,6 +265,14 @@ describe('refusals: the client exception types, nothing charged', () => {
     expect([wrong.status, wrong.body.type]).toEqual([401, 'UnauthorizedAccessException']);
     const missing = await lomas('get_everything', { dataset_name: 'penguins' });
     expect([missing.status, missing.body.type]).toEqual([404, 'InvalidQueryException']);
+    expect(missing.body.message).toMatch(/Route POST \/lomas\/get_everything was not found/);
+    // A call the route table knows, with another method: 405 and the methods it answers.
+    const get = await call(h, 'GET', '/lomas/get_initial_budget', { key: KEYS.alice });
+    expect([get.status, get.body.type, get.headers.get('allow')]).toEqual([
+      405,
+      'InvalidQueryException',
+      'POST'
+    ]);
     const raw = await call(h, 'POST', '/lomas/get_initial_budget', {
       key: KEYS.alice,
       raw: '{"dataset_name":',
