@@ -42,7 +42,13 @@ function job(name: string, summary: string, body: z.ZodType, held: boolean): Rou
     ok: {
       status: 202,
       schema: L.LomasJobCreated,
-      description: 'The job, already finished: read it at /lomas/status/{uid}'
+      description: 'The job, already finished: read it at /lomas/status/{uid}',
+      links: {
+        status: {
+          operationRef: '#/paths/~1lomas~1status~1{uid}/get',
+          parameters: { uid: '$response.body#/uid' }
+        }
+      }
     },
     errors: errors(SQL_ERRORS),
     // Held by the timing protection as /v1/queries/sql and its dummy form are: the job's work

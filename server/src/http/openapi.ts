@@ -35,7 +35,14 @@ export interface RouteSpec {
    * Success status and schema (undefined schema: no JSON body). Absent for a route that only
    * refuses (the Python client's calls of libraries this server does not run).
    */
-  ok?: { status: number; schema?: z.ZodType; description?: string; contentType?: string };
+  ok?: {
+    status: number;
+    schema?: z.ZodType;
+    description?: string;
+    contentType?: string;
+    /** OpenAPI links: operations that take a value of this answer (a job's uid → its status). */
+    links?: Record<string, { operationRef: string; parameters: Record<string, string> }>;
+  };
   /**
    * Error bodies that are not the server's ErrorBody (the Python client's exception types on
    * /lomas): their schema and every status they come with. Default: ErrorBody with the statuses
@@ -487,17 +494,22 @@ const ERRORS_BY_ACCESS: Record<Access, number[]> = {
 
 type Responses = Record<
   string,
-  { description: string; content?: Record<string, { schema: z.ZodType }> }
+  {
+    description: string;
+    content?: Record<string, { schema: z.ZodType }>;
+    links?: NonNullable<RouteSpec['ok']>['links'];
+  }
 >;
 
 function successResponse(r: RouteSpec): Responses {
   if (!r.ok) return {};
-  const { status, schema, contentType, description } = r.ok;
+  const { status, schema, contentType, description, links } = r.ok;
   const body = schema ?? (contentType ? z.string() : undefined);
   return {
     [status]: {
       description: description ?? 'Success',
-      content: body ? { [contentType ?? 'application/json']: { schema: body } } : undefined
+      content: body ? { [contentType ?? 'application/json']: { schema: body } } : undefined,
+      ...(links ? { links } : {})
     }
   };
 }
