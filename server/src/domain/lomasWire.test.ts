@@ -1,6 +1,13 @@
 import { LomasError, type DatasetMetadata } from 'lomas-kernel/protocol';
 import { mechanismOption, previousQuery, sqlRequestOf } from './lomas';
 import { LomasJobs } from './lomasJobs';
+import {
+  LomasCsvwTable,
+  LomasDummyDataset,
+  LomasException,
+  LomasJob,
+  LomasPreviousQuery
+} from './lomasSchemas';
 import { csvwMetadata, dummyDtypes, lomasException, tightFrame } from './lomasWire';
 
 const META: DatasetMetadata = {
@@ -54,6 +61,7 @@ describe('CSVW-EO metadata (csvw_eo.TableMetadata field names)', () => {
       },
       { name: 'note', datatype: 'string', required: false }
     ]);
+    expect(LomasCsvwTable.safeParse(t).success).toBe(true);
   });
 
   test('pandas dtypes of the dummy frame: nullable integers and booleans', () => {
@@ -66,6 +74,10 @@ describe('CSVW-EO metadata (csvw_eo.TableMetadata field names)', () => {
       at: 'datetime64[ns, UTC]',
       note: 'string'
     });
+    const frame = tightFrame(['pid', 'ok'], [{ pid: 1, ok: null }]);
+    expect(
+      LomasDummyDataset.safeParse({ dtypes: dummyDtypes(META), dummy_df: frame }).success
+    ).toBe(true);
   });
 });
 
@@ -110,6 +122,7 @@ describe('errors in the client exception types', () => {
     [new LomasError('UNAVAILABLE'), '503 InternalServerException']
   ])('%s → %s', (err, want) => {
     expect(map(err)).toBe(want);
+    expect(LomasException.safeParse(lomasException(err).body).success).toBe(true);
   });
 
   test('the body keeps the message, the code and the details', () => {
@@ -237,6 +250,7 @@ describe('previous queries from the archive', () => {
     });
     expect(failed.response).toBeNull();
     expect(failed.error).toMatchObject({ type: 'InternalServerException', code: 'QUERY_FAILED' });
+    for (const q of [p, failed, gaussian]) expect(LomasPreviousQuery.parse(q)).toEqual(q);
   });
 });
 
@@ -246,6 +260,7 @@ describe('jobs', () => {
     const jobs = new LomasJobs({ ttlMs: 1000, maxJobs: 2, now: () => now });
     const a = jobs.finish('alice', { result: { epsilon: 1, delta: 0 } });
     expect(jobs.get('alice', a.uid)).toMatchObject({ status: 'complete', status_code: 200 });
+    expect(LomasJob.parse(a)).toEqual(a);
     expect(() => jobs.get('bob', a.uid)).toThrow(/was not found/);
     const err = lomasException(new LomasError('QUERY_FAILED')).body;
     const b = jobs.finish('alice', { error: err, status: 500 });
