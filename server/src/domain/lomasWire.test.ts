@@ -8,7 +8,7 @@ import {
   LomasJob,
   LomasPreviousQuery
 } from './lomasSchemas';
-import { csvwMetadata, dummyDtypes, lomasException, tightFrame } from './lomasWire';
+import { asFloat, csvwMetadata, dummyDtypes, lomasException, tightFrame } from './lomasWire';
 
 const META: DatasetMetadata = {
   max_ids: 2,
@@ -94,6 +94,15 @@ describe('tight DataFrames', () => {
       column_names: [null]
     });
     expect(tightFrame(['a'], []).data).toEqual([]);
+  });
+});
+
+describe('amounts as floats', () => {
+  test('exact decimals read as the nearest float; beyond the largest float, the largest', () => {
+    expect(asFloat('0.00001')).toBe(0.00001);
+    expect(asFloat(undefined)).toBe(0);
+    expect(asFloat('1' + '0'.repeat(400))).toBe(Number.MAX_VALUE);
+    expect(JSON.parse(JSON.stringify({ e: asFloat('9'.repeat(1100)) })).e).toBe(Number.MAX_VALUE);
   });
 });
 

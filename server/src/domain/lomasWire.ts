@@ -103,9 +103,13 @@ export function dummyDtypes(m: DatasetMetadata): Record<string, PandasDtype> {
 /**
  * An exact decimal amount as the float the client reads. Under zCDP accounting ε and δ are the
  * (ε, δ) that the dataset's conversion δ gives for ρ, as this server's own budgets show them.
+ * Amounts may have up to 1,100 digits: one beyond the largest float is that float (JSON has no
+ * Infinity, and JSON.stringify would send null).
  */
 export function asFloat(x: string | undefined): number {
-  return x === undefined ? 0 : Number(x);
+  if (x === undefined) return 0;
+  const f = Number(x);
+  return Number.isFinite(f) ? f : Number.MAX_VALUE;
 }
 
 export function costFloats(b: Budget): LomasCost {

@@ -407,3 +407,19 @@ describe('answers', () => {
     ]);
   });
 });
+
+test('a grant beyond the largest float reads as the largest float (JSON has no Infinity)', async () => {
+  const huge = '1' + '0'.repeat(400);
+  const g = await call(h, 'PUT', '/admin/grants/broken/alice', {
+    key: KEYS.admin,
+    body: { epsilon: huge, delta: '0' }
+  });
+  expect(g.status).toBe(200);
+  const initial = await lomas('get_initial_budget', { dataset_name: 'broken' });
+  expect([initial.status, initial.body]).toEqual([
+    200,
+    { initial_epsilon: Number.MAX_VALUE, initial_delta: 0 }
+  ]);
+  const remaining = await lomas('get_remaining_budget', { dataset_name: 'broken' });
+  expect(remaining.body.remaining_epsilon).toBe(Number.MAX_VALUE);
+});
