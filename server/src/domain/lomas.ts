@@ -17,6 +17,7 @@ import type {
   LomasDummyDataset,
   LomasJob,
   LomasJobResult,
+  LomasPreviousQueries,
   LomasPreviousQuery,
   LomasQueryResponse,
   LomasSqlCostRequest,
@@ -260,10 +261,7 @@ export function createLomasService(deps: LomasCompatDeps) {
     },
 
     /** Queries sent as SQL (the only kind the client can read back); others are left out. */
-    async previousQueries(
-      who: Principal,
-      dataset: string
-    ): Promise<{ previous_queries: LomasPreviousQuery[] }> {
+    async previousQueries(who: Principal, dataset: string): Promise<LomasPreviousQueries> {
       await datasetAccess(store, who, dataset);
       const records = await store.listArchive({
         user: who.user,

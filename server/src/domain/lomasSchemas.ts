@@ -320,3 +320,4 @@ export const LomasPreviousQueries = z
   .object({ previous_queries: z.array(LomasPreviousQuery) })
   .strict()
   .meta({ id: 'LomasPreviousQueries' });
+export type LomasPreviousQueries = z.infer<typeof LomasPreviousQueries>;
