@@ -83,7 +83,7 @@ export function createApp(deps: AppDeps): Express {
     sql,
     jobs: new LomasJobs()
   });
-  app.use('/lomas', lomasRouter(lomas));
+  app.use('/lomas', lomasRouter(lomas, deps.logger));
   app.use('/lomas', clientErrors, lomasErrors(deps.logger));
   app.use(notFound);
   app.use(clientErrors);

@@ -9,39 +9,31 @@ import { LomasError, type SqlOptions, type SqlReleaseResponse } from 'lomas-kern
 import { applyPostProcess } from 'lomas-kernel/sql';
 import type { ArchiveRecord, Store } from '../store/types';
 import { datasetAccess } from './access';
-import type { LomasJob, LomasJobs } from './lomasJobs';
+import type { LomasJobs } from './lomasJobs';
+import type {
+  Cell,
+  CsvwTable,
+  LomasBudgets,
+  LomasDummyDataset,
+  LomasJob,
+  LomasJobResult,
+  LomasPreviousQueries,
+  LomasPreviousQuery,
+  LomasQueryResponse,
+  LomasSqlCostRequest,
+  LomasSqlDummyRequest,
+  LomasSqlQueryRequest,
+  TightFrame
+} from './lomasSchemas';
 import {
   asFloat,
   costFloats,
   csvwMetadata,
   dummyDtypes,
   lomasException,
-  tightFrame,
-  type Cell,
-  type CsvwTable,
-  type TightFrame
+  tightFrame
 } from './lomasWire';
 import type { AnalystService, Principal, SqlService } from './types';
-
-/** The client's SmartNoise-SQL cost request (SmartnoiseSQLRequestModel); checked by http/lomasSchemas. */
-export interface LomasSqlCostRequest {
-  dataset_name: string;
-  query_str: string;
-  epsilon: number;
-  delta: number;
-  mechanisms: Record<string, string>;
-}
-
-/** SmartnoiseSQLQueryModel. */
-export interface LomasSqlQueryRequest extends LomasSqlCostRequest {
-  postprocess: boolean;
-}
-
-/** SmartnoiseSQLDummyQueryModel. */
-export interface LomasSqlDummyRequest extends LomasSqlQueryRequest {
-  dummy_nb_rows: number;
-  dummy_seed: number;
-}
 
 /** SmartNoise-SQL's mechanism override keys (docs.smartnoise.org/sql/advanced.html). */
 export const SMARTNOISE_MECHANISM_KEYS = [
@@ -69,6 +61,19 @@ export const REFUSED_LIBRARIES = {
   smartnoise_synth: 'SmartNoise-Synth synthesizers run Python model code'
 } as const;
 export type RefusedLibrary = keyof typeof REFUSED_LIBRARIES;
+
+/** The client's calls of those libraries (routes `POST /lomas/<call>`), each refused. */
+export const REFUSED_CALLS: Record<string, RefusedLibrary> = {
+  estimate_opendp_cost: 'opendp',
+  opendp_query: 'opendp',
+  dummy_opendp_query: 'opendp',
+  estimate_diffprivlib_cost: 'diffprivlib',
+  diffprivlib_query: 'diffprivlib',
+  dummy_diffprivlib_query: 'diffprivlib',
+  estimate_smartnoise_synth_cost: 'smartnoise_synth',
+  smartnoise_synth_query: 'smartnoise_synth',
+  dummy_smartnoise_synth_query: 'smartnoise_synth'
+};
 
 function invalid(problem: string): LomasError {
   return new LomasError('INVALID_REQUEST', { problem });
@@ -133,7 +138,7 @@ export function releaseFrame(r: SqlReleaseResponse): TightFrame {
   return tightFrame(r.sql.postprocess.columns, r.rows);
 }
 
-function queryResponse(who: Principal, r: SqlReleaseResponse) {
+function queryResponse(who: Principal, r: SqlReleaseResponse): LomasQueryResponse {
   return {
     ...costFloats(r.cost),
     requested_by: who.user,
@@ -150,10 +155,10 @@ function appliedMechanisms(m: SqlOptions['mechanism']): Record<string, string> {
 }
 
 /** One archived SQL query in the form of Lomas's previous queries (`dp_library` smartnoise_sql). */
-export function previousQuery(rec: ArchiveRecord) {
+export function previousQuery(rec: ArchiveRecord): LomasPreviousQuery {
   const sql = rec.sql!;
   const options = (sql.options ?? {}) as SqlOptions;
-  let response: unknown = null;
+  let response: LomasQueryResponse | null = null;
   if (rec.kind === 'release' && rec.release) {
     const release = applyPostProcess(
       rec.release as SqlReleaseResponse,
@@ -205,8 +210,8 @@ export function createLomasService(deps: LomasCompatDeps) {
    * Runs a job's work now. Refusals (before any charge) are thrown: the route answers them at once.
    * A failure after the charge is a job that failed, as Lomas reports it (charge kept).
    */
-  async function job(who: Principal, work: () => Promise<unknown>): Promise<LomasJob> {
-    let result: unknown;
+  async function job(who: Principal, work: () => Promise<LomasJobResult>): Promise<LomasJob> {
+    let result: LomasJobResult;
     try {
       result = await work();
     } catch (err) {
@@ -223,7 +228,12 @@ export function createLomasService(deps: LomasCompatDeps) {
       return csvwMetadata(d.metadata);
     },
 
-    async dummyDataset(who: Principal, dataset: string, rows: number, seed: number) {
+    async dummyDataset(
+      who: Principal,
+      dataset: string,
+      rows: number,
+      seed: number
+    ): Promise<LomasDummyDataset> {
       const { dataset: d } = await datasetAccess(store, who, dataset);
       const dummy = (await analyst.dummyRows(who, dataset, rows, seed)) as {
         columns: string[];
@@ -232,7 +242,7 @@ export function createLomasService(deps: LomasCompatDeps) {
       return { dtypes: dummyDtypes(d.metadata), dummy_df: tightFrame(dummy.columns, dummy.rows) };
     },
 
-    async budgets(who: Principal, dataset: string) {
+    async budgets(who: Principal, dataset: string): Promise<LomasBudgets> {
       const s = await analyst.budget(who, dataset);
       return {
         initial: {
@@ -251,7 +261,7 @@ export function createLomasService(deps: LomasCompatDeps) {
     },
 
     /** Queries sent as SQL (the only kind the client can read back); others are left out. */
-    async previousQueries(who: Principal, dataset: string) {
+    async previousQueries(who: Principal, dataset: string): Promise<LomasPreviousQueries> {
       await datasetAccess(store, who, dataset);
       const records = await store.listArchive({
         user: who.user,

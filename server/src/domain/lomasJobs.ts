@@ -1,16 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { LomasError } from 'lomas-kernel/protocol';
-import type { LomasExceptionBody } from './lomasWire';
-
-/** lomas_core.models.responses.Job, as GET /lomas/status/{uid} answers it. */
-export interface LomasJob {
-  uid: string;
-  requested_by: string;
-  status: 'in_progress' | 'complete' | 'failed';
-  result: unknown;
-  error: LomasExceptionBody | null;
-  status_code: number;
-}
+import type { LomasExceptionBody, LomasJob, LomasJobResult } from './lomasSchemas';
 
 export interface LomasJobsOptions {
   /** How long a finished job can be read (default 15 minutes: the client polls at once). */
@@ -42,18 +32,29 @@ export class LomasJobs {
   /** Stores a finished job and returns it. */
   finish(
     user: string,
-    outcome: { result: unknown } | { error: LomasExceptionBody; status: number }
-  ) {
+    outcome: { result: LomasJobResult } | { error: LomasExceptionBody; status: number }
+  ): LomasJob {
     this.forgetOld();
-    const job: LomasJob = {
-      uid: randomUUID(),
-      requested_by: user,
-      status: 'result' in outcome ? 'complete' : 'failed',
-      result: 'result' in outcome ? outcome.result : null,
-      error: 'result' in outcome ? null : outcome.error,
-      status_code: 'result' in outcome ? 200 : outcome.status
-    };
-    this.jobs.set(job.uid, { job, at: this.now() });
+    const uid = randomUUID();
+    const job: LomasJob =
+      'result' in outcome
+        ? {
+            uid,
+            requested_by: user,
+            status: 'complete',
+            result: outcome.result,
+            error: null,
+            status_code: 200
+          }
+        : {
+            uid,
+            requested_by: user,
+            status: 'failed',
+            result: null,
+            error: outcome.error,
+            status_code: outcome.status
+          };
+    this.jobs.set(uid, { job, at: this.now() });
     return job;
   }
 

@@ -1,7 +1,14 @@
 import { LomasError, type DatasetMetadata } from 'lomas-kernel/protocol';
 import { mechanismOption, previousQuery, sqlRequestOf } from './lomas';
 import { LomasJobs } from './lomasJobs';
-import { csvwMetadata, dummyDtypes, lomasException, tightFrame } from './lomasWire';
+import {
+  LomasCsvwTable,
+  LomasDummyDataset,
+  LomasException,
+  LomasJob,
+  LomasPreviousQuery
+} from './lomasSchemas';
+import { asFloat, csvwMetadata, dummyDtypes, lomasException, tightFrame } from './lomasWire';
 
 const META: DatasetMetadata = {
   max_ids: 2,
@@ -54,6 +61,7 @@ describe('CSVW-EO metadata (csvw_eo.TableMetadata field names)', () => {
       },
       { name: 'note', datatype: 'string', required: false }
     ]);
+    expect(LomasCsvwTable.safeParse(t).success).toBe(true);
   });
 
   test('pandas dtypes of the dummy frame: nullable integers and booleans', () => {
@@ -66,6 +74,10 @@ describe('CSVW-EO metadata (csvw_eo.TableMetadata field names)', () => {
       at: 'datetime64[ns, UTC]',
       note: 'string'
     });
+    const frame = tightFrame(['pid', 'ok'], [{ pid: 1, ok: null }]);
+    expect(
+      LomasDummyDataset.safeParse({ dtypes: dummyDtypes(META), dummy_df: frame }).success
+    ).toBe(true);
   });
 });
 
@@ -85,10 +97,19 @@ describe('tight DataFrames', () => {
   });
 });
 
+describe('amounts as floats', () => {
+  test('exact decimals read as the nearest float; beyond the largest float, the largest', () => {
+    expect(asFloat('0.00001')).toBe(0.00001);
+    expect(asFloat(undefined)).toBe(0);
+    expect(asFloat('1' + '0'.repeat(400))).toBe(Number.MAX_VALUE);
+    expect(JSON.parse(JSON.stringify({ e: asFloat('9'.repeat(1100)) })).e).toBe(Number.MAX_VALUE);
+  });
+});
+
 describe('errors in the client exception types', () => {
   const map = (e: LomasError) => {
     const { status, body } = lomasException(e);
-    return `${status} ${body.type}${body.library ? ` ${body.library}` : ''}`;
+    return `${status} ${body.type}${'library' in body ? ` ${body.library}` : ''}`;
   };
   test.each([
     [new LomasError('UNAUTHENTICATED'), '401 UnauthorizedAccessException'],
@@ -110,6 +131,7 @@ describe('errors in the client exception types', () => {
     [new LomasError('UNAVAILABLE'), '503 InternalServerException']
   ])('%s → %s', (err, want) => {
     expect(map(err)).toBe(want);
+    expect(LomasException.safeParse(lomasException(err).body).success).toBe(true);
   });
 
   test('the body keeps the message, the code and the details', () => {
@@ -237,6 +259,7 @@ describe('previous queries from the archive', () => {
     });
     expect(failed.response).toBeNull();
     expect(failed.error).toMatchObject({ type: 'InternalServerException', code: 'QUERY_FAILED' });
+    for (const q of [p, failed, gaussian]) expect(LomasPreviousQuery.parse(q)).toEqual(q);
   });
 });
 
@@ -244,8 +267,9 @@ describe('jobs', () => {
   test('readable by their user for the time to live, then gone; the oldest go first', () => {
     let now = 0;
     const jobs = new LomasJobs({ ttlMs: 1000, maxJobs: 2, now: () => now });
-    const a = jobs.finish('alice', { result: { epsilon: 1 } });
+    const a = jobs.finish('alice', { result: { epsilon: 1, delta: 0 } });
     expect(jobs.get('alice', a.uid)).toMatchObject({ status: 'complete', status_code: 200 });
+    expect(LomasJob.parse(a)).toEqual(a);
     expect(() => jobs.get('bob', a.uid)).toThrow(/was not found/);
     const err = lomasException(new LomasError('QUERY_FAILED')).body;
     const b = jobs.finish('alice', { error: err, status: 500 });
@@ -254,7 +278,7 @@ describe('jobs', () => {
       status_code: 500,
       error: err
     });
-    jobs.finish('alice', { result: 1 });
+    jobs.finish('alice', { result: { epsilon: 2, delta: 0 } });
     expect(jobs.size).toBe(2);
     expect(() => jobs.get('alice', a.uid)).toThrow(/was not found/);
     now = 2000;

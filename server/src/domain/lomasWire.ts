@@ -1,8 +1,8 @@
 /**
- * The Python Lomas client's wire forms (lomas-client / lomas-core 0.5.1), written from its
- * models: CSVW-EO table metadata, pandas DataFrames in the "tight" orientation, budgets as
- * floats, and the four typed error bodies. Pure conversions from this server's own types; the
- * routes in routes/lomas.ts and the service in domain/lomas.ts use them.
+ * The Python Lomas client's wire forms (lomas-client / lomas-core 0.5.1): CSVW-EO table metadata,
+ * pandas DataFrames in the "tight" orientation, budgets as floats, and the four typed error
+ * bodies, made from this server's own types. Pure conversions; their shapes are the schemas of
+ * lomasSchemas.ts. The routes in routes/lomas.ts and the service in domain/lomas.ts use them.
  */
 import {
   LomasError,
@@ -11,33 +11,20 @@ import {
   type DatasetMetadata,
   type ErrorCode
 } from 'lomas-kernel/protocol';
+import type {
+  Cell,
+  CsvwColumn,
+  CsvwTable,
+  LomasCost,
+  LomasExceptionBody,
+  PandasDtype,
+  TightFrame
+} from './lomasSchemas';
 
 // ---------------------------------------------------------------------------------------------
 // Metadata: this server's SmartNoise-style metadata → csvw_eo.TableMetadata (pydantic field names,
 // which the client validates with TableMetadata.model_validate and then turns into CSVW JSON).
 // ---------------------------------------------------------------------------------------------
-
-export interface CsvwColumn {
-  name: string;
-  datatype: 'integer' | 'double' | 'string' | 'boolean' | 'dateTime';
-  required: boolean;
-  privacy_id?: boolean;
-  minimum?: number | string;
-  maximum?: number | string;
-  public_keys_values?: Array<{ predicate: { partition_value: string } }>;
-  exhaustive_keys?: boolean;
-  max_num_partitions?: number;
-}
-
-export interface CsvwTable {
-  context: string[];
-  table_type: 'Table';
-  privacy_unit: string | null;
-  max_contributions: number;
-  max_length: number | null;
-  public_length: number | null;
-  columns: CsvwColumn[];
-}
 
 const CSVW_TYPES: Record<ColumnMetadata['type'], CsvwColumn['datatype']> = {
   int: 'integer',
@@ -83,16 +70,6 @@ export function csvwMetadata(m: DatasetMetadata): CsvwTable {
 // DataFrames: pandas `DataFrame.from_dict(d, orient="tight")`.
 // ---------------------------------------------------------------------------------------------
 
-export type Cell = string | number | boolean | null;
-
-export interface TightFrame {
-  index: number[];
-  columns: string[];
-  data: Cell[][];
-  index_names: [null];
-  column_names: [null];
-}
-
 /** Rows (objects keyed by column) as a tight DataFrame with a 0..n-1 index, in `columns` order. */
 export function tightFrame(columns: string[], rows: Array<Record<string, Cell>>): TightFrame {
   return {
@@ -108,8 +85,8 @@ export function tightFrame(columns: string[], rows: Array<Record<string, Cell>>)
  * pandas dtypes of the dummy DataFrame (the client calls `astype` with them). Nullable integer
  * and boolean dtypes, so a NULL stays missing instead of failing the cast.
  */
-export function dummyDtypes(m: DatasetMetadata): Record<string, string> {
-  const of: Record<ColumnMetadata['type'], string> = {
+export function dummyDtypes(m: DatasetMetadata): Record<string, PandasDtype> {
+  const of: Record<ColumnMetadata['type'], PandasDtype> = {
     int: 'Int64',
     float: 'float64',
     string: 'string',
@@ -126,33 +103,22 @@ export function dummyDtypes(m: DatasetMetadata): Record<string, string> {
 /**
  * An exact decimal amount as the float the client reads. Under zCDP accounting ε and δ are the
  * (ε, δ) that the dataset's conversion δ gives for ρ, as this server's own budgets show them.
+ * Amounts may have up to 1,100 digits: one beyond the largest float is that float (JSON has no
+ * Infinity, and JSON.stringify would send null).
  */
 export function asFloat(x: string | undefined): number {
-  return x === undefined ? 0 : Number(x);
+  if (x === undefined) return 0;
+  const f = Number(x);
+  return Number.isFinite(f) ? f : Number.MAX_VALUE;
 }
 
-export function costFloats(b: Budget): { epsilon: number; delta: number } {
+export function costFloats(b: Budget): LomasCost {
   return { epsilon: asFloat(b.epsilon), delta: asFloat(b.delta) };
 }
 
 // ---------------------------------------------------------------------------------------------
 // Errors: LomasError → the client's exception models (lomas_core.models.exceptions).
 // ---------------------------------------------------------------------------------------------
-
-export type LomasExceptionType =
-  | 'InvalidQueryException'
-  | 'ExternalLibraryException'
-  | 'UnauthorizedAccessException'
-  | 'InternalServerException';
-
-export interface LomasExceptionBody {
-  type: LomasExceptionType;
-  message: string;
-  library?: 'smartnoise_sql';
-  /** This server's own code (the client ignores it; people and logs can read it). */
-  code: ErrorCode;
-  details?: Record<string, unknown>;
-}
 
 /** Who may not do it: the client's UnauthorizedAccessException. */
 const ACCESS = new Set<ErrorCode>([

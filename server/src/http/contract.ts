@@ -12,6 +12,8 @@ import { parseBody, parseParams } from './validate';
  * lomas-kernel/protocol — validate the request (path, query, headers, body) and the RESPONSE:
  * a body that breaks its own schema is a server bug, logged and answered INTERNAL, never sent.
  * The OpenAPI document is generated from the same table, so what is served is what is documented.
+ * Errors are not handled here: they travel to the error handler after the router (errorHandler.ts;
+ * for /lomas, routes/lomas.ts's lomasErrors), which writes them through their own schema.
  */
 export interface RouteInput {
   params: Record<string, unknown>;
@@ -76,6 +78,8 @@ export function mountRoutes(
     const path = spec.path.slice(prefix.length).replace(/\{([^}]+)\}/g, ':$1');
     router[spec.method](path, async (req: Request, res: Response) => {
       const out = await handlers[key(spec)](parseInput(spec, req, res));
+      // A route without a success answer only refuses: its handler throws.
+      if (!spec.ok) throw new LomasError('INTERNAL');
       const body = spec.ok.schema ? checkedResponse(spec, spec.ok.schema, out, logger) : out;
       res.status(spec.ok.status).json(body);
     });

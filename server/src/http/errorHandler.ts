@@ -44,20 +44,23 @@ export function errorHandler(logger: Logger) {
 }
 
 /**
- * The last route: a path the route table knows answered with another method is 405 with an
- * Allow header; anything else is 404.
+ * The last route (of the app, and of a router with its own error handler: /lomas): a path the
+ * route table knows answered with another method is 405 with an Allow header; anything else is
+ * 404.
  */
 export function notFound(req: Request, res: Response): never {
-  const allowed = methodsOf(req.path);
+  // Inside a router, req.path is relative to where it is mounted (req.baseUrl).
+  const path = req.baseUrl + req.path;
+  const allowed = methodsOf(path);
   if (allowed.length > 0) {
     res.setHeader('Allow', allowed.join(', '));
     throw new LomasError('METHOD_NOT_ALLOWED', {
       method: req.method,
-      path: req.path,
+      path,
       allowed: allowed.join(', ')
     });
   }
-  throw new LomasError('NOT_FOUND', { what: `Route ${req.method} ${req.path}` });
+  throw new LomasError('NOT_FOUND', { what: `Route ${req.method} ${path}` });
 }
 
 const routes = apiRoutes().map(r => ({

@@ -1,12 +1,14 @@
 import { OpenAPIRegistry, OpenApiGeneratorV31 } from '@asteasolutions/zod-to-openapi';
 import * as S from 'lomas-kernel/protocol';
 import { z } from 'zod';
+import { lomasRoutes } from './lomasRoutes';
 
 /**
  * Every HTTP route of the server, in one table: the routers are mounted from it (http/contract.ts:
  * each handler's request and response go through the schemas named here), and the OpenAPI
  * document, the metrics' route labels and the authorization-matrix test are derived from it.
- * Every schema is a wire type of lomas-kernel/protocol; none is written here.
+ * Every schema is a wire type of lomas-kernel/protocol, or for the Python Lomas client's routes
+ * (http/lomasRoutes.ts) one of its models in domain/lomasSchemas.ts; none is written here.
  *
  * `/openapi.json` is public: it describes the API's shape only (no dataset, user, budget or
  * configuration), clients and notebook users need it before they have a key, and hiding a public
@@ -29,8 +31,24 @@ export interface RouteSpec {
   rawBody?: boolean;
   /** An absent body counts as {}. */
   optionalBody?: boolean;
-  /** Success status and schema (undefined schema: no JSON body). */
-  ok: { status: number; schema?: z.ZodType; description?: string; contentType?: string };
+  /**
+   * Success status and schema (undefined schema: no JSON body). Absent for a route that only
+   * refuses (the Python client's calls of libraries this server does not run).
+   */
+  ok?: {
+    status: number;
+    schema?: z.ZodType;
+    description?: string;
+    contentType?: string;
+    /** OpenAPI links: operations that take a value of this answer (a job's uid → its status). */
+    links?: Record<string, { operationRef: string; parameters: Record<string, string> }>;
+  };
+  /**
+   * Error bodies that are not the server's ErrorBody (the Python client's exception types on
+   * /lomas): their schema and every status they come with. Default: ErrorBody with the statuses
+   * of the route's access class.
+   */
+  errors?: { schema: z.ZodType; statuses: number[] };
   /** Touches private data: timing protection applies. */
   private?: boolean;
 }
@@ -457,7 +475,9 @@ export function apiRoutes(): RouteSpec[] {
       access: 'admin',
       summary: 'The configuration without secrets',
       ok: { status: 200, schema: S.ConfigDump }
-    }
+    },
+    // ----- analyst: the Python Lomas client's routes (http/lomasRoutes.ts) -----
+    ...lomasRoutes()
   ];
 }
 
@@ -472,6 +492,47 @@ const ERRORS_BY_ACCESS: Record<Access, number[]> = {
   admin: [400, 401, 403, 404, 409, 413, 415, 429]
 };
 
+type Responses = Record<
+  string,
+  {
+    description: string;
+    content?: Record<string, { schema: z.ZodType }>;
+    links?: NonNullable<RouteSpec['ok']>['links'];
+  }
+>;
+
+function successResponse(r: RouteSpec): Responses {
+  if (!r.ok) return {};
+  const { status, schema, contentType, description, links } = r.ok;
+  const body = schema ?? (contentType ? z.string() : undefined);
+  return {
+    [status]: {
+      description: description ?? 'Success',
+      content: body ? { [contentType ?? 'application/json']: { schema: body } } : undefined,
+      ...(links ? { links } : {})
+    }
+  };
+}
+
+function errorResponses(r: RouteSpec): Responses {
+  const json = (schema: z.ZodType) => ({ 'application/json': { schema } });
+  if (r.errors) {
+    const { schema, statuses } = r.errors;
+    return Object.fromEntries(
+      statuses.map(s => [s, { description: 'Error', content: json(schema) }])
+    );
+  }
+  if (r.path === '/ready')
+    return { 503: { description: 'Not ready', content: json(S.StatusBody) } };
+  const statuses = r.path === '/metrics' ? [401, 403, 429] : ERRORS_BY_ACCESS[r.access];
+  const out: Responses = Object.fromEntries(
+    statuses.map(s => [s, { description: 'Error', content: json(S.ErrorBody) }])
+  );
+  // A failure after the charge (QUERY_FAILED).
+  if (r.private) out[500] = { description: 'Error', content: json(S.ErrorBody) };
+  return out;
+}
+
 /** Builds the OpenAPI 3.1 document from the route table and its zod schemas. */
 export function openApiDocument(
   opts: { version?: string; serverUrl?: string } = {}
@@ -484,36 +545,7 @@ export function openApiDocument(
       'An API key "lomas_<id>_<secret>" issued by an administrator, or (when the server is configured for OpenID Connect) an access token (JWT) from the sign-in provider.'
   });
   for (const r of apiRoutes()) {
-    const responses: Record<
-      string,
-      { description: string; content?: Record<string, { schema: z.ZodType }> }
-    > = {
-      [r.ok.status]: {
-        description: r.ok.description ?? 'Success',
-        content: r.ok.schema
-          ? { [r.ok.contentType ?? 'application/json']: { schema: r.ok.schema } }
-          : undefined
-      }
-    };
-    if (r.ok.contentType && !r.ok.schema)
-      responses[r.ok.status].content = { [r.ok.contentType]: { schema: z.string() } };
-    const errors =
-      r.path === '/metrics'
-        ? [401, 403, 429]
-        : r.path === '/ready'
-          ? [503]
-          : ERRORS_BY_ACCESS[r.access];
-    for (const status of errors) {
-      responses[status] =
-        status === 503 && r.path === '/ready'
-          ? { description: 'Not ready', content: { 'application/json': { schema: S.StatusBody } } }
-          : { description: 'Error', content: { 'application/json': { schema: S.ErrorBody } } };
-    }
-    if (r.private)
-      responses[500] = {
-        description: 'Error',
-        content: { 'application/json': { schema: S.ErrorBody } }
-      };
+    const responses: Responses = { ...successResponse(r), ...errorResponses(r) };
     registry.registerPath({
       method: r.method,
       path: r.path,

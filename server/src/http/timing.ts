@@ -36,13 +36,6 @@ const PROTECTED = new Set(
         throw new Error(`timing protection covers POST routes without parameters: ${r.path}`);
       return [r.path, `${r.path}/`];
     })
-    // The Python Lomas client's query routes (routes/lomas.ts, outside the /v1 route table).
-    .concat(
-      ['/lomas/smartnoise_sql_query', '/lomas/dummy_smartnoise_sql_query'].flatMap(p => [
-        p,
-        `${p}/`
-      ])
-    )
 );
 
 export function touchesPrivateData(req: Request): boolean {

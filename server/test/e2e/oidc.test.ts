@@ -140,6 +140,7 @@ describeWithDex('OpenID Connect sign-in against a real Dex', () => {
       path
         .replace('{id}', 'ffffffffffffffff')
         .replace('{queryId}', 'no-such-query')
+        .replace('{uid}', '00000000-0000-4000-8000-000000000000')
         .replace(/\{(name|dataset|user)\}/g, 'no-such-thing');
     const routes = apiRoutes().filter(r => r.access !== 'public');
     expect(routes.length).toBeGreaterThan(20);

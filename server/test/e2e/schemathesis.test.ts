@@ -5,13 +5,19 @@
  * answer may be a 5xx, break its own response schema, carry an undocumented status, content type
  * or header.
  *
+ * The Python Lomas client's routes (/lomas) are in the document too. Their job status route takes
+ * a job's uid, which no generated value hits: each run first starts real jobs with its key (a cost
+ * estimate, a dummy query and, for the analyst, a charged query) and hands their uids to
+ * Schemathesis (schemathesis.toml, a dictionary for the `uid` path parameter), so the answers of
+ * finished jobs are checked against their schema too.
+ *
  * The binary comes from SCHEMATHESIS_BIN (the CI's Python venv, .ci/python.sh, pins
  * schemathesis==4.32.*). Without it the test is skipped with a message, except in CI (CI set),
  * where its absence fails. Seeded (SEED), so a failure replays; Schemathesis prints a curl line
  * for each failing case.
  */
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startServerProcess, type ServerProcess } from '../helpers/serverProcess';
@@ -49,6 +55,63 @@ function run(args: string[], cwd: string): Promise<{ code: number | null; out: s
   });
 }
 
+/** Starts the jobs of the Python client's SQL calls that this key may start; their uids. */
+async function startJobs(url: string, key: string, spends: boolean): Promise<string[]> {
+  const sql = {
+    dataset_name: 'penguins',
+    query_str: 'SELECT species, AVG(bill_length_mm) AS b FROM df GROUP BY species',
+    epsilon: 0.1,
+    delta: 0,
+    mechanisms: {}
+  };
+  const calls: Array<[string, object]> = [
+    ['estimate_smartnoise_sql_cost', sql],
+    ['dummy_smartnoise_sql_query', { ...sql, postprocess: true, dummy_nb_rows: 20, dummy_seed: 1 }]
+  ];
+  if (spends) calls.push(['smartnoise_sql_query', { ...sql, postprocess: true }]);
+  const uids: string[] = [];
+  for (const [name, body] of calls) {
+    const res = await fetch(`${url}/lomas/${name}`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+      body: JSON.stringify(body)
+    });
+    const answer = (await res.json()) as { uid?: string };
+    if (res.status !== 202 || !answer.uid)
+      throw new Error(`${name}: ${res.status} ${JSON.stringify(answer)}`);
+    uids.push(answer.uid);
+  }
+  return uids;
+}
+
+/** How many job answers (200) the server has sent on GET /lomas/status/{uid} (its metrics). */
+async function jobAnswers(url: string, adminKey: string): Promise<number> {
+  const res = await fetch(`${url}/metrics`, { headers: { authorization: `Bearer ${adminKey}` } });
+  const line = (await res.text())
+    .split('\n')
+    .find(l =>
+      l.startsWith(
+        'lomas_http_requests_total{method="GET",route="/lomas/status/{uid}",status="200"}'
+      )
+    );
+  return line ? Number(line.split(' ').pop()) : 0;
+}
+
+/** Schemathesis's configuration (read from its working directory): the jobs' uids. */
+function writeConfig(cwd: string, uids: string[]): void {
+  writeFileSync(
+    join(cwd, 'schemathesis.toml'),
+    [
+      '[dictionaries.jobs]',
+      `values = [${uids.map(u => JSON.stringify(u)).join(', ')}]`,
+      '',
+      '[parameters]',
+      '"path.uid" = { dictionary = "jobs" }',
+      ''
+    ].join('\n')
+  );
+}
+
 if (!BIN) {
   if (process.env.CI) {
     test('Schemathesis is available (SCHEMATHESIS_BIN)', () => {
@@ -79,11 +142,14 @@ if (!BIN) {
     });
 
     test.each([
-      ['analyst', () => server.analystKey],
-      ['admin', () => server.adminKey]
+      // The demo analyst has a grant on penguins; the admin reads it but spends nothing.
+      ['analyst', () => server.analystKey, true],
+      ['admin', () => server.adminKey, false]
     ])(
       'with the %s key: zero 5xx, zero answers that break their schema',
-      async (who, key) => {
+      async (who, key, spends) => {
+        writeConfig(cwd, await startJobs(server.url, key(), spends));
+        const answersBefore = await jobAnswers(server.url, server.adminKey);
         const { code, out } = await run(
           [
             'run',
@@ -109,6 +175,15 @@ if (!BIN) {
         if (code !== 0)
           throw new Error(`Schemathesis failed (exit ${code}):\n${out.slice(-20000)}`);
         expect(Number(cases)).toBeGreaterThan(1000);
+        // The jobs' uids reached Schemathesis: it read finished jobs, not only unknown uids.
+        // Checked after the analyst's run only: the admin's run may revoke its own key (its
+        // stateful phase follows GET /admin/users/{name}/keys to DELETE /admin/keys/{id}), and
+        // /metrics then answers 401.
+        if (who === 'analyst') {
+          const read = (await jobAnswers(server.url, server.adminKey)) - answersBefore;
+          console.log(`schemathesis (${who} key): ${read} answers of finished /lomas jobs read`);
+          expect(read).toBeGreaterThan(0);
+        }
         // Nothing the server logged as a failure of its own while it was being fuzzed.
         expect(server.logs()).not.toMatch(/"level":50/);
       },

@@ -1,6 +1,8 @@
 /**
  * The authorization matrix: every route of the route table × {no key, wrong key, revoked key,
  * analyst of another dataset, analyst, admin} → the expected status, against the assembled app.
+ * The Python Lomas client's routes (/lomas) are in the table too: their errors are the client's
+ * exception bodies, which carry this server's code and message as well.
  */
 import { recordFor } from '../../src/auth/keys';
 import { apiRoutes, type RouteSpec } from '../../src/http/openapi';
@@ -43,10 +45,52 @@ interface Req {
   body?: unknown;
 }
 
+/** The Python Lomas client's SmartNoise-SQL request (a text unlike countSql's, see the archive check). */
+function lomasSql(epsilon: number, extra: Record<string, unknown> = {}) {
+  return {
+    dataset_name: 'penguins',
+    query_str: 'SELECT COUNT(*) AS n FROM df',
+    epsilon,
+    delta: 0,
+    mechanisms: {},
+    ...extra
+  };
+}
+
+/** A valid request for a /lomas route. */
+async function lomasRequestFor(r: RouteSpec): Promise<Req> {
+  const penguins = { dataset_name: 'penguins' };
+  switch (r.path) {
+    case '/lomas/get_dummy_dataset':
+      return { path: r.path, body: { ...penguins, dummy_nb_rows: 5, dummy_seed: 1 } };
+    case '/lomas/estimate_smartnoise_sql_cost':
+      return { path: r.path, body: lomasSql(0.5) };
+    case '/lomas/smartnoise_sql_query':
+      return { path: r.path, body: lomasSql(0.001, { postprocess: true }) };
+    case '/lomas/dummy_smartnoise_sql_query':
+      return {
+        path: r.path,
+        body: lomasSql(0.5, { postprocess: true, dummy_nb_rows: 10, dummy_seed: 1 })
+      };
+    case '/lomas/status/{uid}': {
+      // A job of alice's (an estimate: free): only she may read it.
+      const job = await call(h, 'POST', '/lomas/estimate_smartnoise_sql_cost', {
+        key: KEYS.alice,
+        body: lomasSql(0.5)
+      });
+      expect(job.status).toBe(202);
+      return { path: `/lomas/status/${job.body.uid}` };
+    }
+  }
+  // Every other call names its dataset only (the refused ones are not read any further).
+  return { path: r.path, body: penguins };
+}
+
 /** A valid request for each route (fixtures made on the fly so mutating routes can run 6 times). */
 async function requestFor(r: RouteSpec): Promise<Req> {
   const i = ++n;
   const at = new Date().toISOString();
+  if (r.path.startsWith('/lomas/')) return lomasRequestFor(r);
   switch (`${r.method} ${r.path}`) {
     case 'post /admin/users':
       return { path: r.path, body: { name: `user${i}`, role: 'analyst' } };
@@ -187,11 +231,13 @@ async function requestFor(r: RouteSpec): Promise<Req> {
  * admin (spendingAccess: NO_GRANT, 403).
  */
 function expected(r: RouteSpec, who: Who): { status: number; code?: string } {
-  const ok = { status: r.ok.status };
+  // A route without a success answer only refuses (the Python client's other libraries).
+  const ok = r.ok ? { status: r.ok.status } : { status: 400, code: 'INVALID_REQUEST' };
   if (r.access === 'public') return ok;
   if (who === 'none' || who === 'wrong' || who === 'revoked')
     return { status: 401, code: 'UNAUTHENTICATED' };
   if (r.access === 'admin') return who === 'admin' ? ok : { status: 403, code: 'FORBIDDEN' };
+  if (r.path.startsWith('/lomas/')) return lomasExpected(r, who, ok);
   // Charges are looked up among the caller's own: an unknown key is not found, for everyone.
   if (r.path === '/v1/charges/{idempotencyKey}') return { status: 404, code: 'NOT_FOUND' };
   // Analyst routes: only the analyst with a grant on "penguins" may touch it.
@@ -208,6 +254,23 @@ function expected(r: RouteSpec, who: Who): { status: number; code?: string } {
       r.path === '/v1/models');
   if (who === 'admin') return spends ? { status: 403, code: 'NO_GRANT' } : ok;
   return { status: 404, code: 'DATASET_NOT_FOUND' };
+}
+
+/**
+ * /lomas as the client's server answers: access refusals are 403 (a dataset not shared with the
+ * analyst too, where /v1 says 404), and a job belongs to whoever started it (others: 404, as an
+ * unknown uid). An admin may read any dataset but spends only with a grant, as on /v1.
+ */
+function lomasExpected(
+  r: RouteSpec,
+  who: Who,
+  ok: { status: number; code?: string }
+): { status: number; code?: string } {
+  if (who === 'analyst') return ok;
+  if (r.path === '/lomas/status/{uid}') return { status: 404, code: 'NOT_FOUND' };
+  if (who === 'other') return { status: 403, code: 'DATASET_NOT_FOUND' };
+  if (r.path === '/lomas/smartnoise_sql_query') return { status: 403, code: 'NO_GRANT' };
+  return ok;
 }
 
 const rows = apiRoutes().flatMap(r =>
@@ -234,8 +297,9 @@ describe('authorization matrix', () => {
     expect(rows.length).toBe(apiRoutes().length * WHO.length);
     const entries = await h.store.ledgerEntries({ dataset: 'penguins' });
     const charges = entries.filter(e => e.kind === 'charge');
-    // Two queries (plan and SQL), one synthetic table and one model, all alice's.
-    expect(charges.map(e => e.user)).toEqual(['alice', 'alice', 'alice', 'alice']);
+    // Three queries (plan, SQL and the Lomas client's SQL), one synthetic table and one model,
+    // all alice's.
+    expect(charges.map(e => e.user)).toEqual(['alice', 'alice', 'alice', 'alice', 'alice']);
     // The real query pipeline ran: the charge's answer is in the archive, a DP count of the CSV.
     const archived = await Promise.all(charges.map(c => h.store.getArchive(c.queryId)));
     for (const a of archived)

@@ -265,6 +265,14 @@ describe('refusals: the client exception types, nothing charged', () => {
     expect([wrong.status, wrong.body.type]).toEqual([401, 'UnauthorizedAccessException']);
     const missing = await lomas('get_everything', { dataset_name: 'penguins' });
     expect([missing.status, missing.body.type]).toEqual([404, 'InvalidQueryException']);
+    expect(missing.body.message).toMatch(/Route POST \/lomas\/get_everything was not found/);
+    // A call the route table knows, with another method: 405 and the methods it answers.
+    const get = await call(h, 'GET', '/lomas/get_initial_budget', { key: KEYS.alice });
+    expect([get.status, get.body.type, get.headers.get('allow')]).toEqual([
+      405,
+      'InvalidQueryException',
+      'POST'
+    ]);
     const raw = await call(h, 'POST', '/lomas/get_initial_budget', {
       key: KEYS.alice,
       raw: '{"dataset_name":',
@@ -398,4 +406,20 @@ describe('answers', () => {
       { response: null, error: { type: 'InternalServerException', code: 'QUERY_FAILED' } }
     ]);
   });
+});
+
+test('a grant beyond the largest float reads as the largest float (JSON has no Infinity)', async () => {
+  const huge = '1' + '0'.repeat(400);
+  const g = await call(h, 'PUT', '/admin/grants/broken/alice', {
+    key: KEYS.admin,
+    body: { epsilon: huge, delta: '0' }
+  });
+  expect(g.status).toBe(200);
+  const initial = await lomas('get_initial_budget', { dataset_name: 'broken' });
+  expect([initial.status, initial.body]).toEqual([
+    200,
+    { initial_epsilon: Number.MAX_VALUE, initial_delta: 0 }
+  ]);
+  const remaining = await lomas('get_remaining_budget', { dataset_name: 'broken' });
+  expect(remaining.body.remaining_epsilon).toBe(Number.MAX_VALUE);
 });

@@ -2,6 +2,7 @@
 import { Router } from 'express';
 import { analystRouter } from '../../src/routes/analyst';
 import { adminRouter } from '../../src/routes/admin';
+import { lomasRouter } from '../../src/routes/lomas';
 import { apiRoutes, openApiDocument, routeLabeler } from '../../src/http/openapi';
 import { call, KEYS, startHarness, type Harness } from './harness';
 
@@ -66,9 +67,9 @@ describe('OpenAPI document', () => {
     expect(JSON.stringify(doc.components.schemas.QueryPlan)).toMatch(/aggregations/);
   });
 
-  test('covers every route of the analyst and admin routers, and nothing else', () => {
+  test('covers every route of the analyst, admin and Lomas client routers, and nothing else', () => {
     const documented = apiRoutes()
-      .filter(r => r.path.startsWith('/v1/') || r.path.startsWith('/admin/'))
+      .filter(r => /^\/(v1|admin|lomas)\//.test(r.path))
       .map(r => `${r.method} ${r.path}`)
       .sort();
     const fake = {} as never;
@@ -77,7 +78,8 @@ describe('OpenAPI document', () => {
         analystRouter({ analyst: fake, queries: fake, sql: fake, synthetic: fake, models: fake }),
         '/v1'
       ),
-      ...declared(adminRouter({ store: fake, ledger: fake }), '/admin')
+      ...declared(adminRouter({ store: fake, ledger: fake }), '/admin'),
+      ...declared(lomasRouter(fake), '/lomas')
     ].sort();
     expect(documented).toEqual(actual);
     for (const r of apiRoutes()) expect(doc.paths[r.path][r.method]).toBeDefined();
@@ -111,6 +113,43 @@ describe('OpenAPI document', () => {
     ]);
   });
 
+  test("the Python Lomas client's routes: its models, the analyst's bearer, its exception bodies", () => {
+    const lomas = Object.entries<any>(doc.paths).filter(([p]) => p.startsWith('/lomas/'));
+    // Its nine calls this server runs, nine it refuses, and the job status.
+    expect(lomas).toHaveLength(19);
+    const ref = (r: any) => r.content['application/json'].schema.$ref;
+    for (const [path, ops] of lomas)
+      for (const op of Object.values<any>(ops)) {
+        expect({ path, security: op.security }).toEqual({ path, security: [{ apiKey: [] }] });
+        const statuses = Object.keys(op.responses);
+        for (const status of statuses.filter(s => Number(s) >= 400))
+          expect({ path, status, ref: ref(op.responses[status]) }).toEqual({
+            path,
+            status,
+            ref: '#/components/schemas/LomasException'
+          });
+        expect(statuses).toEqual(expect.arrayContaining(['400', '401', '429', '500']));
+      }
+    const post = (name: string) => doc.paths[`/lomas/${name}`].post;
+    expect(ref(post('get_dataset_metadata').responses['200'])).toMatch(/LomasCsvwTable$/);
+    expect(ref(post('smartnoise_sql_query').responses['202'])).toMatch(/LomasJobCreated$/);
+    expect(post('smartnoise_sql_query').responses['422']).toBeDefined();
+    expect(ref(doc.paths['/lomas/status/{uid}'].get.responses['200'])).toMatch(/LomasJob$/);
+    // A refused library has no success answer.
+    expect(Object.keys(post('opendp_query').responses).filter(s => Number(s) < 400)).toEqual([]);
+    const s = doc.components.schemas;
+    expect(s.LomasException.discriminator.propertyName).toBe('type');
+    expect(Object.keys(s.LomasException.discriminator.mapping).sort()).toEqual([
+      'ExternalLibraryException',
+      'InternalServerException',
+      'InvalidQueryException',
+      'UnauthorizedAccessException'
+    ]);
+    expect(s.LomasSqlQueryRequest.additionalProperties).toBe(false);
+    // Elsewhere the errors are the server's own.
+    expect(ref(doc.paths['/v1/me'].get.responses['401'])).toBe('#/components/schemas/Error');
+  });
+
   test('a nullable named schema says null (anyOf [$ref, null]), never allOf or a bare $ref', () => {
     // zod-to-openapi renders X.nullable() of a named X as allOf [$ref, object|null] (null fails
     // the $ref) or drops the null: found by Schemathesis on /admin/ledger (userGrant: null).
@@ -127,6 +166,9 @@ describe('OpenAPI document', () => {
     const label = routeLabeler();
     expect(label('GET', '/admin/users/alice')).toBe('/admin/users/{name}');
     expect(label('POST', '/v1/queries')).toBe('/v1/queries');
+    expect(label('GET', '/lomas/status/0b9e6a52-4c7e-4d8a-9d0f-3f1c2b7a6e15')).toBe(
+      '/lomas/status/{uid}'
+    );
     expect(label('GET', '/v1/../../etc/passwd')).toBe('unmatched');
   });
 

@@ -101,6 +101,10 @@ describe('timing protection', () => {
     expect(touchesPrivateData(req('POST', '/lomas/smartnoise_sql_query'))).toBe(true);
     expect(touchesPrivateData(req('POST', '/lomas/dummy_smartnoise_sql_query'))).toBe(true);
     expect(touchesPrivateData(req('POST', '/lomas/estimate_smartnoise_sql_cost'))).toBe(false);
+    // A job's status only reads its stored answer: the query's work was timed at its 202.
+    expect(
+      touchesPrivateData(req('GET', '/lomas/status/0b9e6a52-4c7e-4d8a-9d0f-3f1c2b7a6e15'))
+    ).toBe(false);
   });
 
   test('jitter comes from the CSPRNG and stays in [0, max]', () => {
