@@ -46,15 +46,20 @@ def budget(client):
     return initial.initial_epsilon, spent.total_spent_epsilon, remaining.remaining_epsilon
 
 
-def main():
-    client = Client(
+def client_for(dataset, user_var, password_var):
+    """The client as an analyst's notebook makes it: password grant at the OIDC provider."""
+    return Client(
         app_url=os.environ["LOMAS_URL"],
-        dataset_name="penguins",
+        dataset_name=dataset,
         use_password_flow=True,
-        user_name=os.environ["LOMAS_USER"],
-        user_password=os.environ["LOMAS_PASSWORD"],
+        user_name=os.environ[user_var],
+        user_password=os.environ[password_var],
         oidc_discovery_url=os.environ["OIDC_DISCOVERY_URL"],
     )
+
+
+def main():
+    client = client_for("penguins", "LOMAS_USER", "LOMAS_PASSWORD")
 
     # Metadata, in CSVW-EO form after the client's own TableMetadata model.
     metadata = client.get_dataset_metadata()
@@ -183,25 +188,11 @@ def main():
     assert budget(client)[1] == spent1, "refusals charge nothing"
 
     # A dataset without a grant: the client's UnauthorizedAccessException.
-    other = Client(
-        app_url=os.environ["LOMAS_URL"],
-        dataset_name="cars",
-        use_password_flow=True,
-        user_name=os.environ["LOMAS_USER"],
-        user_password=os.environ["LOMAS_PASSWORD"],
-        oidc_discovery_url=os.environ["OIDC_DISCOVERY_URL"],
-    )
+    other = client_for("cars", "LOMAS_USER", "LOMAS_PASSWORD")
     SEEN["no_grant_refusal"] = expect_raises(UnauthorizedAccessException, other.get_initial_budget)
 
     # A user the provider signs in but Lomas does not know: the client's 403 type too.
-    stranger = Client(
-        app_url=os.environ["LOMAS_URL"],
-        dataset_name="penguins",
-        use_password_flow=True,
-        user_name=os.environ["STRANGER_USER"],
-        user_password=os.environ["STRANGER_PASSWORD"],
-        oidc_discovery_url=os.environ["OIDC_DISCOVERY_URL"],
-    )
+    stranger = client_for("penguins", "STRANGER_USER", "STRANGER_PASSWORD")
     SEEN["stranger_refusal"] = expect_raises(
         UnauthorizedAccessException, stranger.get_dataset_metadata
     )
