@@ -30,7 +30,12 @@ export async function createInstance(limits: EngineLimits): Promise<DuckDBInstan
     allow_community_extensions: 'false',
     threads: String(limits.threads),
     memory_limit: limits.memoryLimit,
-    temp_directory: ''
+    temp_directory: '',
+    // Give memory freed in bulk (a load's intermediate copies) back to the system at once rather
+    // than keeping it in the allocator's caches (flights-3m: 130 MB of RSS otherwise kept).
+    allocator_bulk_deallocation_flush_threshold: '8MB',
+    allocator_flush_threshold: '8MB',
+    allocator_background_threads: 'true'
   });
 }
 

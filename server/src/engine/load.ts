@@ -96,7 +96,16 @@ export async function loadDataset(
   const conn = await instance.connect();
   try {
     const staged = await stage(conn, source, metadata);
-    const columns = await project(conn, metadata, staged, isRows(source) ? {} : source.columns);
+    // A file's table is stored compressed (see compressedTable); dummy and test rows are small.
+    const target = isRows(source) ? quoteIdent(DATA_TABLE) : await compressedTable(conn);
+    const columns = await project(
+      conn,
+      metadata,
+      staged,
+      target,
+      isRows(source) ? {} : source.columns
+    );
+    if (!isRows(source)) await compress(conn);
     await lockDown(conn);
     const count = await conn.runAndReadAll(`SELECT count(*) FROM ${quoteIdent(DATA_TABLE)}`);
     const rowCount = count.getRows()[0][0] as bigint;
@@ -122,6 +131,32 @@ export async function loadDataset(
       /* already closed */
     }
   }
+}
+
+/** The in-memory database that holds a file dataset's table compressed. */
+const COMPRESSED_DB = 'lomas_data';
+
+/**
+ * Where a file dataset's table is created: an in-memory database attached with COMPRESS. DuckDB
+ * keeps the default in-memory database's tables uncompressed; this one stores them in compressed
+ * column segments once checkpointed (flights-3m: 167 MB → 18 MB, and its scans about 3× faster).
+ * Lossless: the same rows and values, so the same exact statistics.
+ */
+async function compressedTable(conn: DuckDBConnection): Promise<string> {
+  await conn.run(`ATTACH ':memory:' AS ${quoteIdent(COMPRESSED_DB)} (COMPRESS)`);
+  return `${quoteIdent(COMPRESSED_DB)}.main.${quoteIdent(DATA_TABLE)}`;
+}
+
+/**
+ * Compresses the loaded table (a checkpoint of its database) and puts a view of the same name in
+ * the default database, so every statement reads `data` as before.
+ */
+async function compress(conn: DuckDBConnection): Promise<void> {
+  const table = quoteIdent(DATA_TABLE);
+  await conn.run(`CHECKPOINT ${quoteIdent(COMPRESSED_DB)}`);
+  await conn.run(
+    `CREATE VIEW memory.main.${table} AS FROM ${quoteIdent(COMPRESSED_DB)}.main.${table}`
+  );
 }
 
 const STAGE = '__lomas_src';
@@ -232,6 +267,7 @@ async function project(
   conn: DuckDBConnection,
   metadata: DatasetMetadata,
   staged: Staged,
+  target: string,
   rename: Record<string, string>
 ): Promise<Record<string, StoredColumn>> {
   const srcCols = staged.columns;
@@ -278,7 +314,7 @@ async function project(
     selects.push(`${expr} AS ${quoteIdent(name)}`);
     out[name] = { name, type: col.type, isEnum: enumValues !== undefined, enumValues };
   }
-  let sql = `CREATE TABLE ${quoteIdent(DATA_TABLE)} AS SELECT ${selects.join(', ')} FROM ${staged.from}`;
+  let sql = `CREATE TABLE ${target} AS SELECT ${selects.join(', ')} FROM ${staged.from}`;
   if (metadata.privacy_id !== undefined) {
     // Units are the PROJECTED ids (after the cast to the declared type), so two source spellings
     // of one id ("1", "01") are one unit. (QUALIFY … ORDER BY rowid directly on the table drops
@@ -286,7 +322,7 @@ async function project(
     const pid = quoteIdent(metadata.privacy_id);
     const names = Object.keys(out).map(quoteIdent).join(', ');
     sql =
-      `CREATE TABLE ${quoteIdent(DATA_TABLE)} AS SELECT ${names} FROM ` +
+      `CREATE TABLE ${target} AS SELECT ${names} FROM ` +
       `(SELECT *, row_number() OVER (PARTITION BY ${pid} ORDER BY "__lomas_rowid") AS "__lomas_k" FROM ` +
       `(SELECT ${selects.join(', ')}, rowid AS "__lomas_rowid" FROM ${quoteIdent(STAGE)}) AS s ` +
       `WHERE ${pid} IS NOT NULL) AS s ` +
