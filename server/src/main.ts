@@ -1,3 +1,5 @@
+// First: DuckDB's allocator reads its configuration when DuckDB loads (see allocator.ts).
+import './allocator';
 import { ConfigError, loadConfig } from './config';
 import { createLogger } from './logger';
 import { startServer } from './server';
