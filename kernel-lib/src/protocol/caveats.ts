@@ -2,7 +2,7 @@
  * How a release's caveats read, the same in the notebook's text and HTML and in the extension's
  * card: a mark on each marked cell, and one note per caveat naming its rows.
  */
-import type { ReleaseResponse } from './result';
+import type { ReleaseCaveat, ReleaseResponse } from './result';
 
 /** Marks a cell that says little; the note under the table says why. */
 export const CAVEAT_MARK = '⚠';
@@ -36,4 +36,24 @@ export function caveatNotes(
     const labels = more > 0 ? `${shown} and ${more.toLocaleString('en-US')} more rows` : shown;
     return `${CAVEAT_MARK} ${labels}: ${c.text}`;
   });
+}
+
+/** One row's caveat, as a release finds it. */
+export type RowCaveat = Omit<ReleaseCaveat, 'rows'> & { row: number };
+
+/**
+ * Row caveats in their wire form: one entry per (column, kind, text), naming its rows in
+ * ascending order, each once — so a sentence travels once however many rows it covers.
+ */
+export function groupCaveats(caveats: Iterable<RowCaveat>): ReleaseCaveat[] {
+  const groups = new Map<string, ReleaseCaveat>();
+  for (const { row, ...c } of caveats) {
+    const id = `${c.column}\0${c.kind}\0${c.text}`;
+    const g = groups.get(id);
+    if (g) g.rows.push(row);
+    else groups.set(id, { rows: [row], ...c });
+  }
+  const out = [...groups.values()];
+  for (const g of out) g.rows = [...new Set(g.rows)].sort((a, b) => a - b);
+  return out;
 }

@@ -1,4 +1,9 @@
-import type { ReleaseCaveat, ReleaseResponse, ResultColumn } from 'lomas-kernel/protocol';
+import {
+  groupCaveats,
+  type ReleaseCaveat,
+  type ReleaseResponse,
+  type ResultColumn
+} from 'lomas-kernel/protocol';
 import { releaseAggregation, type GroupStatistics, type ReleasedValue, type Rng } from '../dp';
 import type { ExactResult, ExactStats, GroupStats } from '../engine/types';
 import { keyFromId, releaseValue } from '../query/keys';
@@ -82,23 +87,6 @@ function caveatOf(p: CostedAggregation, v: ReleasedValue): Caveat | null {
     wholeRangeText.set(p, text);
   }
   return { column, kind: 'whole_range', text };
-}
-
-/**
- * The caveats of the released rows (by row index), one entry per (column, kind, text) naming its
- * rows in ascending order: the sentence travels once, however many empty groups it covers.
- */
-function groupCaveats(byRow: Caveat[][]): ReleaseCaveat[] {
-  const groups = new Map<string, ReleaseCaveat>();
-  byRow.forEach((cs, row) => {
-    for (const c of cs) {
-      const id = `${c.column}\0${c.kind}\0${c.text}`;
-      const g = groups.get(id);
-      if (g) g.rows.push(row);
-      else groups.set(id, { rows: [row], ...c });
-    }
-  });
-  return [...groups.values()];
 }
 
 /** The whole-range sentence depends on the aggregation only: written once, not once per row. */
@@ -193,7 +181,9 @@ export function buildRelease(
       };
   });
   const ordered = q.checked.groupBy?.mode === 'discover' ? [...order].sort() : order;
-  const marked = groupCaveats(ordered.map(k => caveats.get(k) ?? []));
+  const marked = groupCaveats(
+    ordered.flatMap((k, row) => (caveats.get(k) ?? []).map(c => ({ row, ...c })))
+  );
   return {
     version: 1,
     kind,

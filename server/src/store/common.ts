@@ -1,4 +1,4 @@
-import { LomasError } from 'lomas-kernel/protocol';
+import { groupCaveats, LomasError, type RowCaveat } from 'lomas-kernel/protocol';
 import type { ArchiveRecord, LedgerEntry } from './types';
 
 /** Binary string order (what SQLite's BINARY collation and MongoDB's simple collation use for ASCII). */
@@ -28,4 +28,18 @@ export function checkLimit(limit: number | undefined): number | undefined {
   if (limit === undefined) return undefined;
   if (!Number.isSafeInteger(limit) || limit < 0) throw new RangeError(`invalid limit ${limit}`);
   return limit;
+}
+
+/**
+ * An archived answer as this version reads it. Answers archived before caveats named their rows
+ * (one `{ row, column, kind, text }` per row) are read in today's wire form (one entry per
+ * sentence with its `rows`: protocol/caveats.ts), so the history, replays and the admin archive
+ * of an existing data directory keep answering with bodies their schemas accept.
+ */
+export function currentArchive(record: ArchiveRecord): ArchiveRecord {
+  const release = record.release as { caveats?: unknown } | null;
+  const caveats = release && typeof release === 'object' ? release.caveats : undefined;
+  if (!Array.isArray(caveats) || !caveats.some(c => c && typeof c === 'object' && 'row' in c))
+    return record;
+  return { ...record, release: { ...release, caveats: groupCaveats(caveats as RowCaveat[]) } };
 }

@@ -16,6 +16,7 @@ import {
   checkLimit,
   compareStrings,
   conflict,
+  currentArchive,
   notFound
 } from './common';
 
@@ -147,7 +148,8 @@ export class MemoryStore implements Store {
     this.archive.set(record.queryId, copy(record));
   }
   async getArchive(queryId: string): Promise<ArchiveRecord | null> {
-    return copyOrNull(this.archive.get(queryId));
+    const a = copyOrNull(this.archive.get(queryId));
+    return a ? currentArchive(a) : null;
   }
   async listArchive(filter: {
     user?: string;
@@ -161,7 +163,9 @@ export class MemoryStore implements Store {
           (filter.dataset === undefined || a.dataset === filter.dataset)
       )
       .sort(byArchiveOrder);
-    return (checkLimit(filter.limit) !== undefined ? out.slice(0, filter.limit) : out).map(copy);
+    return (checkLimit(filter.limit) !== undefined ? out.slice(0, filter.limit) : out).map(a =>
+      currentArchive(copy(a))
+    );
   }
 
   async takeRateSlot(slot: RateSlot): Promise<AppendResult> {

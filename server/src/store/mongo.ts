@@ -19,7 +19,7 @@ import type {
   Store,
   UserRecord
 } from './types';
-import { checkLimit, conflict, notFound } from './common';
+import { checkLimit, conflict, currentArchive, notFound } from './common';
 
 export interface MongoStoreOptions {
   /** Database name; defaults to the one in the URI, else "lomas". */
@@ -355,7 +355,7 @@ export class MongoStore implements Store {
       { _id: queryId },
       { projection: { _id: 0 } }
     );
-    return d ? archiveFromDoc(d) : null;
+    return d ? currentArchive(archiveFromDoc(d)) : null;
   }
   async listArchive(filter: {
     user?: string;
@@ -370,7 +370,7 @@ export class MongoStore implements Store {
       if (limit === 0) return [];
       cursor = cursor.limit(limit);
     }
-    return (await cursor.toArray()).map(archiveFromDoc);
+    return (await cursor.toArray()).map(d => currentArchive(archiveFromDoc(d)));
   }
 
   /** Slots are keyed by _id = [key, window, n]: the _id index is the unique index. */

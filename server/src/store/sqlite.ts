@@ -12,7 +12,7 @@ import type {
   Store,
   UserRecord
 } from './types';
-import { checkLimit, conflict, notFound } from './common';
+import { checkLimit, conflict, currentArchive, notFound } from './common';
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS users (
@@ -331,7 +331,7 @@ export class SqliteStore implements Store {
   }
   async getArchive(queryId: string): Promise<ArchiveRecord | null> {
     const r = this.s('getArchive').get(queryId) as { doc: string } | undefined;
-    return r ? (JSON.parse(r.doc) as ArchiveRecord) : null;
+    return r ? currentArchive(JSON.parse(r.doc) as ArchiveRecord) : null;
   }
   async listArchive(filter: {
     user?: string;
@@ -344,7 +344,7 @@ export class SqliteStore implements Store {
     const rows = this.database
       .prepare(sql)
       .all(...params, ...(limit !== undefined ? [limit] : [])) as { doc: string }[];
-    return rows.map(r => JSON.parse(r.doc) as ArchiveRecord);
+    return rows.map(r => currentArchive(JSON.parse(r.doc) as ArchiveRecord));
   }
 
   async takeRateSlot(slot: RateSlot): Promise<AppendResult> {

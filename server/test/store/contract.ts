@@ -262,6 +262,26 @@ export function runStoreContract(label: string, factory: StoreFactory): void {
         expect(await store.getArchive('qs')).toEqual(archive('qs', { sql }));
         expect((await store.listArchive({})).find(a => a.queryId === 'qs')?.sql).toEqual(sql);
       });
+
+      it('reads an answer archived with per-row caveats in the wire form of today (rows per sentence)', async () => {
+        const says = 'the interval reaches 0: this group may be empty';
+        const old = [
+          { row: 2, column: 'count', kind: 'may_be_empty', text: says },
+          { row: 0, column: 'count', kind: 'may_be_empty', text: says },
+          { row: 1, column: 'mean_x', kind: 'whole_range', text: 'covers every value' }
+        ];
+        await store.addArchive(archive('qc', { release: { rows: [{}, {}, {}], caveats: old } }));
+        const today = [
+          { rows: [0, 2], column: 'count', kind: 'may_be_empty', text: says },
+          { rows: [1], column: 'mean_x', kind: 'whole_range', text: 'covers every value' }
+        ];
+        expect((await store.getArchive('qc'))?.release).toEqual({
+          rows: [{}, {}, {}],
+          caveats: today
+        });
+        const listed = (await store.listArchive({})).find(a => a.queryId === 'qc');
+        expect((listed?.release as { caveats: unknown }).caveats).toEqual(today);
+      });
     });
 
     describe('ledger', () => {
