@@ -109,7 +109,8 @@ const r = (x: bigint) => Rational.of(x);
 /** Estimate and interval of one group from its noisy statistics. */
 function estimate(
   plan: NoisePlan,
-  noisy: Noisy
+  noisy: Noisy,
+  moments: MomentConstants | undefined
 ): Omit<ReleasedValue, 'key' | 'cost' | 'confidence' | 'statistic' | 'mechanism' | 'scale'> {
   const stat = (name: StatisticName) => plan.statistics.find(s => s.name === name) as StatisticPlan;
   const kind = plan.kind;
@@ -140,7 +141,7 @@ function estimate(
     };
   }
   // mean / variance / stdev: grid values v ∈ [lg, ug]; y = 2v − (lg + ug) ∈ [−D, D], D = ug − lg.
-  const { L, U, aN, aT, unit, mid } = momentConstants(plan);
+  const { L, U, aN, aT, unit, mid } = moments as MomentConstants;
   const N = r(noisy.count as bigint);
   const T = r(noisy.centered_sum as bigint);
   if (kind === 'mean') {
@@ -218,7 +219,7 @@ function estimate(
   return { estimate: Math.sqrt(toNumber(est)), lower, upper, halfWidth: (upper - lower) / 2 };
 }
 
-/** What every group of a mean, variance or stdev shares: computed once per plan, not per group. */
+/** What every group of a mean, variance or stdev shares: computed once per release, not per group. */
 interface MomentConstants {
   /** Public bounds, real units. */
   L: Rational;
@@ -231,26 +232,18 @@ interface MomentConstants {
   mid: Rational;
 }
 
-const MOMENT_CONSTANTS = new WeakMap<NoisePlan, MomentConstants>();
-
 function momentConstants(plan: NoisePlan): MomentConstants {
-  let c = MOMENT_CONSTANTS.get(plan);
-  if (!c) {
-    const stat = (name: StatisticName) =>
-      plan.statistics.find(s => s.name === name) as StatisticPlan;
-    const [L, U] = plan.bounds as [Rational, Rational];
-    const [lg, ug] = plan.gridBounds as [bigint, bigint];
-    c = {
-      L,
-      U,
-      aN: Rational.of(BigInt(Math.ceil(stat('count').halfWidth))),
-      aT: halfWidthGrid(stat('centered_sum')),
-      unit: Rational.pow2(plan.grid),
-      mid: r(lg + ug).divInt(2n)
-    };
-    MOMENT_CONSTANTS.set(plan, c);
-  }
-  return c;
+  const stat = (name: StatisticName) => plan.statistics.find(s => s.name === name) as StatisticPlan;
+  const [L, U] = plan.bounds as [Rational, Rational];
+  const [lg, ug] = plan.gridBounds as [bigint, bigint];
+  return {
+    L,
+    U,
+    aN: Rational.of(BigInt(Math.ceil(stat('count').halfWidth))),
+    aT: halfWidthGrid(stat('centered_sum')),
+    unit: Rational.pow2(plan.grid),
+    mid: r(lg + ug).divInt(2n)
+  };
 }
 
 /**
@@ -362,13 +355,14 @@ export function releaseAggregation(
 ): Release {
   const work = groupsToRelease(plan, stats);
   const { noisy, publish } = noisyStatistics(plan, work, rng);
-  const mainStat = isMomentKind(plan.kind)
+  const moments = isMomentKind(plan.kind) ? momentConstants(plan) : undefined;
+  const mainStat = moments
     ? (plan.statistics.find(s => s.name === 'centered_sum') as StatisticPlan)
     : plan.statistics[plan.statistics.length - 1];
   const values: ReleasedValue[] = publish.map(i => ({
     key: work[i].key,
     statistic: plan.kind,
-    ...estimate(plan, noisy[i]),
+    ...estimate(plan, noisy[i], moments),
     confidence: plan.confidence,
     mechanism: mainStat.mechanism,
     scale: mainStat.scaleReal,
