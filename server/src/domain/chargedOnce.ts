@@ -162,8 +162,11 @@ export function chargedOnce<T extends Answered>(
     { user: r.who.user, idempotencyKey: r.idempotencyKey, signal: r.signal },
     charge,
     async charged => {
-      if (charged.replayed) return replay(ctx, r, charged.entry);
-      const work = answer(ctx, r, queryId);
+      if (charged.replayed) {
+        await charged.durable();
+        return replay(ctx, r, charged.entry);
+      }
+      const work = answer(ctx, r, queryId, charged.durable);
       ctx.inFlight.set(queryId, work);
       try {
         return await work;
@@ -192,15 +195,32 @@ function recordOf<T extends Answered>(r: ChargedRequest<T>, queryId: string) {
  * answer, archived so retries see it; the charge is kept; the cause goes to the log only. The
  * archive insert is inside: if a retry on another replica gave up and archived a failure first,
  * it conflicts and this attempt answers QUERY_FAILED too (storedAnswer).
+ *
+ * The computation runs while the charge goes to disk; nothing is archived or answered, not even
+ * a failure, before it is there (`durable`). A crash before that loses the charge and the
+ * computation with it: nothing was released.
  */
 async function answer<T extends Answered>(
   ctx: ChargedOnceContext<T>,
   r: ChargedRequest<T>,
-  queryId: string
+  queryId: string,
+  durable: () => Promise<void>
 ): Promise<T> {
   const record = recordOf(r, queryId);
+  const computed = (async () => r.compute())().then(
+    value => ({ value }),
+    (cause: unknown) => ({ cause })
+  );
   try {
-    const release: T = { ...(await r.compute()), queryId };
+    await durable();
+  } catch (e) {
+    await computed; // the admission slot stays taken while the computation runs
+    throw e;
+  }
+  try {
+    const outcome = await computed;
+    if ('cause' in outcome) throw outcome.cause;
+    const release: T = { ...outcome.value, queryId };
     release.budget = await budgetStatus(ctx.ledger, r.who.user, r.dataset, r.grant);
     await ctx.store.addArchive({
       ...record,

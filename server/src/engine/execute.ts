@@ -4,6 +4,7 @@ import { engineKeyDecoder, keyId, keyProduct, publicKeyLists, type Key } from '.
 import { LIMITS, type RAggregation, type ResolvedPlan } from '../query/types';
 import { EngineFailure, fromDuckDB } from './failure';
 import { DATA_TABLE, type LoadedDataset } from './load';
+import { bound } from './statements';
 import type { ExactResult, ExactStats, GroupStats } from './types';
 
 /** Compiles the plan for a loaded dataset (exposed for tests and logs). */
@@ -121,23 +122,27 @@ export interface StatementResult {
 }
 
 /**
- * Runs the statement on its own connection, interrupted when it outlives the instance's query
- * timeout. A statement that finishes after the deadline counts as timed out too, so the outcome
- * does not depend on how the interrupt raced with the end of the statement.
+ * Runs the statement on a connection of the dataset's pool (prepared once per SQL text),
+ * interrupted when it outlives the instance's query timeout. A statement that finishes after the
+ * deadline counts as timed out too, so the outcome does not depend on how the interrupt raced
+ * with the end of the statement. A connection whose statement failed is closed, not reused.
  */
 export async function runBounded(
   d: LoadedDataset,
   q: Pick<CompiledQuery, 'sql' | 'params' | 'types'>
 ): Promise<StatementResult> {
-  const conn = await d.instance.connect();
+  const pooled = await d.statements.take();
   let timedOut = false;
   const timer = setTimeout(() => {
     timedOut = true;
-    conn.interrupt();
+    pooled.conn.interrupt();
   }, d.limits.queryTimeoutMs);
+  let ok = false;
   try {
-    const r = await conn.runAndReadAll(q.sql, q.params, q.types);
+    const statement = await bound(pooled, q.sql, q.params, q.types);
+    const r = await statement.runAndReadAll();
     if (timedOut) throw new EngineFailure('timeout', `over ${d.limits.queryTimeoutMs} ms`);
+    ok = true;
     return { rows: r.getRows(), names: r.columnNames(), types: r.columnTypes() };
   } catch (e) {
     if (timedOut && !(e instanceof EngineFailure))
@@ -145,7 +150,8 @@ export async function runBounded(
     throw fromDuckDB(e);
   } finally {
     clearTimeout(timer);
-    conn.closeSync();
+    if (ok) d.statements.release(pooled);
+    else d.statements.discard(pooled);
   }
 }
 

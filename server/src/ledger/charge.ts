@@ -88,16 +88,37 @@ export async function charge(ctx: ChargeContext, req: ChargeRequest): Promise<Ch
   const cost = parseCost(req.cost);
   const replay = () => replayOf(ctx.store, req);
   try {
-    return await ctx.appender.queued(req.dataset, () =>
+    const appended = await ctx.appender.queued(req.dataset, () =>
       ctx.appender.append(req.dataset, req.user, s => chargeEntry(ctx, req, cost, s), replay)
     );
+    return { ...appended, durable: syncing(ctx.store) };
   } catch (e) {
     // A concurrent request with the same key may have taken the last of the budget: then this
     // retry must see that request's answer, not a budget error.
     if (req.idempotencyKey !== undefined && e instanceof LomasError && e.code !== 'CONFLICT') {
       const concurrent = await replay();
-      if (concurrent) return { entry: concurrent, replayed: true };
+      if (concurrent) return { entry: concurrent, replayed: true, durable: syncing(ctx.store) };
     }
     throw e;
   }
+}
+
+/**
+ * Starts the store's sync now (it runs while the caller computes) and returns how to wait for it.
+ * A replayed entry is synced too: its first attempt may not have reached disk yet.
+ */
+export function syncing(store: Store): () => Promise<void> {
+  const outcome = store.flush().then(
+    () => null,
+    (cause: unknown) => ({ cause })
+  );
+  return async () => {
+    const failed = await outcome;
+    if (!failed) return;
+    const e = new LomasError('UNAVAILABLE', {
+      problem: 'the privacy ledger could not be written to disk; nothing was released'
+    });
+    e.cause = failed.cause; // for the log only: a LomasError's body carries its facts, not this
+    throw e;
+  };
 }

@@ -37,6 +37,7 @@ export async function setGrant(ctx: ChargeContext, req: SetGrantRequest): Promis
       );
     })
   );
+  await ctx.store.flush();
   // The grant record is a view for listing, written after the ledger entry (see index.ts).
   const existing = await ctx.store.getGrant(req.user, req.dataset);
   await ctx.store.putGrant({
@@ -76,6 +77,7 @@ export async function setCap(ctx: ChargeContext, req: SetCapRequest): Promise<Le
       );
     })
   );
+  await ctx.store.flush();
   const record = await ctx.store.getDataset(req.dataset);
   if (record)
     await ctx.store.putDataset({

@@ -36,6 +36,13 @@ export interface ChargeResult {
   entry: LedgerEntry;
   /** True when an earlier charge with the same idempotency key was returned (nothing charged). */
   replayed: boolean;
+  /**
+   * Resolves once the entry would survive a power loss (Store.flush, started with the charge);
+   * rejects with UNAVAILABLE when the store could not sync. The entry is visible and counted
+   * from the charge on; nothing that depends on it — an answer, an error, an archive record —
+   * may leave before this resolves.
+   */
+  durable(): Promise<void>;
 }
 
 export interface SetGrantRequest {

@@ -37,6 +37,8 @@ export class MemoryStore implements Store {
 
   async init(): Promise<void> {}
   async close(): Promise<void> {}
+  /** Nothing to sync: a memory store survives nothing. */
+  async flush(): Promise<void> {}
 
   async createUser(user: UserRecord): Promise<void> {
     if (this.users.has(user.name)) throw conflict(`User "${user.name}"`);

@@ -132,6 +132,9 @@ export class MongoStore implements Store {
     ]);
   }
 
+  /** Already durable: every write is acknowledged `w: majority` with the journal. */
+  async flush(): Promise<void> {}
+
   async close(): Promise<void> {
     await this.client.close();
     this.db = null;

@@ -1,3 +1,4 @@
+import { open, type FileHandle } from 'node:fs/promises';
 import Database from 'better-sqlite3';
 import type { Budget } from 'lomas-kernel/protocol';
 import type {
@@ -108,14 +109,23 @@ export interface SqliteStoreOptions {
 }
 
 /**
- * The embedded store: one SQLite file (better-sqlite3), WAL journal, synchronous=FULL so an
- * acknowledged ledger entry survives a crash or power loss (rate-limit slots and archived answers
- * are written without their own fsync: see `relaxed`). Several processes may share the file.
+ * The embedded store: one SQLite file (better-sqlite3), WAL journal, synchronous=FULL for the
+ * administrator's writes. Ledger entries, rate-limit slots and archived answers are committed
+ * without their own fsync (`relaxed`); `flush()` syncs the log on a thread of the pool, so a
+ * query's DuckDB work runs while its charge goes to disk (see Store.flush). Several processes may
+ * share the file.
  */
 export class SqliteStore implements Store {
   readonly kind = 'embedded' as const;
   private db: Database.Database | null = null;
   private st: Record<string, Database.Statement> = {};
+  /** The write-ahead log's path, or null when SQLite could not use WAL (then every write syncs). */
+  private walPath: string | null = null;
+  private wal: FileHandle | null = null;
+  /** Relaxed commits so far, and how many of them a finished sync of the log covers. */
+  private committed = 0;
+  private synced = 0;
+  private syncing: Promise<void> | null = null;
 
   constructor(
     readonly file: string,
@@ -125,11 +135,12 @@ export class SqliteStore implements Store {
   async init(): Promise<void> {
     if (this.db) return;
     const db = new Database(this.file, { timeout: this.options.busyTimeoutMs ?? 10_000 });
-    db.pragma('journal_mode = WAL');
+    const mode = db.pragma('journal_mode = WAL', { simple: true });
     db.pragma('synchronous = FULL');
     db.pragma('foreign_keys = ON');
     db.exec(SCHEMA);
     this.db = db;
+    this.walPath = mode === 'wal' ? `${this.file}-wal` : null;
     const p = (sql: string) => db.prepare(sql);
     this.st = {
       createUser: p('INSERT INTO users (name, role, active, created_at) VALUES (?, ?, ?, ?)'),
@@ -174,8 +185,41 @@ export class SqliteStore implements Store {
   }
 
   async close(): Promise<void> {
+    await this.syncing?.catch(() => undefined);
+    await this.wal?.close().catch(() => undefined);
+    this.wal = null;
     this.db?.close();
     this.db = null;
+  }
+
+  /**
+   * Every relaxed commit so far on disk: one fdatasync of the log on libuv's pool (the main
+   * thread goes on), shared by the commits it covers (group commit). SQLite appends commits to
+   * the log in order and a checkpoint syncs the log before copying it into the database, so
+   * syncing the log file makes every commit written before the sync started durable.
+   */
+  async flush(): Promise<void> {
+    const target = this.committed;
+    while (this.synced < target) {
+      if (!this.syncing) {
+        const upTo = this.committed;
+        this.syncing = this.syncLog()
+          .then(() => {
+            this.synced = Math.max(this.synced, upTo);
+          })
+          .finally(() => {
+            this.syncing = null;
+          });
+      }
+      await this.syncing;
+    }
+  }
+
+  private async syncLog(): Promise<void> {
+    if (!this.walPath) return;
+    // The log exists from the schema's first commit on and stays while this connection is open.
+    this.wal ??= await open(this.walPath, 'r');
+    await this.wal.datasync();
   }
 
   /** The raw handle, for tests and admin tooling (e.g. tamper-evidence tests). */
@@ -190,22 +234,24 @@ export class SqliteStore implements Store {
   }
 
   /**
-   * Runs a write that the privacy guarantee does not need on disk before the answer leaves:
-   * rate-limit slots and archived answers. With WAL and synchronous=NORMAL the commit survives a
-   * crash of the process but not a power loss until the next synchronous=FULL commit (every
-   * ledger entry) syncs the log, which holds it. Losing an archived answer that way is safe: its
-   * charge is on disk, so a retry finds the charge without an answer and gets QUERY_FAILED, never
-   * a second free answer. Saves one fsync each (bench/anchors/profile.sh: about 3 ms per query).
-   * better-sqlite3 is synchronous, so no other statement runs between the two pragmas.
+   * Runs a write without its own fsync: ledger entries, rate-limit slots and archived answers.
+   * With WAL and synchronous=NORMAL the commit survives a crash of the process but not a power
+   * loss until the log is synced: by `flush()`, which the ledger awaits before anything that
+   * depends on an entry leaves the server, or by the next synchronous=FULL commit. Losing an
+   * archived answer that way is safe: its charge is on disk, so a retry finds the charge without
+   * an answer and gets QUERY_FAILED, never a second free answer. Without WAL the write syncs as
+   * before. better-sqlite3 is synchronous, so no other statement runs between the two pragmas.
    */
   private relaxed<T>(write: () => T): T {
     const db = this.db;
     if (!db) throw new Error('SqliteStore is not initialised: call init() first');
+    if (!this.walPath) return write();
     db.pragma('synchronous = NORMAL');
     try {
       return write();
     } finally {
       db.pragma('synchronous = FULL');
+      this.committed++;
     }
   }
 
@@ -289,7 +335,7 @@ export class SqliteStore implements Store {
   }
   async appendLedgerEntry(entry: LedgerEntry): Promise<AppendResult> {
     try {
-      this.s('append').run(entryToRow(entry));
+      this.relaxed(() => this.s('append').run(entryToRow(entry)));
       return 'ok';
     } catch (e) {
       if (isUnique(e)) return 'conflict';

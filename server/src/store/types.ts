@@ -177,6 +177,14 @@ export interface Store {
    * (the MongoDB store does: FerretDB cannot use secondary indexes for lookups).
    */
   appendLedgerEntry(entry: LedgerEntry): Promise<AppendResult>;
+  /**
+   * Resolves once every write this store has acknowledged would survive a power loss. An
+   * appended ledger entry is visible and ordered at once (the atomic step needs no more), but may
+   * reach disk only here: the ledger awaits flush() before anything that depends on an entry
+   * leaves the server, so the embedded store syncs while a query computes. Stores whose
+   * acknowledged writes are already durable resolve at once.
+   */
+  flush(): Promise<void>;
   findLedgerEntryByIdempotencyKey(user: string, key: string): Promise<LedgerEntry | null>;
   /** Ordered by (dataset, seq); afterSeq keeps entries with seq > afterSeq; limit caps the count. */
   ledgerEntries(filter: LedgerFilter): Promise<LedgerEntry[]>;

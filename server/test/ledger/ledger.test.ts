@@ -253,7 +253,7 @@ describe('ledger rules', () => {
     const again = await ledger.charge(
       req({ idempotencyKey: 'k1', queryId: 'q1', requestHash: 'H1' })
     );
-    expect(again).toEqual({ entry: first.entry, replayed: true });
+    expect(again).toMatchObject({ entry: first.entry, replayed: true });
     expect(
       await code(ledger.charge(req({ idempotencyKey: 'k1', queryId: 'q2', requestHash: 'H2' })))
     ).toBe('CONFLICT');

@@ -285,6 +285,14 @@ export function runStoreContract(label: string, factory: StoreFactory): void {
     });
 
     describe('ledger', () => {
+      it('an appended entry is visible at once and flush() resolves once it is on disk', async () => {
+        expect(await store.appendLedgerEntry(entry({ dataset: 'penguins', seq: 1 }))).toBe('ok');
+        expect((await store.lastLedgerEntry('penguins'))?.seq).toBe(1);
+        await store.flush();
+        await Promise.all([store.flush(), store.flush()]);
+        expect((await store.lastLedgerEntry('penguins'))?.seq).toBe(1);
+      });
+
       it('appends, returns the latest entry per dataset and per user, round-trips every field', async () => {
         expect(await store.lastLedgerEntry('penguins')).toBeNull();
         const e1 = entry({

@@ -1,9 +1,10 @@
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { open } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { EMBEDDED_FILE, openStore } from '../../src/store';
 import { SqliteStore } from '../../src/store/sqlite';
-import { runStoreContract } from './contract';
+import { entry, runStoreContract } from './contract';
 
 const root = mkdtempSync(join(tmpdir(), 'lomas-sqlite-contract-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -56,5 +57,39 @@ describe('embedded store specifics', () => {
     const b = await openStore({ dataDir });
     expect((await b.getUser('alice'))?.name).toBe('alice');
     await b.close();
+  });
+
+  it('ledger entries commit without their own fsync; flush() syncs the log once for the commits before it', async () => {
+    const store = new SqliteStore(join(root, 'flush.sqlite'));
+    await store.init();
+    const probe = await open(join(root, 'flush.sqlite-wal'), 'r');
+    const datasync = jest.spyOn(Object.getPrototypeOf(probe), 'datasync');
+    await probe.close();
+    try {
+      const db = store.database;
+      expect(await store.appendLedgerEntry(entry({ dataset: 'd', seq: 1 }))).toBe('ok');
+      expect(await store.appendLedgerEntry(entry({ dataset: 'd', seq: 2 }))).toBe('ok');
+      // Visible (the atomic step reads it) and back to FULL for the administrator's writes.
+      expect((await store.lastLedgerEntry('d'))?.seq).toBe(2);
+      expect(db.pragma('synchronous', { simple: true })).toBe(2);
+      expect(datasync).not.toHaveBeenCalled();
+      // Three waiting callers share one sync of the log (group commit).
+      await Promise.all([store.flush(), store.flush(), store.flush()]);
+      expect(datasync).toHaveBeenCalledTimes(1);
+      await store.flush(); // nothing new: no second sync
+      expect(datasync).toHaveBeenCalledTimes(1);
+      await store.appendLedgerEntry(entry({ dataset: 'd', seq: 3 }));
+      await store.flush();
+      expect(datasync).toHaveBeenCalledTimes(2);
+      // A failed sync rejects, and the next flush tries again.
+      datasync.mockRejectedValueOnce(new Error('EIO'));
+      await store.appendLedgerEntry(entry({ dataset: 'd', seq: 4 }));
+      await expect(store.flush()).rejects.toThrow('EIO');
+      await store.flush();
+      expect(datasync).toHaveBeenCalledTimes(4);
+    } finally {
+      datasync.mockRestore();
+      await store.close();
+    }
   });
 });

@@ -1,0 +1,110 @@
+import pino from 'pino';
+import { createLedger } from '../ledger';
+import { MemoryStore } from '../store/memory';
+import type { DatasetRecord } from '../store/types';
+import { chargedOnce, chargedOnceContext } from './chargedOnce';
+
+/** A memory store whose flush() (the charge's way to disk) the test ends by hand. */
+class SlowDisk extends MemoryStore {
+  pending: { ok: () => void; fail: (e: Error) => void }[] = [];
+  override flush(): Promise<void> {
+    return new Promise((ok, fail) => this.pending.push({ ok, fail }));
+  }
+}
+
+const dataset: DatasetRecord = {
+  name: 'd',
+  connector: { kind: 'local', path: 'unused.csv', format: 'csv' } as never,
+  metadata: {} as never,
+  accounting: 'pure',
+  cap: null,
+  version: 1,
+  createdAt: '2026-01-01T00:00:00.000Z',
+  updatedAt: '2026-01-01T00:00:00.000Z'
+};
+
+function setup() {
+  const store = new SlowDisk();
+  const ledger = createLedger(store);
+  const ctx = chargedOnceContext<{ value: number; queryId?: string }>({
+    store,
+    ledger,
+    logger: pino({ level: 'silent' })
+  });
+  const events: string[] = [];
+  const request = (compute: () => Promise<{ value: number }>) =>
+    chargedOnce(ctx, {
+      who: { user: 'ana', role: 'analyst' } as never,
+      dataset,
+      grant: { epsilon: '10', delta: '0' },
+      charge: { epsilon: '1', delta: '0' },
+      display: { epsilon: '1', delta: '0' },
+      plan: { q: 1 },
+      idempotencyKey: null,
+      what: 'query',
+      compute
+    });
+  return { store, ledger, events, request };
+}
+
+const tick = () => new Promise(r => setImmediate(r));
+
+describe('chargedOnce: the computation overlaps the charge’s way to disk, the answer waits for it', () => {
+  test('compute starts before the charge is durable; nothing is archived or answered before', async () => {
+    const { store, events, request } = setup();
+    let answered = false;
+    const answer = request(async () => {
+      events.push('computed');
+      return { value: 42 };
+    }).then(r => ((answered = true), r));
+    await tick();
+    await tick();
+    expect(events).toEqual(['computed']); // ran while the sync is pending
+    expect(store.pending).toHaveLength(1);
+    expect(answered).toBe(false);
+    expect(await store.listArchive({})).toEqual([]);
+    store.pending[0].ok();
+    const r = await answer;
+    expect(r.value).toBe(42);
+    expect(await store.listArchive({})).toHaveLength(1);
+  });
+
+  test('a failed computation is not answered before the charge is durable either', async () => {
+    const { store, request } = setup();
+    let settled = false;
+    const answer = request(async () => {
+      throw new Error('engine down');
+    });
+    answer.catch(() => (settled = true));
+    await tick();
+    await tick();
+    expect(settled).toBe(false);
+    store.pending[0].ok();
+    await expect(answer).rejects.toMatchObject({ code: 'QUERY_FAILED' });
+  });
+
+  test('a failed sync releases nothing: UNAVAILABLE, no archive record, after the computation ended', async () => {
+    const { store, events, request } = setup();
+    let finish!: () => void;
+    const answer = request(async () => {
+      await new Promise<void>(r => (finish = r));
+      events.push('computed');
+      return { value: 42 };
+    });
+    let settled = false;
+    answer.catch(() => (settled = true));
+    await tick();
+    store.pending[0].fail(new Error('EIO'));
+    await tick();
+    await tick();
+    expect(settled).toBe(false); // the admission slot is held until the computation ends
+    finish();
+    await expect(answer).rejects.toMatchObject({ code: 'UNAVAILABLE' });
+    expect(events).toEqual(['computed']);
+    expect(await store.listArchive({})).toEqual([]);
+    // The error names the ledger and says nothing was released; the cause stays for the log.
+    const e = await answer.catch((x: Error) => x);
+    expect(e.message).toMatch(/could not be written to disk; nothing was released/);
+    expect((e as Error).cause).toEqual(new Error('EIO'));
+  });
+});
