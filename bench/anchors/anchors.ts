@@ -10,13 +10,17 @@
  *      the server's thread count; the data in the default in-memory table, and in a compressed
  *      in-memory database as this server stores it: the ratio is against the faster) and in
  *      Polars: the floor.
- *   3. Memory: this server's RSS with flights-3m loaded (at its largest: right after the load, or
- *      after the last answer; and settled, a second later) vs the size of the loaded table as
- *      DuckDB reports it (duckdb_memory() after the floor's CREATE TABLE, default storage).
+ *   3. Memory: this server's RSS with flights-3m loaded (the largest of: idle a second after the
+ *      load, and the peak sampled every 10 ms while it answers 10 means; also shown: right after
+ *      the answer that loaded the file, the load's transient, and a second after the last answer)
+ *      vs the size of the loaded table as DuckDB reports it (duckdb_memory() after the floor's
+ *      CREATE TABLE, default storage).
  * Each system runs alone (one after the other). Prints one table and the ratios; writes JSON to
  * BENCH_ANCHORS_OUT (bench/results/anchors.json).
  * Environment: BENCH_PENGUINS_N (200), BENCH_FLIGHTS_N (20), BENCH_DP_N (8: OpenDP releases),
- * BENCH_QUICK=1 (40 / 5 / 3).
+ * BENCH_WARMUP (500: penguins requests before the timed ones, the same for both servers: a
+ * long-running server is warm, and Node's JIT needs several hundred requests to settle),
+ * BENCH_QUICK=1 (40 / 5 / 3, warm-up 50).
  */
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -41,6 +45,7 @@ const num = (name: string, full: number, quick: number) =>
 const PENGUINS_N = num('BENCH_PENGUINS_N', 200, 40);
 const FLIGHTS_N = num('BENCH_FLIGHTS_N', 20, 5);
 const DP_N = num('BENCH_DP_N', 8, 3);
+const WARMUP = num('BENCH_WARMUP', 500, 50);
 const EPSILON = 0.01;
 const RHO = 0.001;
 const OUT = process.env.BENCH_ANCHORS_OUT ?? join(REPO, 'bench/results/anchors.json');
@@ -83,12 +88,31 @@ interface Ours {
   flights: number[];
   flightsCold: number;
   flightsGroups: number;
-  /** The largest of: right after the first flights answer (which loads the file), after the last. */
+  /**
+   * The server with flights-3m loaded: the largest of its RSS a second after the answer that
+   * loaded the file, and its peak (sampled every 10 ms) while it answered 10 more means.
+   */
   rssLoaded: number;
+  /** Right after the answer that loaded the file: the load's transient, freed within a second. */
+  rssAfterLoad: number;
   /** A second after the last answer. */
   rssSettled: number;
   rssStart: number;
 }
+
+/** The largest RSS of `pid` sampled every 10 ms while `work` runs. */
+async function peakDuring(pid: number, work: () => Promise<unknown>): Promise<number> {
+  let peak = memoryOf(pid);
+  const timer = setInterval(() => (peak = Math.max(peak, memoryOf(pid))), 10);
+  try {
+    await work();
+  } finally {
+    clearInterval(timer);
+  }
+  return Math.max(peak, memoryOf(pid));
+}
+
+const pause = (ms: number) => new Promise(r => setTimeout(r, ms));
 
 async function ours(): Promise<Ours> {
   const server = await startBenchServer({
@@ -122,23 +146,27 @@ async function ours(): Promise<Ours> {
       aggregations: [{ op: 'mean', column: 'delay' }],
       budget: { rho: String(RHO) }
     };
-    await timed(10, () => server.run(count));
+    await timed(WARMUP, () => server.run(count));
     const penguins = await timed(PENGUINS_N, () => server.run(count));
     const t = performance.now();
     const first = (await server.run(mean)) as { rows: unknown[] };
     const flightsCold = performance.now() - t;
-    const rssLoaded = memoryOf(server.pid);
+    const rssAfterLoad = memoryOf(server.pid);
+    // Allocators give freed memory back lazily (DuckDB's jemalloc within 100 ms, allocator.ts).
+    await pause(1000);
+    const rssIdle = memoryOf(server.pid);
     await server.run(mean);
     const flights = await timed(FLIGHTS_N, () => server.run(mean));
-    const rssAfter = memoryOf(server.pid);
-    // Settled: a second after the last answer (allocators give freed memory back lazily).
-    await new Promise(r => setTimeout(r, 1000));
+    // Sampled apart from the timed answers, so the sampling does not slow them.
+    const rssAnswering = await peakDuring(server.pid, () => timed(10, () => server.run(mean)));
+    await pause(1000);
     return {
       penguins,
       flights,
       flightsCold,
       flightsGroups: first.rows.length,
-      rssLoaded: Math.max(rssLoaded, rssAfter),
+      rssLoaded: Math.max(rssIdle, rssAnswering),
+      rssAfterLoad,
       rssSettled: memoryOf(server.pid),
       rssStart
     };
@@ -232,6 +260,8 @@ async function main(): Promise<void> {
     join(VEGA, 'penguins.json'),
     '--n',
     String(PENGUINS_N),
+    '--warmup',
+    String(WARMUP),
     '--epsilon',
     String(EPSILON)
   ]) as LomasOut;
@@ -302,11 +332,12 @@ async function main(): Promise<void> {
       `flights-3m: OpenDP release / this server = ${x(ratios.flightsOpenDPReleaseOverUs)}; OpenDP prepared / this server = ${x(ratios.flightsOpenDPPreparedOverUs)}`,
       `flights-3m: this server / DuckDB = ${x(ratios.flightsUsOverDuckDB)} ${verdict(targets.flights)}; this server / Polars = ${x(ratios.flightsUsOverPolars)}`,
       `flights-3m floor: DuckDB default table ${med(5).toFixed(1)} ms, compressed table ${med(7).toFixed(1)} ms; the ratio above is against the faster`,
-      `memory: this server's RSS with flights-3m loaded ${mb(us.rssLoaded)} at its largest (right after the first answer, which loads the file, or after the last), ${mb(us.rssSettled)} a second after the last (at start ${mb(us.rssStart)}); the table in DuckDB ${mb(floor.tableMemory)} (duckdb_memory(), default in-memory table, ${floor.tableRows} rows; ${mb(floor.tableMemoryCompressed)} compressed, as this server stores it): largest ${x(ratios.memoryRssOverTable)} ${verdict(targets.memory)}, settled ${x(ratios.memorySettledOverTable)}`,
+      `memory: this server's RSS with flights-3m loaded ${mb(us.rssLoaded)} at its largest (idle a second after the load, or its peak sampled every 10 ms while answering 10 means), ${mb(us.rssSettled)} a second after the last answer (at start ${mb(us.rssStart)}; right after the answer that loaded the file ${mb(us.rssAfterLoad)}, the load's transient); the table in DuckDB ${mb(floor.tableMemory)} (duckdb_memory(), default in-memory table, ${floor.tableRows} rows; ${mb(floor.tableMemoryCompressed)} compressed, as this server stores it): largest ${x(ratios.memoryRssOverTable)} ${verdict(targets.memory)}, settled ${x(ratios.memorySettledOverTable)}`,
       `groups: this server ${us.flightsGroups} (every public origin code), OpenDP ${opendp.groups_released} (keys present in the data), DuckDB ${floor.groups}`,
       `this server's first flights-3m query (loads the Parquet file): ${us.flightsCold.toFixed(0)} ms`,
       'settings:',
-      `  this server: LOMAS_MIN_LATENCY_MS=0 LOMAS_LATENCY_JITTER_MS=0 (timing protection off; default is 250 ms + 0–50 ms), embedded SQLite store, demo datasets, rate limit out of the way; ε=${EPSILON} (penguins), ρ=${RHO} (flights) per query`,
+      `  this server: LOMAS_MIN_LATENCY_MS=0 LOMAS_LATENCY_JITTER_MS=0 (timing protection off; default is 250 ms + 0–50 ms), embedded SQLite store, demo datasets, rate limit out of the way; ε=${EPSILON} (penguins), ρ=${RHO} (flights) per query; client node:http, kept-alive connection`,
+      `  penguins: ${WARMUP} requests of warm-up on each server, then ${PENGUINS_N} timed, one at a time`,
       `  ${lomas.system}: ${lomas.settings}; ε=${EPSILON}, δ=0 per query`,
       `  ${opendp.system}: ${opendp.settings}`,
       `  DuckDB: @duckdb/node-api, the Parquet file in the default in-memory table and, compressed, in an in-memory database attached with COMPRESS (checkpointed), threads=2`,
@@ -326,6 +357,7 @@ async function main(): Promise<void> {
         memory: {
           serverRssLoaded: us.rssLoaded,
           serverRssSettled: us.rssSettled,
+          serverRssAfterLoad: us.rssAfterLoad,
           serverRssStart: us.rssStart,
           duckdbTableMemory: floor.tableMemory,
           duckdbTableMemoryCompressed: floor.tableMemoryCompressed,
@@ -334,7 +366,8 @@ async function main(): Promise<void> {
         flightsColdMs: us.flightsCold,
         groups: { ours: us.flightsGroups, opendp: opendp.groups_released, duckdb: floor.groups },
         settings: {
-          ours: `LOMAS_MIN_LATENCY_MS=0 LOMAS_LATENCY_JITTER_MS=0; embedded SQLite store; epsilon=${EPSILON} (penguins), rho=${RHO} (flights)`,
+          ours: `LOMAS_MIN_LATENCY_MS=0 LOMAS_LATENCY_JITTER_MS=0; embedded SQLite store; epsilon=${EPSILON} (penguins), rho=${RHO} (flights); client node:http, kept-alive connection`,
+          penguinsWarmup: WARMUP,
           lomas: lomas.settings,
           opendp: opendp.settings,
           duckdb:

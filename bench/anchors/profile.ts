@@ -5,7 +5,8 @@
  * then flights-3m grouped means. The profile's self time is grouped by where the code lives
  * (SQLite store, DuckDB, exact DP noise, zod validation, JSON, HTTP, …) and printed per request.
  *   bash bench/anchors/profile.sh      (builds, then runs this)
- * Environment: BENCH_PROFILE_PENGUINS_N (300), BENCH_PROFILE_FLIGHTS_N (10).
+ * Environment: BENCH_PROFILE_PENGUINS_N (300), BENCH_PROFILE_FLIGHTS_N (10), BENCH_PROFILE_WARMUP
+ * (500 penguins requests first; the flights phase warms with 5, the first of which loads the file).
  * Samples of the server's main thread taken while the timed requests ran (not start-up or
  * load). A synchronous fsync counts as the SQLite call's own time; DuckDB's worker threads and
  * the client's share of the CPU show as idle.
@@ -18,6 +19,8 @@ import { describeMachine, machine } from '../support/report';
 
 const PENGUINS_N = Number(process.env.BENCH_PROFILE_PENGUINS_N ?? 300);
 const FLIGHTS_N = Number(process.env.BENCH_PROFILE_FLIGHTS_N ?? 10);
+/** Penguins requests before the profiled ones, as bench:anchors warms both servers (its BENCH_WARMUP). */
+const PENGUINS_WARMUP = Number(process.env.BENCH_PROFILE_WARMUP ?? 500);
 
 interface ProfileNode {
   id: number;
@@ -94,7 +97,8 @@ async function phase(
   label: string,
   n: number,
   plan: unknown,
-  setup: (s: Awaited<ReturnType<typeof startBenchServer>>) => Promise<void>
+  setup: (s: Awaited<ReturnType<typeof startBenchServer>>) => Promise<void>,
+  warmup: number
 ): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'lomas-profile-'));
   const s = await startBenchServer(
@@ -106,7 +110,7 @@ async function phase(
   let to = 0;
   try {
     await setup(s);
-    for (let i = 0; i < 5; i++) await s.run(plan); // loads the dataset, warms the JIT
+    for (let i = 0; i < warmup; i++) await s.run(plan); // loads the dataset, warms the JIT
     from = micros();
     for (let i = 0; i < n; i++) await s.run(plan);
     to = micros();
@@ -149,7 +153,8 @@ async function main(): Promise<void> {
     async s => {
       await s.admin('PATCH', '/admin/datasets/penguins', { cap: null });
       await s.admin('PUT', '/admin/grants/penguins/analyst', { epsilon: '1000000', delta: '0' });
-    }
+    },
+    PENGUINS_WARMUP
   );
   await phase(
     'flights-3m DP grouped mean (delay by origin, ρ = 0.001)',
@@ -169,7 +174,8 @@ async function main(): Promise<void> {
         delta: '0.000001',
         rho: '1000000'
       });
-    }
+    },
+    5
   );
 }
 

@@ -7,6 +7,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { Agent, request } from 'node:http';
 import { createServer } from 'node:net';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -86,26 +87,53 @@ export async function startBenchServer(
   });
   child.stdout?.on('data', d => (logs += d));
   child.stderr?.on('data', d => (logs += d));
+  // node:http over kept-alive connections: the stack the notebook library's client (axios) uses
+  // in Node, as Lomas's figures come from its client's stack (requests.Session).
+  const agent = new Agent({ keepAlive: true });
   const stop = async () => {
     if (child.exitCode === null) {
       child.kill('SIGTERM');
       await new Promise(r => child.once('exit', r));
     }
+    agent.destroy();
     rmSync(dataDir, { recursive: true, force: true });
   };
 
-  async function send(method: string, path: string, key: string, body?: unknown) {
-    const res = await fetch(url + path, {
-      method,
-      headers: {
-        authorization: `Bearer ${key}`,
-        ...(body !== undefined ? { 'content-type': 'application/json' } : {})
-      },
-      body: body !== undefined ? JSON.stringify(body) : undefined
+  function send(method: string, path: string, key: string, body?: unknown): Promise<unknown> {
+    const payload = body !== undefined ? JSON.stringify(body) : undefined;
+    return new Promise((ok, fail) => {
+      const req = request(
+        url + path,
+        {
+          method,
+          agent,
+          headers: {
+            authorization: `Bearer ${key}`,
+            ...(payload !== undefined
+              ? { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) }
+              : {})
+          }
+        },
+        res => {
+          const chunks: Buffer[] = [];
+          res.on('data', (c: Buffer) => chunks.push(c));
+          res.on('error', fail);
+          res.on('end', () => {
+            const text = Buffer.concat(chunks).toString('utf8');
+            const status = res.statusCode ?? 0;
+            if (status < 200 || status >= 300)
+              return fail(new Error(`${method} ${path} → ${status}: ${text}`));
+            try {
+              ok(JSON.parse(text) as unknown);
+            } catch (e) {
+              fail(e as Error);
+            }
+          });
+        }
+      );
+      req.on('error', fail);
+      req.end(payload);
     });
-    const text = await res.text();
-    if (!res.ok) throw new Error(`${method} ${path} → ${res.status}: ${text}`);
-    return JSON.parse(text) as unknown;
   }
 
   try {

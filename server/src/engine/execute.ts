@@ -1,6 +1,7 @@
 import { DuckDBMapValue, type DuckDBType, type DuckDBValue } from '@duckdb/node-api';
 import { compile, type AggLayout, type CompiledQuery } from '../query/compile';
 import { engineKeyDecoder, keyId, keyProduct, publicKeyLists, type Key } from '../query/keys';
+import { needsSumSquares } from 'lomas-kernel/protocol';
 import { LIMITS, type RAggregation, type ResolvedPlan } from '../query/types';
 import { EngineFailure, fromDuckDB } from './failure';
 import { DATA_TABLE, type LoadedDataset } from './load';
@@ -253,14 +254,14 @@ function statsOf(
     case 'mean':
     case 'variance':
     case 'stdev': {
-      const [n, s, q] = layout.cols as [string, string, string];
+      const [n, s, q] = layout.cols as [string, string, string?];
       const count = toBig(at(row, n));
       return {
         op: a.op,
         count,
         nulls: rows - count,
         sum: toBig(at(row, s)),
-        sumSquares: toBig(at(row, q)),
+        ...(q === undefined ? {} : { sumSquares: toBig(at(row, q)) }),
         grid: a.grid,
         bounds: a.bounds
       };
@@ -333,7 +334,7 @@ function emptyGroup(key: Key, aggs: RAggregation[]): GroupStats {
             count: 0n,
             nulls: 0n,
             sum: 0n,
-            sumSquares: 0n,
+            ...(needsSumSquares(a.op) ? { sumSquares: 0n } : {}),
             grid: a.grid,
             bounds: a.bounds
           };

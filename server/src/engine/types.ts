@@ -26,8 +26,8 @@ export interface MomentStats {
   nulls: bigint;
   /** Σ n_i where n_i = round(clamp(x_i) · 2^-exponent). */
   sum: bigint;
-  /** Σ n_i². */
-  sumSquares: bigint;
+  /** Σ n_i², computed for variance and stdev only (a mean or a sum does not read it). */
+  sumSquares?: bigint;
   grid: FixedPointGrid;
   bounds: [number, number];
 }

@@ -49,6 +49,12 @@ export interface Dialect {
   binsByIndex: boolean;
   /** A group key as the result decoder reads it exactly (Trino: integers and times as text). */
   keyOut(x: string, type: ValueType): string;
+  /**
+   * A grouped key as the statement returns it. DuckDB: a string key stored as an ENUM is grouped
+   * on the ENUM and returned as VARCHAR, since reading an ENUM result builds its whole value list
+   * per chunk (flights-3m, 3,376 public origins: about 8 ms a query). The same strings.
+   */
+  keyResult(x: string, type: ValueType): string;
   /** A datetime literal from its bound text. */
   timestamp(text: string): string;
   /** The plan's ISO 8601 text as the engine's cast reads it. */
@@ -116,6 +122,7 @@ export const DUCKDB: Dialect = {
   histogram: v => `histogram(${v})`,
   binsByIndex: false,
   keyOut: x => x,
+  keyResult: (x, type) => (type === 'string' ? `CAST(${x} AS VARCHAR)` : x),
   timestamp: text => `TRY_CAST(${text} AS TIMESTAMP)`,
   timestampText: iso => iso,
   timestampType: 'TIMESTAMP',
@@ -157,6 +164,7 @@ export const TRINO: Dialect = {
   histogram: v => trinoCounts(`histogram(${v})`),
   binsByIndex: true,
   keyOut: (x, type) => (type === 'int' || type === 'datetime' ? trinoExact(x) : x),
+  keyResult: x => x,
   timestamp: text => `TRY_CAST(${text} AS TIMESTAMP(6))`,
   // Trino's cast reads "YYYY-MM-DD HH:MM:SS[.f]": no "T", no "Z" (values are UTC already).
   timestampText: iso => iso.replace('T', ' ').replace(/Z$/i, ''),

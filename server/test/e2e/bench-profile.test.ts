@@ -13,7 +13,12 @@ test('bash bench/anchors/profile.sh profiles a real server on penguins and fligh
   // As the README shows it; it builds kernel-lib and server first (up to date here: a no-op).
   const out = execFileSync('bash', ['bench/anchors/profile.sh'], {
     cwd: REPO,
-    env: { ...process.env, BENCH_PROFILE_PENGUINS_N: '3', BENCH_PROFILE_FLIGHTS_N: '1' },
+    env: {
+      ...process.env,
+      BENCH_PROFILE_PENGUINS_N: '3',
+      BENCH_PROFILE_FLIGHTS_N: '1',
+      BENCH_PROFILE_WARMUP: '5'
+    },
     encoding: 'utf8',
     stdio: 'pipe',
     timeout: 150_000

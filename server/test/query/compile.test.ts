@@ -98,7 +98,7 @@ describe('compile: identifiers quoted, literals bound', () => {
     expect(q.sql).not.toMatch(/3\.5|\b9\b|DROP/);
     expect(q.params).toEqual(expect.arrayContaining([3.5, 1n, 9n]));
     expect(q.sql).toMatchInlineSnapshot(
-      `"SELECT "__k0", count(*) AS "__rows", count("__a0") AS "__n0", sum("__a0") AS "__s0", sum("__a0" * "__a0") AS "__q0", histogram("__a1") AS "__h1", count("__a2") AS "__n2", histogram("__a2", $7) AS "__h2", histogram_exact("__a2", $7) AS "__e2" FROM (SELECT "kind" AS "__k0", (CASE WHEN "x" IS NOT NULL THEN least(greatest("x", $2), $3) END) AS "__a0", list_position($4, CAST("kind" AS VARCHAR)) AS "__a1", (CASE WHEN (CASE WHEN isfinite(CAST("x" AS DOUBLE)) THEN CAST("x" AS DOUBLE) END) IS NOT NULL THEN least(greatest((CASE WHEN isfinite(CAST("x" AS DOUBLE)) THEN CAST("x" AS DOUBLE) END), $5), $6) END) AS "__a2" FROM (SELECT * FROM "data" AS t WHERE ("x" > $1)) AS t WHERE (CAST("kind" AS VARCHAR) IN (SELECT unnest($8)))) AS v GROUP BY "__k0""`
+      `"SELECT CAST("__k0" AS VARCHAR) AS "__k0", count(*) AS "__rows", count("__a0") AS "__n0", sum("__a0") AS "__s0", histogram("__a1") AS "__h1", count("__a2") AS "__n2", histogram("__a2", $7) AS "__h2", histogram_exact("__a2", $7) AS "__e2" FROM (SELECT "kind" AS "__k0", (CASE WHEN "x" IS NOT NULL THEN least(greatest("x", $2), $3) END) AS "__a0", list_position($4, CAST("kind" AS VARCHAR)) AS "__a1", (CASE WHEN (CASE WHEN isfinite(CAST("x" AS DOUBLE)) THEN CAST("x" AS DOUBLE) END) IS NOT NULL THEN least(greatest((CASE WHEN isfinite(CAST("x" AS DOUBLE)) THEN CAST("x" AS DOUBLE) END), $5), $6) END) AS "__a2" FROM (SELECT * FROM "data" AS t WHERE ("x" > $1)) AS t WHERE (CAST("kind" AS VARCHAR) IN (SELECT unnest($8)))) AS v GROUP BY "__k0""`
     );
   });
 

@@ -20,6 +20,14 @@ export function clampBounds(a: Aggregation, c: ColumnInfo): [number, number] {
   throw boundsRule(`${a.op}("${c.name}")`);
 }
 
+/**
+ * Whether an aggregation releases a sum of squares (variance and stdev do; a sum or a mean only
+ * needs the sum and the count): the engine computes squares and the DP plan noises them only then.
+ */
+export function needsSumSquares(op: string): boolean {
+  return op === 'variance' || op === 'stdev';
+}
+
 /** True when (upper − lower)²/4, the spread a variance can reach, is a finite double. */
 export function varianceBoundsFit(lower: number, upper: number): boolean {
   const half = (upper - lower) / 2;

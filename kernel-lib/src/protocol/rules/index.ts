@@ -5,6 +5,7 @@ export { checkGroupBy } from './groupby';
 export {
   checkAggregation,
   clampBounds,
+  needsSumSquares,
   varianceBoundsError,
   varianceBoundsFit
 } from './aggregations';

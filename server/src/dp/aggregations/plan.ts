@@ -21,6 +21,7 @@ import {
   AGGREGATION_OPS,
   accuracyTargetError,
   gaussianNeedsDelta,
+  needsSumSquares,
   pureDatasetRule,
   rhoNeedsGaussian,
   varianceBoundsError,
@@ -700,7 +701,7 @@ export function planAggregation(spec: AggregationSpec): NoisePlan {
     needs: {
       count: true,
       sum: needsValues,
-      sumSquares: kind === 'variance' || kind === 'stdev',
+      sumSquares: needsSumSquares(kind),
       quantileCounts: kind === 'quantile' || kind === 'median'
     }
   };
