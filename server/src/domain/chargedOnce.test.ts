@@ -23,17 +23,22 @@ const dataset: DatasetRecord = {
   updatedAt: '2026-01-01T00:00:00.000Z'
 };
 
+interface Res {
+  value: number;
+  queryId?: string;
+}
+
 function setup() {
   const store = new SlowDisk();
   const ledger = createLedger(store);
-  const ctx = chargedOnceContext<{ value: number; queryId?: string }>({
+  const ctx = chargedOnceContext<Res>({
     store,
     ledger,
     logger: pino({ level: 'silent' })
   });
   const events: string[] = [];
-  const request = (compute: () => Promise<{ value: number }>) =>
-    chargedOnce(ctx, {
+  const request = (compute: () => Promise<Res>) =>
+    chargedOnce<Res>(ctx, {
       who: { user: 'ana', role: 'analyst' } as never,
       dataset,
       grant: { epsilon: '10', delta: '0' },
@@ -103,8 +108,8 @@ describe('chargedOnce: the computation overlaps the charge’s way to disk, the 
     expect(events).toEqual(['computed']);
     expect(await store.listArchive({})).toEqual([]);
     // The error names the ledger and says nothing was released; the cause stays for the log.
-    const e = await answer.catch((x: Error) => x);
+    const e = (await answer.catch((x: unknown) => x)) as Error;
     expect(e.message).toMatch(/could not be written to disk; nothing was released/);
-    expect((e as Error).cause).toEqual(new Error('EIO'));
+    expect(e.cause).toEqual(new Error('EIO'));
   });
 });
