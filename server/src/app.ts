@@ -43,6 +43,9 @@ export interface AppDeps {
 export function createApp(deps: AppDeps): Express {
   const app = express();
   app.disable('x-powered-by');
+  // No ETag: answers are not for caches (a release is fresh noise each time), and Express would
+  // hash every body to make one (flights-3m: a 234 kB answer per query).
+  app.set('etag', false);
   app.set('query parser', 'simple');
   app.use((_req, res, next) => {
     res.locals.reqId = randomUUID();

@@ -30,6 +30,7 @@ describe('admin: users and keys', () => {
     expect(issued.status).toBe(201);
     expect(issued.body.key).toMatch(/^lomas_[0-9a-f]{16}_/);
     expect(issued.headers.get('cache-control')).toBe('no-store');
+    expect(issued.headers.get('etag')).toBeNull(); // no body is hashed into an ETag (app.ts)
     const me = await call(h, 'GET', '/v1/me', { key: issued.body.key });
     expect(me.body).toEqual({ user: 'dave', role: 'analyst' });
 
