@@ -20,7 +20,8 @@
  * Environment: BENCH_PENGUINS_N (200), BENCH_FLIGHTS_N (20), BENCH_DP_N (8: OpenDP releases),
  * BENCH_WARMUP (500: penguins requests before the timed ones, the same for both servers: a
  * long-running server is warm, and Node's JIT needs several hundred requests to settle),
- * BENCH_QUICK=1 (40 / 5 / 3, warm-up 50).
+ * BENCH_SETTLE_MS (10,000: the pause before each system after the first),
+ * BENCH_QUICK=1 (40 / 5 / 3, warm-up 50, pause 2 s).
  */
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -46,6 +47,11 @@ const PENGUINS_N = num('BENCH_PENGUINS_N', 200, 40);
 const FLIGHTS_N = num('BENCH_FLIGHTS_N', 20, 5);
 const DP_N = num('BENCH_DP_N', 8, 3);
 const WARMUP = num('BENCH_WARMUP', 500, 50);
+/**
+ * A pause before each system after the first: the previous one's process has just given back
+ * gigabytes (OpenDP + Polars on 3 M rows), which the kernel reclaims for a few seconds.
+ */
+const SETTLE_MS = num('BENCH_SETTLE_MS', 10_000, 2_000);
 const EPSILON = 0.01;
 const RHO = 0.001;
 const OUT = process.env.BENCH_ANCHORS_OUT ?? join(REPO, 'bench/results/anchors.json');
@@ -266,6 +272,7 @@ async function main(): Promise<void> {
     String(EPSILON)
   ]) as LomasOut;
   rmSync(work, { recursive: true, force: true });
+  await pause(SETTLE_MS);
   console.log('== OpenDP 0.16 + Polars: flights-3m grouped mean (and Polars without DP)');
   const opendp = python('OPENDP_ANCHOR_PYTHON', 'opendp_anchor.py', [
     '--parquet',
@@ -279,8 +286,10 @@ async function main(): Promise<void> {
     '--max-groups',
     String(airportCount())
   ]) as OpenDPOut;
+  await pause(SETTLE_MS);
   console.log('== this server (HTTP, timing protection off): penguins, flights-3m');
   const us = await ours();
+  await pause(SETTLE_MS);
   console.log('== DuckDB without DP (in-process, 2 threads): flights-3m grouped mean');
   const floor = await duckdbFloor();
   const after = machine();
@@ -337,7 +346,7 @@ async function main(): Promise<void> {
       `this server's first flights-3m query (loads the Parquet file): ${us.flightsCold.toFixed(0)} ms`,
       'settings:',
       `  this server: LOMAS_MIN_LATENCY_MS=0 LOMAS_LATENCY_JITTER_MS=0 (timing protection off; default is 250 ms + 0–50 ms), embedded SQLite store, demo datasets, rate limit out of the way; ε=${EPSILON} (penguins), ρ=${RHO} (flights) per query; client node:http, kept-alive connection`,
-      `  penguins: ${WARMUP} requests of warm-up on each server, then ${PENGUINS_N} timed, one at a time`,
+      `  penguins: ${WARMUP} requests of warm-up on each server, then ${PENGUINS_N} timed, one at a time; each system starts ${SETTLE_MS / 1000} s after the previous one ended`,
       `  ${lomas.system}: ${lomas.settings}; ε=${EPSILON}, δ=0 per query`,
       `  ${opendp.system}: ${opendp.settings}`,
       `  DuckDB: @duckdb/node-api, the Parquet file in the default in-memory table and, compressed, in an in-memory database attached with COMPRESS (checkpointed), threads=2`,
