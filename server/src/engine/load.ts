@@ -148,8 +148,8 @@ const ROW_GROUP_ROWS = 122_880n;
 /**
  * The worker threads a table can use: one per row group, at most the instance's limit. DuckDB
  * splits a scan by row group, so a table of one row group (penguins: 344 rows) gains nothing
- * from a second thread and pays its hand-offs on every query (bench/anchors: penguins p50 8.5 →
- * 6.4 ms). A function of the row count only, itself part of a load's timing already.
+ * from a second thread and pays its hand-offs on every query (penguins over HTTP, p50 of 400
+ * sequential requests: 8.5 → 6.4 ms). A function of the row count only, itself part of a load's timing already.
  */
 export function threadsFor(rowCount: bigint, limit: number): number {
   const groups = (rowCount + ROW_GROUP_ROWS - 1n) / ROW_GROUP_ROWS;
