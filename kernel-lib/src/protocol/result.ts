@@ -122,6 +122,7 @@ export const ReleaseResponse = z
     rows: z.array(ResultRow),
     cost: Budget,
     mechanisms: z.array(MechanismReport),
+    /** The analyst's budget on the dataset right after this release's own charge. */
     budget: BudgetStatus.optional(),
     /** Rows whose interval covers the whole public range or whose group may be empty. */
     caveats: z.array(ReleaseCaveat).optional()

@@ -11,7 +11,7 @@ import { canonicalJson, type Ledger } from '../ledger';
 import type { ArchiveRecord, DatasetRecord, LedgerEntry, Store } from '../store/types';
 import type { Logger } from '../logger';
 import { createAdmission, inSlot, type Admission } from './admission';
-import { budgetStatus } from './budget';
+import { budgetStatusAfter } from './budget';
 import { postChargeFailure } from './failure';
 import type { Principal } from './types';
 
@@ -166,7 +166,7 @@ export function chargedOnce<T extends Answered>(
         await charged.durable();
         return replay(ctx, r, charged.entry);
       }
-      const work = answer(ctx, r, queryId, charged.durable);
+      const work = answer(ctx, r, charged.entry, charged.durable);
       ctx.inFlight.set(queryId, work);
       try {
         return await work;
@@ -203,9 +203,10 @@ function recordOf<T extends Answered>(r: ChargedRequest<T>, queryId: string) {
 async function answer<T extends Answered>(
   ctx: ChargedOnceContext<T>,
   r: ChargedRequest<T>,
-  queryId: string,
+  entry: LedgerEntry,
   durable: () => Promise<void>
 ): Promise<T> {
+  const { queryId } = entry;
   const record = recordOf(r, queryId);
   const computed = (async () => r.compute())().then(
     value => ({ value }),
@@ -221,7 +222,7 @@ async function answer<T extends Answered>(
     const outcome = await computed;
     if ('cause' in outcome) throw outcome.cause;
     const release: T = { ...outcome.value, queryId };
-    release.budget = await budgetStatus(ctx.ledger, r.who.user, r.dataset, r.grant);
+    release.budget = budgetStatusAfter(ctx.ledger, entry, r.dataset, r.grant);
     await ctx.store.addArchive({
       ...record,
       at: ctx.now().toISOString(),

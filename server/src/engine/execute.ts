@@ -141,10 +141,13 @@ export async function runBounded(
   let ok = false;
   try {
     const statement = await bound(pooled, q.sql, q.params, q.types);
-    const r = await statement.runAndReadAll();
+    const r = await statement.run();
     if (timedOut) throw new EngineFailure('timeout', `over ${d.limits.queryTimeoutMs} ms`);
+    // The result is materialized: its chunks are read here, not fetched one thread hop each.
+    const rows: DuckDBValue[][] = [];
+    for (let i = 0; i < r.chunkCount; i++) r.getChunk(i).appendToRows(rows);
     ok = true;
-    return { rows: r.getRows(), names: r.columnNames(), types: r.columnTypes() };
+    return { rows, names: r.columnNames(), types: r.columnTypes() };
   } catch (e) {
     if (timedOut && !(e instanceof EngineFailure))
       throw new EngineFailure('timeout', `over ${d.limits.queryTimeoutMs} ms`, { cause: e });

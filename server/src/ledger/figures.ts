@@ -1,4 +1,4 @@
-import type { Store } from '../store/types';
+import type { LedgerEntry, Store } from '../store/types';
 import {
   budgetToDecimal,
   minBudget,
@@ -29,6 +29,28 @@ export async function budgetFigures(
 ): Promise<BudgetFigures> {
   let state: State | null = null;
   while (!state) state = await appender.readState(req.dataset, req.user);
+  return figuresOf(state, req, digits);
+}
+
+/**
+ * The figures right after `entry`, the user's latest entry on the dataset when it was appended
+ * (a charge's answer shows the budget its own charge left, with no second read of the ledger).
+ */
+export function figuresAfter(
+  entry: LedgerEntry,
+  req: RemainingRequest,
+  digits: number
+): BudgetFigures {
+  const state: State = {
+    last: entry,
+    userLast: entry,
+    datasetSpent: parseBudget(entry.datasetSpent),
+    userSpent: parseBudget(entry.userSpent)
+  };
+  return figuresOf(state, req, digits);
+}
+
+function figuresOf(state: State, req: RemainingRequest, digits: number): BudgetFigures {
   const grant = effectiveGrant(req.grant, state.userLast?.userGrant) ?? ZERO_BUDGET;
   const cap = effectiveCap(req.cap, state.last?.datasetCap);
   const remainingGrant = subBudgetClamp(grant, state.userSpent);

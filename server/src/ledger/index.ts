@@ -2,7 +2,7 @@ import type { Store } from '../store/types';
 import { budgetToFractions } from './amount';
 import { createAppender } from './append';
 import { charge, type ChargeContext } from './charge';
-import { budgetFigures, spentExact } from './figures';
+import { budgetFigures, figuresAfter, spentExact } from './figures';
 import { setCap, setGrant } from './settings';
 import type { Ledger, LedgerOptions } from './types';
 import { verifyChain } from './verify';
@@ -56,6 +56,7 @@ export function createLedger(store: Store, opts: LedgerOptions = {}): Ledger {
     spent: async (dataset, user) => budgetToFractions(await spentExact(store, dataset, user)),
     remaining: async req => (await budgetFigures(appender, req, digits)).remaining,
     figures: req => budgetFigures(appender, req, digits),
+    figuresAfter: (entry, req) => figuresAfter(entry, req, digits),
     verifyChain: dataset => verifyChain(store, dataset),
     entries: filter => store.ledgerEntries(filter)
   };

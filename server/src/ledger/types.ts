@@ -103,6 +103,8 @@ export interface Ledger {
   remaining(req: RemainingRequest): Promise<Budget>;
   /** initial / spent (up) / remaining (down) for display. */
   figures(req: RemainingRequest): Promise<BudgetFigures>;
+  /** The same figures right after `entry` (the user's entry just appended): no store read. */
+  figuresAfter(entry: LedgerEntry, req: RemainingRequest): BudgetFigures;
   verifyChain(dataset?: string): Promise<ChainReport>;
   entries(filter: LedgerFilter): Promise<LedgerEntry[]>;
 }

@@ -451,6 +451,35 @@ describe('ledger rules', () => {
     expect(f.remaining.epsilon).toBe('0.1666');
   });
 
+  it('figuresAfter a charge equals the figures read right after it, grants and caps included', async () => {
+    const ledger = createLedger(store, { displayDigits: 4 });
+    await ledger.setGrant({
+      dataset: 'penguins',
+      user: 'alice',
+      budget: eps('0.9'),
+      accounting: 'pure',
+      actor: 'admin'
+    });
+    await ledger.setCap({
+      dataset: 'penguins',
+      cap: eps('0.8'),
+      accounting: 'pure',
+      actor: 'admin'
+    });
+    await ledger.charge(req({ user: 'bob', cost: eps('1/7'), grant: eps('5') }));
+    for (const cost of ['1/3', '1/9']) {
+      const { entry } = await ledger.charge(req({ cost: eps(cost), cap: eps('2') }));
+      const ask = {
+        dataset: 'penguins',
+        user: 'alice',
+        grant: eps('1'),
+        cap: eps('2'),
+        accounting: 'pure' as const
+      };
+      expect(ledger.figuresAfter(entry, ask)).toEqual(await ledger.figures(ask));
+    }
+  });
+
   it('verifyChain finds the first bad entry: altered, missing, or with wrong totals', async () => {
     const ledger = createLedger(store);
     for (let i = 0; i < 6; i++) await ledger.charge(req({ cost: eps('0.1') }));
