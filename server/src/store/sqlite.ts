@@ -180,6 +180,9 @@ export class SqliteStore implements Store {
       ),
       getArchive: p('SELECT doc FROM archive WHERE query_id = ?'),
       takeRateSlot: p('INSERT INTO rate_slots (key, window_no, n) VALUES (?, ?, ?)'),
+      // Prepared once: db.pragma() prepares its statement at every call (two per relaxed write).
+      syncNormal: p('PRAGMA synchronous = NORMAL'),
+      syncFull: p('PRAGMA synchronous = FULL'),
       purgeRateSlots: p('DELETE FROM rate_slots WHERE window_no < ?')
     };
   }
@@ -243,14 +246,12 @@ export class SqliteStore implements Store {
    * before. better-sqlite3 is synchronous, so no other statement runs between the two pragmas.
    */
   private relaxed<T>(write: () => T): T {
-    const db = this.db;
-    if (!db) throw new Error('SqliteStore is not initialised: call init() first');
     if (!this.walPath) return write();
-    db.pragma('synchronous = NORMAL');
+    this.s('syncNormal').run();
     try {
       return write();
     } finally {
-      db.pragma('synchronous = FULL');
+      this.s('syncFull').run();
       this.committed++;
     }
   }
