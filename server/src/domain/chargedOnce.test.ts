@@ -1,3 +1,4 @@
+import type { BudgetStatus } from 'lomas-kernel/protocol';
 import pino from 'pino';
 import { createLedger } from '../ledger';
 import { MemoryStore } from '../store/memory';
@@ -26,6 +27,7 @@ const dataset: DatasetRecord = {
 interface Res {
   value: number;
   queryId?: string;
+  budget?: BudgetStatus;
 }
 
 function setup() {
@@ -111,5 +113,28 @@ describe('chargedOnce: the computation overlaps the charge’s way to disk, the 
     const e = (await answer.catch((x: unknown) => x)) as Error;
     expect(e.message).toMatch(/could not be written to disk; nothing was released/);
     expect(e.cause).toEqual(new Error('EIO'));
+  });
+
+  test("a release shows the budget its own charge left, not a concurrent charge's", async () => {
+    const { store, request } = setup();
+    const syncAll = async () => {
+      for (let i = 0; i < 5; i++) {
+        for (const p of store.pending.splice(0)) p.ok();
+        await tick();
+      }
+    };
+    let finish!: () => void;
+    const slow = request(() => new Promise<Res>(ok => (finish = () => ok({ value: 1 }))));
+    await syncAll();
+    // A second charge of the same analyst lands while the first still computes.
+    const fast = request(async () => ({ value: 2 }));
+    await syncAll();
+    expect((await fast).budget?.spent).toEqual({ epsilon: '2', delta: '0' });
+    finish();
+    await syncAll();
+    expect((await slow).budget).toMatchObject({
+      spent: { epsilon: '1', delta: '0' },
+      remaining: { epsilon: '9', delta: '0' }
+    });
   });
 });
