@@ -1,6 +1,6 @@
 import { open, type FileHandle } from 'node:fs/promises';
 import Database from 'better-sqlite3';
-import type { Budget } from 'lomas-kernel/protocol';
+import { LomasError, type Budget } from 'lomas-kernel/protocol';
 import type {
   ApiKeyRecord,
   AppendResult,
@@ -126,6 +126,8 @@ export class SqliteStore implements Store {
   private committed = 0;
   private synced = 0;
   private syncing: Promise<void> | null = null;
+  /** Why a sync of the log failed, once one has: from then on the store refuses every call. */
+  private syncFailure: { cause: unknown } | null = null;
 
   constructor(
     readonly file: string,
@@ -200,22 +202,45 @@ export class SqliteStore implements Store {
    * thread goes on), shared by the commits it covers (group commit). SQLite appends commits to
    * the log in order and a checkpoint syncs the log before copying it into the database, so
    * syncing the log file makes every commit written before the sync started durable.
+   *
+   * A failed sync stops the store for good (until it is opened again): the kernel may already
+   * have dropped the pages it could not write, so a second fdatasync can succeed without them
+   * (PostgreSQL's fsync lesson of 2018), and SQLite's recovery ends the log at the first frame
+   * that is missing, taking every later commit with it. Trying again would call later charges
+   * durable that are not.
    */
   async flush(): Promise<void> {
     const target = this.committed;
     while (this.synced < target) {
+      if (this.syncFailure) throw this.stopped();
       if (!this.syncing) {
         const upTo = this.committed;
         this.syncing = this.syncLog()
-          .then(() => {
-            this.synced = Math.max(this.synced, upTo);
-          })
+          .then(
+            () => {
+              this.synced = Math.max(this.synced, upTo);
+            },
+            (cause: unknown) => {
+              this.syncFailure ??= { cause };
+              throw cause;
+            }
+          )
           .finally(() => {
             this.syncing = null;
           });
       }
       await this.syncing;
     }
+  }
+
+  /** The error of every call once a sync of the log has failed (flush). */
+  private stopped(): LomasError {
+    const e = new LomasError('UNAVAILABLE', {
+      problem:
+        'writing the embedded store to disk failed earlier, so it can no longer tell which charges are on disk; it answers nothing until an administrator checks the disk and restarts the server'
+    });
+    e.cause = this.syncFailure?.cause; // for the log only
+    return e;
   }
 
   private async syncLog(): Promise<void> {
@@ -228,11 +253,13 @@ export class SqliteStore implements Store {
   /** The raw handle, for tests and admin tooling (e.g. tamper-evidence tests). */
   get database(): Database.Database {
     if (!this.db) throw new Error('SqliteStore is not initialised: call init() first');
+    if (this.syncFailure) throw this.stopped();
     return this.db;
   }
 
   private s(name: string): Database.Statement {
     if (!this.db) throw new Error('SqliteStore is not initialised: call init() first');
+    if (this.syncFailure) throw this.stopped();
     return this.st[name];
   }
 

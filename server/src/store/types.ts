@@ -182,7 +182,8 @@ export interface Store {
    * appended ledger entry is visible and ordered at once (the atomic step needs no more), but may
    * reach disk only here: the ledger awaits flush() before anything that depends on an entry
    * leaves the server, so the embedded store syncs while a query computes. Stores whose
-   * acknowledged writes are already durable resolve at once.
+   * acknowledged writes are already durable resolve at once. A store whose sync failed may refuse
+   * every later call: it can no longer tell what is on disk (the embedded store does).
    */
   flush(): Promise<void>;
   findLedgerEntryByIdempotencyKey(user: string, key: string): Promise<LedgerEntry | null>;
