@@ -103,6 +103,13 @@ interface LedgerRow {
   hash: string;
 }
 
+/** A prepared statement whose I/O errors stop the store (SqliteStore.io). */
+interface Guarded {
+  run(...params: unknown[]): Database.RunResult;
+  get(...params: unknown[]): unknown;
+  all(...params: unknown[]): unknown[];
+}
+
 export interface SqliteStoreOptions {
   /** How long a writer waits for another process's write lock (ms). */
   busyTimeoutMs?: number;
@@ -118,7 +125,7 @@ export interface SqliteStoreOptions {
 export class SqliteStore implements Store {
   readonly kind = 'embedded' as const;
   private db: Database.Database | null = null;
-  private st: Record<string, Database.Statement> = {};
+  private st: Record<string, Guarded> = {};
   /** The write-ahead log's path, or null when SQLite could not use WAL (then every write syncs). */
   private walPath: string | null = null;
   private wal: FileHandle | null = null;
@@ -126,8 +133,8 @@ export class SqliteStore implements Store {
   private committed = 0;
   private synced = 0;
   private syncing: Promise<void> | null = null;
-  /** Why a sync of the log failed, once one has: from then on the store refuses every call. */
-  private syncFailure: { cause: unknown } | null = null;
+  /** The disk error that stopped the store, once one has (`stopped`): every call is refused. */
+  private diskFailure: { cause: unknown } | null = null;
 
   constructor(
     readonly file: string,
@@ -143,7 +150,7 @@ export class SqliteStore implements Store {
     db.exec(SCHEMA);
     this.db = db;
     this.walPath = mode === 'wal' ? `${this.file}-wal` : null;
-    const p = (sql: string) => db.prepare(sql);
+    const p = (sql: string) => this.guard(db.prepare(sql));
     this.st = {
       createUser: p('INSERT INTO users (name, role, active, created_at) VALUES (?, ?, ?, ?)'),
       getUser: p('SELECT * FROM users WHERE name = ?'),
@@ -210,9 +217,10 @@ export class SqliteStore implements Store {
    * durable that are not.
    */
   async flush(): Promise<void> {
+    if (this.diskFailure) throw this.stopped();
     const target = this.committed;
     while (this.synced < target) {
-      if (this.syncFailure) throw this.stopped();
+      if (this.diskFailure) throw this.stopped();
       if (!this.syncing) {
         const upTo = this.committed;
         this.syncing = this.syncLog()
@@ -221,7 +229,7 @@ export class SqliteStore implements Store {
               this.synced = Math.max(this.synced, upTo);
             },
             (cause: unknown) => {
-              this.syncFailure ??= { cause };
+              this.diskFailure ??= { cause };
               throw cause;
             }
           )
@@ -233,14 +241,42 @@ export class SqliteStore implements Store {
     }
   }
 
-  /** The error of every call once a sync of the log has failed (flush). */
+  /**
+   * The error of every call once the store's disk has failed: a sync of the log (flush), or an
+   * I/O error SQLite reports (its own syncs of the administrator's writes and of checkpoints
+   * included). The same reasoning as for a failed sync holds for each.
+   */
   private stopped(): LomasError {
     const e = new LomasError('UNAVAILABLE', {
       problem:
-        'writing the embedded store to disk failed earlier, so it can no longer tell which charges are on disk; it answers nothing until an administrator checks the disk and restarts the server'
+        "the embedded store's disk failed (a write or a sync of its file), so it can no longer tell which charges are on disk; it answers nothing until an administrator checks the disk and restarts the server"
     });
-    e.cause = this.syncFailure?.cause; // for the log only
+    e.cause = this.diskFailure?.cause; // for the log only
     return e;
+  }
+
+  /** Runs a statement; an I/O error from SQLite stops the store (`stopped`). */
+  private io<T>(run: () => T): T {
+    try {
+      return run();
+    } catch (e) {
+      if (!isDiskError(e)) throw e;
+      this.diskFailure ??= { cause: e };
+      throw this.stopped();
+    }
+  }
+
+  private guard(st: Database.Statement): Guarded {
+    return {
+      run: (...params) => this.io(() => st.run(...params)),
+      get: (...params) => this.io(() => st.get(...params)),
+      all: (...params) => this.io(() => st.all(...params))
+    };
+  }
+
+  /** A statement made for one call (filters of the list reads), guarded like the prepared ones. */
+  private adHoc(sql: string): Guarded {
+    return this.io(() => this.guard(this.database.prepare(sql)));
   }
 
   private async syncLog(): Promise<void> {
@@ -253,13 +289,13 @@ export class SqliteStore implements Store {
   /** The raw handle, for tests and admin tooling (e.g. tamper-evidence tests). */
   get database(): Database.Database {
     if (!this.db) throw new Error('SqliteStore is not initialised: call init() first');
-    if (this.syncFailure) throw this.stopped();
+    if (this.diskFailure) throw this.stopped();
     return this.db;
   }
 
-  private s(name: string): Database.Statement {
+  private s(name: string): Guarded {
     if (!this.db) throw new Error('SqliteStore is not initialised: call init() first');
-    if (this.syncFailure) throw this.stopped();
+    if (this.diskFailure) throw this.stopped();
     return this.st[name];
   }
 
@@ -347,9 +383,9 @@ export class SqliteStore implements Store {
   }
   async listGrants(filter: { user?: string; dataset?: string }): Promise<GrantRecord[]> {
     const { where, params } = conditions({ user: filter.user, dataset: filter.dataset });
-    const rows = this.database
-      .prepare(`SELECT * FROM grants ${where} ORDER BY dataset, user`)
-      .all(...params) as GrantRow[];
+    const rows = this.adHoc(`SELECT * FROM grants ${where} ORDER BY dataset, user`).all(
+      ...params
+    ) as GrantRow[];
     return rows.map(grantFromRow);
   }
 
@@ -381,9 +417,10 @@ export class SqliteStore implements Store {
     );
     const limit = checkLimit(filter.limit);
     const sql = `SELECT * FROM ledger ${where} ORDER BY dataset, seq${limit !== undefined ? ' LIMIT ?' : ''}`;
-    const rows = this.database
-      .prepare(sql)
-      .all(...params, ...(limit !== undefined ? [limit] : [])) as LedgerRow[];
+    const rows = this.adHoc(sql).all(
+      ...params,
+      ...(limit !== undefined ? [limit] : [])
+    ) as LedgerRow[];
     return rows.map(entryFromRow);
   }
 
@@ -415,9 +452,9 @@ export class SqliteStore implements Store {
     const { where, params } = conditions({ user: filter.user, dataset: filter.dataset });
     const limit = checkLimit(filter.limit);
     const sql = `SELECT doc FROM archive ${where} ORDER BY at DESC, query_id DESC${limit !== undefined ? ' LIMIT ?' : ''}`;
-    const rows = this.database
-      .prepare(sql)
-      .all(...params, ...(limit !== undefined ? [limit] : [])) as { doc: string }[];
+    const rows = this.adHoc(sql).all(...params, ...(limit !== undefined ? [limit] : [])) as {
+      doc: string;
+    }[];
     return rows.map(r => currentArchive(JSON.parse(r.doc) as ArchiveRecord));
   }
 
@@ -450,6 +487,12 @@ function conditions(eq: Partial<Record<'user' | 'dataset', string>>, afterSeq?: 
     params.push(afterSeq);
   }
   return { where: parts.length ? `WHERE ${parts.join(' AND ')}` : '', params };
+}
+
+/** SQLite could not read, write or sync its files (SQLITE_IOERR and its extended codes). */
+function isDiskError(e: unknown): boolean {
+  const code = (e as { code?: unknown })?.code;
+  return typeof code === 'string' && code.startsWith('SQLITE_IOERR');
 }
 
 function isUnique(e: unknown): boolean {

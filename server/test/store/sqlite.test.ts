@@ -87,6 +87,44 @@ describe('embedded store specifics', () => {
     }
   });
 
+  it('an I/O error from SQLite itself (its own sync of a FULL commit, a checkpoint, a read) stops the store too', async () => {
+    const store = new SqliteStore(join(root, 'ioerr.sqlite'));
+    await store.init();
+    const statement = Object.getPrototypeOf(store.database.prepare('SELECT 1')) as {
+      run: (...a: unknown[]) => unknown;
+    };
+    const run = jest.spyOn(statement, 'run');
+    try {
+      await store.createUser({ name: 'alice', role: 'analyst', active: true, createdAt: 'x' });
+      // Other SQLite errors are not disk failures: a duplicate is a conflict, and the store goes on.
+      await expect(
+        store.createUser({ name: 'alice', role: 'analyst', active: true, createdAt: 'x' })
+      ).rejects.toMatchObject({ code: 'CONFLICT' });
+      run.mockImplementationOnce(() => {
+        throw Object.assign(new Error('disk I/O error'), { code: 'SQLITE_IOERR_FSYNC' });
+      });
+      const stopped = expect.objectContaining({ code: 'UNAVAILABLE', status: 503 });
+      await expect(
+        store.putGrant({
+          user: 'alice',
+          dataset: 'd',
+          budget: { epsilon: '1', delta: '0' },
+          createdAt: 'x',
+          updatedAt: 'x'
+        })
+      ).rejects.toEqual(stopped);
+      await expect(store.getUser('alice')).rejects.toEqual(stopped);
+      await expect(store.listGrants({})).rejects.toEqual(stopped);
+      await expect(store.flush()).rejects.toEqual(stopped);
+      await expect(store.appendLedgerEntry(entry({ dataset: 'd', seq: 1 }))).rejects.toEqual(
+        stopped
+      );
+    } finally {
+      run.mockRestore();
+      await store.close();
+    }
+  });
+
   it('a failed sync of the log stops the store: no second sync, no read, no write, until it is opened again', async () => {
     const file = join(root, 'failed-sync.sqlite');
     const store = new SqliteStore(file);
