@@ -9,7 +9,8 @@
  *      + Polars vs this server over HTTP; the same query without DP in DuckDB (in this process,
  *      the server's thread count; the data in the default in-memory table, and in a compressed
  *      in-memory database as this server stores it: the ratio is against the faster) and in
- *      Polars: the floor.
+ *      Polars: the floor. Also the CPU time (every thread) per answer of this server and of the
+ *      compressed floor: on a machine the floor already keeps busy, it bounds what 1.25× allows.
  *   3. Memory: this server's RSS with flights-3m loaded (the largest of: idle a second after the
  *      load, and the peak sampled every 10 ms while it answers 10 means; also shown: right after
  *      the answer that loaded the file, the load's transient, and a second after the last answer)
@@ -79,6 +80,13 @@ function memoryOf(pid: number): number {
   return Number(/^VmRSS:\s+(\d+) kB/m.exec(status)?.[1] ?? NaN) * 1024;
 }
 
+/** CPU time (user + system, every thread) a process has used so far, in ms (/proc, 10 ms ticks). */
+function cpuOf(pid: number): number {
+  // The fields after the command name, which is in parentheses and may hold spaces.
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  return (Number(fields[11]) + Number(fields[12])) * 10; // utime, stime (fields 14, 15)
+}
+
 async function timed(n: number, f: () => Promise<unknown>): Promise<number[]> {
   const out: number[] = [];
   for (let i = 0; i < n; i++) {
@@ -94,6 +102,8 @@ interface Ours {
   flights: number[];
   flightsCold: number;
   flightsGroups: number;
+  /** CPU time of the server process per timed flights-3m answer (every thread), ms. */
+  flightsCpuMs: number;
   /**
    * The server with flights-3m loaded: the largest of its RSS a second after the answer that
    * loaded the file, and its peak (sampled every 10 ms) while it answered 10 more means.
@@ -162,7 +172,9 @@ async function ours(): Promise<Ours> {
     await pause(1000);
     const rssIdle = memoryOf(server.pid);
     await server.run(mean);
+    const cpuBefore = cpuOf(server.pid);
     const flights = await timed(FLIGHTS_N, () => server.run(mean));
+    const flightsCpuMs = (cpuOf(server.pid) - cpuBefore) / FLIGHTS_N;
     // Sampled apart from the timed answers, so the sampling does not slow them.
     const rssAnswering = await peakDuring(server.pid, () => timed(10, () => server.run(mean)));
     await pause(1000);
@@ -171,6 +183,7 @@ async function ours(): Promise<Ours> {
       flights,
       flightsCold,
       flightsGroups: first.rows.length,
+      flightsCpuMs,
       rssLoaded: Math.max(rssIdle, rssAnswering),
       rssAfterLoad,
       rssSettled: memoryOf(server.pid),
@@ -187,6 +200,8 @@ interface Floor {
   tableMemory: number;
   /** An in-memory database attached with COMPRESS, as this server stores a file dataset. */
   duckdbCompressed: number[];
+  /** CPU time of this process per timed query on the compressed table (DuckDB's threads), ms. */
+  duckdbCompressedCpuMs: number;
   tableMemoryCompressed: number;
   tableRows: number;
   groups: number;
@@ -198,8 +213,12 @@ async function floorOn(conn: DuckDBConnection, table: string) {
   const q = `SELECT origin, avg(delay) FROM ${table} GROUP BY origin`;
   const groups = (await conn.runAndReadAll(q)).getRows().length;
   await conn.run(q);
-  const times = await timed(Math.max(FLIGHTS_N, 10), () => conn.run(q));
-  return { times, memory: Number(mem.getRows()[0][0]), groups };
+  const n = Math.max(FLIGHTS_N, 10);
+  const cpu = process.cpuUsage();
+  const times = await timed(n, () => conn.run(q));
+  const used = process.cpuUsage(cpu);
+  const cpuMs = (used.user + used.system) / 1000 / n;
+  return { times, memory: Number(mem.getRows()[0][0]), groups, cpuMs };
 }
 
 async function duckdbFloor(): Promise<Floor> {
@@ -223,6 +242,7 @@ async function duckdbFloor(): Promise<Floor> {
     duckdb: plain.times,
     tableMemory: plain.memory,
     duckdbCompressed: compressed.times,
+    duckdbCompressedCpuMs: compressed.cpuMs,
     tableMemoryCompressed: compressed.memory,
     tableRows: Number(rows.getRows()[0][0]),
     groups: plain.groups
@@ -341,6 +361,7 @@ async function main(): Promise<void> {
       `flights-3m: OpenDP release / this server = ${x(ratios.flightsOpenDPReleaseOverUs)}; OpenDP prepared / this server = ${x(ratios.flightsOpenDPPreparedOverUs)}`,
       `flights-3m: this server / DuckDB = ${x(ratios.flightsUsOverDuckDB)} ${verdict(targets.flights)}; this server / Polars = ${x(ratios.flightsUsOverPolars)}`,
       `flights-3m floor: DuckDB default table ${med(5).toFixed(1)} ms, compressed table ${med(7).toFixed(1)} ms; the ratio above is against the faster`,
+      `flights-3m CPU per answer (every thread): DuckDB compressed floor ${floor.duckdbCompressedCpuMs.toFixed(1)} ms in ${med(7).toFixed(1)} ms (${(floor.duckdbCompressedCpuMs / med(7)).toFixed(2)} cores busy); this server ${us.flightsCpuMs.toFixed(0)} ms in ${med(4).toFixed(0)} ms; 1.25× the floor on ${before.cores} cores allows at most ${(1.25 * med(7) * before.cores).toFixed(1)} ms of CPU`,
       `memory: this server's RSS with flights-3m loaded ${mb(us.rssLoaded)} at its largest (idle a second after the load, or its peak sampled every 10 ms while answering 10 means), ${mb(us.rssSettled)} a second after the last answer (at start ${mb(us.rssStart)}; right after the answer that loaded the file ${mb(us.rssAfterLoad)}, the load's transient); the table in DuckDB ${mb(floor.tableMemory)} (duckdb_memory(), default in-memory table, ${floor.tableRows} rows; ${mb(floor.tableMemoryCompressed)} compressed, as this server stores it): largest ${x(ratios.memoryRssOverTable)} ${verdict(targets.memory)}, settled ${x(ratios.memorySettledOverTable)}`,
       `groups: this server ${us.flightsGroups} (every public origin code), OpenDP ${opendp.groups_released} (keys present in the data), DuckDB ${floor.groups}`,
       `this server's first flights-3m query (loads the Parquet file): ${us.flightsCold.toFixed(0)} ms`,
@@ -373,6 +394,7 @@ async function main(): Promise<void> {
           duckdbTableRows: floor.tableRows
         },
         flightsColdMs: us.flightsCold,
+        flightsCpuMs: { ours: us.flightsCpuMs, duckdbCompressed: floor.duckdbCompressedCpuMs },
         groups: { ours: us.flightsGroups, opendp: opendp.groups_released, duckdb: floor.groups },
         settings: {
           ours: `LOMAS_MIN_LATENCY_MS=0 LOMAS_LATENCY_JITTER_MS=0; embedded SQLite store; epsilon=${EPSILON} (penguins), rho=${RHO} (flights); client node:http, kept-alive connection`,
