@@ -103,7 +103,7 @@ interface LedgerRow {
   hash: string;
 }
 
-/** A prepared statement whose I/O errors stop the store (SqliteStore.io). */
+/** A prepared statement whose I/O errors stop the store (SqliteStore.failed). */
 interface Guarded {
   run(...params: unknown[]): Database.RunResult;
   get(...params: unknown[]): unknown;
@@ -255,28 +255,47 @@ export class SqliteStore implements Store {
     return e;
   }
 
-  /** Runs a statement; an I/O error from SQLite stops the store (`stopped`). */
-  private io<T>(run: () => T): T {
-    try {
-      return run();
-    } catch (e) {
-      if (!isDiskError(e)) throw e;
-      this.diskFailure ??= { cause: e };
-      throw this.stopped();
-    }
+  /** The error to throw for `e`, an error of SQLite: an I/O error stops the store (`stopped`). */
+  private failed(e: unknown): unknown {
+    if (!isDiskError(e)) return e;
+    this.diskFailure ??= { cause: e };
+    return this.stopped();
   }
 
+  /** The statement's calls, each checked by `failed` (no closure per call: this is the hot path). */
   private guard(st: Database.Statement): Guarded {
     return {
-      run: (...params) => this.io(() => st.run(...params)),
-      get: (...params) => this.io(() => st.get(...params)),
-      all: (...params) => this.io(() => st.all(...params))
+      run: (...params) => {
+        try {
+          return st.run(...params);
+        } catch (e) {
+          throw this.failed(e);
+        }
+      },
+      get: (...params) => {
+        try {
+          return st.get(...params);
+        } catch (e) {
+          throw this.failed(e);
+        }
+      },
+      all: (...params) => {
+        try {
+          return st.all(...params);
+        } catch (e) {
+          throw this.failed(e);
+        }
+      }
     };
   }
 
   /** A statement made for one call (filters of the list reads), guarded like the prepared ones. */
   private adHoc(sql: string): Guarded {
-    return this.io(() => this.guard(this.database.prepare(sql)));
+    try {
+      return this.guard(this.database.prepare(sql));
+    } catch (e) {
+      throw this.failed(e);
+    }
   }
 
   private async syncLog(): Promise<void> {
